@@ -1,0 +1,71 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import swaggerUi from 'swagger-ui-express';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { httpLogger } from './http/logging.js';
+import { AppError, errorMiddleware, sendProblem } from './http/errors.js';
+import { corsMiddleware } from './http/cors.js';
+import { requireHttps } from './http/https.js';
+import { createRegistry, generateOpenApiDocument, type OpenApiDocument } from './http/openapi.js';
+import { createApiRouter } from './http/route.js';
+import type { Authenticator } from './http/principal.js';
+import { registerHealthRoutes, type Readiness } from './modules/health/routes.js';
+import { registerRestaurantRoutes } from './modules/restaurants/routes.js';
+
+export interface AppDeps {
+  production: boolean;
+  db: Knex;
+  logger: Logger;
+  authenticator: Authenticator;
+  readiness: Readiness;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The unparsed body, kept for routes that verify a signature over it (payment webhooks). */
+    rawBody?: Buffer;
+  }
+}
+
+/** The express app with its middleware in order and every router mounted; performs no I/O itself. */
+export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocument } {
+  const app = express();
+  // One proxy hop: the load balancer. Trusting more would let a client forge X-Forwarded-For.
+  app.set('trust proxy', 1);
+  app.set('etag', 'strong');
+  app.disable('x-powered-by');
+
+  app.use(httpLogger(deps.logger));
+  if (deps.production) app.use(requireHttps());
+  app.use(helmet());
+  app.use(corsMiddleware(deps.db, deps.production));
+  app.use(
+    express.json({
+      limit: '100kb',
+      strict: true,
+      verify: (req, _res, buf) => {
+        (req as express.Request).rawBody = buf;
+      },
+    }),
+  );
+
+  const registry = createRegistry();
+  const api = createApiRouter({ db: deps.db, logger: deps.logger, authenticator: deps.authenticator }, registry);
+  registerHealthRoutes(api, deps.readiness);
+  registerRestaurantRoutes(api);
+  app.use(api.router);
+
+  const openApi = generateOpenApiDocument(registry);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  // Swagger UI ships inline scripts and styles; relax the CSP for /docs only.
+  app.use('/docs', helmet({ contentSecurityPolicy: false }), swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'Tablekit API' }));
+
+  app.use((req, res) => {
+    sendProblem(res, new AppError('not_found', 404, `No route for ${req.method} ${req.path}`));
+  });
+  app.use(errorMiddleware(deps.logger));
+  return { app, openApi };
+}

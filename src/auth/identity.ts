@@ -1,0 +1,69 @@
+import type { Logger } from 'pino';
+import type { CognitoConfig } from '../config.js';
+import { createCognitoVerifier, createEmulatorVerifier, type AccessTokenVerifier } from './token-verifier.js';
+import { PLATFORM_ADMIN_GROUP } from './authenticator.js';
+
+/** Where sign-up and login go, and how the tokens they yield are verified. */
+export interface IdentityProvider {
+  kind: 'cognito' | 'embedded';
+  userPoolId: string;
+  clientId: string;
+  /** Set for the emulator (and any endpoint override); unset means AWS's regional endpoint. */
+  endpoint: string | undefined;
+  region: string;
+  authFlow: 'USER_SRP_AUTH' | 'USER_PASSWORD_AUTH';
+  verifier: AccessTokenVerifier;
+  /** Subs of the demo users, when the embedded identity server created them. */
+  demoUsers: { admin: DemoUser; manager: DemoUser } | undefined;
+  stop(): Promise<void>;
+}
+
+export interface DemoUser {
+  email: string;
+  sub: string;
+}
+
+export const DEMO_ADMIN_EMAIL = 'admin@demo.localhost';
+export const DEMO_MANAGER_EMAIL = 'manager@demo.localhost';
+
+export async function startIdentity(config: CognitoConfig, options: { demoPassword: string; logger: Logger }): Promise<IdentityProvider> {
+  if (config.kind === 'cognito') {
+    return {
+      kind: 'cognito',
+      userPoolId: config.userPoolId,
+      clientId: config.clientId,
+      endpoint: config.endpoint,
+      region: config.region,
+      authFlow: config.authFlow,
+      // An endpoint override (a cognito-local container in docker compose) issues tokens under its own
+      // issuer; production refuses the override in config.ts, so this branch never trusts it there.
+      verifier:
+        config.endpoint === undefined
+          ? createCognitoVerifier({ userPoolId: config.userPoolId, clientId: config.clientId })
+          : createEmulatorVerifier({
+              issuer: `${config.endpoint.replace(/\/$/, '')}/${config.userPoolId}`,
+              jwksUri: `${config.endpoint.replace(/\/$/, '')}/${config.userPoolId}/.well-known/jwks.json`,
+              clientId: config.clientId,
+            }),
+      demoUsers: undefined,
+      stop: async () => {},
+    };
+  }
+  // Dev dependency, loaded only when the embedded identity server is wanted (never in production).
+  const { startEmbeddedCognito, ensureUser } = await import('../local/cognito.js');
+  const cognito = await startEmbeddedCognito({ dataDir: config.dataDir, logger: options.logger });
+  const admin = await ensureUser(cognito, { email: DEMO_ADMIN_EMAIL, password: options.demoPassword, groups: [PLATFORM_ADMIN_GROUP] });
+  const manager = await ensureUser(cognito, { email: DEMO_MANAGER_EMAIL, password: options.demoPassword });
+  return {
+    kind: 'embedded',
+    userPoolId: cognito.userPoolId,
+    clientId: cognito.clientId,
+    endpoint: cognito.endpoint,
+    region: 'us-east-1',
+    // The emulator has no SRP.
+    authFlow: 'USER_PASSWORD_AUTH',
+    verifier: createEmulatorVerifier({ issuer: cognito.issuer, jwksUri: cognito.jwksUri, clientId: cognito.clientId }),
+    demoUsers: { admin: { email: DEMO_ADMIN_EMAIL, sub: admin.sub }, manager: { email: DEMO_MANAGER_EMAIL, sub: manager.sub } },
+    stop: () => cognito.stop(),
+  };
+}

@@ -1,0 +1,200 @@
+import { z } from 'zod';
+
+/**
+ * The environment, validated once at start. Nothing else in the service reads `process.env`:
+ * every part receives the typed `Config` it needs.
+ *
+ * Each infrastructure part whose variable is unset runs embedded (PGlite, local SQS, local Cognito,
+ * the `test` payment provider), so `npm start` works with no other software installed. Production
+ * refuses every embedded part.
+ */
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const positiveInt = (fallback: number) =>
+  z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').positive('must be greater than 0').default(fallback);
+
+const booleanFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1');
+
+/** Durations are written as `900`, `900s`, `15m` or `1h`; a bare number is seconds. */
+const duration = (fallbackSeconds: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(ms|s|m|h)?$/, 'must be a duration such as 900s, 15m or 1h')
+    .default(String(fallbackSeconds))
+    .transform((value) => {
+      const match = /^(\d+)(ms|s|m|h)?$/.exec(value);
+      const amount = Number(match?.[1] ?? 0);
+      const unit = match?.[2] ?? 's';
+      const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit] ?? 1000;
+      return amount * factor;
+    })
+    .refine((ms) => ms > 0, 'must be greater than 0');
+
+const url = (what: string) =>
+  optionalString.refine((value) => value === undefined || URL.canParse(value), `must be a ${what} URL`);
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production'], { error: 'must be development, test or production' }).default('development'),
+  PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535, 'must be a port number (0-65535)').default(3000),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+  DATA_DIR: z.string().trim().min(1).default('.data'),
+  DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').default('Demo-password-1!'),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+
+  DATABASE_URL: url('postgres://').refine(
+    (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
+    'must start with postgres:// or postgresql://',
+  ),
+  DATABASE_POOL_MAX: positiveInt(10),
+
+  SQS_QUEUE_URL: url('https://'),
+  AWS_REGION: z.string().trim().min(1).default('us-east-1'),
+  AWS_ENDPOINT_URL_SQS: url('http(s)://'),
+  WORKER_ENABLED: booleanFlag(true),
+  ORDER_PAYMENT_TIMEOUT: duration(15 * 60),
+
+  COGNITO_USER_POOL_ID: optionalString.refine(
+    (value) => value === undefined || /^[\w-]+_[0-9a-zA-Z]+$/.test(value),
+    'must look like <region>_<id>, e.g. eu-west-1_AbC123',
+  ),
+  COGNITO_CLIENT_ID: optionalString,
+  COGNITO_ENDPOINT: url('http(s)://'),
+  COGNITO_AUTH_FLOW: z.enum(['USER_SRP_AUTH', 'USER_PASSWORD_AUTH'], { error: 'must be USER_SRP_AUTH or USER_PASSWORD_AUTH' }).default('USER_SRP_AUTH'),
+  AUTH_RATE_LIMIT_PER_IP: positiveInt(30),
+  AUTH_RATE_LIMIT_FAILED_PER_EMAIL: positiveInt(5),
+
+  PAYMENT_PROVIDER: z.enum(['test', 'stripe'], { error: 'must be test or stripe' }).default('test'),
+  STRIPE_SECRET_KEY: optionalString,
+  STRIPE_WEBHOOK_SECRET: optionalString,
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string; poolMax: number }
+  | { kind: 'embedded'; dataDir: string };
+
+export type QueueConfig =
+  | { kind: 'sqs'; queueUrl: string; region: string; endpoint: string | undefined }
+  | { kind: 'embedded'; region: string };
+
+export type CognitoConfig =
+  | { kind: 'cognito'; userPoolId: string; clientId: string; region: string; endpoint: string | undefined; authFlow: 'USER_SRP_AUTH' | 'USER_PASSWORD_AUTH' }
+  | { kind: 'embedded'; dataDir: string };
+
+export type PaymentsConfig =
+  | { provider: 'test' }
+  | { provider: 'stripe'; secretKey: string; webhookSecret: string };
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  host: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  dataDir: string;
+  demoPassword: string;
+  shutdownTimeoutMs: number;
+  database: DatabaseConfig;
+  queue: QueueConfig;
+  workerEnabled: boolean;
+  orderPaymentTimeoutMs: number;
+  cognito: CognitoConfig;
+  authRateLimit: { perIpPerMinute: number; failedPerEmailPerMinute: number };
+  payments: PaymentsConfig;
+}
+
+/** Thrown for a configuration the service cannot run with; `message` is one line fit for an operator. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(`${variable} ${issue?.message ?? 'is invalid'}`);
+  }
+  const e = parsed.data;
+
+  if (e.SQS_QUEUE_URL === undefined && e.AWS_ENDPOINT_URL_SQS !== undefined) {
+    throw new ConfigError('AWS_ENDPOINT_URL_SQS is set but SQS_QUEUE_URL is not: name the queue to use');
+  }
+  if ((e.COGNITO_USER_POOL_ID === undefined) !== (e.COGNITO_CLIENT_ID === undefined)) {
+    throw new ConfigError('COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID must be set together');
+  }
+  if (e.COGNITO_USER_POOL_ID === undefined && e.COGNITO_ENDPOINT !== undefined) {
+    throw new ConfigError('COGNITO_ENDPOINT is set but COGNITO_USER_POOL_ID is not: name the user pool to use');
+  }
+  if (e.PAYMENT_PROVIDER === 'stripe' && (e.STRIPE_SECRET_KEY === undefined || e.STRIPE_WEBHOOK_SECRET === undefined)) {
+    const missing = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'].filter((name) => e[name as 'STRIPE_SECRET_KEY'] === undefined);
+    throw new ConfigError(`PAYMENT_PROVIDER=stripe needs ${missing.join(' and ')}`);
+  }
+
+  if (e.NODE_ENV === 'production') {
+    const embedded: string[] = [];
+    if (e.DATABASE_URL === undefined) embedded.push('DATABASE_URL');
+    if (e.SQS_QUEUE_URL === undefined) embedded.push('SQS_QUEUE_URL');
+    if (e.COGNITO_USER_POOL_ID === undefined) embedded.push('COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID');
+    if (e.PAYMENT_PROVIDER === 'test') embedded.push('PAYMENT_PROVIDER (the test provider is not for production)');
+    if (embedded.length > 0) {
+      throw new ConfigError(`NODE_ENV=production refuses embedded parts; set ${embedded.join(', ')}`);
+    }
+    if (e.COGNITO_ENDPOINT !== undefined) {
+      throw new ConfigError('COGNITO_ENDPOINT must not be set in production: tokens are only accepted from Amazon Cognito');
+    }
+  }
+
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+    demoPassword: e.DEMO_PASSWORD,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    database:
+      e.DATABASE_URL === undefined
+        ? { kind: 'embedded', dataDir: e.DATA_DIR }
+        : { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    queue:
+      e.SQS_QUEUE_URL === undefined
+        ? { kind: 'embedded', region: e.AWS_REGION }
+        : { kind: 'sqs', queueUrl: e.SQS_QUEUE_URL, region: e.AWS_REGION, endpoint: e.AWS_ENDPOINT_URL_SQS },
+    workerEnabled: e.WORKER_ENABLED,
+    orderPaymentTimeoutMs: e.ORDER_PAYMENT_TIMEOUT,
+    cognito:
+      e.COGNITO_USER_POOL_ID === undefined || e.COGNITO_CLIENT_ID === undefined
+        ? { kind: 'embedded', dataDir: e.DATA_DIR }
+        : {
+            kind: 'cognito',
+            userPoolId: e.COGNITO_USER_POOL_ID,
+            clientId: e.COGNITO_CLIENT_ID,
+            region: e.COGNITO_USER_POOL_ID.split('_')[0] ?? e.AWS_REGION,
+            endpoint: e.COGNITO_ENDPOINT,
+            authFlow: e.COGNITO_AUTH_FLOW,
+          },
+    authRateLimit: {
+      perIpPerMinute: e.AUTH_RATE_LIMIT_PER_IP,
+      failedPerEmailPerMinute: e.AUTH_RATE_LIMIT_FAILED_PER_EMAIL,
+    },
+    payments:
+      e.PAYMENT_PROVIDER === 'stripe'
+        ? { provider: 'stripe', secretKey: e.STRIPE_SECRET_KEY ?? '', webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? '' }
+        : { provider: 'test' },
+  };
+}
+
+/** The variable names the service understands; deployment files are checked against this list. */
+export const knownEnvironmentVariables: readonly string[] = Object.keys(envSchema.shape);

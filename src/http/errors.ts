@@ -1,0 +1,166 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { sqlState } from '../db/transaction.js';
+
+/** The stable machine codes of API.md; clients branch on these. */
+export type ErrorCode =
+  | 'validation_failed'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'restaurant_not_found'
+  | 'conflict'
+  | 'insufficient_stock'
+  | 'invalid_transition'
+  | 'idempotency_key_in_use'
+  | 'idempotency_key_reused'
+  | 'idempotency_key_required'
+  | 'cart_empty'
+  | 'payment_declined'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'https_required'
+  | 'service_unavailable'
+  | 'internal';
+
+export const errorCodes: readonly ErrorCode[] = [
+  'validation_failed', 'unauthenticated', 'forbidden', 'not_found', 'restaurant_not_found', 'conflict',
+  'insufficient_stock', 'invalid_transition', 'idempotency_key_in_use', 'idempotency_key_reused',
+  'idempotency_key_required', 'cart_empty', 'payment_declined', 'payload_too_large', 'rate_limited',
+  'https_required', 'service_unavailable', 'internal',
+];
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+const titles: Record<ErrorCode, string> = {
+  validation_failed: 'Validation failed',
+  unauthenticated: 'Unauthenticated',
+  forbidden: 'Forbidden',
+  not_found: 'Not found',
+  restaurant_not_found: 'Restaurant not found',
+  conflict: 'Conflict',
+  insufficient_stock: 'Insufficient stock',
+  invalid_transition: 'Invalid transition',
+  idempotency_key_in_use: 'Idempotency key in use',
+  idempotency_key_reused: 'Idempotency key reused',
+  idempotency_key_required: 'Idempotency key required',
+  cart_empty: 'Cart is empty',
+  payment_declined: 'Payment declined',
+  payload_too_large: 'Payload too large',
+  rate_limited: 'Too many requests',
+  https_required: 'HTTPS required',
+  service_unavailable: 'Service unavailable',
+  internal: 'Internal server error',
+};
+
+/** A failure the client can act on. Thrown anywhere; rendered as problem+json in one place. */
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    readonly status: number,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+    /** Extra response headers, e.g. Retry-After. */
+    readonly headers?: Record<string, string>,
+  ) {
+    super(detail);
+  }
+}
+
+export const notFound = (what: string) => new AppError('not_found', 404, `${what} was not found`);
+export const validationFailed = (detail: string, errors?: FieldError[]) => new AppError('validation_failed', 400, detail, errors);
+export const conflict = (detail: string, errors?: FieldError[]) => new AppError('conflict', 409, detail, errors);
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail: string;
+  errors?: FieldError[];
+}
+
+export function problemOf(error: AppError): Problem {
+  return {
+    type: `urn:tablekit:problem:${error.code}`,
+    title: titles[error.code],
+    status: error.status,
+    code: error.code,
+    detail: error.detail,
+    ...(error.errors === undefined || error.errors.length === 0 ? {} : { errors: error.errors }),
+  };
+}
+
+export function sendProblem(res: Response, error: AppError): void {
+  for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
+  res.status(error.status).type('application/problem+json').send(JSON.stringify(problemOf(error)));
+}
+
+/** Postgres and driver failures the client did not cause but can retry. */
+function isUnavailable(error: unknown): boolean {
+  const state = sqlState(error);
+  if (state !== undefined) {
+    // 08: connection exceptions; 57P01-03: server shutting down / cannot connect now; 53: out of resources;
+    // 40001/40P01 reach here only after the transaction helper gave up retrying.
+    return /^(08|53|57P0[123]|40001|40P01)/.test(state) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(state);
+  }
+  if (error instanceof Error) {
+    return error.name === 'KnexTimeoutError' || /Connection terminated|connection is closed|Client has encountered a connection error/i.test(error.message);
+  }
+  return false;
+}
+
+/**
+ * Turns anything thrown into problem+json. Constraint violations that slip past validation become 4xx
+ * with a stable code; everything unknown becomes a bare 500 whose detail never carries a stack, SQL or
+ * driver text (those go to the log with the request id).
+ */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const bodyParserType = typeof error === 'object' && error !== null && 'type' in error ? String(error.type) : undefined;
+  if (bodyParserType === 'entity.too.large') return new AppError('payload_too_large', 413, 'The request body is larger than 100 kB');
+  if (bodyParserType === 'entity.parse.failed') return validationFailed('The request body is not valid JSON');
+  if (bodyParserType === 'encoding.unsupported' || bodyParserType === 'charset.unsupported') {
+    return new AppError('validation_failed', 400, 'The request body must be UTF-8 JSON');
+  }
+  switch (sqlState(error)) {
+    case '23505':
+      return conflict('A record with the same unique value already exists');
+    case '23503':
+      return /still referenced/i.test(error instanceof Error ? error.message : '')
+        ? conflict('The record is still in use')
+        : validationFailed('A referenced record does not exist');
+    case '23514':
+    case '23502':
+    case '22001':
+    case '22003':
+    case '22P02':
+    case '22007':
+    case '22008':
+      return validationFailed('A value is out of range or malformed');
+    default:
+      break;
+  }
+  if (isUnavailable(error)) {
+    return new AppError('service_unavailable', 503, 'The service is briefly unavailable; try again shortly', undefined, { 'Retry-After': '1' });
+  }
+  return new AppError('internal', 500, 'An unexpected error occurred');
+}
+
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) {
+      (req.log ?? logger).error({ err: error, code: appError.code }, 'request failed');
+    }
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    sendProblem(res, appError);
+  };
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pinoHttp, type HttpLogger } from 'pino-http';
+
+/** Anything that could carry a credential is removed before a line is written. */
+const redactPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["stripe-signature"]',
+  'headers.authorization',
+  'password',
+  'token',
+  'access_token',
+  'id_token',
+  'refresh_token',
+  'payment_token',
+  'client_secret',
+  '*.password',
+  '*.access_token',
+  '*.id_token',
+  '*.refresh_token',
+  '*.payment_token',
+  '*.client_secret',
+];
+
+export function createLogger(level: LevelWithSilent): Logger {
+  return pino({
+    level,
+    base: { service: 'tablekit' },
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}
+
+const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+/** Echo a well-formed `X-Request-Id` from the caller (or the balancer), else make one. */
+export function requestIdOf(req: IncomingMessage): string {
+  const sent = req.headers['x-request-id'];
+  const candidate = Array.isArray(sent) ? sent[0] : sent;
+  return candidate !== undefined && REQUEST_ID_PATTERN.test(candidate) ? candidate : randomUUID();
+}
+
+/**
+ * One JSON line per request. Serializers pick fields explicitly: headers are never logged whole, so an
+ * Authorization header or a token in a body cannot reach the log.
+ */
+export function httpLogger(logger: Logger): HttpLogger {
+  return pinoHttp({
+    logger,
+    genReqId: (req: IncomingMessage, res: ServerResponse) => {
+      const id = requestIdOf(req);
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, error) => (error !== undefined || res.statusCode >= 500 ? 'error' : 'info'),
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
+        id: req.id,
+        method: req.method,
+        // The query string may carry a search term but never a credential: tokens travel in headers only.
+        url: req.url,
+        host: req.headers['host'],
+        tenant: req.headers['x-restaurant-domain'],
+        remote: req.remoteAddress,
+      }),
+      res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+    },
+    quietReqLogger: true,
+    autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+  });
+}

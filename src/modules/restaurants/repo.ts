@@ -1,0 +1,37 @@
+import type { Queryable } from '../../db/database.js';
+
+export interface Restaurant {
+  id: number;
+  domain: string;
+  name: string;
+  currency: string;
+  timezone: string;
+}
+
+const columns = ['id', 'domain', 'name', 'currency', 'timezone'] as const;
+
+export async function findRestaurantByDomain(db: Queryable, domain: string): Promise<Restaurant | undefined> {
+  const row = await db('restaurants').select(columns).where({ domain }).first();
+  return row === undefined ? undefined : toRestaurant(row);
+}
+
+export async function findRestaurantById(db: Queryable, id: number): Promise<Restaurant | undefined> {
+  const row = await db('restaurants').select(columns).where({ id }).first();
+  return row === undefined ? undefined : toRestaurant(row);
+}
+
+/** Every restaurant domain, for CORS: browsers may call us only from a known restaurant's sites. */
+export async function restaurantDomainExists(db: Queryable, domain: string): Promise<boolean> {
+  const row = await db('restaurants').select('id').where({ domain }).first();
+  return row !== undefined;
+}
+
+function toRestaurant(row: Record<string, unknown>): Restaurant {
+  return {
+    id: Number(row['id']),
+    domain: String(row['domain']),
+    name: String(row['name']),
+    currency: String(row['currency']),
+    timezone: String(row['timezone']),
+  };
+}

@@ -1,0 +1,135 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { buildApp } from './app.js';
+import { createDatabase, type Database } from './db/database.js';
+import { migrateToLatest, pendingMigrations } from './db/migrate.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import { startIdentity, type IdentityProvider } from './auth/identity.js';
+import { seedDemoRestaurant, DEMO_DOMAIN } from '../seeds/demo-restaurant.js';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  config: Config;
+  database: Database;
+  identity: IdentityProvider;
+  demoDomain: string | undefined;
+  /** Stops in stages: refuse new work, drain in-flight requests, then close what they used. Idempotent. */
+  stop(): Promise<void>;
+  isShuttingDown(): boolean;
+}
+
+/**
+ * Composes the service: database (migrated and seeded when embedded or in development), identity,
+ * the HTTP server. Each part started is stopped by `stop()` in reverse order.
+ */
+export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  const stack: Array<() => Promise<void>> = [];
+  const unwind = async () => {
+    for (const stopPart of stack.reverse()) await stopPart().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
+  };
+  try {
+    const database = await createDatabase(config.database);
+    stack.push(() => database.close());
+
+    // In production migrations are a deploy step (npm run migrate): instances never race to alter a live schema.
+    if (config.env !== 'production') {
+      const applied = await migrateToLatest(database.knex);
+      if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    }
+
+    const identity = await startIdentity(config.cognito, { demoPassword: config.demoPassword, logger });
+    stack.push(() => identity.stop());
+
+    let demoDomain: string | undefined;
+    if (database.kind === 'embedded' || identity.demoUsers !== undefined) {
+      const manager = identity.demoUsers?.manager;
+      await seedDemoRestaurant(database.knex, manager === undefined ? {} : { manager });
+      demoDomain = DEMO_DOMAIN;
+    }
+
+    let shuttingDown = false;
+    const { app } = buildApp({
+      production: config.env === 'production',
+      db: database.knex,
+      logger,
+      authenticator: createAuthenticator(identity.verifier, logger),
+      readiness: {
+        isShuttingDown: () => shuttingDown,
+        check: async () => {
+          try {
+            const pending = await pendingMigrations(database.knex);
+            return pending.length === 0 ? undefined : `migrations pending: ${pending.join(', ')}`;
+          } catch {
+            return 'database unavailable';
+          }
+        },
+      },
+    });
+
+    const server = http.createServer(app);
+    // Above the load balancer's 60 s idle timeout, so the balancer, not us, closes idle connections:
+    // otherwise it may send a request down a socket we are closing and answer the client with a 502.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    // Responses in flight, so a drain can tell their keep-alive clients to reconnect (to another instance).
+    const inFlight = new Set<http.ServerResponse>();
+    const closeAfterResponse = (res: http.ServerResponse) => {
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+      else res.once('finish', () => res.socket?.end());
+    };
+    server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (shuttingDown) closeAfterResponse(res);
+      inFlight.add(res);
+      res.once('close', () => inFlight.delete(res));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        shuttingDown = true;
+        logger.info('shutting down: refusing new connections, draining in-flight requests');
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        for (const res of inFlight) closeAfterResponse(res);
+        const drained = await Promise.race([
+          closed.then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), config.shutdownTimeoutMs).unref()),
+        ]);
+        if (!drained) {
+          logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'drain timed out; closing remaining connections');
+          server.closeAllConnections();
+          await closed;
+        }
+        await unwind();
+        logger.info('stopped');
+      })();
+      return stopping;
+    };
+
+    return {
+      url: `http://${host}:${port}`,
+      port,
+      config,
+      database,
+      identity,
+      demoDomain,
+      stop,
+      isShuttingDown: () => shuttingDown,
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}

@@ -1,0 +1,142 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const configError = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('runs every part embedded when no variable is set', () => {
+    const config = loadConfig({});
+    expect(config.database).toEqual({ kind: 'embedded', dataDir: '.data' });
+    expect(config.queue.kind).toBe('embedded');
+    expect(config.cognito.kind).toBe('embedded');
+    expect(config.payments).toEqual({ provider: 'test' });
+    expect(config.port).toBe(3000);
+    expect(config.shutdownTimeoutMs).toBe(10_000);
+    expect(config.orderPaymentTimeoutMs).toBe(15 * 60_000);
+  });
+
+  it('swaps in each real part by its own variable', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://app@db:5432/tablekit',
+      SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders',
+      AWS_REGION: 'eu-west-1',
+      COGNITO_USER_POOL_ID: 'eu-west-1_AbC123',
+      COGNITO_CLIENT_ID: 'client123',
+    });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://app@db:5432/tablekit', poolMax: 10 });
+    expect(config.queue).toMatchObject({ kind: 'sqs', region: 'eu-west-1' });
+    expect(config.cognito).toMatchObject({ kind: 'cognito', userPoolId: 'eu-west-1_AbC123', region: 'eu-west-1', authFlow: 'USER_SRP_AUTH' });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /^PORT /],
+    [{ PORT: '70000' }, /^PORT /],
+    [{ NODE_ENV: 'staging' }, /^NODE_ENV must be development, test or production/],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL /],
+    [{ DATABASE_URL: 'mysql://x@y/z' }, /^DATABASE_URL must start with postgres:\/\//],
+    [{ DATABASE_URL: 'not a url' }, /^DATABASE_URL /],
+    [{ SQS_QUEUE_URL: 'nope' }, /^SQS_QUEUE_URL /],
+    [{ AWS_ENDPOINT_URL_SQS: 'http://localhost:9324' }, /^AWS_ENDPOINT_URL_SQS is set but SQS_QUEUE_URL is not/],
+    [{ COGNITO_USER_POOL_ID: 'eu-west-1_AbC123' }, /^COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID must be set together/],
+    [{ COGNITO_USER_POOL_ID: 'not-a-pool', COGNITO_CLIENT_ID: 'c' }, /^COGNITO_USER_POOL_ID must look like/],
+    [{ COGNITO_ENDPOINT: 'http://localhost:9229' }, /^COGNITO_ENDPOINT is set but COGNITO_USER_POOL_ID is not/],
+    [{ COGNITO_AUTH_FLOW: 'MAGIC' }, /^COGNITO_AUTH_FLOW /],
+    [{ PAYMENT_PROVIDER: 'paypal' }, /^PAYMENT_PROVIDER must be test or stripe/],
+    [{ PAYMENT_PROVIDER: 'stripe' }, /^PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET/],
+    [{ SHUTDOWN_TIMEOUT_MS: '-5' }, /^SHUTDOWN_TIMEOUT_MS must be greater than 0/],
+    [{ SHUTDOWN_TIMEOUT_MS: '1.5' }, /^SHUTDOWN_TIMEOUT_MS must be a whole number/],
+    [{ DEMO_PASSWORD: 'short' }, /^DEMO_PASSWORD must be at least 8 characters/],
+    [{ WORKER_ENABLED: 'maybe' }, /^WORKER_ENABLED must be true or false/],
+    [{ ORDER_PAYMENT_TIMEOUT: 'soon' }, /^ORDER_PAYMENT_TIMEOUT must be a duration/],
+    [{ AUTH_RATE_LIMIT_PER_IP: '0' }, /^AUTH_RATE_LIMIT_PER_IP must be greater than 0/],
+  ])('names the variable and the problem for %o', (env, message) => {
+    expect(configError(env)).toMatch(message);
+  });
+
+  it('reads durations in seconds, minutes and hours', () => {
+    expect(loadConfig({ ORDER_PAYMENT_TIMEOUT: '90' }).orderPaymentTimeoutMs).toBe(90_000);
+    expect(loadConfig({ ORDER_PAYMENT_TIMEOUT: '15m' }).orderPaymentTimeoutMs).toBe(900_000);
+    expect(loadConfig({ ORDER_PAYMENT_TIMEOUT: '1h' }).orderPaymentTimeoutMs).toBe(3_600_000);
+  });
+
+  it('refuses to run embedded parts in production and names every missing variable', () => {
+    const message = configError({ NODE_ENV: 'production' });
+    for (const name of ['DATABASE_URL', 'SQS_QUEUE_URL', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'PAYMENT_PROVIDER']) {
+      expect(message).toContain(name);
+    }
+  });
+
+  it('refuses a single embedded part in production', () => {
+    const message = configError({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://app@db/tablekit',
+      COGNITO_USER_POOL_ID: 'eu-west-1_AbC123',
+      COGNITO_CLIENT_ID: 'client123',
+      PAYMENT_PROVIDER: 'stripe',
+      STRIPE_SECRET_KEY: 'sk_live_x',
+      STRIPE_WEBHOOK_SECRET: 'whsec_x',
+    });
+    expect(message).toBe('NODE_ENV=production refuses embedded parts; set SQS_QUEUE_URL');
+  });
+
+  it('never trusts an identity emulator in production', () => {
+    expect(
+      configError({
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://app@db/tablekit',
+        SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/orders',
+        COGNITO_USER_POOL_ID: 'eu-west-1_AbC123',
+        COGNITO_CLIENT_ID: 'client123',
+        COGNITO_ENDPOINT: 'http://cognito:9229',
+        PAYMENT_PROVIDER: 'stripe',
+        STRIPE_SECRET_KEY: 'sk_live_x',
+        STRIPE_WEBHOOK_SECRET: 'whsec_x',
+      }),
+    ).toMatch(/^COGNITO_ENDPOINT must not be set in production/);
+  });
+
+  it('accepts a complete production configuration', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://app@db/tablekit',
+      SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/orders',
+      COGNITO_USER_POOL_ID: 'eu-west-1_AbC123',
+      COGNITO_CLIENT_ID: 'client123',
+      PAYMENT_PROVIDER: 'stripe',
+      STRIPE_SECRET_KEY: 'sk_live_x',
+      STRIPE_WEBHOOK_SECRET: 'whsec_x',
+    });
+    expect(config.env).toBe('production');
+  });
+
+  it('exits with status 1 and one line naming the variable when started with a bad value', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { PATH: process.env['PATH'] ?? '', PORT: 'not-a-port' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^tablekit: invalid configuration: PORT /);
+  });
+
+  it('refuses to start in production with embedded parts', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/refuses embedded parts; set DATABASE_URL, SQS_QUEUE_URL/);
+  });
+});

@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import { createTestApp, type TestApp } from './support/app.js';
+import { createRestaurant, type RestaurantRow } from './support/factories.js';
+
+describe('HTTP conventions', () => {
+  let t: TestApp;
+  let restaurant: RestaurantRow;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    restaurant = await createRestaurant(t.db.knex, { domain: 'storeabc.com', name: 'Store ABC' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const expectProblem = (res: request.Response, status: number, code: string) => {
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const body = JSON.parse(res.text) as Record<string, unknown>;
+    expect(body).toMatchObject({ status, code, type: `urn:tablekit:problem:${code}` });
+    expect(typeof body['title']).toBe('string');
+    expect(typeof body['detail']).toBe('string');
+    return body;
+  };
+
+  it('answers an unknown route with a 404 not_found problem', async () => {
+    expectProblem(await request(t.app).get('/v1/nothing-here').set('X-Restaurant-Domain', 'storeabc.com'), 404, 'not_found');
+  });
+
+  it('answers malformed JSON with 400 validation_failed', async () => {
+    const res = await request(t.app)
+      .post('/v1/nothing-here')
+      .set('Content-Type', 'application/json')
+      .send('{"name": "unterminated');
+    expectProblem(res, 400, 'validation_failed');
+  });
+
+  it('refuses a body over 100 kB with 413 payload_too_large', async () => {
+    const body = JSON.stringify({ notes: 'x'.repeat(101 * 1024) });
+    const res = await request(t.app).post('/v1/restaurant').set('Content-Type', 'application/json').send(body);
+    expectProblem(res, 413, 'payload_too_large');
+  });
+
+  it('accepts a body just under 100 kB (then routes it)', async () => {
+    const body = JSON.stringify({ notes: 'x'.repeat(99 * 1024) });
+    const res = await request(t.app).post('/v1/nothing-here').set('Content-Type', 'application/json').send(body);
+    expectProblem(res, 404, 'not_found');
+  });
+
+  it('answers an unknown restaurant domain with 404 restaurant_not_found', async () => {
+    expectProblem(await request(t.app).get('/v1/restaurant').set('X-Restaurant-Domain', 'nobody.example.com'), 404, 'restaurant_not_found');
+    expectProblem(await request(t.app).get('/v1/restaurant').set('Host', 'www.nobody.example.com'), 404, 'restaurant_not_found');
+  });
+
+  it('resolves the restaurant from the X-Restaurant-Domain header', async () => {
+    const res = await request(t.app).get('/v1/restaurant').set('X-Restaurant-Domain', 'StoreABC.com');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: restaurant.id, domain: 'storeabc.com', name: 'Store ABC', currency: 'EUR', timezone: 'Europe/Berlin' });
+  });
+
+  it.each(['www.storeabc.com', 'staff.storeabc.com', 'api.storeabc.com', 'storeabc.com', 'WWW.STOREABC.COM:443'])(
+    'resolves the restaurant from the Host %s',
+    async (host) => {
+      const res = await request(t.app).get('/v1/restaurant').set('Host', host);
+      expect(res.status).toBe(200);
+      expect(res.body.domain).toBe('storeabc.com');
+    },
+  );
+
+  it('prefers the header over the Host', async () => {
+    const other = await createRestaurant(t.db.knex, { domain: 'other-place.com', name: 'Other' });
+    const res = await request(t.app).get('/v1/restaurant').set('Host', 'www.storeabc.com').set('X-Restaurant-Domain', 'other-place.com');
+    expect(res.body.id).toBe(other.id);
+  });
+
+  it('strips only one tenant prefix, so www.staff.x is not x', async () => {
+    expectProblem(await request(t.app).get('/v1/restaurant').set('Host', 'www.staff.storeabc.com'), 404, 'restaurant_not_found');
+  });
+
+  it('echoes a request id and makes one when none is sent', async () => {
+    const echoed = await request(t.app).get('/healthz').set('X-Request-Id', 'req-123.abc');
+    expect(echoed.headers['x-request-id']).toBe('req-123.abc');
+    const made = await request(t.app).get('/healthz');
+    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const hostile = await request(t.app).get('/healthz').set('X-Request-Id', 'bad id\twith spaces');
+    expect(hostile.headers['x-request-id']).not.toBe('bad id\twith spaces');
+    const onError = await request(t.app).get('/v1/restaurant').set('X-Restaurant-Domain', 'nobody.example.com').set('X-Request-Id', 'err-1');
+    expect(onError.headers['x-request-id']).toBe('err-1');
+  });
+
+  it('serves health and an OpenAPI 3.1 document that describes its routes', async () => {
+    expect((await request(t.app).get('/healthz')).body).toEqual({ status: 'ok' });
+    expect((await request(t.app).get('/readyz')).status).toBe(200);
+    const doc = (await request(t.app).get('/openapi.json')).body;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/v1/restaurant']));
+    expect(doc.components.schemas.Problem).toBeDefined();
+    const docs = await request(t.app).get('/docs/');
+    expect(docs.status).toBe(200);
+    expect(docs.text).toContain('swagger-ui');
+  });
+
+  it('allows CORS from a known restaurant’s sites only', async () => {
+    const known = await request(t.app).options('/v1/restaurant').set('Origin', 'https://www.storeabc.com').set('Access-Control-Request-Method', 'GET');
+    expect(known.headers['access-control-allow-origin']).toBe('https://www.storeabc.com');
+    const staff = await request(t.app).get('/v1/restaurant').set('Origin', 'https://staff.storeabc.com').set('Host', 'storeabc.com');
+    expect(staff.headers['access-control-allow-origin']).toBe('https://staff.storeabc.com');
+    const unknown = await request(t.app).options('/v1/restaurant').set('Origin', 'https://www.evil.example').set('Access-Control-Request-Method', 'GET');
+    expect(unknown.headers['access-control-allow-origin']).toBeUndefined();
+    const plainHttp = await request(t.app).options('/v1/restaurant').set('Origin', 'http://www.storeabc.com').set('Access-Control-Request-Method', 'GET');
+    expect(plainHttp.headers['access-control-allow-origin']).toBeUndefined();
+    const local = await request(t.app).options('/v1/restaurant').set('Origin', 'http://localhost:5173').set('Access-Control-Request-Method', 'GET');
+    expect(local.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+  });
+
+  it('sets security headers', async () => {
+    const res = await request(t.app).get('/healthz');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('answers readiness 503 once shutdown has begun', async () => {
+    t.readiness.shuttingDown = true;
+    try {
+      const res = await request(t.app).get('/readyz');
+      expect(res.status).toBe(503);
+      expect(res.body.status).toBe('unavailable');
+    } finally {
+      t.readiness.shuttingDown = false;
+    }
+  });
+
+  it('hides the cause of an unexpected failure behind a bare 500 internal', async () => {
+    // Break the schema under the app: the tenant lookup now fails inside the database driver.
+    await t.db.knex.raw('ALTER TABLE restaurants RENAME TO restaurants_gone');
+    try {
+      const res = await request(t.app).get('/v1/restaurant').set('X-Restaurant-Domain', 'storeabc.com');
+      const body = expectProblem(res, 500, 'internal');
+      expect(body['detail']).toBe('An unexpected error occurred');
+      expect(res.text).not.toMatch(/restaurants|relation|select|at .*\.ts|stack/i);
+    } finally {
+      await t.db.knex.raw('ALTER TABLE restaurants_gone RENAME TO restaurants');
+    }
+  });
+});
+
+describe('in production', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ production: true });
+    await createRestaurant(t.db.knex, { domain: 'storeabc.com' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('refuses requests the load balancer received over plain http', async () => {
+    const res = await request(t.app).get('/v1/restaurant').set('Host', 'www.storeabc.com').set('X-Forwarded-Proto', 'http');
+    expect(res.status).toBe(403);
+    expect(res.body.code ?? JSON.parse(res.text).code).toBe('https_required');
+    const ok = await request(t.app).get('/v1/restaurant').set('Host', 'www.storeabc.com').set('X-Forwarded-Proto', 'https');
+    expect(ok.status).toBe(200);
+  });
+
+  it('does not allow localhost origins', async () => {
+    const local = await request(t.app).options('/v1/restaurant').set('Origin', 'http://localhost:5173').set('Access-Control-Request-Method', 'GET');
+    expect(local.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});

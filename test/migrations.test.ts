@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Knex } from 'knex';
+import { migrateToLatest, pendingMigrations } from '../src/db/migrate.js';
+import { sqlState } from '../src/db/transaction.js';
+import { createPglite, knexOnPglite } from '../src/local/pglite.js';
+import { migrations } from '../migrations/index.js';
+import { splitStatements } from '../migrations/sql.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+
+describe('migrations from an empty database', () => {
+  it('run forward, then are a no-op when current', async () => {
+    const knex = knexOnPglite(await createPglite({}));
+    try {
+      expect(await pendingMigrations(knex)).toHaveLength(migrations.length);
+      expect(await migrateToLatest(knex)).toEqual(migrations.map(([name]) => name));
+      expect(await pendingMigrations(knex)).toEqual([]);
+      expect(await migrateToLatest(knex)).toEqual([]);
+    } finally {
+      await knex.destroy();
+    }
+  });
+
+  it('split scripts on semicolons but not inside comments or function bodies', () => {
+    expect(
+      splitStatements(`CREATE TABLE a (x int); -- one; two
+        CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no'; END; $$;
+        SELECT 1`),
+    ).toHaveLength(3);
+  });
+});
+
+describe('constraints reject bad rows', () => {
+  let db: TestDatabase;
+  let knex: Knex;
+  let restaurantId: number;
+  let otherRestaurantId: number;
+  let ingredientId: number;
+  let recipeId: number;
+  let customerId: number;
+  let orderId: number;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    knex = db.knex;
+    const [a] = await knex('restaurants').insert({ domain: 'a.example.com', name: 'A', currency: 'EUR', timezone: 'UTC' }).returning('id');
+    const [b] = await knex('restaurants').insert({ domain: 'b.example.com', name: 'B', currency: 'EUR', timezone: 'UTC' }).returning('id');
+    restaurantId = a.id;
+    otherRestaurantId = b.id;
+    const [ingredient] = await knex('ingredients')
+      .insert({ restaurant_id: restaurantId, name: 'Bun', unit: 'piece', price_cents: 50, stock: 10 })
+      .returning('id');
+    ingredientId = ingredient.id;
+    const [recipe] = await knex('recipes').insert({ restaurant_id: restaurantId, name: 'Burger' }).returning('id');
+    recipeId = recipe.id;
+    const [customer] = await knex('customers').insert({ restaurant_id: restaurantId, user_sub: 'sub-1' }).returning('id');
+    customerId = customer.id;
+    const [order] = await knex('orders')
+      .insert({ restaurant_id: restaurantId, customer_id: customerId, payment_method: 'cash', fulfillment: 'pickup', currency: 'EUR', total_cents: 500 })
+      .returning('id');
+    orderId = order.id;
+  });
+
+  afterAll(async () => {
+    await db.destroy();
+  });
+
+  const expectViolation = async (state: string, work: () => Promise<unknown>) => {
+    const error = await work().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error, 'expected the database to refuse the row').toBeDefined();
+    expect(sqlState(error)).toBe(state);
+  };
+
+  it.each([
+    ['negative stock', () => knex('ingredients').where({ id: ingredientId }).update({ stock: -1 })],
+    ['negative price', () => knex('ingredients').insert({ restaurant_id: restaurantId, name: 'X', unit: 'g', price_cents: -1 })],
+    ['an ingredient name over 50 characters', () => knex('ingredients').insert({ restaurant_id: restaurantId, name: 'x'.repeat(51), unit: 'g', price_cents: 1 })],
+    ['a recipe description over 100 characters', () => knex('recipes').insert({ restaurant_id: restaurantId, name: 'Y', description: 'x'.repeat(101) })],
+    ['a recipe ingredient quantity of 0', () => knex('recipe_ingredients').insert({ restaurant_id: restaurantId, recipe_id: recipeId, ingredient_id: ingredientId, quantity: 0 })],
+    ['a max_quantity below the quantity', () => knex('recipe_ingredients').insert({ restaurant_id: restaurantId, recipe_id: recipeId, ingredient_id: ingredientId, quantity: 2, max_quantity: 1 })],
+    ['a cart quantity of 51', () => knex('cart_items').insert({ restaurant_id: restaurantId, customer_id: customerId, recipe_id: recipeId, quantity: 51 })],
+    ['an unknown order status', () => knex('orders').where({ id: orderId }).update({ status: 'lost' })],
+    ['an unknown payment status', () => knex('orders').where({ id: orderId }).update({ payment_status: 'maybe' })],
+    ['a delivery without an address', () => knex('orders').insert({ restaurant_id: restaurantId, customer_id: customerId, payment_method: 'cash', fulfillment: 'delivery', currency: 'EUR', total_cents: 1 })],
+    ['negative money on an order', () => knex('orders').insert({ restaurant_id: restaurantId, customer_id: customerId, payment_method: 'cash', fulfillment: 'pickup', currency: 'EUR', total_cents: -1 })],
+    ['a line total that is not price times quantity', () => knex('order_items').insert({ restaurant_id: restaurantId, order_id: orderId, recipe_id: recipeId, name: 'B', quantity: 2, unit_price_cents: 100, line_total_cents: 100 })],
+    ['a phone number not in E.164', () => knex('customers').insert({ restaurant_id: restaurantId, user_sub: 'sub-2', phone: '0123 456' })],
+    ['a customer name over 30 characters', () => knex('customers').insert({ restaurant_id: restaurantId, user_sub: 'sub-3', name: 'x'.repeat(31) })],
+    ['a staff role that does not exist', () => knex('staff_members').insert({ restaurant_id: restaurantId, user_sub: 's', email: 's@x.io', role: 'owner' })],
+    ['a zero-delta ledger row', () => knex('inventory_movements').insert({ restaurant_id: restaurantId, ingredient_id: ingredientId, delta: 0, reason: 'restock', stock_after: 10 })],
+    ['an order movement without its order', () => knex('inventory_movements').insert({ restaurant_id: restaurantId, ingredient_id: ingredientId, delta: -1, reason: 'order_reserved', stock_after: 9 })],
+    ['a refund of more than was paid', () => knex('payments').insert({ restaurant_id: restaurantId, order_id: orderId, method: 'cash', provider: 'cash', status: 'succeeded', amount_cents: 100, refunded_cents: 101, currency: 'EUR' })],
+    ['a lower-case currency', () => knex('restaurants').insert({ domain: 'c.example.com', name: 'C', currency: 'eur', timezone: 'UTC' })],
+    ['an upper-case domain', () => knex('restaurants').insert({ domain: 'D.example.com', name: 'D', currency: 'EUR', timezone: 'UTC' })],
+  ])('CHECK refuses %s', async (_name, work) => {
+    await expectViolation('23514', work);
+  });
+
+  it.each([
+    ['a duplicate domain', () => knex('restaurants').insert({ domain: 'a.example.com', name: 'A2', currency: 'EUR', timezone: 'UTC' })],
+    ['two customers for one user in one restaurant', () => knex('customers').insert({ restaurant_id: restaurantId, user_sub: 'sub-1' })],
+    ['two active ingredients with the same name', () => knex('ingredients').insert({ restaurant_id: restaurantId, name: 'BUN', unit: 'piece', price_cents: 1 })],
+  ])('UNIQUE refuses %s', async (_name, work) => {
+    await expectViolation('23505', work);
+  });
+
+  it.each([
+    ['a recipe ingredient from another restaurant', () => knex('recipe_ingredients').insert({ restaurant_id: otherRestaurantId, recipe_id: recipeId, ingredient_id: ingredientId, quantity: 1 })],
+    ['a cart line for a customer of another restaurant', () => knex('cart_items').insert({ restaurant_id: otherRestaurantId, customer_id: customerId, recipe_id: recipeId, quantity: 1 })],
+    ['an order item of an order in another restaurant', () => knex('order_items').insert({ restaurant_id: otherRestaurantId, order_id: orderId, recipe_id: recipeId, name: 'B', quantity: 1, unit_price_cents: 1, line_total_cents: 1 })],
+    ['a staff member of a restaurant that does not exist', () => knex('staff_members').insert({ restaurant_id: 999_999, user_sub: 's', email: 's@x.io', role: 'manager' })],
+    ['a payment for an order that does not exist', () => knex('payments').insert({ restaurant_id: restaurantId, order_id: 999_999, method: 'cash', provider: 'cash', status: 'succeeded', amount_cents: 1, currency: 'EUR' })],
+  ])('FOREIGN KEY refuses %s', async (_name, work) => {
+    await expectViolation('23503', work);
+  });
+
+  it('keeps the stock ledger append-only', async () => {
+    const [movement] = await knex('inventory_movements')
+      .insert({ restaurant_id: restaurantId, ingredient_id: ingredientId, delta: 5, reason: 'restock', stock_after: 15 })
+      .returning('id');
+    await expectViolation('23001', () => knex('inventory_movements').where({ id: movement.id }).update({ delta: 6 }));
+    await expectViolation('23001', () => knex('inventory_movements').where({ id: movement.id }).delete());
+    expect(await knex('inventory_movements').where({ id: movement.id }).first()).toMatchObject({ delta: 5 });
+  });
+
+  it('returns ids and counts as numbers on this driver too', async () => {
+    const row = await knex('restaurants').count({ n: '*' }).first();
+    expect(typeof row?.n).toBe('number');
+    expect(typeof restaurantId).toBe('number');
+  });
+});

@@ -86,7 +86,8 @@ class CognitoApiError extends Error {
   }
 }
 
-async function callCognito<T>(endpoint: string, operation: string, body: object): Promise<T> {
+/** One call to the emulator's AWS JSON 1.1 API (unsigned: it checks no credentials). */
+export async function callCognito<T>(endpoint: string, operation: string, body: object): Promise<T> {
   const response = await fetch(`${endpoint}/`, {
     method: "POST",
     headers: {

@@ -7,6 +7,7 @@ import { buildApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { createEmulatorVerifier } from '../../src/auth/token-verifier.js';
 import type { Readiness } from '../../src/modules/health/routes.js';
+import type { Authenticator } from '../../src/http/principal.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import type { EmbeddedCognito } from '../../src/local/cognito.js';
 
@@ -17,6 +18,7 @@ export interface TestApp {
   db: TestDatabase;
   cognito: EmbeddedCognito;
   readiness: Readiness & { shuttingDown: boolean };
+  authenticator: Authenticator;
   close(): Promise<void>;
 }
 
@@ -37,11 +39,12 @@ export async function createTestApp(options: { production?: boolean } = {}): Pro
     check: async () => undefined,
   };
   const verifier = createEmulatorVerifier({ issuer: cognito.issuer, jwksUri: cognito.jwksUri, clientId: cognito.clientId });
+  const authenticator = createAuthenticator(verifier, silentLogger);
   const { app } = buildApp({
     production: options.production ?? false,
     db: db.knex,
     logger: silentLogger,
-    authenticator: createAuthenticator(verifier, silentLogger),
+    authenticator,
     readiness,
   });
   return {
@@ -49,6 +52,7 @@ export async function createTestApp(options: { production?: boolean } = {}): Pro
     db,
     cognito,
     readiness,
+    authenticator,
     close: async () => {
       await cognito.stop();
       await db.destroy();

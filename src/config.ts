@@ -196,5 +196,23 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   };
 }
 
+/**
+ * Only what the migration step needs, so `migrate` runs in a production image that has the database
+ * URL but (rightly) none of the service's other settings.
+ */
+export function loadDatabaseConfig(env: Record<string, string | undefined>): DatabaseConfig {
+  const parsed = envSchema.pick({ DATABASE_URL: true, DATABASE_POOL_MAX: true, DATA_DIR: true, NODE_ENV: true }).safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${String(issue?.path[0] ?? 'environment')} ${issue?.message ?? 'is invalid'}`);
+  }
+  const e = parsed.data;
+  if (e.DATABASE_URL === undefined) {
+    if (e.NODE_ENV === 'production') throw new ConfigError('NODE_ENV=production refuses embedded parts; set DATABASE_URL');
+    return { kind: 'embedded', dataDir: e.DATA_DIR };
+  }
+  return { kind: 'postgres', url: e.DATABASE_URL, poolMax: 1 };
+}
+
 /** The variable names the service understands; deployment files are checked against this list. */
 export const knownEnvironmentVariables: readonly string[] = Object.keys(envSchema.shape);

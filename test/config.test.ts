@@ -140,3 +140,17 @@ describe('configuration', () => {
     expect(result.stderr).toMatch(/refuses embedded parts; set DATABASE_URL, SQS_QUEUE_URL/);
   });
 });
+
+describe('the migration step', () => {
+  it('needs only the database URL, also in production', async () => {
+    const { loadDatabaseConfig } = await import('../src/config.js');
+    expect(loadDatabaseConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://app@db/tablekit' })).toEqual({
+      kind: 'postgres',
+      url: 'postgres://app@db/tablekit',
+      poolMax: 1,
+    });
+    expect(() => loadDatabaseConfig({ NODE_ENV: 'production' })).toThrow(/set DATABASE_URL/);
+    expect(() => loadDatabaseConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/^DATABASE_URL /);
+    expect(loadDatabaseConfig({})).toEqual({ kind: 'embedded', dataDir: '.data' });
+  });
+});

@@ -1,11 +1,10 @@
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadDatabaseConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 
 /** `npm run migrate`: the deploy step that brings the schema current before new instances start. */
 try {
-  const config = loadConfig(process.env);
-  const database = await createDatabase(config.database);
+  const database = await createDatabase(loadDatabaseConfig(process.env));
   try {
     const applied = await migrateToLatest(database.knex);
     process.stdout.write(applied.length === 0 ? 'The schema is current.\n' : `Applied: ${applied.join(', ')}\n`);

@@ -12,6 +12,13 @@ import { createApiRouter } from './http/route.js';
 import type { Authenticator } from './http/principal.js';
 import { registerHealthRoutes, type Readiness } from './modules/health/routes.js';
 import { registerRestaurantRoutes } from './modules/restaurants/routes.js';
+import { registerAuthRoutes } from './auth/routes.js';
+import type { AuthRateLimitConfig } from './auth/rate-limit.js';
+import type { IdentityServices } from './auth/identity.js';
+import { registerStaffRoutes } from './modules/staff/routes.js';
+import { registerCustomerRoutes } from './modules/customers/routes.js';
+import { registerIngredientRoutes } from './modules/ingredients/routes.js';
+import { registerRecipeRoutes } from './modules/recipes/routes.js';
 
 export interface AppDeps {
   production: boolean;
@@ -19,6 +26,9 @@ export interface AppDeps {
   logger: Logger;
   authenticator: Authenticator;
   readiness: Readiness;
+  /** The user pool's flows (/v1/auth) and directory (looking users up by email or sub). */
+  identity: IdentityServices;
+  authRateLimit: AuthRateLimitConfig;
 }
 
 declare module 'express-serve-static-core' {
@@ -53,7 +63,12 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   const registry = createRegistry();
   const api = createApiRouter({ db: deps.db, logger: deps.logger, authenticator: deps.authenticator }, registry);
   registerHealthRoutes(api, deps.readiness);
-  registerRestaurantRoutes(api);
+  registerAuthRoutes(api, { flows: deps.identity.flows, rateLimit: deps.authRateLimit });
+  registerRestaurantRoutes(api, deps.identity.directory);
+  registerStaffRoutes(api, deps.identity.directory);
+  registerCustomerRoutes(api, deps.identity.directory);
+  registerIngredientRoutes(api);
+  registerRecipeRoutes(api);
   app.use(api.router);
 
   const openApi = generateOpenApiDocument(registry);

@@ -6,7 +6,7 @@ import { buildApp } from './app.js';
 import { createDatabase, type Database } from './db/database.js';
 import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { createAuthenticator } from './auth/authenticator.js';
-import { startIdentity, type IdentityProvider } from './auth/identity.js';
+import { createIdentityServices, startIdentity, type IdentityProvider } from './auth/identity.js';
 import { seedDemoRestaurant, DEMO_DOMAIN } from '../seeds/demo-restaurant.js';
 
 export interface RunningService {
@@ -56,6 +56,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       db: database.knex,
       logger,
       authenticator: createAuthenticator(identity.verifier, logger),
+      identity: createIdentityServices(identity, logger),
+      authRateLimit: config.authRateLimit,
       readiness: {
         isShuttingDown: () => shuttingDown,
         check: async () => {
@@ -93,6 +95,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       });
     });
     const port = (server.address() as AddressInfo).port;
+
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 
     let stopping: Promise<void> | undefined;

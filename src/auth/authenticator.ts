@@ -7,7 +7,8 @@ import { TokenRejectedError, type AccessTokenVerifier } from './token-verifier.j
 
 export const PLATFORM_ADMIN_GROUP = 'platform-admin';
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
+// The scheme is case-insensitive (RFC 7235).
+const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i;
 
 /**
  * Identity is Cognito's; authorisation is ours. The token says who the caller is (and whether they

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { CognitoConfig } from '../config.js';
 import { createCognitoVerifier, createEmulatorVerifier, type AccessTokenVerifier } from './token-verifier.js';
 import { PLATFORM_ADMIN_GROUP } from './authenticator.js';
+import { createUserPoolAdmin, type UserDirectory } from './user-pool-admin.js';
+import { createUserPoolFlows, type UserPoolFlows } from './user-pool-flows.js';
 
 /** Where sign-up and login go, and how the tokens they yield are verified. */
 export interface IdentityProvider {
@@ -66,4 +68,29 @@ export async function startIdentity(config: CognitoConfig, options: { demoPasswo
     demoUsers: { admin: { email: DEMO_ADMIN_EMAIL, sub: admin.sub }, manager: { email: DEMO_MANAGER_EMAIL, sub: manager.sub } },
     stop: () => cognito.stop(),
   };
+}
+
+/** What the routes use of the user pool: its user-facing flows (/v1/auth) and its directory of users. */
+export interface IdentityServices {
+  flows: UserPoolFlows;
+  directory: UserDirectory;
+}
+
+export function createIdentityServices(
+  pool: Pick<IdentityProvider, 'kind' | 'userPoolId' | 'clientId' | 'endpoint' | 'region' | 'authFlow'>,
+  logger: Logger,
+): IdentityServices {
+  const admin = createUserPoolAdmin({ userPoolId: pool.userPoolId, region: pool.region, endpoint: pool.endpoint, logger });
+  // An endpoint override is an emulator: config.ts refuses one in production.
+  const emulator = pool.kind === 'embedded' || pool.endpoint !== undefined;
+  const flows = createUserPoolFlows({
+    userPoolId: pool.userPoolId,
+    clientId: pool.clientId,
+    endpoint: pool.endpoint,
+    authFlow: pool.authFlow,
+    emulator,
+    admin,
+    logger,
+  });
+  return { flows, directory: admin };
 }

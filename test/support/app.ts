@@ -2,10 +2,12 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { Express } from 'express';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { createEmulatorVerifier } from '../../src/auth/token-verifier.js';
+import { createIdentityServices } from '../../src/auth/identity.js';
+import type { AuthRateLimitConfig } from '../../src/auth/rate-limit.js';
 import type { Readiness } from '../../src/modules/health/routes.js';
 import type { Authenticator } from '../../src/http/principal.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -26,11 +28,20 @@ export interface TestApp {
  * The whole app on a database of this test file's own, with a real (embedded) Cognito behind the
  * token checks: tests sign users in exactly as clients do.
  */
-export async function createTestApp(options: { production?: boolean } = {}): Promise<TestApp> {
+export async function createTestApp(
+  options: {
+    production?: boolean;
+    /** Where the app and the embedded Cognito log (default: nowhere); tests that inspect the log pass their own. */
+    logger?: Logger;
+    /** Default: generous, so tests that sign up and log in many times are not throttled. */
+    authRateLimit?: AuthRateLimitConfig;
+  } = {},
+): Promise<TestApp> {
+  const logger = options.logger ?? silentLogger;
   const db = await createTestDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-test-'));
   const { startEmbeddedCognito } = await import('../../src/local/cognito.js');
-  const cognito = await startEmbeddedCognito({ dataDir, logger: silentLogger });
+  const cognito = await startEmbeddedCognito({ dataDir, logger });
   const readiness = {
     shuttingDown: false,
     isShuttingDown() {
@@ -39,13 +50,18 @@ export async function createTestApp(options: { production?: boolean } = {}): Pro
     check: async () => undefined,
   };
   const verifier = createEmulatorVerifier({ issuer: cognito.issuer, jwksUri: cognito.jwksUri, clientId: cognito.clientId });
-  const authenticator = createAuthenticator(verifier, silentLogger);
+  const authenticator = createAuthenticator(verifier, logger);
   const { app } = buildApp({
     production: options.production ?? false,
     db: db.knex,
-    logger: silentLogger,
+    logger,
     authenticator,
     readiness,
+    identity: createIdentityServices(
+      { kind: 'embedded', userPoolId: cognito.userPoolId, clientId: cognito.clientId, endpoint: cognito.endpoint, region: 'us-east-1', authFlow: 'USER_PASSWORD_AUTH' },
+      logger,
+    ),
+    authRateLimit: options.authRateLimit ?? { perIpPerMinute: 1000, failedPerEmailPerMinute: 1000 },
   });
   return {
     app,

@@ -35,3 +35,18 @@ function toRestaurant(row: Record<string, unknown>): Restaurant {
     timezone: String(row['timezone']),
   };
 }
+
+/** Undefined when the domain is taken (race-safe: the unique constraint decides). */
+export async function insertRestaurant(db: Queryable, restaurant: Omit<Restaurant, 'id'>): Promise<Restaurant | undefined> {
+  const [row] = await db('restaurants').insert(restaurant).onConflict('domain').ignore().returning([...columns]);
+  return row === undefined ? undefined : toRestaurant(row as Record<string, unknown>);
+}
+
+export async function updateRestaurant(
+  db: Queryable,
+  id: number,
+  changes: Partial<Pick<Restaurant, 'name' | 'timezone'>>,
+): Promise<Restaurant | undefined> {
+  const [row] = await db('restaurants').where({ id }).update({ ...changes, updated_at: db.fn.now() }).returning([...columns]);
+  return row === undefined ? undefined : toRestaurant(row as Record<string, unknown>);
+}

@@ -1,8 +1,13 @@
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
-import { restaurantSchema } from './schemas.js';
+import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import type { Restaurant } from './repo.js';
+import { restaurantCreateSchema, restaurantSchema, restaurantUpdateSchema } from './schemas.js';
+import { createRestaurant, updateRestaurant } from './service.js';
 
-export function registerRestaurantRoutes(api: ApiRouter): void {
+const view = (r: Restaurant) => ({ id: r.id, domain: r.domain, name: r.name, currency: r.currency, timezone: r.timezone });
+
+export function registerRestaurantRoutes(api: ApiRouter, directory: UserDirectory): void {
   defineRoute(api, {
     method: 'get',
     path: '/v1/restaurant',
@@ -10,9 +15,33 @@ export function registerRestaurantRoutes(api: ApiRouter): void {
     tags: ['restaurants'],
     access: access.public,
     responses: { 200: { description: 'The restaurant', schema: restaurantSchema } },
-    handler: async ({ tenant }) => ({
-      status: 200,
-      body: { id: tenant.id, domain: tenant.domain, name: tenant.name, currency: tenant.currency, timezone: tenant.timezone },
-    }),
+    handler: async ({ tenant }) => ({ status: 200, body: view(tenant) }),
+  });
+
+  defineRoute(api, {
+    method: 'patch',
+    path: '/v1/restaurant',
+    summary: "Change this restaurant's name or time zone (manager)",
+    tags: ['restaurants'],
+    access: access.manager,
+    body: restaurantUpdateSchema,
+    responses: { 200: { description: 'The restaurant as it now stands', schema: restaurantSchema } },
+    handler: async ({ tenant, body }) => ({ status: 200, body: view(await updateRestaurant(api.deps.db, tenant, body)) }),
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/restaurants',
+    summary: 'Create a restaurant and name its first manager (platform admin; no tenant needed)',
+    tags: ['restaurants'],
+    tenant: false,
+    access: access.platformAdmin,
+    body: restaurantCreateSchema,
+    responses: {
+      201: { description: 'The new restaurant', schema: restaurantSchema },
+      404: { description: 'No user with manager_email in the user pool (problem+json, code not_found)' },
+      409: { description: 'The domain is taken (problem+json, code conflict)' },
+    },
+    handler: async ({ body }) => ({ status: 201, body: view(await createRestaurant(api.deps.db, directory, body)) }),
   });
 }

@@ -1,0 +1,87 @@
+import type { Queryable } from '../../db/database.js';
+
+export interface CustomerRow {
+  id: number;
+  user_sub: string;
+  email: string | null;
+  name: string | null;
+  phone: string | null;
+  address: string | null;
+  created_at: string;
+}
+
+const columns = ['id', 'user_sub', 'email', 'name', 'phone', 'address', 'created_at'] as const;
+
+const nullableString = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+function toCustomer(row: Record<string, unknown>): CustomerRow {
+  const createdAt = row['created_at'];
+  return {
+    id: Number(row['id']),
+    user_sub: String(row['user_sub']),
+    email: nullableString(row['email']),
+    name: nullableString(row['name']),
+    phone: nullableString(row['phone']),
+    address: nullableString(row['address']),
+    created_at: (createdAt instanceof Date ? createdAt : new Date(String(createdAt))).toISOString(),
+  };
+}
+
+export async function selectCustomerBySub(db: Queryable, restaurantId: number, userSub: string): Promise<CustomerRow | undefined> {
+  const row = await db('customers').select(columns).where({ restaurant_id: restaurantId, user_sub: userSub }).first();
+  return row === undefined ? undefined : toCustomer(row);
+}
+
+export async function selectCustomerById(db: Queryable, restaurantId: number, id: number): Promise<CustomerRow | undefined> {
+  const row = await db('customers').select(columns).where({ restaurant_id: restaurantId, id }).first();
+  return row === undefined ? undefined : toCustomer(row);
+}
+
+/** Race-safe first use: two requests creating the same customer at once both end with the one row. */
+export async function insertCustomerIfAbsent(
+  db: Queryable,
+  restaurantId: number,
+  customer: { user_sub: string; email: string | null; name: string | null; phone: string | null },
+): Promise<void> {
+  await db('customers')
+    .insert({ restaurant_id: restaurantId, ...customer })
+    .onConflict(['restaurant_id', 'user_sub'])
+    .ignore();
+}
+
+export async function updateCustomerBySub(
+  db: Queryable,
+  restaurantId: number,
+  userSub: string,
+  changes: Partial<Pick<CustomerRow, 'name' | 'phone' | 'address'>>,
+): Promise<CustomerRow | undefined> {
+  const [row] = await db('customers')
+    .where({ restaurant_id: restaurantId, user_sub: userSub })
+    .update({ ...changes, updated_at: db.fn.now() })
+    .returning([...columns]);
+  return row === undefined ? undefined : toCustomer(row as Record<string, unknown>);
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Newest first; `search` matches name, email or phone (spaces, dashes and parentheses ignored in a number). */
+export async function selectCustomerPage(
+  db: Queryable,
+  restaurantId: number,
+  options: { search: string | undefined; beforeId: number | undefined; limit: number },
+): Promise<CustomerRow[]> {
+  const query = db('customers').select(columns).where({ restaurant_id: restaurantId });
+  if (options.beforeId !== undefined) query.andWhere('id', '<', options.beforeId);
+  const search = options.search;
+  if (search !== undefined) {
+    const pattern = `%${escapeLike(search)}%`;
+    const looksLikePhone = /^[0-9\s()+-]+$/.test(search) && /[0-9]/.test(search);
+    const compactPhone = search.replace(/[\s()-]/g, '').replace(/^00/, '+');
+    query.andWhere((where) => {
+      where.whereILike('name', pattern).orWhereILike('email', pattern);
+      if (looksLikePhone) where.orWhereLike('phone', `%${escapeLike(compactPhone)}%`);
+    });
+  }
+  const rows = await query.orderBy('id', 'desc').limit(options.limit);
+  return rows.map(toCustomer);
+}

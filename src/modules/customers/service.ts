@@ -1,0 +1,116 @@
+import type { Queryable } from '../../db/database.js';
+import { notFound } from '../../http/errors.js';
+import { decodeCursor, pageFrom, type Page } from '../../http/pagination.js';
+import type { Principal, StaffRole } from '../../http/principal.js';
+import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import * as repo from './repo.js';
+import { E164, EMAIL_MAX, NAME_MAX } from './schemas.js';
+
+/** A customer as the API shows it (API.md, "Customers"). */
+export interface Customer {
+  id: number;
+  email: string | null;
+  name: string | null;
+  phone: string | null;
+  address: string | null;
+  created_at: string;
+}
+
+export function customerView(row: repo.CustomerRow): Customer {
+  return { id: row.id, email: row.email, name: row.name, phone: row.phone, address: row.address, created_at: row.created_at };
+}
+
+/** What the pool says goes in only when it fits our limits; the customer can set the rest. */
+const fitting = (value: string | undefined, fits: (v: string) => boolean): string | null =>
+  value !== undefined && fits(value) ? value : null;
+
+/**
+ * The caller's customer record in this restaurant, created on first use (API.md: one per restaurant and
+ * Cognito `sub`). Its email comes from the token when it carries one, else from the user pool, which also
+ * gives the name and phone given at sign-up.
+ */
+export async function customerForPrincipal(
+  db: Queryable,
+  directory: UserDirectory,
+  restaurantId: number,
+  principal: Principal,
+): Promise<repo.CustomerRow> {
+  const existing = await repo.selectCustomerBySub(db, restaurantId, principal.sub);
+  if (existing !== undefined) return existing;
+
+  // Outside any transaction: a network call must not hold a database connection.
+  const pooled = await directory.findUser(principal.sub);
+  const email = (principal.email ?? pooled?.email)?.toLowerCase();
+  await repo.insertCustomerIfAbsent(db, restaurantId, {
+    user_sub: principal.sub,
+    email: fitting(email, (v) => v.length <= EMAIL_MAX),
+    name: fitting(pooled?.name?.trim(), (v) => v.length >= 1 && v.length <= NAME_MAX),
+    phone: fitting(pooled?.phone, (v) => E164.test(v)),
+  });
+  const created = await repo.selectCustomerBySub(db, restaurantId, principal.sub);
+  if (created === undefined) throw new Error('customer row vanished right after it was created');
+  return created;
+}
+
+export interface CustomerChanges {
+  name?: string | null | undefined;
+  phone?: string | null | undefined;
+  address?: string | null | undefined;
+}
+
+export async function updateOwnCustomer(
+  db: Queryable,
+  directory: UserDirectory,
+  restaurantId: number,
+  principal: Principal,
+  changes: CustomerChanges,
+): Promise<repo.CustomerRow> {
+  const current = await customerForPrincipal(db, directory, restaurantId, principal);
+  const set: Parameters<typeof repo.updateCustomerBySub>[3] = {};
+  if (changes.name !== undefined) set.name = changes.name;
+  if (changes.phone !== undefined) set.phone = changes.phone;
+  if (changes.address !== undefined) set.address = changes.address;
+  if (Object.keys(set).length === 0) return current;
+  const updated = await repo.updateCustomerBySub(db, restaurantId, principal.sub, set);
+  if (updated === undefined) throw new Error('customer row vanished during an update');
+  return updated;
+}
+
+export async function listCustomers(
+  db: Queryable,
+  restaurantId: number,
+  options: { search: string | undefined; limit: number; cursor: string | undefined },
+): Promise<Page<Customer>> {
+  const after = decodeCursor(options.cursor, ['number']);
+  const rows = await repo.selectCustomerPage(db, restaurantId, {
+    search: options.search,
+    beforeId: after === undefined ? undefined : Number(after[0]),
+    limit: options.limit + 1,
+  });
+  return pageFrom(rows, options.limit, (row) => [row.id], customerView);
+}
+
+/**
+ * One customer of this restaurant: staff see any, a customer only their own. Anything else is `404`, so
+ * an id of another customer (or of another restaurant) reveals nothing.
+ */
+export async function getCustomer(
+  db: Queryable,
+  restaurantId: number,
+  id: number,
+  caller: { principal: Principal; staffRole: StaffRole | undefined },
+): Promise<repo.CustomerRow> {
+  const row = await repo.selectCustomerById(db, restaurantId, id);
+  if (row === undefined || (caller.staffRole === undefined && row.user_sub !== caller.principal.sub)) throw notFound('The customer');
+  return row;
+}
+
+/** For other modules (orders, cart): the customer id of the caller in this restaurant, created on first use. */
+export async function customerIdForPrincipal(
+  db: Queryable,
+  directory: UserDirectory,
+  restaurantId: number,
+  principal: Principal,
+): Promise<number> {
+  return (await customerForPrincipal(db, directory, restaurantId, principal)).id;
+}

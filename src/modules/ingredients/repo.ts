@@ -1,0 +1,182 @@
+import type { Queryable } from '../../db/database.js';
+
+/** An active (not archived) ingredient row, with the stock figures only staff may see. */
+export interface IngredientRow {
+  id: number;
+  name: string;
+  description: string;
+  unit: string;
+  price_cents: number;
+  available: boolean;
+  stock: number;
+  low_stock_threshold: number;
+}
+
+export interface IngredientChanges {
+  name?: string;
+  description?: string;
+  unit?: string;
+  price_cents?: number;
+  available?: boolean;
+  low_stock_threshold?: number;
+}
+
+export interface NewIngredient extends Required<Omit<IngredientChanges, 'description'>> {
+  description: string;
+  stock: number;
+}
+
+export type MovementReason = 'restock' | 'waste' | 'correction' | 'count' | 'order_reserved' | 'order_released';
+
+export interface MovementRow {
+  id: number;
+  ingredient_id: number;
+  delta: number;
+  reason: MovementReason;
+  stock_after: number;
+  order_id: number | null;
+  user_sub: string | null;
+  note: string | null;
+  created_at: string;
+}
+
+const ingredientColumns = ['id', 'name', 'description', 'unit', 'price_cents', 'available', 'stock', 'low_stock_threshold'] as const;
+const movementColumns = ['id', 'ingredient_id', 'delta', 'reason', 'stock_after', 'order_id', 'user_sub', 'note', 'created_at'] as const;
+
+export async function selectIngredientPage(
+  db: Queryable,
+  restaurantId: number,
+  options: { afterId: number | undefined; limit: number; lowStock: boolean | undefined },
+): Promise<IngredientRow[]> {
+  const query = db('ingredients')
+    .select(ingredientColumns)
+    .where({ restaurant_id: restaurantId })
+    .whereNull('archived_at')
+    .orderBy('id', 'asc')
+    .limit(options.limit);
+  if (options.afterId !== undefined) query.where('id', '>', options.afterId);
+  if (options.lowStock === true) query.whereRaw('stock <= low_stock_threshold');
+  if (options.lowStock === false) query.whereRaw('stock > low_stock_threshold');
+  const rows: Array<Record<string, unknown>> = await query;
+  return rows.map(toIngredient);
+}
+
+export async function selectIngredient(db: Queryable, restaurantId: number, id: number): Promise<IngredientRow | undefined> {
+  const row: Record<string, unknown> | undefined = await db('ingredients')
+    .select(ingredientColumns)
+    .where({ restaurant_id: restaurantId, id })
+    .whereNull('archived_at')
+    .first();
+  return row === undefined ? undefined : toIngredient(row);
+}
+
+export async function insertIngredient(db: Queryable, restaurantId: number, ingredient: NewIngredient): Promise<IngredientRow> {
+  const [row] = (await db('ingredients')
+    .insert({ restaurant_id: restaurantId, ...ingredient })
+    .returning(ingredientColumns)) as Array<Record<string, unknown>>;
+  if (row === undefined) throw new Error('insert into ingredients returned no row');
+  return toIngredient(row);
+}
+
+export async function updateIngredient(db: Queryable, restaurantId: number, id: number, changes: IngredientChanges): Promise<IngredientRow | undefined> {
+  const [row] = (await db('ingredients')
+    .update({ ...changes, updated_at: db.fn.now() })
+    .where({ restaurant_id: restaurantId, id })
+    .whereNull('archived_at')
+    .returning(ingredientColumns)) as Array<Record<string, unknown>>;
+  return row === undefined ? undefined : toIngredient(row);
+}
+
+/** Marks the ingredient archived; the row (and its ledger) stays for old recipes and orders. False when there was nothing active to archive. */
+export async function archiveIngredient(db: Queryable, restaurantId: number, id: number): Promise<boolean> {
+  const rows: unknown[] = await db('ingredients')
+    .update({ archived_at: db.fn.now(), updated_at: db.fn.now() })
+    .where({ restaurant_id: restaurantId, id })
+    .whereNull('archived_at')
+    .returning('id');
+  return rows.length > 0;
+}
+
+/**
+ * The one guarded statement of a stock change: it applies only while the result stays within
+ * 0..maxStock, so concurrent changes can never oversell or overflow (no read-modify-write). The sum is
+ * taken in bigint so an out-of-range result is a refused row, not an integer-overflow error.
+ * Returns the new stock, or undefined when no row matched (unknown, archived, or out of range).
+ */
+export async function applyStockDelta(db: Queryable, restaurantId: number, id: number, delta: number, maxStock: number): Promise<number | undefined> {
+  const result = await db.raw<{ rows: Array<{ stock: number }> }>(
+    `UPDATE ingredients SET stock = stock + ?, updated_at = now()
+      WHERE restaurant_id = ? AND id = ? AND archived_at IS NULL
+        AND stock::bigint + ? BETWEEN 0 AND ?
+      RETURNING stock`,
+    [delta, restaurantId, id, delta, maxStock],
+  );
+  const row = result.rows[0];
+  return row === undefined ? undefined : Number(row.stock);
+}
+
+export async function insertMovement(
+  db: Queryable,
+  restaurantId: number,
+  movement: { ingredient_id: number; delta: number; reason: MovementReason; stock_after: number; order_id?: number | null; user_sub?: string | null; note?: string | null },
+): Promise<MovementRow> {
+  const [row] = (await db('inventory_movements')
+    .insert({
+      restaurant_id: restaurantId,
+      ingredient_id: movement.ingredient_id,
+      delta: movement.delta,
+      reason: movement.reason,
+      stock_after: movement.stock_after,
+      order_id: movement.order_id ?? null,
+      user_sub: movement.user_sub ?? null,
+      note: movement.note ?? null,
+    })
+    .returning(movementColumns)) as Array<Record<string, unknown>>;
+  if (row === undefined) throw new Error('insert into inventory_movements returned no row');
+  return toMovement(row);
+}
+
+/** The ledger of one ingredient, newest first (keyset on id, descending). */
+export async function selectMovementPage(
+  db: Queryable,
+  restaurantId: number,
+  ingredientId: number,
+  options: { beforeId: number | undefined; limit: number },
+): Promise<MovementRow[]> {
+  const query = db('inventory_movements')
+    .select(movementColumns)
+    .where({ restaurant_id: restaurantId, ingredient_id: ingredientId })
+    .orderBy('id', 'desc')
+    .limit(options.limit);
+  if (options.beforeId !== undefined) query.where('id', '<', options.beforeId);
+  const rows: Array<Record<string, unknown>> = await query;
+  return rows.map(toMovement);
+}
+
+function toIngredient(row: Record<string, unknown>): IngredientRow {
+  return {
+    id: Number(row['id']),
+    name: String(row['name']),
+    description: String(row['description']),
+    unit: String(row['unit']),
+    price_cents: Number(row['price_cents']),
+    available: Boolean(row['available']),
+    stock: Number(row['stock']),
+    low_stock_threshold: Number(row['low_stock_threshold']),
+  };
+}
+
+function toMovement(row: Record<string, unknown>): MovementRow {
+  const createdAt = row['created_at'];
+  return {
+    id: Number(row['id']),
+    ingredient_id: Number(row['ingredient_id']),
+    delta: Number(row['delta']),
+    reason: String(row['reason']) as MovementReason,
+    stock_after: Number(row['stock_after']),
+    order_id: row['order_id'] === null || row['order_id'] === undefined ? null : Number(row['order_id']),
+    user_sub: row['user_sub'] === null || row['user_sub'] === undefined ? null : String(row['user_sub']),
+    note: row['note'] === null || row['note'] === undefined ? null : String(row['note']),
+    created_at: (createdAt instanceof Date ? createdAt : new Date(String(createdAt))).toISOString(),
+  };
+}

@@ -1,0 +1,159 @@
+import { AppError } from '../../http/errors.js';
+import { access } from '../../http/principal.js';
+import { defineRoute, type ApiRouter } from '../../http/route.js';
+import { catalogReadNote, catalogViewer, isStaff, setCatalogCacheHeaders } from './catalog-http.js';
+import {
+  createAdjustmentBody,
+  createIngredientBody,
+  idParams,
+  ingredientPageSchema,
+  ingredientSchema,
+  listIngredientsQuery,
+  listMovementsQuery,
+  movementPageSchema,
+  movementSchema,
+  updateIngredientBody,
+} from './schemas.js';
+import * as ingredients from './service.js';
+
+const tags = ['ingredients'];
+
+export function registerIngredientRoutes(api: ApiRouter): void {
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/ingredients',
+    summary: 'List active ingredients (stock figures for staff only)',
+    tags,
+    access: access.public,
+    query: listIngredientsQuery,
+    responses: {
+      200: { description: `A page of ingredients, by id. ${catalogReadNote}`, schema: ingredientPageSchema },
+      304: { description: 'Not modified (If-None-Match)' },
+    },
+    handler: async ({ tenant, query, req, res }) => {
+      const viewer = await catalogViewer(api.deps, req, tenant);
+      if (query.low_stock !== undefined && !isStaff(viewer)) {
+        if (viewer.kind === 'anonymous') {
+          throw new AppError('unauthenticated', 401, 'low_stock is for staff: send a staff access token', undefined, { 'WWW-Authenticate': 'Bearer' });
+        }
+        throw new AppError('forbidden', 403, 'low_stock needs a staff role in this restaurant');
+      }
+      const page = await ingredients.listIngredients(api.deps.db, tenant.id, { limit: query.limit, cursor: query.cursor, lowStock: query.low_stock });
+      const view = isStaff(viewer) ? ingredients.staffIngredient : ingredients.publicIngredient;
+      setCatalogCacheHeaders(res, viewer);
+      return { status: 200, body: { data: page.data.map(view), next_cursor: page.next_cursor } };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/ingredients/{id}',
+    summary: 'One active ingredient (stock figures for staff only)',
+    tags,
+    access: access.public,
+    params: idParams,
+    responses: {
+      200: { description: `The ingredient. ${catalogReadNote}`, schema: ingredientSchema },
+      304: { description: 'Not modified (If-None-Match)' },
+    },
+    handler: async ({ tenant, params, req, res }) => {
+      const viewer = await catalogViewer(api.deps, req, tenant);
+      const row = await ingredients.getIngredient(api.deps.db, tenant.id, params.id);
+      setCatalogCacheHeaders(res, viewer);
+      return { status: 200, body: isStaff(viewer) ? ingredients.staffIngredient(row) : ingredients.publicIngredient(row) };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/ingredients',
+    summary: 'Create an ingredient (manager)',
+    tags,
+    access: access.manager,
+    body: createIngredientBody,
+    responses: {
+      201: { description: 'The ingredient, staff view', schema: ingredientSchema },
+      409: { description: 'An active ingredient already has this name (conflict)' },
+    },
+    handler: async ({ tenant, principal, body }) => {
+      const row = await ingredients.createIngredient(api.deps.db, tenant.id, principalSub(principal), body);
+      return { status: 201, body: ingredients.staffIngredient(row) };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'patch',
+    path: '/v1/ingredients/{id}',
+    summary: 'Change an ingredient (manager); stock changes go through adjustments',
+    tags,
+    access: access.manager,
+    params: idParams,
+    body: updateIngredientBody,
+    responses: {
+      200: { description: 'The ingredient, staff view', schema: ingredientSchema },
+      409: { description: 'An active ingredient already has this name (conflict)' },
+    },
+    handler: async ({ tenant, params, body }) => {
+      const row = await ingredients.updateIngredient(api.deps.db, tenant.id, params.id, body);
+      return { status: 200, body: ingredients.staffIngredient(row) };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'delete',
+    path: '/v1/ingredients/{id}',
+    summary: 'Archive an ingredient (manager)',
+    tags,
+    access: access.manager,
+    params: idParams,
+    responses: {
+      204: { description: 'Archived: no longer listed or readable' },
+      409: { description: 'Active recipes use it (conflict); `errors` names them, path `recipes.<id>`' },
+    },
+    handler: async ({ tenant, params }) => {
+      await ingredients.archiveIngredient(api.deps.db, tenant.id, params.id);
+      return { status: 204 };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/ingredients/{id}/adjustments',
+    summary: 'Adjust the stock of an ingredient (staff)',
+    tags,
+    access: access.staff,
+    params: idParams,
+    body: createAdjustmentBody,
+    responses: {
+      201: { description: 'The ledger row written', schema: movementSchema },
+      409: { description: 'insufficient_stock when the stock would go below 0 (nothing changes); conflict past the integer maximum' },
+    },
+    handler: async ({ tenant, principal, params, body }) => {
+      const movement = await ingredients.adjustStock(api.deps.db, tenant.id, params.id, principalSub(principal), body);
+      return { status: 201, body: movement };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/ingredients/{id}/adjustments',
+    summary: 'The stock ledger of an ingredient, newest first (staff)',
+    tags,
+    access: access.staff,
+    params: idParams,
+    query: listMovementsQuery,
+    responses: {
+      200: { description: 'A page of ledger rows, manual adjustments and order reservations/releases alike', schema: movementPageSchema },
+    },
+    handler: async ({ tenant, params, query, res }) => {
+      const page = await ingredients.listMovements(api.deps.db, tenant.id, params.id, { limit: query.limit, cursor: query.cursor });
+      res.set('Cache-Control', 'private, no-store');
+      return { status: 200, body: page };
+    },
+  });
+}
+
+function principalSub(principal: { sub: string } | undefined): string {
+  if (principal === undefined) throw new Error('a staff route ran without a principal');
+  return principal.sub;
+}

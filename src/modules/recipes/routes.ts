@@ -1,0 +1,97 @@
+import { access } from '../../http/principal.js';
+import { defineRoute, type ApiRouter } from '../../http/route.js';
+import { catalogReadNote, catalogViewer, setCatalogCacheHeaders } from '../ingredients/catalog-http.js';
+import { idParams } from '../ingredients/schemas.js';
+import { createRecipeBody, listRecipesQuery, recipePageSchema, recipeSchema, updateRecipeBody } from './schemas.js';
+import * as recipes from './service.js';
+
+const tags = ['recipes'];
+
+export function registerRecipeRoutes(api: ApiRouter): void {
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/recipes',
+    summary: 'The menu: active recipes with live price and availability',
+    tags,
+    access: access.public,
+    query: listRecipesQuery,
+    responses: {
+      200: { description: `A page of recipes, by id. ${catalogReadNote}`, schema: recipePageSchema },
+      304: { description: 'Not modified (If-None-Match)' },
+    },
+    handler: async ({ tenant, query, req, res }) => {
+      const viewer = await catalogViewer(api.deps, req, tenant);
+      const page = await recipes.listRecipes(api.deps.db, tenant.id, query);
+      setCatalogCacheHeaders(res, viewer);
+      return { status: 200, body: { data: page.data.map(recipes.recipeView), next_cursor: page.next_cursor } };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/recipes/{id}',
+    summary: 'One active recipe with live price and availability',
+    tags,
+    access: access.public,
+    params: idParams,
+    responses: {
+      200: { description: `The recipe. ${catalogReadNote}`, schema: recipeSchema },
+      304: { description: 'Not modified (If-None-Match)' },
+    },
+    handler: async ({ tenant, params, req, res }) => {
+      const viewer = await catalogViewer(api.deps, req, tenant);
+      const recipe = await recipes.getRecipe(api.deps.db, tenant.id, params.id);
+      setCatalogCacheHeaders(res, viewer);
+      return { status: 200, body: recipes.recipeView(recipe) };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/recipes',
+    summary: 'Create a recipe (manager)',
+    tags,
+    access: access.manager,
+    body: createRecipeBody,
+    responses: {
+      201: { description: 'The recipe with its computed price and availability', schema: recipeSchema },
+      409: { description: 'An active recipe already has this name (conflict)' },
+    },
+    handler: async ({ tenant, body }) => {
+      const recipe = await recipes.createRecipe(api.deps.db, tenant.id, body);
+      return { status: 201, body: recipes.recipeView(recipe) };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'patch',
+    path: '/v1/recipes/{id}',
+    summary: 'Change a recipe (manager); `ingredients` replaces the whole set',
+    tags,
+    access: access.manager,
+    params: idParams,
+    body: updateRecipeBody,
+    responses: {
+      200: { description: 'The recipe as it now stands', schema: recipeSchema },
+      409: { description: 'An active recipe already has this name (conflict)' },
+    },
+    handler: async ({ tenant, params, body }) => {
+      const recipe = await recipes.updateRecipe(api.deps.db, tenant.id, params.id, body);
+      return { status: 200, body: recipes.recipeView(recipe) };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'delete',
+    path: '/v1/recipes/{id}',
+    summary: 'Archive a recipe (manager): off the menu; orders keep their snapshots',
+    tags,
+    access: access.manager,
+    params: idParams,
+    responses: { 204: { description: 'Archived' } },
+    handler: async ({ tenant, params }) => {
+      await recipes.archiveRecipe(api.deps.db, tenant.id, params.id);
+      return { status: 204 };
+    },
+  });
+}

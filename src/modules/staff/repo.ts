@@ -1,0 +1,56 @@
+import type { Queryable } from '../../db/database.js';
+import type { StaffRole } from '../../http/principal.js';
+
+export interface StaffMemberRow {
+  user_sub: string;
+  email: string;
+  role: StaffRole;
+}
+
+function toStaffMember(row: Record<string, unknown>): StaffMemberRow {
+  return { user_sub: String(row['user_sub']), email: String(row['email']), role: row['role'] as StaffRole };
+}
+
+export async function selectStaffMember(db: Queryable, restaurantId: number, userSub: string): Promise<StaffMemberRow | undefined> {
+  const row = await db('staff_members').select('user_sub', 'email', 'role').where({ restaurant_id: restaurantId, user_sub: userSub }).first();
+  return row === undefined ? undefined : toStaffMember(row);
+}
+
+/** Ordered by email, then sub (the keyset). */
+export async function selectStaffPage(
+  db: Queryable,
+  restaurantId: number,
+  options: { after: [string, string] | undefined; limit: number },
+): Promise<StaffMemberRow[]> {
+  const query = db('staff_members').select('user_sub', 'email', 'role').where({ restaurant_id: restaurantId });
+  if (options.after !== undefined) query.andWhereRaw('(email, user_sub) > (?, ?)', options.after);
+  const rows = await query.orderBy([{ column: 'email' }, { column: 'user_sub' }]).limit(options.limit);
+  return rows.map(toStaffMember);
+}
+
+/**
+ * Locks this restaurant's manager rows, in a fixed order, for the rest of the transaction and returns their
+ * subs. Two managers demoting or removing each other at once then run one after the other, and the second
+ * sees the first's change (Postgres re-checks a locked row's `role` once the lock is free), so the
+ * restaurant is never left without a manager.
+ */
+export async function lockManagers(db: Queryable, restaurantId: number): Promise<string[]> {
+  const rows = await db('staff_members')
+    .select('user_sub')
+    .where({ restaurant_id: restaurantId, role: 'manager' })
+    .orderBy('user_sub')
+    .forUpdate();
+  return rows.map((row: Record<string, unknown>) => String(row['user_sub']));
+}
+
+export async function upsertStaffMember(db: Queryable, restaurantId: number, member: StaffMemberRow): Promise<void> {
+  await db('staff_members')
+    .insert({ restaurant_id: restaurantId, ...member })
+    .onConflict(['restaurant_id', 'user_sub'])
+    .merge({ email: member.email, role: member.role, updated_at: db.fn.now() });
+}
+
+export async function deleteStaffMember(db: Queryable, restaurantId: number, userSub: string): Promise<boolean> {
+  const deleted = await db('staff_members').where({ restaurant_id: restaurantId, user_sub: userSub }).delete();
+  return deleted > 0;
+}

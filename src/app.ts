@@ -19,6 +19,7 @@ import { registerStaffRoutes } from './modules/staff/routes.js';
 import { registerCustomerRoutes } from './modules/customers/routes.js';
 import { registerIngredientRoutes } from './modules/ingredients/routes.js';
 import { registerRecipeRoutes } from './modules/recipes/routes.js';
+import { httpMetricsMiddleware, type Metrics } from './metrics.js';
 
 export interface AppDeps {
   production: boolean;
@@ -29,6 +30,9 @@ export interface AppDeps {
   /** The user pool's flows (/v1/auth) and directory (looking users up by email or sub). */
   identity: IdentityServices;
   authRateLimit: AuthRateLimitConfig;
+  metrics: Metrics;
+  /** Asks the outbox relay to send now rather than at its next poll (absent in an API-only process). */
+  nudgeOutbox?: () => void;
 }
 
 declare module 'express-serve-static-core' {
@@ -47,6 +51,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   app.disable('x-powered-by');
 
   app.use(httpLogger(deps.logger));
+  app.use(httpMetricsMiddleware(deps.metrics));
   if (deps.production) app.use(requireHttps());
   app.use(helmet());
   app.use(corsMiddleware(deps.db, deps.production));
@@ -70,6 +75,11 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerIngredientRoutes(api);
   registerRecipeRoutes(api);
   app.use(api.router);
+
+  // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
 
   const openApi = generateOpenApiDocument(registry);
   app.get('/openapi.json', (_req, res) => {

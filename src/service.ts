@@ -8,6 +8,11 @@ import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createIdentityServices, startIdentity, type IdentityProvider } from './auth/identity.js';
 import { seedDemoRestaurant, DEMO_DOMAIN } from '../seeds/demo-restaurant.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { openOrdersQueue, findDeadLetterQueueUrl, type OrdersQueue } from './queue/sqs.js';
+import { OutboxRelay } from './queue/relay.js';
+import { OrderWorker } from './queue/worker.js';
+import { PaymentTimeoutSweeper } from './queue/payment-timeout.js';
 
 export interface RunningService {
   url: string;
@@ -16,6 +21,9 @@ export interface RunningService {
   database: Database;
   identity: IdentityProvider;
   demoDomain: string | undefined;
+  metrics: Metrics;
+  /** The orders queue, when this process runs the background work (WORKER_ENABLED). */
+  queue: OrdersQueue | undefined;
   /** Stops in stages: refuse new work, drain in-flight requests, then close what they used. Idempotent. */
   stop(): Promise<void>;
   isShuttingDown(): boolean;
@@ -50,8 +58,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       demoDomain = DEMO_DOMAIN;
     }
 
+    const metrics = createMetrics(database.knex);
+    let relay: OutboxRelay | undefined;
+
     let shuttingDown = false;
     const { app } = buildApp({
+      metrics,
+      nudgeOutbox: () => relay?.nudge(),
       production: config.env === 'production',
       db: database.knex,
       logger,
@@ -96,6 +109,31 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     });
     const port = (server.address() as AddressInfo).port;
 
+    // Background work starts once the server is up and stops (in reverse) before the database closes.
+    let queue: OrdersQueue | undefined;
+    if (config.workerEnabled) {
+      queue = await openOrdersQueue(config.queue);
+      stack.push(queue.stop);
+      relay = new OutboxRelay({ db: database.knex, sqs: queue.client, queueUrl: queue.queueUrl, logger, metrics });
+      const worker = new OrderWorker({
+        db: database.knex,
+        sqs: queue.client,
+        queueUrl: queue.queueUrl,
+        deadLetterQueueUrl: await findDeadLetterQueueUrl(queue.client, queue.queueUrl).catch((error: unknown) => {
+          logger.warn({ err: error }, 'cannot find the dead-letter queue; unparseable messages will be left to the redrive policy');
+          return undefined;
+        }),
+        batchSize: queue.receiveBatchSize,
+        logger,
+        metrics,
+      });
+      const sweeper = new PaymentTimeoutSweeper({ db: database.knex, timeoutMs: config.orderPaymentTimeoutMs, logger, metrics });
+      const startedRelay = relay;
+      startedRelay.start();
+      worker.start();
+      sweeper.start();
+      stack.push(() => startedRelay.stop(), () => worker.stop(), () => sweeper.stop());
+    }
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 
     let stopping: Promise<void> | undefined;
@@ -128,6 +166,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       database,
       identity,
       demoDomain,
+      metrics,
+      queue,
       stop,
       isShuttingDown: () => shuttingDown,
     };

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
 import { buildApp } from '../../src/app.js';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { createEmulatorVerifier } from '../../src/auth/token-verifier.js';
 import { createIdentityServices } from '../../src/auth/identity.js';
@@ -21,6 +22,7 @@ export interface TestApp {
   cognito: EmbeddedCognito;
   readiness: Readiness & { shuttingDown: boolean };
   authenticator: Authenticator;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -51,7 +53,9 @@ export async function createTestApp(
   };
   const verifier = createEmulatorVerifier({ issuer: cognito.issuer, jwksUri: cognito.jwksUri, clientId: cognito.clientId });
   const authenticator = createAuthenticator(verifier, logger);
+  const metrics = createMetrics(db.knex);
   const { app } = buildApp({
+    metrics,
     production: options.production ?? false,
     db: db.knex,
     logger,
@@ -69,6 +73,7 @@ export async function createTestApp(
     cognito,
     readiness,
     authenticator,
+    metrics,
     close: async () => {
       await cognito.stop();
       await db.destroy();

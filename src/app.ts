@@ -20,6 +20,8 @@ import { registerCustomerRoutes } from './modules/customers/routes.js';
 import { registerIngredientRoutes } from './modules/ingredients/routes.js';
 import { registerRecipeRoutes } from './modules/recipes/routes.js';
 import { httpMetricsMiddleware, type Metrics } from './metrics.js';
+import { registerCartRoutes } from './modules/cart/routes.js';
+import { registerOrderRoutes } from './modules/orders/routes.js';
 
 export interface AppDeps {
   production: boolean;
@@ -74,6 +76,8 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerCustomerRoutes(api, deps.identity.directory);
   registerIngredientRoutes(api);
   registerRecipeRoutes(api);
+  registerCartRoutes(api, deps.identity.directory);
+  registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
   app.use(api.router);
 
   // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.

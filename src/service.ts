@@ -13,6 +13,8 @@ import { openOrdersQueue, findDeadLetterQueueUrl, type OrdersQueue } from './que
 import { OutboxRelay } from './queue/relay.js';
 import { OrderWorker } from './queue/worker.js';
 import { PaymentTimeoutSweeper } from './queue/payment-timeout.js';
+import { Periodic } from './queue/periodic.js';
+import { sweepExpiredIdempotencyKeys } from './http/idempotency.js';
 
 export interface RunningService {
   url: string;
@@ -128,11 +130,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         metrics,
       });
       const sweeper = new PaymentTimeoutSweeper({ db: database.knex, timeoutMs: config.orderPaymentTimeoutMs, logger, metrics });
+      const keySweeper = new Periodic('idempotency-key sweep', 10 * 60_000, () => sweepExpiredIdempotencyKeys(database.knex), logger);
       const startedRelay = relay;
       startedRelay.start();
       worker.start();
       sweeper.start();
-      stack.push(() => startedRelay.stop(), () => worker.stop(), () => sweeper.stop());
+      keySweeper.start();
+      stack.push(() => startedRelay.stop(), () => worker.stop(), () => sweeper.stop(), () => keySweeper.stop());
     }
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 

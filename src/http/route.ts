@@ -3,9 +3,18 @@ import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openap
 import type { Logger } from 'pino';
 import type { Knex } from 'knex';
 import { z } from './zod.js';
-import { AppError, type FieldError } from './errors.js';
+import { AppError, problemOf, toAppError, type FieldError } from './errors.js';
 import { resolveTenant, type Tenant } from './tenant.js';
 import type { Access, Authenticator, Principal, StaffRole } from './principal.js';
+import { withTransaction } from '../db/transaction.js';
+import {
+  beginIdempotentRequest,
+  completeIdempotentRequest,
+  idempotencyKeyOf,
+  releaseIdempotencyKey,
+  requestFingerprint,
+  type IdempotencyScope,
+} from './idempotency.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type AnyObjectSchema = z.ZodObject<z.ZodRawShape>;
@@ -33,6 +42,12 @@ export interface RouteContext<P, Q, B, T extends boolean> {
   /** The caller's staff role in this restaurant, when the route is for staff (or when they are staff). */
   staffRole: StaffRole | undefined;
   log: Logger;
+  /**
+   * Runs `work` in a transaction (retried on serialization failures). On an idempotent route the
+   * answer `work` returns is stored in that same transaction, so the change and its recorded reply
+   * commit together.
+   */
+  transaction: (work: (trx: Knex.Transaction) => Promise<RouteResult>) => Promise<RouteResult>;
 }
 
 export interface RouteResult {
@@ -57,8 +72,10 @@ export interface RouteDefinition<
   params?: PS;
   query?: QS;
   body?: BS;
-  /** Extra request headers to document (e.g. Idempotency-Key). */
+  /** Extra request headers to document. */
   headers?: AnyObjectSchema;
+  /** Requires an `Idempotency-Key` header and replays the stored answer to a retry (API.md "Idempotency"). */
+  idempotent?: boolean;
   responses: Record<number, ResponseSpec>;
   handler: (
     ctx: RouteContext<
@@ -111,11 +128,15 @@ function documentRoute(registry: OpenAPIRegistry, def: RouteDefinition<AnyObject
   if (def.tenant !== false) implied.push(['404', 'Unknown restaurant or resource']);
   if (def.access.kind !== 'public') implied.push(['401', 'Missing or invalid access token'], ['403', 'Not allowed for this caller']);
   if (def.body !== undefined) implied.push(['413', 'Body over 100 kB']);
+  if (def.idempotent === true) implied.push(['409', 'Idempotency key in use'], ['422', 'Idempotency key reused with another body']);
   for (const [status, description] of implied) {
     if (responses[status] === undefined) responses[status] = { ...problem, description };
   }
   const tenantHeader = z.object({
     'x-restaurant-domain': z.string().optional().openapi({ description: 'The restaurant (else taken from Host)' }),
+    ...(def.idempotent === true
+      ? { 'idempotency-key': z.string().min(1).max(255).openapi({ description: 'Required. A retry with the same key and body gets the stored answer' }) }
+      : {}),
   });
   registry.registerPath({
     method: def.method,
@@ -180,12 +201,62 @@ export function defineRoute<
     const params = def.params === undefined ? {} : parseOrThrow(def.params, req.params, 'params');
     const query = def.query === undefined ? {} : parseOrThrow(def.query, req.query, 'query');
     const body = def.body === undefined ? undefined : parseOrThrow(def.body, req.body, 'body');
-    const ctx = { req, res, params, query, body, tenant, principal, staffRole, log: req.log ?? api.deps.logger };
-    const result = await def.handler(ctx as Parameters<typeof def.handler>[0]);
-    if (result.body === undefined) {
-      res.status(result.status).end();
-    } else {
-      res.status(result.status).json(result.body);
+    const log = req.log ?? api.deps.logger;
+
+    let scope: IdempotencyScope | undefined;
+    if (def.idempotent === true) {
+      if (tenant === undefined || principal === undefined) throw new Error('an idempotent route must be a signed-in tenant route');
+      scope = { restaurantId: tenant.id, userSub: principal.sub, key: idempotencyKeyOf(req.get('idempotency-key')) };
+      const start = await beginIdempotentRequest(api.deps.db, scope, requestFingerprint(req.method, req.path, body ?? null));
+      if (start.kind === 'replay') {
+        res.setHeader('Idempotent-Replayed', 'true');
+        sendResult(res, { status: start.status, body: start.body });
+        return;
+      }
     }
+    let stored = false;
+    const transaction = (work: (trx: Knex.Transaction) => Promise<RouteResult>) =>
+      withTransaction(api.deps.db, async (trx) => {
+        const result = await work(trx);
+        if (scope !== undefined) {
+          await completeIdempotentRequest(trx, scope, result.status, result.body);
+          stored = true;
+        }
+        return result;
+      });
+    const ctx = { req, res, params, query, body, tenant, principal, staffRole, log, transaction };
+
+    let result: RouteResult;
+    try {
+      result = await def.handler(ctx as Parameters<typeof def.handler>[0]);
+    } catch (error) {
+      if (scope !== undefined) await settleFailedIdempotentRequest(api.deps.db, scope, error);
+      throw error;
+    }
+    if (scope !== undefined && !stored) await completeIdempotentRequest(api.deps.db, scope, result.status, result.body);
+    sendResult(res, result);
   });
+}
+
+function sendResult(res: Response, result: RouteResult): void {
+  if (result.body === undefined || result.body === null) {
+    res.status(result.status).end();
+  } else if (result.status >= 400) {
+    res.status(result.status).type('application/problem+json').send(JSON.stringify(result.body));
+  } else {
+    res.status(result.status).json(result.body);
+  }
+}
+
+/**
+ * A refusal the client caused (4xx) is the request's answer and is replayed like any other; a failure
+ * on our side (5xx) releases the key so the client's retry runs afresh.
+ */
+async function settleFailedIdempotentRequest(db: Knex, scope: IdempotencyScope, error: unknown): Promise<void> {
+  const appError = toAppError(error);
+  if (appError.status < 500 && appError.code !== 'idempotency_key_in_use') {
+    await completeIdempotentRequest(db, scope, appError.status, problemOf(appError));
+  } else {
+    await releaseIdempotencyKey(db, scope);
+  }
 }

@@ -1,0 +1,83 @@
+import { access } from '../../http/principal.js';
+import { defineRoute, type ApiRouter } from '../../http/route.js';
+import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import { customerIdForPrincipal } from '../customers/service.js';
+import { idParams } from '../ingredients/schemas.js';
+import { addCartItemBody, cartItemSchema, cartSchema, updateCartItemBody } from './schemas.js';
+import * as cart from './service.js';
+
+const tags = ['cart'];
+
+export function registerCartRoutes(api: ApiRouter, directory: UserDirectory): void {
+  const customerOf = (tenantId: number, principal: Parameters<typeof customerIdForPrincipal>[3]) =>
+    customerIdForPrincipal(api.deps.db, directory, tenantId, principal);
+
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/cart',
+    summary: "The caller's cart in this restaurant, at today's prices",
+    tags,
+    access: access.signedIn,
+    responses: { 200: { description: 'The cart', schema: cartSchema } },
+    handler: async ({ tenant, principal, res }) => {
+      res.setHeader('Cache-Control', 'private, no-store');
+      return { status: 200, body: await cart.getCart(api.deps.db, tenant.id, await customerOf(tenant.id, principal!)) };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/cart/items',
+    summary: 'Add a recipe to the cart (an identical line gets the extra portions)',
+    tags,
+    access: access.signedIn,
+    body: addCartItemBody,
+    responses: { 201: { description: 'The line', schema: cartItemSchema } },
+    handler: async ({ tenant, principal, body }) => ({
+      status: 201,
+      body: await cart.addCartItem(api.deps.db, tenant.id, await customerOf(tenant.id, principal!), body),
+    }),
+  });
+
+  defineRoute(api, {
+    method: 'patch',
+    path: '/v1/cart/items/{id}',
+    summary: 'Change the portions or the customisations of a cart line',
+    tags,
+    access: access.signedIn,
+    params: idParams,
+    body: updateCartItemBody,
+    responses: { 200: { description: 'The line as it now stands', schema: cartItemSchema } },
+    handler: async ({ tenant, principal, params, body }) => ({
+      status: 200,
+      body: await cart.updateCartItem(api.deps.db, tenant.id, await customerOf(tenant.id, principal!), params.id, body),
+    }),
+  });
+
+  defineRoute(api, {
+    method: 'delete',
+    path: '/v1/cart/items/{id}',
+    summary: 'Remove a line from the cart',
+    tags,
+    access: access.signedIn,
+    params: idParams,
+    responses: { 204: { description: 'Removed' } },
+    handler: async ({ tenant, principal, params }) => {
+      await cart.removeCartItem(api.deps.db, tenant.id, await customerOf(tenant.id, principal!), params.id);
+      return { status: 204 };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'delete',
+    path: '/v1/cart',
+    summary: 'Empty the cart',
+    tags,
+    access: access.signedIn,
+    responses: { 204: { description: 'Emptied' } },
+    handler: async ({ tenant, principal }) => {
+      await cart.emptyCart(api.deps.db, tenant.id, await customerOf(tenant.id, principal!));
+      return { status: 204 };
+    },
+  });
+}

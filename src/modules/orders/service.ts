@@ -1,0 +1,68 @@
+import type { Knex } from 'knex';
+import type { Queryable } from '../../db/database.js';
+import { withTransaction } from '../../db/transaction.js';
+import { notFound } from '../../http/errors.js';
+import { decodeCursor, pageFrom, type Page } from '../../http/pagination.js';
+import { moveOrderOrThrow } from './lifecycle.js';
+import { selectOrderEvents, selectOrders, type OrderView } from './repo.js';
+import type { OrderActor, OrderStatus } from './state-machine.js';
+
+/** Whose orders the caller may see: staff see the restaurant's, a customer only their own. */
+export type OrderViewer = { kind: 'staff'; sub: string } | { kind: 'customer'; sub: string; customerId: number };
+
+const ownerFilter = (viewer: OrderViewer) => (viewer.kind === 'customer' ? viewer.customerId : undefined);
+
+export async function listOrders(
+  db: Queryable,
+  restaurantId: number,
+  viewer: OrderViewer,
+  options: { limit: number; cursor?: string | undefined; statuses?: OrderStatus[] | undefined },
+): Promise<Page<OrderView>> {
+  const [beforeId] = decodeCursor(options.cursor, ['number']) ?? [];
+  const rows = await selectOrders(db, restaurantId, {
+    customerId: ownerFilter(viewer),
+    statuses: options.statuses,
+    beforeId: beforeId as number | undefined,
+    limit: options.limit + 1,
+  });
+  return pageFrom(rows, options.limit, (order) => [order.id], (order) => order);
+}
+
+/** The order if the viewer may see it; another customer's order is "not found", not "forbidden". */
+export async function getOrder(db: Queryable, restaurantId: number, viewer: OrderViewer, id: number): Promise<OrderView> {
+  const [order] = await selectOrders(db, restaurantId, { ids: [id], customerId: ownerFilter(viewer) });
+  if (order === undefined) throw notFound('The order');
+  return order;
+}
+
+export async function getOrderEvents(db: Queryable, restaurantId: number, viewer: OrderViewer, id: number) {
+  await getOrder(db, restaurantId, viewer, id);
+  return selectOrderEvents(db, restaurantId, id);
+}
+
+/**
+ * Moves the order as the viewer (a customer may only cancel their own pending order; staff move any
+ * order the state machine allows) and answers with the order as it now stands.
+ */
+export async function moveOrderAs(
+  knex: Knex,
+  restaurantId: number,
+  viewer: OrderViewer,
+  id: number,
+  to: OrderStatus,
+  reason: string | undefined,
+): Promise<OrderView> {
+  const actor: OrderActor = viewer.kind;
+  return withTransaction(knex, async (trx) => {
+    await moveOrderOrThrow(trx, {
+      restaurantId,
+      orderId: id,
+      to,
+      actor,
+      actorSub: viewer.sub,
+      reason: reason === '' ? undefined : reason,
+      customerId: ownerFilter(viewer),
+    });
+    return getOrder(trx, restaurantId, viewer, id);
+  });
+}

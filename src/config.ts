@@ -43,13 +43,16 @@ const duration = (fallbackSeconds: number) =>
 const url = (what: string) =>
   optionalString.refine((value) => value === undefined || URL.canParse(value), `must be a ${what} URL`);
 
+/** The demo users' password when DEMO_PASSWORD is unset; documented in the README, so not a secret. */
+export const DEFAULT_DEMO_PASSWORD = 'Demo-password-1!';
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production'], { error: 'must be development, test or production' }).default('development'),
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535, 'must be a port number (0-65535)').default(3000),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   DATA_DIR: z.string().trim().min(1).default('.data'),
-  DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').default('Demo-password-1!'),
+  DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').default(DEFAULT_DEMO_PASSWORD),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
 
   DATABASE_URL: url('postgres://').refine(
@@ -77,6 +80,8 @@ export const envSchema = z.object({
   PAYMENT_PROVIDER: z.enum(['test', 'stripe'], { error: 'must be test or stripe' }).default('test'),
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
+  TEST_WEBHOOK_SECRET: optionalString.refine((value) => value === undefined || value.length >= 16, 'must be at least 16 characters'),
+  PAYMENT_RECONCILE_AFTER: duration(5 * 60),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -94,7 +99,8 @@ export type CognitoConfig =
   | { kind: 'embedded'; dataDir: string };
 
 export type PaymentsConfig =
-  | { provider: 'test' }
+  /** Without a webhook secret the embedded stack generates one and keeps it in DATA_DIR. */
+  | { provider: 'test'; webhookSecret?: string | undefined }
   | { provider: 'stripe'; secretKey: string; webhookSecret: string };
 
 export interface Config {
@@ -109,6 +115,8 @@ export interface Config {
   queue: QueueConfig;
   workerEnabled: boolean;
   orderPaymentTimeoutMs: number;
+  /** A payment or refund still pending after this long is settled by asking the provider. */
+  paymentReconcileAfterMs: number;
   cognito: CognitoConfig;
   authRateLimit: { perIpPerMinute: number; failedPerEmailPerMinute: number };
   payments: PaymentsConfig;
@@ -174,6 +182,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : { kind: 'sqs', queueUrl: e.SQS_QUEUE_URL, region: e.AWS_REGION, endpoint: e.AWS_ENDPOINT_URL_SQS },
     workerEnabled: e.WORKER_ENABLED,
     orderPaymentTimeoutMs: e.ORDER_PAYMENT_TIMEOUT,
+    paymentReconcileAfterMs: e.PAYMENT_RECONCILE_AFTER,
     cognito:
       e.COGNITO_USER_POOL_ID === undefined || e.COGNITO_CLIENT_ID === undefined
         ? { kind: 'embedded', dataDir: e.DATA_DIR }
@@ -192,7 +201,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     payments:
       e.PAYMENT_PROVIDER === 'stripe'
         ? { provider: 'stripe', secretKey: e.STRIPE_SECRET_KEY ?? '', webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? '' }
-        : { provider: 'test' },
+        : { provider: 'test', ...(e.TEST_WEBHOOK_SECRET === undefined ? {} : { webhookSecret: e.TEST_WEBHOOK_SECRET }) },
   };
 }
 

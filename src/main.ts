@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, DEFAULT_DEMO_PASSWORD, loadConfig, type Config } from './config.js';
 import { createLogger } from './http/logging.js';
 import { startService, type RunningService } from './service.js';
 import { DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL } from './auth/identity.js';
@@ -13,10 +13,11 @@ function banner(service: RunningService, config: Config): string {
   }
   if (service.identity.demoUsers !== undefined) {
     lines.push(
-      `Demo users (password from DEMO_PASSWORD${config.demoPassword === 'Demo-password-1!' ? ', default Demo-password-1!' : ''}):`,
+      `Demo users (password from DEMO_PASSWORD${config.demoPassword === DEFAULT_DEMO_PASSWORD ? `, default ${DEFAULT_DEMO_PASSWORD}` : ''}):`,
       `  manager: ${DEMO_MANAGER_EMAIL}    platform admin: ${DEMO_ADMIN_EMAIL}`,
       `  curl -X POST -H 'Content-Type: application/json' -H 'X-Restaurant-Domain: ${service.demoDomain ?? 'demo.localhost'}' ` +
-        `-d '{"email":"${DEMO_MANAGER_EMAIL}","password":"<DEMO_PASSWORD>"}' ${service.url}/v1/auth/login`,
+        // The documented default is no secret; a password the operator chose is never printed.
+        `-d '{"email":"${DEMO_MANAGER_EMAIL}","password":"${config.demoPassword === DEFAULT_DEMO_PASSWORD ? DEFAULT_DEMO_PASSWORD : '<DEMO_PASSWORD>'}"}' ${service.url}/v1/auth/login`,
     );
   }
   const embedded = [

@@ -14,12 +14,15 @@ export interface Principal {
 /** Declared once per route; `route.ts` enforces it before the handler runs. */
 export type Access =
   | { kind: 'public' }
+  /** Public, but a token that is sent is verified (a bad one is 401) and identifies the caller. */
+  | { kind: 'optional' }
   | { kind: 'signed-in' }
   | { kind: 'staff'; roles: readonly StaffRole[] }
   | { kind: 'platform-admin' };
 
 export const access = {
   public: { kind: 'public' },
+  optional: { kind: 'optional' },
   signedIn: { kind: 'signed-in' },
   staff: { kind: 'staff', roles: ['manager', 'kitchen'] },
   manager: { kind: 'staff', roles: ['manager'] },

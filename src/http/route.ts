@@ -126,7 +126,8 @@ function documentRoute(registry: OpenAPIRegistry, def: RouteDefinition<AnyObject
   }
   const implied: Array<[string, string]> = [['400', 'Invalid input'], ['500', 'Unexpected error']];
   if (def.tenant !== false) implied.push(['404', 'Unknown restaurant or resource']);
-  if (def.access.kind !== 'public') implied.push(['401', 'Missing or invalid access token'], ['403', 'Not allowed for this caller']);
+  if (def.access.kind === 'optional') implied.push(['401', 'An access token was sent and is not valid']);
+  else if (def.access.kind !== 'public') implied.push(['401', 'Missing or invalid access token'], ['403', 'Not allowed for this caller']);
   if (def.body !== undefined) implied.push(['413', 'Body over 100 kB']);
   if (def.idempotent === true) implied.push(['409', 'Idempotency key in use'], ['422', 'Idempotency key reused with another body']);
   for (const [status, description] of implied) {
@@ -143,7 +144,7 @@ function documentRoute(registry: OpenAPIRegistry, def: RouteDefinition<AnyObject
     path: def.path,
     summary: def.summary,
     tags: def.tags,
-    ...(def.access.kind === 'public' ? {} : { security: [bearer] }),
+    ...(def.access.kind === 'public' ? {} : { security: def.access.kind === 'optional' ? [{}, bearer] : [bearer] }),
     request: {
       ...(def.params === undefined ? {} : { params: def.params }),
       ...(def.query === undefined ? {} : { query: def.query }),
@@ -161,8 +162,11 @@ async function authorize(
   tenant: Tenant | undefined,
 ): Promise<{ principal: Principal | undefined; staffRole: StaffRole | undefined }> {
   if (accessRule.kind === 'public') return { principal: undefined, staffRole: undefined };
+  const header = req.get('authorization');
+  if (accessRule.kind === 'optional' && (header === undefined || header.trim() === '')) return { principal: undefined, staffRole: undefined };
   const principal = await deps.authenticator.authenticate(req);
   switch (accessRule.kind) {
+    case 'optional':
     case 'signed-in': {
       const staffRole = tenant === undefined ? undefined : await deps.authenticator.staffRole(deps.db, tenant.id, principal.sub);
       return { principal, staffRole };

@@ -1,7 +1,5 @@
-import type { Request, Response } from 'express';
-import type { RouteDeps } from '../../http/route.js';
+import type { Response } from 'express';
 import type { Principal, StaffRole } from '../../http/principal.js';
-import type { Tenant } from '../../http/tenant.js';
 
 /**
  * Who reads the menu. The catalog's GET routes are public, but staff sending their token get the staff
@@ -12,17 +10,10 @@ export type CatalogViewer =
   | { kind: 'customer'; principal: Principal }
   | { kind: 'staff'; principal: Principal; role: StaffRole };
 
-/**
- * Resolves the viewer of a public catalog route. No `Authorization` header: anonymous, no lookup at all.
- * A header that is sent is checked: a bad or expired token is a 401 rather than a silent downgrade to
- * the public view (a staff screen would otherwise quietly lose its stock figures).
- */
-export async function catalogViewer(deps: RouteDeps, req: Request, tenant: Tenant): Promise<CatalogViewer> {
-  const header = req.get('authorization');
-  if (header === undefined || header.trim() === '') return { kind: 'anonymous' };
-  const principal = await deps.authenticator.authenticate(req);
-  const role = await deps.authenticator.staffRole(deps.db, tenant.id, principal.sub);
-  return role === undefined ? { kind: 'customer', principal } : { kind: 'staff', principal, role };
+/** The viewer of a catalog read, from what the route's `access.optional` rule established. */
+export function catalogViewer(principal: Principal | undefined, staffRole: StaffRole | undefined): CatalogViewer {
+  if (principal === undefined) return { kind: 'anonymous' };
+  return staffRole === undefined ? { kind: 'customer', principal } : { kind: 'staff', principal, role: staffRole };
 }
 
 export const isStaff = (viewer: CatalogViewer): viewer is Extract<CatalogViewer, { kind: 'staff' }> => viewer.kind === 'staff';

@@ -24,14 +24,14 @@ export function registerIngredientRoutes(api: ApiRouter): void {
     path: '/v1/ingredients',
     summary: 'List active ingredients (stock figures for staff only)',
     tags,
-    access: access.public,
+    access: access.optional,
     query: listIngredientsQuery,
     responses: {
       200: { description: `A page of ingredients, by id. ${catalogReadNote}`, schema: ingredientPageSchema },
       304: { description: 'Not modified (If-None-Match)' },
     },
-    handler: async ({ tenant, query, req, res }) => {
-      const viewer = await catalogViewer(api.deps, req, tenant);
+    handler: async ({ tenant, query, res, principal, staffRole }) => {
+      const viewer = catalogViewer(principal, staffRole);
       if (query.low_stock !== undefined && !isStaff(viewer)) {
         if (viewer.kind === 'anonymous') {
           throw new AppError('unauthenticated', 401, 'low_stock is for staff: send a staff access token', undefined, { 'WWW-Authenticate': 'Bearer' });
@@ -50,14 +50,14 @@ export function registerIngredientRoutes(api: ApiRouter): void {
     path: '/v1/ingredients/{id}',
     summary: 'One active ingredient (stock figures for staff only)',
     tags,
-    access: access.public,
+    access: access.optional,
     params: idParams,
     responses: {
       200: { description: `The ingredient. ${catalogReadNote}`, schema: ingredientSchema },
       304: { description: 'Not modified (If-None-Match)' },
     },
-    handler: async ({ tenant, params, req, res }) => {
-      const viewer = await catalogViewer(api.deps, req, tenant);
+    handler: async ({ tenant, params, res, principal, staffRole }) => {
+      const viewer = catalogViewer(principal, staffRole);
       const row = await ingredients.getIngredient(api.deps.db, tenant.id, params.id);
       setCatalogCacheHeaders(res, viewer);
       return { status: 200, body: isStaff(viewer) ? ingredients.staffIngredient(row) : ingredients.publicIngredient(row) };

@@ -13,14 +13,14 @@ export function registerRecipeRoutes(api: ApiRouter): void {
     path: '/v1/recipes',
     summary: 'The menu: active recipes with live price and availability',
     tags,
-    access: access.public,
+    access: access.optional,
     query: listRecipesQuery,
     responses: {
       200: { description: `A page of recipes, by id. ${catalogReadNote}`, schema: recipePageSchema },
       304: { description: 'Not modified (If-None-Match)' },
     },
-    handler: async ({ tenant, query, req, res }) => {
-      const viewer = await catalogViewer(api.deps, req, tenant);
+    handler: async ({ tenant, query, res, principal, staffRole }) => {
+      const viewer = catalogViewer(principal, staffRole);
       const page = await recipes.listRecipes(api.deps.db, tenant.id, query);
       setCatalogCacheHeaders(res, viewer);
       return { status: 200, body: { data: page.data.map(recipes.recipeView), next_cursor: page.next_cursor } };
@@ -32,14 +32,14 @@ export function registerRecipeRoutes(api: ApiRouter): void {
     path: '/v1/recipes/{id}',
     summary: 'One active recipe with live price and availability',
     tags,
-    access: access.public,
+    access: access.optional,
     params: idParams,
     responses: {
       200: { description: `The recipe. ${catalogReadNote}`, schema: recipeSchema },
       304: { description: 'Not modified (If-None-Match)' },
     },
-    handler: async ({ tenant, params, req, res }) => {
-      const viewer = await catalogViewer(api.deps, req, tenant);
+    handler: async ({ tenant, params, res, principal, staffRole }) => {
+      const viewer = catalogViewer(principal, staffRole);
       const recipe = await recipes.getRecipe(api.deps.db, tenant.id, params.id);
       setCatalogCacheHeaders(res, viewer);
       return { status: 200, body: recipes.recipeView(recipe) };

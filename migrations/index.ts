@@ -7,6 +7,7 @@ import * as carts from './20261121100400_carts.js';
 import * as orders from './20261121100500_orders.js';
 import * as payments from './20261121100600_payments.js';
 import * as idempotencyAndOutbox from './20261121100700_idempotency_and_outbox.js';
+import * as paymentSettlement from './20261121100800_payment_settlement.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -27,4 +28,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261121100500_orders', orders],
   ['20261121100600_payments', payments],
   ['20261121100700_idempotency_and_outbox', idempotencyAndOutbox],
+  ['20261121100800_payment_settlement', paymentSettlement],
 ];

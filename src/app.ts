@@ -22,6 +22,8 @@ import { registerRecipeRoutes } from './modules/recipes/routes.js';
 import { httpMetricsMiddleware, type Metrics } from './metrics.js';
 import { registerCartRoutes } from './modules/cart/routes.js';
 import { registerOrderRoutes } from './modules/orders/routes.js';
+import { registerPaymentRoutes } from './modules/payments/routes.js';
+import type { PaymentProvider } from './modules/payments/providers/types.js';
 
 export interface AppDeps {
   production: boolean;
@@ -33,6 +35,8 @@ export interface AppDeps {
   identity: IdentityServices;
   authRateLimit: AuthRateLimitConfig;
   metrics: Metrics;
+  /** The card payment provider PAYMENT_PROVIDER names (`test` when embedded). */
+  paymentProvider: PaymentProvider;
   /** Asks the outbox relay to send now rather than at its next poll (absent in an API-only process). */
   nudgeOutbox?: () => void;
 }
@@ -78,6 +82,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerRecipeRoutes(api);
   registerCartRoutes(api, deps.identity.directory);
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
+  registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
   app.use(api.router);
 
   // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.

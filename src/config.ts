@@ -81,7 +81,8 @@ export const envSchema = z.object({
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   TEST_WEBHOOK_SECRET: optionalString.refine((value) => value === undefined || value.length >= 16, 'must be at least 16 characters'),
-  PAYMENT_RECONCILE_AFTER: duration(5 * 60),
+  // Below this a charge may still be on its way (the Stripe client's timeout and retries) or not yet searchable at Stripe.
+  PAYMENT_RECONCILE_AFTER: duration(5 * 60).refine((ms) => ms >= 120_000, 'must be at least 2m: a charge may still be on its way before that'),
 });
 
 export type Env = z.input<typeof envSchema>;

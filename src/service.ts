@@ -15,6 +15,9 @@ import { OrderWorker } from './queue/worker.js';
 import { PaymentTimeoutSweeper } from './queue/payment-timeout.js';
 import { Periodic } from './queue/periodic.js';
 import { sweepExpiredIdempotencyKeys } from './http/idempotency.js';
+import { createPaymentProvider } from './modules/payments/providers/index.js';
+import { processOrderRefunds } from './modules/payments/service.js';
+import { PaymentReconciler } from './modules/payments/reconciler.js';
 
 export interface RunningService {
   url: string;
@@ -61,11 +64,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     }
 
     const metrics = createMetrics(database.knex);
+    const paymentProvider = await createPaymentProvider(config, logger);
     let relay: OutboxRelay | undefined;
 
     let shuttingDown = false;
     const { app } = buildApp({
       metrics,
+      paymentProvider,
       nudgeOutbox: () => relay?.nudge(),
       production: config.env === 'production',
       db: database.knex,
@@ -117,7 +122,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       queue = await openOrdersQueue(config.queue);
       stack.push(queue.stop);
       relay = new OutboxRelay({ db: database.knex, sqs: queue.client, queueUrl: queue.queueUrl, logger, metrics });
-      const worker = new OrderWorker({
+      const workerOptions: ConstructorParameters<typeof OrderWorker>[0] = {
         db: database.knex,
         sqs: queue.client,
         queueUrl: queue.queueUrl,
@@ -128,15 +133,26 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         batchSize: queue.receiveBatchSize,
         logger,
         metrics,
-      });
+        processRefunds: (restaurantId, orderId) => processOrderRefunds({ db: database.knex, provider: paymentProvider, logger }, restaurantId, orderId),
+      };
+      const workers = [new OrderWorker(workerOptions)];
       const sweeper = new PaymentTimeoutSweeper({ db: database.knex, timeoutMs: config.orderPaymentTimeoutMs, logger, metrics });
       const keySweeper = new Periodic('idempotency-key sweep', 10 * 60_000, () => sweepExpiredIdempotencyKeys(database.knex), logger);
       const startedRelay = relay;
+      const reconciler = new PaymentReconciler({
+        db: database.knex,
+        provider: paymentProvider,
+        logger,
+        reconcileAfterMs: config.paymentReconcileAfterMs,
+        abandonAfterMs: config.orderPaymentTimeoutMs,
+        afterChanges: () => startedRelay.nudge(),
+      });
       startedRelay.start();
-      worker.start();
+      for (const worker of workers) worker.start();
       sweeper.start();
       keySweeper.start();
-      stack.push(() => startedRelay.stop(), () => worker.stop(), () => sweeper.stop(), () => keySweeper.stop());
+      reconciler.start();
+      stack.push(() => startedRelay.stop(), () => Promise.all(workers.map((worker) => worker.stop())).then(() => undefined), () => sweeper.stop(), () => keySweeper.stop(), () => reconciler.stop());
     }
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 

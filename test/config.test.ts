@@ -58,8 +58,22 @@ describe('configuration', () => {
     [{ WORKER_ENABLED: 'maybe' }, /^WORKER_ENABLED must be true or false/],
     [{ ORDER_PAYMENT_TIMEOUT: 'soon' }, /^ORDER_PAYMENT_TIMEOUT must be a duration/],
     [{ AUTH_RATE_LIMIT_PER_IP: '0' }, /^AUTH_RATE_LIMIT_PER_IP must be greater than 0/],
+    [{ TEST_WEBHOOK_SECRET: 'too-short' }, /^TEST_WEBHOOK_SECRET must be at least 16 characters/],
+    [{ PAYMENT_RECONCILE_AFTER: 'later' }, /^PAYMENT_RECONCILE_AFTER must be a duration/],
+    [{ PAYMENT_RECONCILE_AFTER: '30s' }, /^PAYMENT_RECONCILE_AFTER must be at least 2m/],
   ])('names the variable and the problem for %o', (env, message) => {
     expect(configError(env)).toMatch(message);
+  });
+
+  it('reconciles pending payments after 5 minutes by default, and takes the test provider’s webhook secret when given', () => {
+    expect(loadConfig({}).paymentReconcileAfterMs).toBe(5 * 60_000);
+    expect(loadConfig({ PAYMENT_RECONCILE_AFTER: '2m' }).paymentReconcileAfterMs).toBe(120_000);
+    expect(loadConfig({ TEST_WEBHOOK_SECRET: 'whsec_0123456789abcdef' }).payments).toEqual({ provider: 'test', webhookSecret: 'whsec_0123456789abcdef' });
+    expect(loadConfig({ PAYMENT_PROVIDER: 'stripe', STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' }).payments).toEqual({
+      provider: 'stripe',
+      secretKey: 'sk_test_x',
+      webhookSecret: 'whsec_x',
+    });
   });
 
   it('reads durations in seconds, minutes and hours', () => {

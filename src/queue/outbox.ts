@@ -5,7 +5,8 @@ import { z } from 'zod';
 export const orderEventSchema = z.object({
   version: z.literal(1),
   id: z.string().min(1),
-  type: z.enum(['order.confirmation_requested']),
+  // payment.refund_requested: refunds written pending for the order (rejected or cancelled after payment) await the provider.
+  type: z.enum(['order.confirmation_requested', 'payment.refund_requested']),
   restaurant_id: z.number().int().positive(),
   order_id: z.number().int().positive(),
   occurred_at: z.string(),

@@ -18,9 +18,15 @@ export interface OrderWorkerOptions {
   metrics: Metrics;
   /** Long-poll wait; short in tests so stopping is quick. */
   waitTimeSeconds?: number;
+  /**
+   * Sends an order's pending refunds to the payment provider (`payment.refund_requested`); returns how
+   * many it settled. Without it such messages fail and are redelivered (the payment reconciler also
+   * sends refunds left pending).
+   */
+  processRefunds?: (restaurantId: number, orderId: number) => Promise<number>;
 }
 
-export type HandleOutcome = 'confirmed' | 'duplicate' | 'stale';
+export type HandleOutcome = 'confirmed' | 'duplicate' | 'stale' | 'refunded';
 
 /**
  * The confirm-meal worker: consumes `order.confirmation_requested` and moves the order pending →
@@ -81,9 +87,9 @@ export class OrderWorker {
       return;
     }
     try {
-      const outcome = await this.confirm(parsed);
+      const outcome = parsed.type === 'payment.refund_requested' ? await this.refund(parsed) : await this.confirm(parsed);
       metrics.queueMessagesHandled.inc({ type: parsed.type, outcome });
-      logger.debug({ orderId: parsed.order_id, outcome }, 'order confirmation handled');
+      logger.debug({ orderId: parsed.order_id, type: parsed.type, outcome }, 'order event handled');
     } catch (error) {
       metrics.queueMessagesFailed.inc({ type: parsed.type, reason: 'error' });
       throw error;
@@ -102,6 +108,13 @@ export class OrderWorker {
     const order = await this.options.db('orders').select('status').where({ restaurant_id: event.restaurant_id, id: event.order_id }).first();
     if (order === undefined) this.options.logger.warn({ orderId: event.order_id, restaurantId: event.restaurant_id }, 'confirmation for an unknown order; dropped');
     return order === undefined ? 'stale' : 'duplicate';
+  }
+
+  /** Refunds already settled are skipped, so a redelivered message refunds nothing twice. */
+  async refund(event: OrderEvent): Promise<HandleOutcome> {
+    if (this.options.processRefunds === undefined) throw new Error('this worker has no payment provider to send refunds to');
+    const settled = await this.options.processRefunds(event.restaurant_id, event.order_id);
+    return settled > 0 ? 'refunded' : 'duplicate';
   }
 
   private async delete(message: Message): Promise<void> {

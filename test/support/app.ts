@@ -13,6 +13,11 @@ import type { Readiness } from '../../src/modules/health/routes.js';
 import type { Authenticator } from '../../src/http/principal.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import type { EmbeddedCognito } from '../../src/local/cognito.js';
+import { TestPaymentProvider } from '../../src/modules/payments/providers/test-provider.js';
+import type { PaymentProvider } from '../../src/modules/payments/providers/types.js';
+
+/** The test provider's webhook secret in tests built by `createTestApp`. */
+export const TEST_WEBHOOK_SECRET = 'whsec_test_tablekit_suite_secret';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -23,6 +28,8 @@ export interface TestApp {
   readiness: Readiness & { shuttingDown: boolean };
   authenticator: Authenticator;
   metrics: Metrics;
+  /** The payment provider the app charges through (by default a `TestPaymentProvider` signing with TEST_WEBHOOK_SECRET). */
+  paymentProvider: PaymentProvider;
   close(): Promise<void>;
 }
 
@@ -37,6 +44,8 @@ export async function createTestApp(
     logger?: Logger;
     /** Default: generous, so tests that sign up and log in many times are not throttled. */
     authRateLimit?: AuthRateLimitConfig;
+    /** Default: a fresh test provider. Stripe tests pass one pointed at their stand-in server. */
+    paymentProvider?: PaymentProvider;
   } = {},
 ): Promise<TestApp> {
   const logger = options.logger ?? silentLogger;
@@ -54,8 +63,10 @@ export async function createTestApp(
   const verifier = createEmulatorVerifier({ issuer: cognito.issuer, jwksUri: cognito.jwksUri, clientId: cognito.clientId });
   const authenticator = createAuthenticator(verifier, logger);
   const metrics = createMetrics(db.knex);
+  const paymentProvider = options.paymentProvider ?? new TestPaymentProvider({ env: 'test', webhookSecret: TEST_WEBHOOK_SECRET });
   const { app } = buildApp({
     metrics,
+    paymentProvider,
     production: options.production ?? false,
     db: db.knex,
     logger,
@@ -74,6 +85,7 @@ export async function createTestApp(
     readiness,
     authenticator,
     metrics,
+    paymentProvider,
     close: async () => {
       await cognito.stop();
       await db.destroy();

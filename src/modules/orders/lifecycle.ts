@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { AppError, notFound } from '../../http/errors.js';
 import { releasesStock, statusesAllowingMove, type OrderActor, type OrderStatus } from './state-machine.js';
+import { refundOrderPayments } from '../payments/settlement.js';
 
 export interface OrderMove {
   restaurantId: number;
@@ -62,7 +63,11 @@ export async function moveOrder(trx: Knex.Transaction, move: OrderMove): Promise
     actor_sub: move.actorSub ?? null,
     reason: move.reason ?? null,
   });
-  if (releasesStock(move.to)) await releaseReservedStock(trx, move.restaurantId, move.orderId);
+  if (releasesStock(move.to)) {
+    await releaseReservedStock(trx, move.restaurantId, move.orderId);
+    // A paid order that will not be served gives the money back, decided in this same transaction.
+    await refundOrderPayments(trx, move.restaurantId, move.orderId, `order ${move.to}${move.reason === undefined ? '' : `: ${move.reason}`}`);
+  }
   return { id: move.orderId, restaurantId: move.restaurantId, from: locked.status as OrderStatus, status: move.to, placedAt: new Date(locked.placed_at) };
 }
 

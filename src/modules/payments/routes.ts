@@ -1,0 +1,125 @@
+import { z } from '../../http/zod.js';
+import { AppError } from '../../http/errors.js';
+import { access } from '../../http/principal.js';
+import { defineRoute, type ApiRouter } from '../../http/route.js';
+import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import { customerForPrincipal } from '../customers/service.js';
+import { idParams } from '../ingredients/schemas.js';
+import type { PaymentProvider } from './providers/types.js';
+import { payOrderBody, paymentSchema, refundBody, refundSchema, webhookParams, webhookReceipt } from './schemas.js';
+import { listOrderPayments, payCardOrder, recordCashPayment, refundPayment, type PaymentDeps } from './service.js';
+import { receiveWebhook } from './webhooks.js';
+
+const tags = ['payments'];
+
+export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, provider: PaymentProvider, nudgeOutbox: () => void): void {
+  const deps: PaymentDeps = { db: api.deps.db, provider, logger: api.deps.logger };
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/orders/{id}/payments',
+    summary: "Pay a card order's outstanding total through the configured provider (the order's customer)",
+    tags,
+    access: access.signedIn,
+    idempotent: true,
+    params: idParams,
+    body: payOrderBody,
+    responses: {
+      201: { description: 'Succeeded (the order is paid and goes to the kitchen for confirmation), or pending with client_secret for 3-D Secure', schema: paymentSchema },
+      202: { description: "Pending: the provider's answer is not known yet; the payment is settled by webhook or reconciliation", schema: paymentSchema },
+      400: { description: 'validation_failed, also for a payment_token the provider does not accept' },
+      402: { description: "payment_declined: errors[0].message is the provider's decline code; the order stays unpaid" },
+      409: { description: 'conflict: a cash order, an order already paid, closed, or with a payment still being settled' },
+      503: { description: 'service_unavailable: the provider refused for a reason that is not the card; nothing was charged' },
+    },
+    handler: async ({ tenant, principal, params, body, req, log, transaction }) => {
+      // Read (or created) before any transaction: it may ask the user pool.
+      const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal!);
+      const request = { restaurantId: tenant.id, orderId: params.id, customerId: customer.id, paymentToken: body.payment_token, requestKey: req.get('idempotency-key')! };
+      const answer = await payCardOrder({ ...deps, logger: log }, request, transaction);
+      nudgeOutbox();
+      return answer;
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/orders/{id}/payments/cash',
+    summary: 'Record cash received for the outstanding total (staff)',
+    tags,
+    access: access.staff,
+    params: idParams,
+    responses: {
+      201: { description: 'The cash payment; the order is paid', schema: paymentSchema },
+      409: { description: 'conflict: the order is already paid, rejected or cancelled, or a card payment is being settled' },
+    },
+    handler: async ({ tenant, params }) => {
+      const payment = await recordCashPayment(api.deps.db, tenant.id, params.id);
+      nudgeOutbox();
+      return { status: 201, body: payment };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/orders/{id}/payments',
+    summary: "The order's payments, oldest first (its customer, or staff)",
+    tags,
+    access: access.signedIn,
+    params: idParams,
+    responses: { 200: { description: 'Every payment attempt on the order', schema: z.array(paymentSchema) } },
+    handler: async ({ tenant, principal, staffRole, params, res }) => {
+      res.setHeader('Cache-Control', 'private, no-store');
+      const viewer =
+        staffRole !== undefined
+          ? ({ kind: 'staff', sub: principal!.sub } as const)
+          : ({ kind: 'customer', sub: principal!.sub, customerId: (await customerForPrincipal(api.deps.db, directory, tenant.id, principal!)).id } as const);
+      return { status: 200, body: await listOrderPayments(api.deps.db, tenant.id, viewer, params.id) };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/payments/{id}/refunds',
+    summary: 'Refund part or all of a payment (manager); never more than is left, however many run at once',
+    tags,
+    access: access.manager,
+    idempotent: true,
+    params: idParams,
+    body: refundBody,
+    responses: {
+      201: { description: "The refund as the provider answered it (cash: succeeded at once); the order's payment_status follows", schema: refundSchema },
+      202: { description: "Pending: the provider's answer is not known yet; the refund is settled by reconciliation", schema: refundSchema },
+      409: { description: 'conflict: more than the refundable remainder, or the payment did not succeed' },
+    },
+    handler: async ({ tenant, principal, params, body, req, log, transaction }) => {
+      const request = { restaurantId: tenant.id, paymentId: params.id, amountCents: body.amount_cents, userSub: principal!.sub, requestKey: req.get('idempotency-key')! };
+      return refundPayment({ ...deps, logger: log }, request, transaction);
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/payments/webhooks/{provider}',
+    summary: "The payment provider's callbacks: signature checked on the raw body, each event acted on once",
+    tags,
+    tenant: false,
+    access: access.public,
+    params: webhookParams,
+    headers: z.object({
+      'stripe-signature': z.string().optional().openapi({ description: 'Stripe: its signature header (300 s tolerance)' }),
+      'tablekit-signature': z.string().optional().openapi({ description: 'Test provider: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body"> (300 s tolerance)' }),
+    }),
+    responses: {
+      200: { description: 'Received (settled, a duplicate, or not about our payments)', schema: webhookReceipt },
+      400: { description: 'validation_failed: missing, wrong or stale signature, or not an event; nothing changed' },
+      404: { description: 'not_found: not the configured provider' },
+    },
+    handler: async ({ params, req, log }) => {
+      if (params.provider !== provider.name) throw new AppError('not_found', 404, `Payments are not taken through ${params.provider} here`);
+      const outcome = await receiveWebhook({ ...deps, logger: log }, req.rawBody, req.headers);
+      if (outcome === 'settled') nudgeOutbox();
+      return { status: 200, body: { received: true, outcome } };
+    },
+  });
+}

@@ -9,6 +9,7 @@ import { corsMiddleware } from './http/cors.js';
 import { requireHttps } from './http/https.js';
 import { createRegistry, generateOpenApiDocument, type OpenApiDocument } from './http/openapi.js';
 import { createApiRouter } from './http/route.js';
+import { createTenantResolver } from './http/tenant.js';
 import type { Authenticator } from './http/principal.js';
 import { registerHealthRoutes, type Readiness } from './modules/health/routes.js';
 import { registerRestaurantRoutes } from './modules/restaurants/routes.js';
@@ -72,7 +73,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   );
 
   const registry = createRegistry();
-  const api = createApiRouter({ db: deps.db, logger: deps.logger, authenticator: deps.authenticator }, registry);
+  const api = createApiRouter({ db: deps.db, logger: deps.logger, authenticator: deps.authenticator, tenants: createTenantResolver(deps.db) }, registry);
   registerHealthRoutes(api, deps.readiness);
   registerAuthRoutes(api, { flows: deps.identity.flows, rateLimit: deps.authRateLimit });
   registerRestaurantRoutes(api, deps.identity.directory);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { buildApp } from './app.js';
+import { answerClientError } from './http/errors.js';
 import { createDatabase, type Database } from './db/database.js';
 import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { createAuthenticator } from './auth/authenticator.js';
@@ -92,6 +93,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     });
 
     const server = http.createServer(app);
+    server.on('clientError', answerClientError);
     // Above the load balancer's 60 s idle timeout, so the balancer, not us, closes idle connections:
     // otherwise it may send a request down a socket we are closing and answer the client with a 502.
     server.keepAliveTimeout = 65_000;
@@ -135,7 +137,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         metrics,
         processRefunds: (restaurantId, orderId) => processOrderRefunds({ db: database.knex, provider: paymentProvider, logger }, restaurantId, orderId),
       };
-      const workers = [new OrderWorker(workerOptions)];
+      // Several consumers where the queue hands out one message per receive (the embedded emulator): see src/queue/sqs.ts.
+      const workers = Array.from({ length: queue.receiveConsumers }, () => new OrderWorker(workerOptions));
       const sweeper = new PaymentTimeoutSweeper({ db: database.knex, timeoutMs: config.orderPaymentTimeoutMs, logger, metrics });
       const keySweeper = new Periodic('idempotency-key sweep', 10 * 60_000, () => sweepExpiredIdempotencyKeys(database.knex), logger);
       const startedRelay = relay;

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
 import request from 'supertest';
+import { answerClientError } from '../src/http/errors.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createRestaurant, type RestaurantRow } from './support/factories.js';
 
@@ -47,6 +49,43 @@ describe('HTTP conventions', () => {
     const body = JSON.stringify({ notes: 'x'.repeat(99 * 1024) });
     const res = await request(t.app).post('/v1/nothing-here').set('Content-Type', 'application/json').send(body);
     expectProblem(res, 404, 'not_found');
+  });
+
+  // Found by the fuzzer (test/fuzz.test.ts): each of these was a 500 internal.
+  it('answers a malformed percent-escape in a path id with 400 validation_failed', async () => {
+    for (const id of ['%zz', '%', '%E0%A4%A']) {
+      expectProblem(await request(t.app).get(`/v1/recipes/${id}`).set('X-Restaurant-Domain', 'storeabc.com'), 400, 'validation_failed');
+    }
+  });
+
+  it('answers a body that does not decompress as its Content-Encoding says with 400 validation_failed', async () => {
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      const res = await request(t.app)
+        .post('/v1/restaurant')
+        .set('X-Restaurant-Domain', 'storeabc.com')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .send('{"name": "not compressed"}');
+      expectProblem(res, 400, 'validation_failed');
+    }
+  });
+
+  it('answers JSON nested 40 000 deep with 400 validation_failed, not a crash', async () => {
+    const body = `${'['.repeat(40_000)}${']'.repeat(40_000)}`;
+    const res = await request(t.app).post('/v1/auth/login').set('Content-Type', 'application/json').send(body);
+    expectProblem(res, 400, 'validation_failed');
+  });
+
+  it('answers a request head over 16 kB with a 431 problem, as the service serves the app', async () => {
+    const server = http.createServer(t.app);
+    server.on('clientError', answerClientError);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await request(server).get(`/v1/recipes?search=${'x'.repeat(20_000)}`).set('X-Restaurant-Domain', 'storeabc.com');
+      expectProblem(res, 431, 'validation_failed');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('answers an unknown restaurant domain with 404 restaurant_not_found', async () => {

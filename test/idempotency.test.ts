@@ -65,6 +65,15 @@ describe('idempotency keys', () => {
     expect(await beginIdempotentRequest(knex, old, 'other body')).toEqual({ kind: 'new' });
   });
 
+  it('lets a key expired but not yet swept be used afresh, with another body', async () => {
+    const s = scope();
+    await beginIdempotentRequest(knex, s, 'h1');
+    await completeIdempotentRequest(knex, s, 201, { id: 1 });
+    await knex('idempotency_keys').where({ key: s.key }).update({ created_at: knex.raw(`now() - interval '25 hours'`) });
+    expect(await beginIdempotentRequest(knex, s, 'h2')).toEqual({ kind: 'new' });
+    expect(await knex('idempotency_keys').where({ key: s.key }).first()).toMatchObject({ request_hash: 'h2', status: 'running' });
+  });
+
   it('scopes keys to the restaurant and the user', async () => {
     const s = scope();
     await beginIdempotentRequest(knex, s, 'h1');

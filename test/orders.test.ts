@@ -87,6 +87,15 @@ describe('placing orders and moving them through the kitchen', () => {
     expect(outbox.map((row) => [row.type, Number(row.payload.order_id)])).toEqual([['order.confirmation_requested', res.body.id]]);
   });
 
+  it('answers the placed order exactly as reading it back does (the answer is built without a second read)', async () => {
+    await addToCart(bob, burgerId, 1, [{ ingredient_id: ing.cheese, quantity: 0 }]);
+    await addToCart(bob, saladId, 2);
+    const placed = await order(bob, { fulfillment: 'delivery', delivery_address: '1 Main St', payment_method: 'card', notes: '' });
+    expect(placed.status, placed.text).toBe(201);
+    expect(placed.body.notes).toBeNull();
+    expect((await api.get(`/v1/orders/${placed.body.id}`, bob)).body).toEqual(placed.body);
+  });
+
   it('answers 422 cart_empty for an empty cart and changes nothing', async () => {
     problem(await order(bob), 422, 'cart_empty');
   });

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { sqlState } from '../db/transaction.js';
@@ -100,6 +101,12 @@ export function sendProblem(res: Response, error: AppError): void {
   res.status(error.status).type('application/problem+json').send(JSON.stringify(problemOf(error)));
 }
 
+function isExposedClientError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { status, expose } = error as { status?: unknown; expose?: unknown };
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500;
+}
+
 /** Postgres and driver failures the client did not cause but can retry. */
 function isUnavailable(error: unknown): boolean {
   const state = sqlState(error);
@@ -127,6 +134,11 @@ export function toAppError(error: unknown): AppError {
   if (bodyParserType === 'encoding.unsupported' || bodyParserType === 'charset.unsupported') {
     return new AppError('validation_failed', 400, 'The request body must be UTF-8 JSON');
   }
+  // The router could not decode a path parameter (a malformed %-escape such as `/v1/orders/%zz`).
+  if (error instanceof URIError) return validationFailed('The request path has a malformed percent-encoding');
+  // Any other refusal of the body parser: a body that does not decompress as its Content-Encoding says,
+  // a client that hung up mid-body. It marks those `expose` with a 4xx status, as http-errors does.
+  if (isExposedClientError(error)) return validationFailed('The request body cannot be read');
   switch (sqlState(error)) {
     case '23505':
       return conflict('A record with the same unique value already exists');
@@ -149,6 +161,29 @@ export function toAppError(error: unknown): AppError {
     return new AppError('service_unavailable', 503, 'The service is briefly unavailable; try again shortly', undefined, { 'Retry-After': '1' });
   }
   return new AppError('internal', 500, 'An unexpected error occurred');
+}
+
+/**
+ * For `server.on('clientError')`: a request Node's HTTP parser refuses before the app sees it (a request
+ * line and headers over the 16 kB limit, malformed HTTP) still gets a problem+json answer, not Node's bare
+ * status line. A connection that is already gone, or merely timed out idle, is just closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const problem = problemOf(
+    tooLarge
+      ? new AppError('validation_failed', 431, 'The request line and headers are larger than this server accepts (16 kB)')
+      : validationFailed('The request is not valid HTTP'),
+  );
+  const body = JSON.stringify(problem);
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Content-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {

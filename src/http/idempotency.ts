@@ -54,17 +54,21 @@ const scopeWhere = (scope: IdempotencyScope) => ({ restaurant_id: scope.restaura
  * still running gets 409 idempotency_key_in_use; the same key with another body gets 422.
  */
 export async function beginIdempotentRequest(db: Knex, scope: IdempotencyScope, fingerprint: string): Promise<IdempotencyStart> {
-  // An expired key is forgotten, so the client may use it again.
-  await db('idempotency_keys')
-    .where(scopeWhere(scope))
-    .where('created_at', '<', db.raw(`now() - make_interval(hours => ?)`, [IDEMPOTENCY_KEY_TTL_HOURS]))
-    .delete();
   const inserted = await db('idempotency_keys')
     .insert({ ...scopeWhere(scope), request_hash: fingerprint, status: 'running', locked_at: db.fn.now() })
     .onConflict(['restaurant_id', 'user_sub', 'key'])
     .ignore()
     .returning('key');
   if (inserted.length > 0) return { kind: 'new' };
+
+  // The key was used before. If that was over 24 hours ago it is forgotten, so the client may use it again
+  // (checked only here: a new key, the usual case, costs one statement).
+  const expired = await db('idempotency_keys')
+    .where(scopeWhere(scope))
+    .where('created_at', '<', db.raw(`now() - make_interval(hours => ?)`, [IDEMPOTENCY_KEY_TTL_HOURS]))
+    .delete()
+    .returning('key');
+  if (expired.length > 0) return beginIdempotentRequest(db, scope, fingerprint);
 
   const existing = await db('idempotency_keys').where(scopeWhere(scope)).first();
   if (existing === undefined) return beginIdempotentRequest(db, scope, fingerprint); // swept in between

@@ -26,8 +26,48 @@ export function tenantDomainOf(req: Request): string | undefined {
 export async function resolveTenant(db: Queryable, req: Request): Promise<Tenant> {
   const domain = tenantDomainOf(req);
   const restaurant = domain === undefined ? undefined : await findRestaurantByDomain(db, domain);
-  if (restaurant === undefined) {
-    throw new AppError('restaurant_not_found', 404, 'No restaurant is served at this domain');
-  }
+  if (restaurant === undefined) throw restaurantNotFound();
   return restaurant;
+}
+
+const restaurantNotFound = () => new AppError('restaurant_not_found', 404, 'No restaurant is served at this domain');
+
+export interface TenantResolver {
+  resolve(req: Request): Promise<Tenant>;
+  /** Drops what this process remembers of a domain (after changing its restaurant). */
+  forget(domain: string): void;
+}
+
+/**
+ * `resolveTenant` with a short memory, so a request does not pay a query to learn which restaurant it is
+ * for. Safe across processes because what requests use of a tenant never changes for a domain: its id and
+ * currency are fixed (no route changes them, none deletes a restaurant). Name and time zone can change:
+ * another process may show the old ones for up to `ttlMs`, so `GET /v1/restaurant` reads the row afresh,
+ * and this process forgets a domain as soon as it changes its restaurant. Unknown domains are never
+ * remembered, so a restaurant created elsewhere is served at once; the map is bounded (oldest out first).
+ */
+export function createTenantResolver(db: Queryable, options: { ttlMs?: number; maxEntries?: number } = {}): TenantResolver {
+  const ttlMs = options.ttlMs ?? 5_000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const remembered = new Map<string, { tenant: Tenant; until: number }>();
+  return {
+    async resolve(req) {
+      const domain = tenantDomainOf(req);
+      if (domain === undefined) throw restaurantNotFound();
+      const hit = remembered.get(domain);
+      if (hit !== undefined && hit.until > Date.now()) return hit.tenant;
+      const restaurant = await findRestaurantByDomain(db, domain);
+      if (restaurant === undefined) throw restaurantNotFound();
+      remembered.delete(domain);
+      remembered.set(domain, { tenant: restaurant, until: Date.now() + ttlMs });
+      if (remembered.size > maxEntries) {
+        const oldest = remembered.keys().next().value;
+        if (oldest !== undefined) remembered.delete(oldest);
+      }
+      return restaurant;
+    },
+    forget(domain) {
+      remembered.delete(domain);
+    },
+  };
 }

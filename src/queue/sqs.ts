@@ -6,6 +6,12 @@ export interface OrdersQueue {
   queueUrl: string;
   /** The embedded emulator mishandles batched receives under long polling: take one message at a time there. */
   receiveBatchSize: number;
+  /**
+   * Consumers to run side by side. The emulator answers a receive no sooner than its 10 ms polling tick and
+   * with one message (above), so a single consumer confirms ~50 orders a second; eight long polls at once
+   * take it past 200. SQS returns up to 10 messages a receive, which one consumer handles concurrently.
+   */
+  receiveConsumers: number;
   kind: 'sqs' | 'embedded';
   stop(): Promise<void>;
 }
@@ -15,7 +21,7 @@ export async function openOrdersQueue(config: QueueConfig): Promise<OrdersQueue>
   if (config.kind === 'sqs') {
     const clientConfig: SQSClientConfig = { region: config.region, ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }) };
     const client = new SQSClient(clientConfig);
-    return { client, queueUrl: config.queueUrl, receiveBatchSize: 10, kind: 'sqs', stop: async () => client.destroy() };
+    return { client, queueUrl: config.queueUrl, receiveBatchSize: 10, receiveConsumers: 1, kind: 'sqs', stop: async () => client.destroy() };
   }
   // Dev dependency, loaded only when no queue is configured (never in production).
   const { startEmbeddedSqs, embeddedSqsClientConfig } = await import('../local/sqs.js');
@@ -25,6 +31,7 @@ export async function openOrdersQueue(config: QueueConfig): Promise<OrdersQueue>
     client,
     queueUrl: embedded.queueUrl,
     receiveBatchSize: 1,
+    receiveConsumers: 8,
     kind: 'embedded',
     stop: async () => {
       client.destroy();

@@ -59,7 +59,12 @@ export async function insertCartLine(
     .insert({ restaurant_id: restaurantId, customer_id: customerId, recipe_id: line.recipe_id, quantity: line.quantity })
     .returning('id');
   const id = Number(row.id);
-  await replaceCustomizations(db, restaurantId, id, line.customizations);
+  // A new line has no customisations to replace: insert only.
+  if (line.customizations.length > 0) {
+    await db('cart_item_ingredients').insert(
+      line.customizations.map((c) => ({ restaurant_id: restaurantId, cart_item_id: id, ingredient_id: c.ingredient_id, quantity: c.quantity })),
+    );
+  }
   return id;
 }
 

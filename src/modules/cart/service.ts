@@ -84,7 +84,8 @@ export async function addCartItem(
   customerId: number,
   input: { recipe_id: number; quantity: number; customizations?: Customization[] | undefined },
 ): Promise<CartItemView> {
-  const id = await knex.transaction(async (trx) => {
+  // The line is shown from what the transaction read and wrote: reading the cart back would price it all again.
+  return knex.transaction(async (trx) => {
     const recipe = await recipeOnMenu(trx, restaurantId, input.recipe_id, 'recipe_id');
     priceRecipeLine(recipe, input.customizations ?? []);
     const customizations = normalise(recipe, input.customizations ?? []);
@@ -98,14 +99,14 @@ export async function addCartItem(
         ]);
       }
       await repo.updateCartLineQuantity(trx, restaurantId, same.id, quantity);
-      return same.id;
+      return viewLine({ ...same, quantity }, recipe);
     }
     if (lines.length >= MAX_CART_LINES) {
       throw new AppError('validation_failed', 400, `A cart holds at most ${MAX_CART_LINES} lines`, [{ path: 'recipe_id', message: 'the cart is full' }]);
     }
-    return repo.insertCartLine(trx, restaurantId, customerId, { recipe_id: input.recipe_id, quantity: input.quantity, customizations });
+    const id = await repo.insertCartLine(trx, restaurantId, customerId, { recipe_id: input.recipe_id, quantity: input.quantity, customizations });
+    return viewLine({ id, recipe_id: recipe.id, quantity: input.quantity, recipe_name: recipe.name, recipe_archived: false, customizations }, recipe);
   });
-  return cartLine(knex, restaurantId, customerId, id);
 }
 
 export async function updateCartItem(

@@ -4,7 +4,7 @@ import type { Tenant } from '../../http/tenant.js';
 import { enqueueOrderEvent } from '../../queue/outbox.js';
 import { selectCartLines, clearCart, type CartLineRow } from '../cart/repo.js';
 import { getRecipesForPricing, priceRecipeLine, type PricedRecipe } from '../recipes/service.js';
-import { selectOrders, type OrderView } from './repo.js';
+import type { OrderView } from './repo.js';
 
 export interface PlaceOrderInput {
   fulfillment: 'pickup' | 'delivery';
@@ -26,11 +26,11 @@ const MAX_TOTAL_CENTS = 2_147_483_647; // the orders.total_cents column
 /**
  * Places the customer's whole cart as one order, in the caller's transaction (DESIGN.md, "Placing an
  * order without overselling"): price every line from the live menu, sum what all lines need of each
- * ingredient (lines share ingredients, so per-line checks would oversell), then take the stock with one
- * guarded UPDATE per ingredient in ascending id order (two checkouts therefore lock in the same order
- * and cannot deadlock). Any shortfall throws and the transaction leaves nothing behind. Otherwise it
- * writes the order, item snapshots, customisations, ledger rows, the first event and, for cash, the
- * confirmation request, and empties the cart.
+ * ingredient (lines share ingredients, so per-line checks would oversell), write the order, item
+ * snapshots, customisations, the first event and, for cash, the confirmation request, empty the cart,
+ * then take the stock with one guarded UPDATE per ingredient in ascending id order (two checkouts
+ * therefore lock in the same order and cannot deadlock) and write the ledger rows. Any shortfall throws
+ * and the transaction leaves nothing behind.
  */
 export async function placeOrder(
   trx: Knex.Transaction,
@@ -58,36 +58,23 @@ export async function placeOrder(
   }
   const ingredientIds = [...needs.keys()].sort((a, b) => a - b);
 
-  const [order] = await trx('orders')
+  // Everything that takes no stock is written first, and the guarded UPDATEs come last, so the ingredient
+  // rows they lock are held for as few statements as possible: checkouts sharing an ingredient queue on them.
+  const notes = input.notes === undefined || input.notes === '' ? null : input.notes;
+  const [order] = (await trx('orders')
     .insert({
       restaurant_id: tenant.id,
       customer_id: customer.id,
       payment_method: input.payment_method,
       fulfillment: input.fulfillment,
       delivery_address: deliveryAddress ?? null,
-      notes: input.notes === undefined || input.notes === '' ? null : input.notes,
+      notes,
       currency: tenant.currency,
       total_cents: totalCents,
     })
-    .returning('id');
-  const orderId = Number(order.id);
-
-  const ledger: Array<Record<string, unknown>> = [];
-  const taken = new Set<number>();
-  for (const ingredientId of ingredientIds) {
-    const need = needs.get(ingredientId) ?? 0;
-    const updated: Array<{ stock: number }> = await trx('ingredients')
-      .where({ restaurant_id: tenant.id, id: ingredientId, available: true })
-      .whereNull('archived_at')
-      .where('stock', '>=', need)
-      .update({ stock: trx.raw('stock - ?', [need]), updated_at: trx.fn.now() })
-      .returning('stock');
-    const row = updated[0];
-    if (row === undefined) throw await insufficientStock(trx, tenant.id, priced, needs, taken);
-    taken.add(ingredientId);
-    ledger.push({ restaurant_id: tenant.id, ingredient_id: ingredientId, delta: -need, reason: 'order_reserved', stock_after: Number(row.stock), order_id: orderId });
-  }
-  if (ledger.length > 0) await trx('inventory_movements').insert(ledger);
+    .returning(['id', 'status', 'payment_status', 'placed_at', 'updated_at'])) as Array<Record<string, unknown>>;
+  if (order === undefined) throw new Error('insert into orders returned no row');
+  const orderId = Number(order['id']);
 
   const items: Array<{ id: number }> = await trx('order_items')
     .insert(
@@ -113,9 +100,47 @@ export async function placeOrder(
   if (input.payment_method === 'cash') await enqueueOrderEvent(trx, { type: 'order.confirmation_requested', restaurantId: tenant.id, orderId });
   await clearCart(trx, tenant.id, customer.id);
 
-  const [view] = await selectOrders(trx, tenant.id, { ids: [orderId] });
-  if (view === undefined) throw new Error('the order just written cannot be read back');
-  return view;
+  const ledger: Array<Record<string, unknown>> = [];
+  const taken = new Set<number>();
+  for (const ingredientId of ingredientIds) {
+    const need = needs.get(ingredientId) ?? 0;
+    const updated: Array<{ stock: number }> = await trx('ingredients')
+      .where({ restaurant_id: tenant.id, id: ingredientId, available: true })
+      .whereNull('archived_at')
+      .where('stock', '>=', need)
+      .update({ stock: trx.raw('stock - ?', [need]), updated_at: trx.fn.now() })
+      .returning('stock');
+    const row = updated[0];
+    if (row === undefined) throw await insufficientStock(trx, tenant.id, priced, needs, taken);
+    taken.add(ingredientId);
+    ledger.push({ restaurant_id: tenant.id, ingredient_id: ingredientId, delta: -need, reason: 'order_reserved', stock_after: Number(row.stock), order_id: orderId });
+  }
+  if (ledger.length > 0) await trx('inventory_movements').insert(ledger);
+
+  // The order as selectOrders would read it back, from what was just written (no second read).
+  return {
+    id: orderId,
+    status: order['status'] as OrderView['status'],
+    payment_status: order['payment_status'] as OrderView['payment_status'],
+    payment_method: input.payment_method,
+    fulfillment: input.fulfillment,
+    delivery_address: deliveryAddress ?? null,
+    notes,
+    customer_id: customer.id,
+    currency: tenant.currency,
+    items: priced.map((p) => ({
+      recipe_id: p.recipe.id,
+      name: p.recipe.name,
+      description: p.recipe.description,
+      quantity: p.line.quantity,
+      customizations: p.line.customizations.map((c) => ({ ingredient_id: c.ingredient_id, quantity: c.quantity })),
+      unit_price_cents: p.unitPriceCents,
+      line_total_cents: p.unitPriceCents * p.line.quantity,
+    })),
+    total_cents: totalCents,
+    placed_at: new Date(order['placed_at'] as string).toISOString(),
+    updated_at: new Date(order['updated_at'] as string).toISOString(),
+  };
 }
 
 /** Prices each line from the live menu; a line that no longer fits the menu stops the checkout (409). */

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 
 /** One ingredient of a recipe as it stands now: the recipe's line plus the ingredient's live row. */
@@ -75,6 +76,15 @@ const LIVE_RECIPE_LINES = `
  */
 export async function selectPricedRecipes(db: Queryable, restaurantId: number, filter: RecipeFilter): Promise<PricedRecipe[]> {
   if (filter.ids !== undefined && filter.ids.length === 0) return [];
+  const rows: Array<Record<string, unknown>> = await pricedRecipesQuery(db, restaurantId, filter);
+  return rows.map(toPricedRecipe);
+}
+
+/**
+ * The statement `selectPricedRecipes` runs, unexecuted. Exported so the benchmark's baseline runs exactly
+ * this SQL (`.toSQL()`) and cannot drift from the menu page.
+ */
+export function pricedRecipesQuery(db: Queryable, restaurantId: number, filter: RecipeFilter): Knex.QueryBuilder {
   const query = db
     .select('r.id', 'r.name', 'r.description', 'r.category', 't.price_cents', 't.available', 't.max_orderable', 't.ingredients')
     .from('recipes as r')
@@ -89,8 +99,11 @@ export async function selectPricedRecipes(db: Queryable, restaurantId: number, f
   if (filter.searchPattern !== undefined) query.whereRaw(`lower(r.name || ' ' || r.description) LIKE lower(?) ESCAPE '\\'`, [filter.searchPattern]);
   if (filter.available !== undefined) query.where('t.available', filter.available);
   if (filter.limit !== undefined) query.limit(filter.limit);
-  const rows: Array<Record<string, unknown>> = await query;
-  return rows.map(toPricedRecipe);
+  // A named (prepared) statement: Postgres plans this one afresh each time otherwise, which costs as much as
+  // running it. The name says which filters are set, so one name is always one SQL text (pg requires it).
+  // Behind PgBouncer in transaction mode this needs its max_prepared_statements (PgBouncer 1.21 and later).
+  const shape = [filter.afterId, filter.category, filter.searchPattern, filter.available, filter.limit].map((v) => (v === undefined ? '0' : '1')).join('');
+  return query.options({ name: `priced_recipes_${shape}_${filter.ids?.length ?? 'all'}` });
 }
 
 export interface RecipeLineRow {

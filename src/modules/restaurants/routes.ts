@@ -1,7 +1,7 @@
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
 import type { UserDirectory } from '../../auth/user-pool-admin.js';
-import type { Restaurant } from './repo.js';
+import { findRestaurantById, type Restaurant } from './repo.js';
 import { restaurantCreateSchema, restaurantSchema, restaurantUpdateSchema } from './schemas.js';
 import { createRestaurant, updateRestaurant } from './service.js';
 
@@ -15,7 +15,8 @@ export function registerRestaurantRoutes(api: ApiRouter, directory: UserDirector
     tags: ['restaurants'],
     access: access.public,
     responses: { 200: { description: 'The restaurant', schema: restaurantSchema } },
-    handler: async ({ tenant }) => ({ status: 200, body: view(tenant) }),
+    // Read afresh: the tenant a request resolves may be a few seconds old (src/http/tenant.ts).
+    handler: async ({ tenant }) => ({ status: 200, body: view((await findRestaurantById(api.deps.db, tenant.id)) ?? tenant) }),
   });
 
   defineRoute(api, {
@@ -26,7 +27,11 @@ export function registerRestaurantRoutes(api: ApiRouter, directory: UserDirector
     access: access.manager,
     body: restaurantUpdateSchema,
     responses: { 200: { description: 'The restaurant as it now stands', schema: restaurantSchema } },
-    handler: async ({ tenant, body }) => ({ status: 200, body: view(await updateRestaurant(api.deps.db, tenant, body)) }),
+    handler: async ({ tenant, body }) => {
+      const updated = await updateRestaurant(api.deps.db, tenant, body);
+      api.deps.tenants?.forget(tenant.domain);
+      return { status: 200, body: view(updated) };
+    },
   });
 
   defineRoute(api, {

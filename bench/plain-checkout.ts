@@ -1,0 +1,194 @@
+// Baseline C: what placing an order costs in plain SQL, with no HTTP, no framework and no ORM.
+//
+// One definition renders two ways: a pgbench script (run by `pgbench -f`, the usual case) and a list of
+// parameterised statements for `pg` (where pgbench is missing) or for the embedded database. A unit is
+// the same as one order of the checkout scenario: two cart lines added, then the order placed, with
+// the statements src/modules/orders/checkout.ts (and the idempotent route around it) runs, in the same
+// order: claim the Idempotency-Key, read the customer, then one transaction that locks the cart, prices
+// it with the menu SQL (taken from the service's own query builder), writes the order, its items and
+// first event, empties the cart, takes the stock with one guarded UPDATE per ingredient in ascending id
+// order, writes the ledger and stores the reply. Left out: what only our HTTP layer does (tenant
+// and staff-role lookups, token checks, reading the order back for the response body).
+import type { BenchMenu } from './seed.js';
+
+/** A pgbench `\set`, and the same in JavaScript for the pg runner. */
+export interface PlainSet {
+  name: string;
+  pgbench: string;
+  js: (vars: Record<string, number | string>) => number | string;
+}
+
+export interface PlainStep {
+  /** SQL with pgbench-style `:name` variables (a `::type` cast is not a variable). */
+  sql: string;
+  /** Columns of the single row returned, captured as variables (pgbench `\gset`). */
+  capture?: boolean;
+}
+
+export interface PlainScript {
+  sets: PlainSet[];
+  steps: PlainStep[];
+}
+
+const randomInt = (low: number, high: number) => low + Math.floor(Math.random() * (high - low + 1));
+
+/**
+ * The unit of work of baseline C for one client. Variables set per run by the caller: `client_id`
+ * (0-based, as pgbench has it). `pricingSql` is the service's menu statement for the two recipes,
+ * rendered with `:rid`, `:r1`, `:r2`.
+ */
+export function plainCheckoutScript(menu: BenchMenu, pricingSql: string, options: { paymentMethod: 'card' | 'cash' }): PlainScript {
+  const sets: PlainSet[] = [
+    { name: 'rid', pgbench: String(menu.restaurantId), js: () => menu.restaurantId },
+    // The two lines of an order are recipes k and k+1 (as the checkout scenario picks them): disjoint
+    // ingredient sets, so the ascending-id order of the guarded UPDATEs can be written out below.
+    { name: 'k', pgbench: `random(0, ${menu.recipeIds.length - 2})`, js: () => randomInt(0, menu.recipeIds.length - 2) },
+    { name: 'r1', pgbench: `${menu.recipeIds[0]} + :k`, js: (v) => Number(menu.recipeIds[0]) + Number(v['k']) },
+    { name: 'r2', pgbench: `${menu.recipeIds[0]} + :k + 1`, js: (v) => Number(menu.recipeIds[0]) + Number(v['k']) + 1 },
+    { name: 'cid', pgbench: `${menu.plainCustomers.firstId} + :client_id`, js: (v) => menu.plainCustomers.firstId + Number(v['client_id']) },
+    { name: 'sub', pgbench: `${menu.plainCustomers.firstSub} + :client_id`, js: (v) => menu.plainCustomers.firstSub + Number(v['client_id']) },
+    { name: 'key', pgbench: 'random(1, 1000000000000)', js: () => randomInt(1, 1_000_000_000_000) },
+    { name: 'p1', pgbench: `${menu.priceOf.base} + ${menu.priceOf.perIndex} * :k`, js: (v) => menu.priceOf.base + menu.priceOf.perIndex * Number(v['k']) },
+    { name: 'p2', pgbench: `${menu.priceOf.base} + ${menu.priceOf.perIndex} * (:k + 1)`, js: (v) => menu.priceOf.base + menu.priceOf.perIndex * (Number(v['k']) + 1) },
+    { name: 'total', pgbench: ':p1 + :p2', js: (v) => Number(v['p1']) + Number(v['p2']) },
+  ];
+  // Ingredient index of recipe k's line j is k + stride*j; recipe k+1's is one more: ascending pairs.
+  const takes: Array<{ variable: string; index: string; quantity: number }> = [];
+  menu.lineQuantities.forEach((quantity, j) => {
+    takes.push({ variable: `i${2 * j}`, index: `:k + ${menu.stride * j}`, quantity });
+    takes.push({ variable: `i${2 * j + 1}`, index: `:k + ${menu.stride * j + 1}`, quantity });
+  });
+  for (const take of takes) {
+    const offset = Number(take.index.split('+')[1]);
+    sets.push({ name: take.variable, pgbench: `${menu.firstIngredientId} + ${take.index}`, js: (v) => menu.firstIngredientId + Number(v['k']) + offset });
+  }
+
+  const steps: PlainStep[] = [
+    // POST /v1/cart/items, twice.
+    { sql: 'INSERT INTO cart_items (restaurant_id, customer_id, recipe_id, quantity) VALUES (:rid, :cid, :r1, 1)' },
+    { sql: 'INSERT INTO cart_items (restaurant_id, customer_id, recipe_id, quantity) VALUES (:rid, :cid, :r2, 1)' },
+    // POST /v1/orders: the Idempotency-Key is claimed before the transaction.
+    {
+      sql: `INSERT INTO idempotency_keys (restaurant_id, user_sub, key, request_hash, status, locked_at)
+            VALUES (:rid, :sub, :key, 'bench', 'running', now()) ON CONFLICT (restaurant_id, user_sub, key) DO NOTHING RETURNING key`,
+    },
+    { sql: 'SELECT id, user_sub, email, name, phone, address, created_at FROM customers WHERE restaurant_id = :rid AND user_sub = :sub LIMIT 1' },
+    { sql: 'BEGIN' },
+    {
+      sql: `SELECT c.id, c.recipe_id, c.quantity, r.name AS recipe_name, r.archived_at IS NOT NULL AS recipe_archived,
+              coalesce((SELECT json_agg(json_build_object('ingredient_id', ci.ingredient_id, 'quantity', ci.quantity) ORDER BY ci.ingredient_id)
+                FROM cart_item_ingredients ci WHERE ci.restaurant_id = c.restaurant_id AND ci.cart_item_id = c.id), '[]'::json) AS customizations
+            FROM cart_items c JOIN recipes r ON r.restaurant_id = c.restaurant_id AND r.id = c.recipe_id
+            WHERE c.restaurant_id = :rid AND c.customer_id = :cid ORDER BY c.id FOR UPDATE OF c`,
+    },
+    { sql: pricingSql },
+    {
+      sql: `INSERT INTO orders (restaurant_id, customer_id, payment_method, fulfillment, delivery_address, notes, currency, total_cents)
+            VALUES (:rid, :cid, '${options.paymentMethod}', 'pickup', NULL, NULL, '${menu.currency}', :total)
+            RETURNING id AS oid, status, payment_status, placed_at, updated_at`,
+      capture: true,
+    },
+    {
+      sql: `INSERT INTO order_items (restaurant_id, order_id, recipe_id, name, description, quantity, unit_price_cents, line_total_cents)
+            SELECT r.restaurant_id, :oid, r.id, r.name, r.description, 1, CASE WHEN r.id = :r1 THEN :p1::integer ELSE :p2::integer END, CASE WHEN r.id = :r1 THEN :p1::integer ELSE :p2::integer END
+            FROM recipes r WHERE r.restaurant_id = :rid AND r.id IN (:r1, :r2) ORDER BY r.id RETURNING id`,
+    },
+    { sql: `INSERT INTO order_events (restaurant_id, order_id, status, actor) VALUES (:rid, :oid, 'pending', 'customer')` },
+    ...(options.paymentMethod === 'cash'
+      ? [{ sql: `INSERT INTO outbox (restaurant_id, type, payload) VALUES (:rid, 'order.confirmation_requested', json_build_object('order_id', :oid::bigint)::jsonb)` }]
+      : []),
+    { sql: 'DELETE FROM cart_items WHERE restaurant_id = :rid AND customer_id = :cid' },
+    ...takes.map((take, n) => ({
+      sql: `UPDATE ingredients SET stock = stock - ${take.quantity}, updated_at = now()
+            WHERE restaurant_id = :rid AND id = :${take.variable} AND available = true AND archived_at IS NULL AND stock >= ${take.quantity}
+            RETURNING stock AS s${n}`,
+      capture: true,
+    })),
+    {
+      sql: `INSERT INTO inventory_movements (restaurant_id, ingredient_id, delta, reason, stock_after, order_id) VALUES ${takes
+        .map((take, n) => `(:rid, :${take.variable}, -${take.quantity}, 'order_reserved', :s${n}, :oid)`)
+        .join(', ')}`,
+    },
+    {
+      sql: `UPDATE idempotency_keys SET status = 'completed', response_code = 201, response_body = json_build_object('id', :oid::bigint)::jsonb, locked_at = NULL
+            WHERE restaurant_id = :rid AND user_sub = :sub AND key = :key`,
+    },
+    { sql: 'COMMIT' },
+  ];
+  return { sets, steps };
+}
+
+const oneLine = (sql: string) => sql.replace(/\s+/g, ' ').trim();
+
+/** The script for `pgbench -f`: `\set` lines, then one statement a line (`\gset` where a row is captured). */
+export function renderPgbenchScript(script: PlainScript): string {
+  const lines = script.sets.map((set) => `\\set ${set.name} ${set.pgbench}`);
+  for (const step of script.steps) lines.push(`${oneLine(step.sql)}${step.capture === true ? ' \\gset' : ';'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+// `:name`, but not the second colon of a `::type` cast.
+const VARIABLE = /(?<!:):([a-z_][a-z0-9_]*)/gi;
+
+/**
+ * A statement with its values, from the current variables: `$n` placeholders (pg), or `?` in order of
+ * appearance (knex, for the embedded database).
+ */
+export function bindStep(sql: string, vars: Record<string, number | string>, style: '$n' | '?' = '$n'): { text: string; values: Array<number | string> } {
+  const values: Array<number | string> = [];
+  const positions = new Map<string, number>();
+  const text = oneLine(sql).replace(VARIABLE, (_match, name: string) => {
+    const value = vars[name];
+    if (value === undefined) throw new Error(`baseline C: variable :${name} is not set`);
+    if (style === '?') {
+      values.push(value);
+      return '?';
+    }
+    let position = positions.get(name);
+    if (position === undefined) {
+      values.push(value);
+      position = values.length;
+      positions.set(name, position);
+    }
+    return `$${position}`;
+  });
+  return { text, values };
+}
+
+/** Runs one statement and returns its rows. */
+export type RunStatement = (sql: string, vars: Record<string, number | string>) => Promise<Array<Record<string, unknown>>>;
+
+/** A connection baseline C runs on: a pg client, or the embedded database through knex. */
+export interface PlainConnection {
+  run: RunStatement;
+  begin(): Promise<{ run: RunStatement; commit(): Promise<void>; rollback(): Promise<void> }>;
+}
+
+/** One unit of baseline C on `connection` (the pg and embedded form of the pgbench script). */
+export async function runPlainCheckout(script: PlainScript, clientId: number, connection: PlainConnection): Promise<void> {
+  const vars: Record<string, number | string> = { client_id: clientId };
+  for (const set of script.sets) vars[set.name] = set.js(vars);
+  let transaction: Awaited<ReturnType<PlainConnection['begin']>> | undefined;
+  try {
+    for (const step of script.steps) {
+      if (step.sql === 'BEGIN') {
+        transaction = await connection.begin();
+        continue;
+      }
+      if (step.sql === 'COMMIT') {
+        await transaction?.commit();
+        transaction = undefined;
+        continue;
+      }
+      const rows = await (transaction ?? connection).run(step.sql, vars);
+      if (step.capture === true) {
+        const row = rows[0];
+        if (row === undefined) throw new Error(`baseline C: no row from ${oneLine(step.sql).slice(0, 60)}`);
+        for (const [name, value] of Object.entries(row)) vars[name] = Number(value);
+      }
+    }
+  } catch (error) {
+    await transaction?.rollback().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,108 @@
+// The bench restaurant: 200 ingredients, 100 recipes of 5 ingredients each, stock that never runs out,
+// written straight into the bench database (the menu is the object under test, not its creation).
+import type { Knex } from 'knex';
+
+export const BENCH_DOMAIN = 'bench.localhost';
+const INGREDIENTS = 200;
+const RECIPES = 100;
+/** Recipe k uses ingredients k, k + STRIDE, …, k + 4·STRIDE (by index), so recipes k and k+1 share none. */
+const STRIDE = 25;
+const LINE_QUANTITIES = [1, 2, 1, 3, 1] as const;
+/** Large enough never to run out (stock is an integer column). */
+const STOCK = 1_000_000_000;
+/** Customers with no Cognito user, for the plain-SQL baseline (its clients read their customer by user_sub). */
+const PLAIN_CUSTOMERS = 50;
+const PLAIN_FIRST_SUB = 900_000;
+
+export interface BenchMenu {
+  restaurantId: number;
+  domain: string;
+  currency: string;
+  /** Ingredient ids are contiguous: index m is firstIngredientId + m. */
+  firstIngredientId: number;
+  /** Contiguous, in index order. */
+  recipeIds: number[];
+  stride: number;
+  lineQuantities: readonly number[];
+  /** Recipe k costs base + perIndex·k (each ingredient m costs 100 + m cents a unit). */
+  priceOf: { base: number; perIndex: number };
+  plainCustomers: { firstId: number; firstSub: number; count: number };
+}
+
+const ingredientPrice = (index: number) => 100 + index;
+
+export async function seedBenchRestaurant(knex: Knex): Promise<BenchMenu> {
+  return knex.transaction(async (trx) => {
+    const [restaurant] = (await trx('restaurants')
+      .insert({ domain: BENCH_DOMAIN, name: 'Bench Bistro', currency: 'EUR', timezone: 'Europe/Berlin' })
+      .returning(['id', 'currency'])) as Array<{ id: unknown; currency: string }>;
+    const restaurantId = Number(restaurant?.id);
+
+    const ingredientRows = (await trx('ingredients')
+      .insert(
+        Array.from({ length: INGREDIENTS }, (_, m) => ({
+          restaurant_id: restaurantId,
+          name: `Bench ingredient ${m}`,
+          description: `Ingredient number ${m} of the bench menu`,
+          unit: m % 3 === 0 ? '100 g' : 'piece',
+          price_cents: ingredientPrice(m),
+          stock: STOCK,
+        })),
+      )
+      .returning('id')) as Array<{ id: unknown }>;
+    const ingredientIds = ingredientRows.map((row) => Number(row.id)).sort((a, b) => a - b);
+    const firstIngredientId = contiguous(ingredientIds, 'ingredient');
+
+    const recipeRows = (await trx('recipes')
+      .insert(
+        Array.from({ length: RECIPES }, (_, k) => ({
+          restaurant_id: restaurantId,
+          name: `Bench dish ${k}`,
+          description: `A dish of five ingredients, number ${k} on the menu`,
+          category: ['starters', 'mains', 'desserts', 'drinks'][k % 4],
+        })),
+      )
+      .returning('id')) as Array<{ id: unknown }>;
+    const recipeIds = recipeRows.map((row) => Number(row.id)).sort((a, b) => a - b);
+    contiguous(recipeIds, 'recipe');
+
+    await trx('recipe_ingredients').insert(
+      recipeIds.flatMap((recipeId, k) =>
+        LINE_QUANTITIES.map((quantity, j) => ({
+          restaurant_id: restaurantId,
+          recipe_id: recipeId,
+          ingredient_id: firstIngredientId + k + STRIDE * j,
+          quantity,
+          removable: j > 0,
+          max_quantity: quantity + 2,
+        })),
+      ),
+    );
+
+    const customerRows = (await trx('customers')
+      .insert(Array.from({ length: PLAIN_CUSTOMERS }, (_, i) => ({ restaurant_id: restaurantId, user_sub: String(PLAIN_FIRST_SUB + i) })))
+      .returning('id')) as Array<{ id: unknown }>;
+    const customerIds = customerRows.map((row) => Number(row.id)).sort((a, b) => a - b);
+
+    const quantitySum = LINE_QUANTITIES.reduce((sum, q) => sum + q, 0);
+    const base = LINE_QUANTITIES.reduce((sum, q, j) => sum + q * ingredientPrice(STRIDE * j), 0);
+    return {
+      restaurantId,
+      domain: BENCH_DOMAIN,
+      currency: restaurant?.currency ?? 'EUR',
+      firstIngredientId,
+      recipeIds,
+      stride: STRIDE,
+      lineQuantities: LINE_QUANTITIES,
+      priceOf: { base, perIndex: quantitySum },
+      plainCustomers: { firstId: contiguous(customerIds, 'customer'), firstSub: PLAIN_FIRST_SUB, count: PLAIN_CUSTOMERS },
+    };
+  });
+}
+
+/** The plain-SQL baseline computes ids by arithmetic: a fresh database hands them out in sequence, but check. */
+function contiguous(ids: number[], what: string): number {
+  const first = ids[0];
+  if (first === undefined || ids.some((id, i) => id !== first + i)) throw new Error(`bench seed: ${what} ids are not contiguous`);
+  return first;
+}

@@ -67,14 +67,15 @@ export class OrderWorker {
     this.consumer.start();
   }
 
-  /** Stops receiving, finishes the messages in hand, then abandons the long poll still waiting. */
+  /** Stops receiving (abandoning the long poll still waiting) and finishes the messages in hand. */
   async stop(): Promise<void> {
     const consumer = this.consumer;
     if (consumer === undefined) return;
     this.consumer = undefined;
-    consumer.stop();
-    await Promise.allSettled([...this.inFlight]);
+    // sqs-consumer acts on the first stop() only, so abort the waiting long poll in that one call. Our
+    // handler deletes with its own client, so the messages in hand still finish and are deleted.
     consumer.stop({ abort: true });
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /** Handles one message end to end, deleting it when done. Throws to leave it for redelivery. */

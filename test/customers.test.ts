@@ -202,6 +202,10 @@ describe('customers', () => {
       expect(res.body).toMatchObject({ id: people[0]!.id, name: 'Zoë Adams', phone: '+14155550001', email: people[0]!.user.email });
       expectProblem(await as(managerA, a).get(999_999_999), 404, 'not_found');
       expectProblem(await as(managerA, a).get('abc'), 400, 'validation_failed');
+      // Path ids are plain positive integers, as on every other route: no exponent or hex spellings.
+      for (const spelling of ['1e3', '0x10', '0', '9007199254740993']) {
+        expectProblem(await as(managerA, a).get(spelling), 400, 'validation_failed');
+      }
     });
 
     it("shows a manager of A none of B's customers: not in the list, not by id", async () => {

@@ -1,5 +1,5 @@
 import { z } from '../../http/zod.js';
-import { idValue } from '../ingredients/schemas.js';
+import { idValue } from '../../http/params.js';
 
 /** Portions of one recipe in one cart line. */
 export const MAX_LINE_PORTIONS = 50;

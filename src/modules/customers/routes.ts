@@ -1,7 +1,8 @@
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
+import { idParams } from '../../http/params.js';
 import type { UserDirectory } from '../../auth/user-pool-admin.js';
-import { customerIdParams, customerListQuery, customerPageSchema, customerSchema, customerUpdateSchema } from './schemas.js';
+import { customerListQuery, customerPageSchema, customerSchema, customerUpdateSchema } from './schemas.js';
 import { customerForPrincipal, customerView, getCustomer, listCustomers, updateOwnCustomer } from './service.js';
 
 export function registerCustomerRoutes(api: ApiRouter, directory: UserDirectory): void {
@@ -52,7 +53,7 @@ export function registerCustomerRoutes(api: ApiRouter, directory: UserDirectory)
     summary: 'One customer (staff; a customer may read only their own record, any other id is 404)',
     tags: ['customers'],
     access: access.signedIn,
-    params: customerIdParams,
+    params: idParams,
     responses: { 200: { description: 'The customer', schema: customerSchema } },
     handler: async ({ tenant, params, principal, staffRole }) => ({
       status: 200,

@@ -65,6 +65,3 @@ export const customerListQuery = z.object({
   ...pageQuery,
 });
 
-export const customerIdParams = z.object({
-  id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).openapi({ param: { description: 'Customer id' }, type: 'integer' }),
-});

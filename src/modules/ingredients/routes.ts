@@ -1,11 +1,11 @@
 import { AppError } from '../../http/errors.js';
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
+import { idParams } from '../../http/params.js';
 import { catalogReadNote, catalogViewer, isStaff, setCatalogCacheHeaders } from './catalog-http.js';
 import {
   createAdjustmentBody,
   createIngredientBody,
-  idParams,
   ingredientPageSchema,
   ingredientSchema,
   listIngredientsQuery,

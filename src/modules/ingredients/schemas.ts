@@ -1,30 +1,12 @@
 import { z } from '../../http/zod.js';
 import { pageOf, pageQuery } from '../../http/pagination.js';
+import { idValue, queryFlag } from '../../http/params.js';
 
 /** Largest price of one unit of an ingredient (100 000.00 in the currency): keeps every recipe total far inside 2^53. */
 export const MAX_PRICE_CENTS = 10_000_000;
 /** Stock and thresholds are `integer` columns; one adjustment may move at most this many units. */
 export const MAX_ADJUSTMENT = 1_000_000;
 export const MAX_STOCK = 2_147_483_647;
-
-/**
- * A path id: a positive integer written plainly. `0`, `abc`, `1e3` and anything past 2^53 are refused
- * here, so a value that would overflow Postgres' bigint (or be rounded by JSON) never reaches SQL.
- */
-export const idParams = z.object({
-  id: z
-    .string()
-    .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
-    .transform(Number)
-    .pipe(z.number().int().max(Number.MAX_SAFE_INTEGER, 'is too large'))
-    .openapi({ description: 'A positive integer id', example: '42' }),
-});
-
-/** A referenced id in a body: a JSON number, positive, exact. */
-export const idValue = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-
-/** `true` / `false` in a query string; anything else is a 400 (z.coerce.boolean would read "false" as true). */
-export const queryFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 const name = z.string().trim().min(1, 'must not be empty').max(50, 'must be at most 50 characters');
 const description = z.string().trim().max(200, 'must be at most 200 characters');

@@ -3,7 +3,7 @@ import { access, type Principal, type StaffRole } from '../../http/principal.js'
 import { defineRoute, type ApiRouter } from '../../http/route.js';
 import type { UserDirectory } from '../../auth/user-pool-admin.js';
 import { customerForPrincipal } from '../customers/service.js';
-import { idParams } from '../ingredients/schemas.js';
+import { idParams } from '../../http/params.js';
 import { placeOrder } from './checkout.js';
 import { cancelOrderBody, listOrdersQuery, orderEventSchema, orderPageSchema, orderSchema, placeOrderBody, transitionOrderBody } from './schemas.js';
 import { getOrder, getOrderEvents, listOrders, moveOrderAs, type OrderViewer } from './service.js';

@@ -4,7 +4,7 @@ import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
 import type { UserDirectory } from '../../auth/user-pool-admin.js';
 import { customerForPrincipal } from '../customers/service.js';
-import { idParams } from '../ingredients/schemas.js';
+import { idParams } from '../../http/params.js';
 import type { PaymentProvider } from './providers/types.js';
 import { payOrderBody, paymentSchema, refundBody, refundSchema, webhookParams, webhookReceipt } from './schemas.js';
 import { listOrderPayments, payCardOrder, recordCashPayment, refundPayment, type PaymentDeps } from './service.js';

@@ -1,7 +1,7 @@
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
 import { catalogReadNote, catalogViewer, setCatalogCacheHeaders } from '../ingredients/catalog-http.js';
-import { idParams } from '../ingredients/schemas.js';
+import { idParams } from '../../http/params.js';
 import { createRecipeBody, listRecipesQuery, recipePageSchema, recipeSchema, updateRecipeBody } from './schemas.js';
 import * as recipes from './service.js';
 

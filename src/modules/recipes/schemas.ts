@@ -1,6 +1,6 @@
 import { z } from '../../http/zod.js';
 import { pageOf, pageQuery } from '../../http/pagination.js';
-import { idValue, queryFlag } from '../ingredients/schemas.js';
+import { idValue, queryFlag } from '../../http/params.js';
 
 /** Units of one ingredient in one portion; bounded so a price (≤ 10^7 a unit) times it stays exact. */
 export const MAX_LINE_QUANTITY = 1_000;

@@ -83,6 +83,10 @@ export const envSchema = z.object({
   TEST_WEBHOOK_SECRET: optionalString.refine((value) => value === undefined || value.length >= 16, 'must be at least 16 characters'),
   // Below this a charge may still be on its way (the Stripe client's timeout and retries) or not yet searchable at Stripe.
   PAYMENT_RECONCILE_AFTER: duration(5 * 60).refine((ms) => ms >= 120_000, 'must be at least 2m: a charge may still be on its way before that'),
+
+  S3_BUCKET: optionalString.refine((value) => value === undefined || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value), 'must be an S3 bucket name'),
+  AWS_ENDPOINT_URL_S3: url('http(s)://'),
+  MEDIA_BASE_URL: url('http(s)://'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -97,6 +101,11 @@ export type QueueConfig =
 
 export type CognitoConfig =
   | { kind: 'cognito'; userPoolId: string; clientId: string; region: string; endpoint: string | undefined; authFlow: 'USER_SRP_AUTH' | 'USER_PASSWORD_AUTH' }
+  | { kind: 'embedded'; dataDir: string };
+
+export type MediaConfig =
+  | { kind: 's3'; bucket: string; region: string; endpoint: string | undefined; publicBaseUrl: string }
+  /** The embedded S3-compatible server, objects under DATA_DIR/s3, served from its own loopback port. */
   | { kind: 'embedded'; dataDir: string };
 
 export type PaymentsConfig =
@@ -121,6 +130,7 @@ export interface Config {
   cognito: CognitoConfig;
   authRateLimit: { perIpPerMinute: number; failedPerEmailPerMinute: number };
   payments: PaymentsConfig;
+  media: MediaConfig;
 }
 
 /** Thrown for a configuration the service cannot run with; `message` is one line fit for an operator. */
@@ -151,12 +161,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`PAYMENT_PROVIDER=stripe needs ${missing.join(' and ')}`);
   }
 
+  if (e.S3_BUCKET === undefined && (e.AWS_ENDPOINT_URL_S3 !== undefined || e.MEDIA_BASE_URL !== undefined)) {
+    throw new ConfigError(`${e.AWS_ENDPOINT_URL_S3 === undefined ? 'MEDIA_BASE_URL' : 'AWS_ENDPOINT_URL_S3'} is set but S3_BUCKET is not: name the bucket pictures go to`);
+  }
+
   if (e.NODE_ENV === 'production') {
     const embedded: string[] = [];
     if (e.DATABASE_URL === undefined) embedded.push('DATABASE_URL');
     if (e.SQS_QUEUE_URL === undefined) embedded.push('SQS_QUEUE_URL');
     if (e.COGNITO_USER_POOL_ID === undefined) embedded.push('COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID');
     if (e.PAYMENT_PROVIDER === 'test') embedded.push('PAYMENT_PROVIDER (the test provider is not for production)');
+    if (e.S3_BUCKET === undefined) embedded.push('S3_BUCKET');
     if (embedded.length > 0) {
       throw new ConfigError(`NODE_ENV=production refuses embedded parts; set ${embedded.join(', ')}`);
     }
@@ -203,6 +218,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       e.PAYMENT_PROVIDER === 'stripe'
         ? { provider: 'stripe', secretKey: e.STRIPE_SECRET_KEY ?? '', webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? '' }
         : { provider: 'test', ...(e.TEST_WEBHOOK_SECRET === undefined ? {} : { webhookSecret: e.TEST_WEBHOOK_SECRET }) },
+    media:
+      e.S3_BUCKET === undefined
+        ? { kind: 'embedded', dataDir: e.DATA_DIR }
+        : {
+            kind: 's3',
+            bucket: e.S3_BUCKET,
+            region: e.AWS_REGION,
+            endpoint: e.AWS_ENDPOINT_URL_S3,
+            // Without a CDN in front, pictures are read from the bucket itself.
+            publicBaseUrl:
+              e.MEDIA_BASE_URL ??
+              (e.AWS_ENDPOINT_URL_S3 === undefined ? `https://${e.S3_BUCKET}.s3.${e.AWS_REGION}.amazonaws.com` : `${e.AWS_ENDPOINT_URL_S3.replace(/\/+$/, '')}/${e.S3_BUCKET}`),
+          },
   };
 }
 

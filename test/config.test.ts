@@ -84,7 +84,7 @@ describe('configuration', () => {
 
   it('refuses to run embedded parts in production and names every missing variable', () => {
     const message = configError({ NODE_ENV: 'production' });
-    for (const name of ['DATABASE_URL', 'SQS_QUEUE_URL', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'PAYMENT_PROVIDER']) {
+    for (const name of ['DATABASE_URL', 'SQS_QUEUE_URL', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'PAYMENT_PROVIDER', 'S3_BUCKET']) {
       expect(message).toContain(name);
     }
   });
@@ -98,6 +98,7 @@ describe('configuration', () => {
       PAYMENT_PROVIDER: 'stripe',
       STRIPE_SECRET_KEY: 'sk_live_x',
       STRIPE_WEBHOOK_SECRET: 'whsec_x',
+      S3_BUCKET: 'tablekit-media',
     });
     expect(message).toBe('NODE_ENV=production refuses embedded parts; set SQS_QUEUE_URL');
   });
@@ -114,6 +115,7 @@ describe('configuration', () => {
         PAYMENT_PROVIDER: 'stripe',
         STRIPE_SECRET_KEY: 'sk_live_x',
         STRIPE_WEBHOOK_SECRET: 'whsec_x',
+        S3_BUCKET: 'tablekit-media',
       }),
     ).toMatch(/^COGNITO_ENDPOINT must not be set in production/);
   });
@@ -128,8 +130,19 @@ describe('configuration', () => {
       PAYMENT_PROVIDER: 'stripe',
       STRIPE_SECRET_KEY: 'sk_live_x',
       STRIPE_WEBHOOK_SECRET: 'whsec_x',
+      S3_BUCKET: 'tablekit-media',
+      MEDIA_BASE_URL: 'https://cdn.example.com/media',
     });
     expect(config.env).toBe('production');
+    expect(config.media).toEqual({ kind: 's3', bucket: 'tablekit-media', region: 'us-east-1', endpoint: undefined, publicBaseUrl: 'https://cdn.example.com/media' });
+  });
+
+  it('keeps pictures in the embedded store unless S3_BUCKET names a bucket, and reads them from the bucket without a CDN', () => {
+    expect(loadConfig({}).media).toEqual({ kind: 'embedded', dataDir: '.data' });
+    expect(loadConfig({ S3_BUCKET: 'pics', AWS_REGION: 'eu-west-1' }).media).toMatchObject({ publicBaseUrl: 'https://pics.s3.eu-west-1.amazonaws.com' });
+    expect(loadConfig({ S3_BUCKET: 'pics', AWS_ENDPOINT_URL_S3: 'http://minio:9000/' }).media).toMatchObject({ endpoint: 'http://minio:9000/', publicBaseUrl: 'http://minio:9000/pics' });
+    expect(configError({ MEDIA_BASE_URL: 'https://cdn.example.com' })).toMatch(/^MEDIA_BASE_URL is set but S3_BUCKET is not/);
+    expect(configError({ S3_BUCKET: 'Not_A_Bucket' })).toMatch(/^S3_BUCKET must be an S3 bucket name/);
   });
 
   it('exits with status 1 and one line naming the variable when started with a bad value', () => {

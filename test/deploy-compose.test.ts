@@ -241,7 +241,7 @@ describe('docker-compose.yml', () => {
     const dependsOn = api.depends_on;
     expect(dependsOn, 'depends_on in long form, with conditions').not.toBeInstanceOf(Array);
     const dependencies = Object.entries(dependsOn as Record<string, { condition?: string }>);
-    expect(dependencies.map(([name]) => name).sort()).toEqual(['cognito', 'elasticmq', 'migrate', 'postgres']);
+    expect(dependencies.map(([name]) => name).sort()).toEqual(['cognito', 'elasticmq', 'migrate', 'postgres', 's3']);
     for (const [name, { condition }] of dependencies) {
       const dependency = service(name);
       if (condition === 'service_completed_successfully') {

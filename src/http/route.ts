@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Knex } from 'knex';
 import { z } from './zod.js';
 import { AppError, problemOf, toAppError, type FieldError } from './errors.js';
-import { resolveTenant, type Tenant, type TenantResolver } from './tenant.js';
+import type { Tenant, TenantResolver } from './tenant.js';
 import type { Access, Authenticator, Principal, StaffRole } from './principal.js';
 import { withTransaction } from '../db/transaction.js';
 import {
@@ -29,8 +29,8 @@ export interface RouteDeps {
   db: Knex;
   logger: Logger;
   authenticator: Authenticator;
-  /** Which restaurant a request is for; without one, every request looks it up. */
-  tenants?: TenantResolver;
+  /** Which restaurant a request is for: its domain looked up through the restaurants module, briefly remembered. */
+  tenants: TenantResolver;
 }
 
 export interface RouteContext<P, Q, B, T extends boolean> {
@@ -202,7 +202,7 @@ export function defineRoute<
   documentRoute(api.registry, def as unknown as RouteDefinition<AnyObjectSchema | undefined, AnyObjectSchema | undefined, z.ZodType | undefined, boolean>);
   const expressPath = def.path.replace(/\{(\w+)\}/g, ':$1');
   api.router[def.method](expressPath, async (req, res) => {
-    const tenant = def.tenant === false ? undefined : await (api.deps.tenants?.resolve(req) ?? resolveTenant(api.deps.db, req));
+    const tenant = def.tenant === false ? undefined : await api.deps.tenants.resolve(req);
     const { principal, staffRole } = await authorize(api.deps, req, def.access, tenant);
     const params = def.params === undefined ? {} : parseOrThrow(def.params, req.params, 'params');
     const query = def.query === undefined ? {} : parseOrThrow(def.query, req.query, 'query');

@@ -1,6 +1,6 @@
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
-import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import type { UserDirectory } from '../../lib/identity.js';
 import { customerIdForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
 import { addCartItemBody, cartItemSchema, cartSchema, updateCartItemBody } from './schemas.js';

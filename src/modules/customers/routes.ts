@@ -1,7 +1,7 @@
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
 import { idParams } from '../../http/params.js';
-import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import type { UserDirectory } from '../../lib/identity.js';
 import { customerListQuery, customerPageSchema, customerSchema, customerUpdateSchema } from './schemas.js';
 import { customerForPrincipal, customerView, getCustomer, listCustomers, updateOwnCustomer } from './service.js';
 

@@ -1,7 +1,7 @@
 import { z } from '../../http/zod.js';
 import { access, type Principal, type StaffRole } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
-import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import type { UserDirectory } from '../../lib/identity.js';
 import { customerForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
 import { placeOrder } from './checkout.js';

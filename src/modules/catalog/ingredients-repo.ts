@@ -97,41 +97,96 @@ export async function archiveIngredient(db: Queryable, restaurantId: number, id:
   return rows.length > 0;
 }
 
+/** Which rows a stock change may touch, beyond the 0..maxStock range every change keeps to. */
+export interface StockGuard {
+  maxStock: number;
+  /** Only an ingredient that is not archived (manual adjustments, reservations). */
+  activeOnly: boolean;
+  /** Only an ingredient switched on by the manager (reservations for an order). */
+  availableOnly: boolean;
+}
+
 /**
- * The one guarded statement of a stock change: it applies only while the result stays within
- * 0..maxStock, so concurrent changes can never oversell or overflow (no read-modify-write). The sum is
- * taken in bigint so an out-of-range result is a refused row, not an integer-overflow error.
- * Returns the new stock, or undefined when no row matched (unknown, archived, or out of range).
+ * The one guarded statement of every stock change (DESIGN.md, "Placing an order without overselling"):
+ * it applies only while the result stays within 0..maxStock, so concurrent changes can never oversell or
+ * overflow (no read-modify-write). The sum is taken in bigint so an out-of-range result is a refused row,
+ * not an integer-overflow error. Returns the new stock, or undefined when no row matched (unknown,
+ * archived or switched off where the guard asks, or out of range).
  */
-export async function applyStockDelta(db: Queryable, restaurantId: number, id: number, delta: number, maxStock: number): Promise<number | undefined> {
-  const result = await db.raw<{ rows: Array<{ stock: number }> }>(
-    `UPDATE ingredients SET stock = stock + ?, updated_at = now()
-      WHERE restaurant_id = ? AND id = ? AND archived_at IS NULL
-        AND stock::bigint + ? BETWEEN 0 AND ?
-      RETURNING stock`,
-    [delta, restaurantId, id, delta, maxStock],
-  );
-  const row = result.rows[0];
+export async function applyStockDelta(db: Queryable, restaurantId: number, id: number, delta: number, guard: StockGuard): Promise<number | undefined> {
+  const query = db('ingredients')
+    .where({ restaurant_id: restaurantId, id })
+    .whereRaw('stock::bigint + ? BETWEEN 0 AND ?', [delta, guard.maxStock])
+    .update({ stock: db.raw('stock + ?', [delta]), updated_at: db.fn.now() })
+    .returning('stock');
+  if (guard.activeOnly) query.whereNull('archived_at');
+  if (guard.availableOnly) query.where('available', true);
+  const [row] = await query;
   return row === undefined ? undefined : Number(row.stock);
 }
 
-export async function insertMovement(
+/** What the stock statement's refusal is explained from: the rows as they stand, archived or not. */
+export async function selectStockFigures(
   db: Queryable,
   restaurantId: number,
-  movement: { ingredient_id: number; delta: number; reason: MovementReason; stock_after: number; order_id?: number | null; user_sub?: string | null; note?: string | null },
-): Promise<MovementRow> {
-  const [row] = (await db('inventory_movements')
-    .insert({
-      restaurant_id: restaurantId,
-      ingredient_id: movement.ingredient_id,
-      delta: movement.delta,
-      reason: movement.reason,
-      stock_after: movement.stock_after,
-      order_id: movement.order_id ?? null,
-      user_sub: movement.user_sub ?? null,
-      note: movement.note ?? null,
-    })
-    .returning(movementColumns)) as Array<Record<string, unknown>>;
+  ids: readonly number[],
+): Promise<Array<{ id: number; name: string; unit: string; stock: number; available: boolean; archived: boolean }>> {
+  const rows = await db('ingredients')
+    .select('id', 'name', 'unit', 'stock', 'available', 'archived_at')
+    .where({ restaurant_id: restaurantId })
+    .whereIn('id', [...ids]);
+  return rows.map((row) => ({
+    id: Number(row.id),
+    name: row.name,
+    unit: row.unit,
+    stock: Number(row.stock),
+    available: row.available,
+    archived: row.archived_at !== null,
+  }));
+}
+
+/** Per ingredient, what the order's ledger rows still hold (reserved minus released), by ascending id. */
+export async function selectHeldForOrder(db: Queryable, restaurantId: number, orderId: number): Promise<Array<{ ingredient_id: number; quantity: number }>> {
+  const rows: Array<{ ingredient_id: number | string; held: number | string }> = await db('inventory_movements')
+    .select('ingredient_id', db.raw('(-sum(delta))::integer AS held'))
+    .where({ restaurant_id: restaurantId, order_id: orderId })
+    .groupBy('ingredient_id')
+    .havingRaw('sum(delta) < 0')
+    .orderBy('ingredient_id');
+  return rows.map((row) => ({ ingredient_id: Number(row.ingredient_id), quantity: Number(row.held) }));
+}
+
+export interface NewMovement {
+  ingredient_id: number;
+  delta: number;
+  reason: MovementReason;
+  stock_after: number;
+  order_id?: number | null;
+  user_sub?: string | null;
+  note?: string | null;
+}
+
+/** Many ledger rows in one statement (an order's reservation). */
+export async function insertMovements(db: Queryable, restaurantId: number, movements: readonly NewMovement[]): Promise<void> {
+  if (movements.length === 0) return;
+  await db('inventory_movements').insert(movements.map((movement) => movementValues(restaurantId, movement)));
+}
+
+function movementValues(restaurantId: number, movement: NewMovement) {
+  return {
+    restaurant_id: restaurantId,
+    ingredient_id: movement.ingredient_id,
+    delta: movement.delta,
+    reason: movement.reason,
+    stock_after: movement.stock_after,
+    order_id: movement.order_id ?? null,
+    user_sub: movement.user_sub ?? null,
+    note: movement.note ?? null,
+  };
+}
+
+export async function insertMovement(db: Queryable, restaurantId: number, movement: NewMovement): Promise<MovementRow> {
+  const [row] = (await db('inventory_movements').insert(movementValues(restaurantId, movement)).returning(movementColumns)) as Array<Record<string, unknown>>;
   if (row === undefined) throw new Error('insert into inventory_movements returned no row');
   return toMovement(row);
 }

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import type { Metrics } from '../metrics.js';
-import { withTransaction } from '../db/transaction.js';
-import { moveOrder } from '../modules/orders/lifecycle.js';
-import { Periodic } from './periodic.js';
+import type { Metrics } from '../../metrics.js';
+import { withTransaction } from '../../db/transaction.js';
+import { moveOrder } from './lifecycle.js';
+import { Periodic } from '../../queue/periodic.js';
 
 export interface PaymentTimeoutSweeperOptions {
   db: Knex;

@@ -34,7 +34,7 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
     },
     handler: async ({ tenant, principal, params, body, req, log }) => {
       // Read (or created) before any transaction: it may ask the user pool.
-      const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal!);
+      const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
       const request = { restaurantId: tenant.id, orderId: params.id, customerId: customer.id, paymentToken: body.payment_token, requestKey: req.get('idempotency-key')! };
       const outcome = await payCardOrder({ ...deps, logger: log }, request);
       nudgeOutbox();
@@ -82,8 +82,8 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
       res.setHeader('Cache-Control', 'private, no-store');
       const viewer =
         staffRole !== undefined
-          ? ({ kind: 'staff', sub: principal!.sub } as const)
-          : ({ kind: 'customer', sub: principal!.sub, customerId: (await customerForPrincipal(api.deps.db, directory, tenant.id, principal!)).id } as const);
+          ? ({ kind: 'staff', sub: principal.sub } as const)
+          : ({ kind: 'customer', sub: principal.sub, customerId: (await customerForPrincipal(api.deps.db, directory, tenant.id, principal)).id } as const);
       return { status: 200, body: await listOrderPayments(api.deps.db, tenant.id, viewer, params.id) };
     },
   });
@@ -103,7 +103,7 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
       409: { description: 'conflict: more than the refundable remainder, or the payment did not succeed' },
     },
     handler: async ({ tenant, principal, params, body, req, log }) => {
-      const request = { restaurantId: tenant.id, paymentId: params.id, amountCents: body.amount_cents, userSub: principal!.sub, requestKey: req.get('idempotency-key')! };
+      const request = { restaurantId: tenant.id, paymentId: params.id, amountCents: body.amount_cents, userSub: principal.sub, requestKey: req.get('idempotency-key')! };
       const outcome = await refundPayment({ ...deps, logger: log }, request);
       return { status: outcome.kind === 'settled' ? 201 : 202, body: outcome.refund };
     },

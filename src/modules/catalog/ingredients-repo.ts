@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import type { IngredientRecord, Int8, InventoryMovementRecord } from '../../db/tables.js';
 
 /** An active (not archived) ingredient row, with the stock figures only staff may see. */
 export interface IngredientRow {
@@ -40,8 +41,11 @@ export interface MovementRow {
   created_at: string;
 }
 
-const ingredientColumns = ['id', 'name', 'description', 'unit', 'price_cents', 'available', 'stock', 'low_stock_threshold'] as const;
-const movementColumns = ['id', 'ingredient_id', 'delta', 'reason', 'stock_after', 'order_id', 'user_sub', 'note', 'created_at'] as const;
+const ingredientColumns = ['id', 'name', 'description', 'unit', 'price_cents', 'available', 'stock', 'low_stock_threshold'] satisfies Array<keyof IngredientRecord>;
+const movementColumns = ['id', 'ingredient_id', 'delta', 'reason', 'stock_after', 'order_id', 'user_sub', 'note', 'created_at'] satisfies Array<keyof InventoryMovementRecord>;
+
+type IngredientSelect = Pick<IngredientRecord, (typeof ingredientColumns)[number]>;
+type MovementSelect = Pick<InventoryMovementRecord, (typeof movementColumns)[number]>;
 
 export async function selectIngredientPage(
   db: Queryable,
@@ -57,12 +61,12 @@ export async function selectIngredientPage(
   if (options.afterId !== undefined) query.where('id', '>', options.afterId);
   if (options.lowStock === true) query.whereRaw('stock <= low_stock_threshold');
   if (options.lowStock === false) query.whereRaw('stock > low_stock_threshold');
-  const rows: Array<Record<string, unknown>> = await query;
+  const rows: IngredientSelect[] = await query;
   return rows.map(toIngredient);
 }
 
 export async function selectIngredient(db: Queryable, restaurantId: number, id: number): Promise<IngredientRow | undefined> {
-  const row: Record<string, unknown> | undefined = await db('ingredients')
+  const row: IngredientSelect | undefined = await db('ingredients')
     .select(ingredientColumns)
     .where({ restaurant_id: restaurantId, id })
     .whereNull('archived_at')
@@ -73,7 +77,7 @@ export async function selectIngredient(db: Queryable, restaurantId: number, id: 
 export async function insertIngredient(db: Queryable, restaurantId: number, ingredient: NewIngredient): Promise<IngredientRow> {
   const [row] = (await db('ingredients')
     .insert({ restaurant_id: restaurantId, ...ingredient })
-    .returning(ingredientColumns)) as Array<Record<string, unknown>>;
+    .returning(ingredientColumns)) as IngredientSelect[];
   if (row === undefined) throw new Error('insert into ingredients returned no row');
   return toIngredient(row);
 }
@@ -83,7 +87,7 @@ export async function updateIngredient(db: Queryable, restaurantId: number, id: 
     .update({ ...changes, updated_at: db.fn.now() })
     .where({ restaurant_id: restaurantId, id })
     .whereNull('archived_at')
-    .returning(ingredientColumns)) as Array<Record<string, unknown>>;
+    .returning(ingredientColumns)) as IngredientSelect[];
   return row === undefined ? undefined : toIngredient(row);
 }
 
@@ -147,8 +151,8 @@ export async function selectStockFigures(
 
 /** Per ingredient, what the order's ledger rows still hold (reserved minus released), by ascending id. */
 export async function selectHeldForOrder(db: Queryable, restaurantId: number, orderId: number): Promise<Array<{ ingredient_id: number; quantity: number }>> {
-  const rows: Array<{ ingredient_id: number | string; held: number | string }> = await db('inventory_movements')
-    .select('ingredient_id', db.raw('(-sum(delta))::integer AS held'))
+  const rows = await db('inventory_movements')
+    .select<Array<{ ingredient_id: Int8; held: number }>>('ingredient_id', db.raw('(-sum(delta))::integer AS held'))
     .where({ restaurant_id: restaurantId, order_id: orderId })
     .groupBy('ingredient_id')
     .havingRaw('sum(delta) < 0')
@@ -186,7 +190,7 @@ function movementValues(restaurantId: number, movement: NewMovement) {
 }
 
 export async function insertMovement(db: Queryable, restaurantId: number, movement: NewMovement): Promise<MovementRow> {
-  const [row] = (await db('inventory_movements').insert(movementValues(restaurantId, movement)).returning(movementColumns)) as Array<Record<string, unknown>>;
+  const [row] = (await db('inventory_movements').insert(movementValues(restaurantId, movement)).returning(movementColumns)) as MovementSelect[];
   if (row === undefined) throw new Error('insert into inventory_movements returned no row');
   return toMovement(row);
 }
@@ -204,34 +208,20 @@ export async function selectMovementPage(
     .orderBy('id', 'desc')
     .limit(options.limit);
   if (options.beforeId !== undefined) query.where('id', '<', options.beforeId);
-  const rows: Array<Record<string, unknown>> = await query;
+  const rows: MovementSelect[] = await query;
   return rows.map(toMovement);
 }
 
-function toIngredient(row: Record<string, unknown>): IngredientRow {
-  return {
-    id: Number(row['id']),
-    name: String(row['name']),
-    description: String(row['description']),
-    unit: String(row['unit']),
-    price_cents: Number(row['price_cents']),
-    available: Boolean(row['available']),
-    stock: Number(row['stock']),
-    low_stock_threshold: Number(row['low_stock_threshold']),
-  };
+function toIngredient(row: IngredientSelect): IngredientRow {
+  return { ...row, id: Number(row.id) };
 }
 
-function toMovement(row: Record<string, unknown>): MovementRow {
-  const createdAt = row['created_at'];
+function toMovement(row: MovementSelect): MovementRow {
   return {
-    id: Number(row['id']),
-    ingredient_id: Number(row['ingredient_id']),
-    delta: Number(row['delta']),
-    reason: String(row['reason']) as MovementReason,
-    stock_after: Number(row['stock_after']),
-    order_id: row['order_id'] === null || row['order_id'] === undefined ? null : Number(row['order_id']),
-    user_sub: row['user_sub'] === null || row['user_sub'] === undefined ? null : String(row['user_sub']),
-    note: row['note'] === null || row['note'] === undefined ? null : String(row['note']),
-    created_at: (createdAt instanceof Date ? createdAt : new Date(String(createdAt))).toISOString(),
+    ...row,
+    id: Number(row.id),
+    ingredient_id: Number(row.ingredient_id),
+    order_id: row.order_id === null ? null : Number(row.order_id),
+    created_at: row.created_at.toISOString(),
   };
 }

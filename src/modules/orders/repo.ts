@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/database.js';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
+import type { OrderRecord } from '../../db/tables.js';
 import type { orderSchema } from './schemas.js';
 import type { OrderStatus } from './state-machine.js';
 
@@ -17,8 +18,6 @@ export interface OrderFilter {
   limit?: number | undefined;
 }
 
-const iso = (value: unknown) => new Date(value as string).toISOString();
-
 /**
  * Orders with their item snapshots in two statements whatever the page size: the orders, then all
  * their items (with customisations as JSON) in one query.
@@ -30,7 +29,7 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
   if (filter.statuses !== undefined) query.whereIn('status', [...filter.statuses]);
   if (filter.beforeId !== undefined) query.where('id', '<', filter.beforeId);
   if (filter.limit !== undefined) query.limit(filter.limit);
-  const orders: Array<Record<string, unknown>> = await query;
+  const orders: OrderRecord[] = await query;
   if (orders.length === 0) return [];
 
   const items: Array<Record<string, unknown>> = await db('order_items as oi')
@@ -46,7 +45,7 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
                  FROM order_item_ingredients x WHERE x.restaurant_id = oi.restaurant_id AND x.order_item_id = oi.id), '[]'::json) AS customizations`),
     )
     .where('oi.restaurant_id', restaurantId)
-    .whereIn('oi.order_id', orders.map((o) => Number(o['id'])))
+    .whereIn('oi.order_id', orders.map((o) => Number(o.id)))
     .orderBy('oi.id');
   const itemsByOrder = new Map<number, OrderItemView[]>();
   for (const item of items) {
@@ -63,32 +62,32 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
     itemsByOrder.set(Number(item['order_id']), list);
   }
   return orders.map((o) => ({
-    id: Number(o['id']),
-    status: o['status'] as OrderStatus,
-    payment_status: o['payment_status'] as OrderView['payment_status'],
-    payment_method: o['payment_method'] as OrderView['payment_method'],
-    fulfillment: o['fulfillment'] as OrderView['fulfillment'],
-    delivery_address: (o['delivery_address'] as string | null) ?? null,
-    notes: (o['notes'] as string | null) ?? null,
-    customer_id: Number(o['customer_id']),
-    currency: String(o['currency']),
-    items: itemsByOrder.get(Number(o['id'])) ?? [],
-    total_cents: Number(o['total_cents']),
-    placed_at: iso(o['placed_at']),
-    updated_at: iso(o['updated_at']),
+    id: Number(o.id),
+    status: o.status,
+    payment_status: o.payment_status,
+    payment_method: o.payment_method,
+    fulfillment: o.fulfillment,
+    delivery_address: o.delivery_address,
+    notes: o.notes,
+    customer_id: Number(o.customer_id),
+    currency: o.currency,
+    items: itemsByOrder.get(Number(o.id)) ?? [],
+    total_cents: o.total_cents,
+    placed_at: o.placed_at.toISOString(),
+    updated_at: o.updated_at.toISOString(),
   }));
 }
 
 export async function selectOrderEvents(db: Queryable, restaurantId: number, orderId: number) {
-  const rows: Array<Record<string, unknown>> = await db('order_events')
+  const rows = await db('order_events')
     .select('status', 'created_at', 'actor', 'reason')
     .where({ restaurant_id: restaurantId, order_id: orderId })
     .orderBy('id');
   return rows.map((row) => ({
-    status: row['status'] as OrderStatus,
-    at: iso(row['created_at']),
-    actor: row['actor'] as 'customer' | 'staff' | 'system',
-    reason: (row['reason'] as string | null) ?? null,
+    status: row.status,
+    at: row.created_at.toISOString(),
+    actor: row.actor,
+    reason: row.reason,
   }));
 }
 
@@ -164,8 +163,8 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
       line_total_cents: item.line_total_cents,
     })),
     total_cents: order.totalCents,
-    placed_at: iso(row.placed_at),
-    updated_at: iso(row.updated_at),
+    placed_at: row.placed_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
   };
 }
 

@@ -25,6 +25,7 @@ import { registerCartRoutes } from './modules/cart/routes.js';
 import { registerOrderRoutes } from './modules/orders/routes.js';
 import { registerPaymentRoutes } from './modules/payments/routes.js';
 import type { PaymentProvider } from './modules/payments/providers/types.js';
+import { registerPricingRoutes } from './modules/pricing/routes.js';
 
 export interface AppDeps {
   production: boolean;
@@ -84,6 +85,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerCartRoutes(api, deps.identity.directory);
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
+  registerPricingRoutes(api);
   app.use(api.router);
 
   // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.

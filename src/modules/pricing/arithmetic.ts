@@ -13,14 +13,12 @@ export const PERCENT_SCALE = 10_000n;
 /** 100 % in ScaledPercent units: the denominator of "x percent of an amount". */
 export const HUNDRED_PERCENT = 100n * PERCENT_SCALE;
 
-const PERCENT_PATTERN = /^(0|[1-9][0-9]{0,2})(?:\.([0-9]{1,4}))?$/;
-
 /**
  * A decimal string ("8.875", "10", "0.5") as an exact ScaledPercent, or undefined when it is not one:
  * plain digits, no sign or exponent, at most 4 decimals, between 0 and 100 inclusive.
  */
 export function parsePercent(text: string): ScaledPercent | undefined {
-  const match = PERCENT_PATTERN.exec(text);
+  const match = /^(0|[1-9][0-9]{0,2})(?:\.([0-9]{1,4}))?$/.exec(text);
   if (match === null) return undefined;
   const whole = BigInt(match[1] ?? '0');
   const fraction = BigInt((match[2] ?? '').padEnd(4, '0'));

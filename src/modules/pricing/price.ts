@@ -29,10 +29,11 @@ export type { RoundingRule } from './arithmetic.js';
  *   rates of the lines it is spread over, as if it were part of their price (so under an inclusive rate
  *   the charge, like the price, already holds its tax). The delivery fee is taxed as one more base, by
  *   the rates with `applies_to_delivery_fee`.
- *   On one base, an inclusive rate r holds round(base × r / (100 + R)) where R is the sum of the inclusive
- *   rates on that base (with a single inclusive rate, the contract's round(gross × r / (100 + r))); an
- *   exclusive rate adds round(net × r / 100), where net is the base less its inclusive taxes (so no tax is
- *   charged on a tax). A rate's `taxable_cents` is that net: the amount before tax it is a percentage of.
+ *   On one base, an exclusive rate r adds round(base × r / 100); an inclusive rate holds
+ *   round(base × r / (100 + R)), where R is the sum of the inclusive rates on that base (with a single
+ *   inclusive rate, the contract's round(gross × r / (100 + r))). Every rate is taken of the base as priced,
+ *   so an inclusive rate never changes the total, whatever else applies. A rate's `taxable_cents` is the
+ *   sum of the bases it covers.
  * - The tip is added last: never discounted, never taxed. A `tip_percent` is of the subtotal after the
  *   discount, rounded with the restaurant's rule.
  * total = subtotal − discount + service charges + delivery fee + exclusive taxes + tip.
@@ -104,7 +105,7 @@ export interface TaxPart {
   name: string;
   rate: string;
   inclusive: boolean;
-  /** The amount before tax this rate is a percentage of. */
+  /** The priced amount the rate covers (for an inclusive rate, its tax is inside it). */
   taxable_cents: number;
   tax_cents: number;
 }
@@ -160,7 +161,6 @@ interface RateOnBase {
 }
 
 interface TaxesOnBase {
-  /** The base less its inclusive taxes: what every rate on it is a percentage of. */
   taxable: bigint;
   /** Aligned with the rates given. */
   taxes: bigint[];
@@ -189,29 +189,21 @@ function checkLines(lines: readonly PricingLine[]): bigint[] {
   });
 }
 
-/** The rates that apply to this fulfillment, parsed; their inclusive part can never exceed the price it is in. */
+/** The rates that apply to this fulfillment, parsed. */
 function ratesFor(rules: PricingRules, fulfillment: Fulfillment): RateOnBase[] {
-  const rates = rules.tax_rates
+  return rules.tax_rates
     .map((rate, index) => ({ rate, scaled: scaledPercent(rate.rate, `tax_rates.${index}.rate`) }))
     .filter(({ rate }) => rate.fulfillment.includes(fulfillment));
-  const inclusiveSum = rates.filter(({ rate }) => rate.inclusive).reduce((sum, { scaled }) => sum + scaled, 0n);
-  if (inclusiveSum > HUNDRED_PERCENT) throw new RangeError(`the inclusive tax rates on ${fulfillment} add up to more than 100 %`);
-  return rates;
 }
 
-/**
- * The taxes of one base, each rounded once. Inclusive taxes first (they are inside the base), then the
- * exclusive ones on what is left. With the inclusive rates summing to at most 100 %, each rounded
- * inclusive tax is at most twice its exact share and the exact shares are at most half the base, so the
- * net never goes below zero.
- */
+/** The taxes of one base, each rounded once, aligned with `rates`. */
 function taxesOnBase(base: bigint, rates: readonly RateOnBase[], rounding: RoundingRule): TaxesOnBase {
-  const inclusiveSum = rates.filter(({ rate }) => rate.inclusive).reduce((sum, { scaled }) => sum + scaled, 0n);
-  const inclusive = rates.map(({ rate, scaled }) => (rate.inclusive ? divideRounded(base * scaled, HUNDRED_PERCENT + inclusiveSum, rounding) : 0n));
-  const taxable = base - inclusive.reduce((a, b) => a + b, 0n);
-  const taxes = rates.map(({ rate, scaled }, index) => (rate.inclusive ? (inclusive[index] ?? 0n) : percentOf(taxable, scaled, rounding)));
-  const exclusive = taxes.filter((_, index) => !rates[index]?.rate.inclusive).reduce((a, b) => a + b, 0n);
-  return { taxable, taxes, exclusive };
+  const inclusiveSum = rates.filter(({ rate }) => rate.inclusive).reduce((total, { scaled }) => total + scaled, 0n);
+  const taxes = rates.map(({ rate, scaled }) =>
+    rate.inclusive ? divideRounded(base * scaled, HUNDRED_PERCENT + inclusiveSum, rounding) : percentOf(base, scaled, rounding),
+  );
+  const exclusive = taxes.filter((_, index) => rates[index]?.rate.inclusive === false).reduce((a, b) => a + b, 0n);
+  return { taxable: base, taxes, exclusive };
 }
 
 function discountOn(subtotal: bigint, discount: DiscountInput | undefined, rounding: RoundingRule): bigint {
@@ -237,22 +229,20 @@ function tipOn(base: bigint, tip: TipInput | undefined, rules: PricingRules): bi
   if (tip.tip_cents !== undefined && tip.tip_percent !== undefined) {
     throw invalidPricingInput('tip_percent', 'cannot be sent together with tip_cents: send one of them');
   }
-  let amount: bigint;
-  let path: 'tip_cents' | 'tip_percent';
-  if (tip.tip_cents !== undefined) {
-    path = 'tip_cents';
-    if (!Number.isSafeInteger(tip.tip_cents) || tip.tip_cents < 0) throw invalidPricingInput(path, 'must be a non-negative integer of minor units');
-    if (tip.tip_cents > MAX_TIP_CENTS) throw invalidPricingInput(path, `must be at most ${MAX_TIP_CENTS}`);
-    amount = BigInt(tip.tip_cents);
-  } else {
-    path = 'tip_percent';
-    const scaled = parsePercent(tip.tip_percent ?? '');
-    if (scaled === undefined) throw invalidPricingInput(path, 'must be a decimal string between 0 and 100 with at most 4 decimals, such as "15"');
-    amount = percentOf(base, scaled, rules.rounding);
-  }
   // A zero tip is no tip: a client that always sends one is not refused where tips are off.
-  if (amount > 0n && !rules.tips.enabled) throw invalidPricingInput(path, 'is not accepted: this restaurant does not take tips');
-  return amount;
+  const refuseWhereTipsAreOff = (path: 'tip_cents' | 'tip_percent', wanted: bigint) => {
+    if (wanted > 0n && !rules.tips.enabled) throw invalidPricingInput(path, 'is not accepted: this restaurant does not take tips');
+  };
+  if (tip.tip_cents !== undefined) {
+    if (!Number.isSafeInteger(tip.tip_cents) || tip.tip_cents < 0) throw invalidPricingInput('tip_cents', 'must be a non-negative integer of minor units');
+    if (tip.tip_cents > MAX_TIP_CENTS) throw invalidPricingInput('tip_cents', `must be at most ${MAX_TIP_CENTS}`);
+    refuseWhereTipsAreOff('tip_cents', BigInt(tip.tip_cents));
+    return BigInt(tip.tip_cents);
+  }
+  const scaled = parsePercent(tip.tip_percent ?? '');
+  if (scaled === undefined) throw invalidPricingInput('tip_percent', 'must be a decimal string between 0 and 100 with at most 4 decimals, such as "15"');
+  refuseWhereTipsAreOff('tip_percent', scaled);
+  return percentOf(base, scaled, rules.rounding);
 }
 
 const sum = (values: readonly bigint[]): bigint => values.reduce((a, b) => a + b, 0n);
@@ -285,8 +275,8 @@ export function priceOrder(input: PricingInput): PriceBreakdown {
   );
 
   const deliveryFee = fulfillment === 'delivery' ? money(input.delivery_fee_cents ?? 0, 'delivery_fee_cents') : 0n;
-  const feeRates = rates.filter(({ rate }) => rate.applies_to_delivery_fee);
-  const feeTaxes = fulfillment === 'delivery' ? taxesOnBase(deliveryFee, feeRates, rounding) : { taxable: 0n, taxes: [], exclusive: 0n };
+  const feeRates = fulfillment === 'delivery' ? rates.filter(({ rate }) => rate.applies_to_delivery_fee) : [];
+  const feeTaxes = taxesOnBase(deliveryFee, feeRates, rounding);
 
   const tip = tipOn(netSubtotal, input.tip, rules);
 

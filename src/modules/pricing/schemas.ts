@@ -1,6 +1,6 @@
 import { z } from '../../http/zod.js';
 import { idValue } from '../../http/params.js';
-import { HUNDRED_PERCENT, parsePercent } from './arithmetic.js';
+import { parsePercent } from './arithmetic.js';
 import { fulfillments, type Fulfillment } from './price.js';
 
 /** The largest amount a setting may hold (a fee, a fixed charge, a minimum), in minor units. */
@@ -13,7 +13,11 @@ export const MAX_SUGGESTED_TIPS = 10;
 export const percentString = z
   .string()
   .refine((text) => parsePercent(text) !== undefined, 'must be a decimal string between 0 and 100 with at most 4 decimals, such as "8.875"')
-  .openapi({ example: '8.875', description: 'A percentage as a decimal string (never a number), 0 to 100, at most 4 decimals' });
+  .openapi({
+    example: '8.875',
+    pattern: '^(0|[1-9][0-9]{0,2})(\\.[0-9]{1,4})?$',
+    description: 'A percentage as a decimal string (never a number), 0 to 100, at most 4 decimals',
+  });
 
 const settingCents = z.number().int().min(0).max(MAX_SETTING_CENTS);
 
@@ -64,7 +68,7 @@ type Issue = { path: PropertyKey[]; message: string };
 
 /** Rules across entries that one field cannot check alone; the same for the body and the stored row. */
 function crossEntryIssues(settings: {
-  tax_rates: ReadonlyArray<{ id?: number | undefined; name: string; rate: string; inclusive: boolean; fulfillment: readonly Fulfillment[] }>;
+  tax_rates: ReadonlyArray<{ id?: number | undefined; name: string }>;
   service_charges: ReadonlyArray<{ id?: number | undefined; name: string; percent?: string | undefined; amount_cents?: number | undefined }>;
   tips: { suggested_percentages: readonly string[] };
 }): Issue[] {
@@ -94,15 +98,6 @@ function crossEntryIssues(settings: {
       issues.push({ path: ['service_charges', index], message: 'needs exactly one of percent and amount_cents' });
     }
   });
-
-  for (const fulfillment of fulfillments()) {
-    const inclusive = settings.tax_rates
-      .filter((rate) => rate.inclusive && rate.fulfillment.includes(fulfillment))
-      .reduce((sum, rate) => sum + (parsePercent(rate.rate) ?? 0n), 0n);
-    if (inclusive > HUNDRED_PERCENT) {
-      issues.push({ path: ['tax_rates'], message: `the inclusive rates on ${fulfillment} add up to more than 100 %` });
-    }
-  }
 
   const tipValues = new Set<bigint>();
   settings.tips.suggested_percentages.forEach((percent, index) => {

@@ -28,6 +28,7 @@ import { registerPaymentRoutes } from './modules/payments/routes.js';
 import type { PaymentProvider } from './modules/payments/providers/types.js';
 import { onOrderReleased } from './modules/orders/hooks.js';
 import { refundReleasedOrder } from './modules/payments/settlement.js';
+import { registerPricingRoutes } from './modules/pricing/routes.js';
 
 export interface AppDeps {
   production: boolean;
@@ -90,6 +91,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerCartRoutes(api, deps.identity.directory);
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
+  registerPricingRoutes(api);
   app.use(api.router);
 
   // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.

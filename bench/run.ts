@@ -11,7 +11,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/http/logging.js';
 import { startService, type RunningService } from '../src/service.js';
-import { pricedRecipesQuery } from '../src/modules/recipes/repo.js';
+import { pricedRecipesQuery } from '../src/modules/catalog/recipes-repo.js';
 import { startBaselineA, startBaselineB, type BaselineServer } from './baselines.js';
 import type { CheckoutResult, Customer, GetResult, Latency, LoadResult, LoadSpec, PlaceResult } from './load.js';
 import { plainCheckoutScript, renderPgbenchScript, runPlainCheckout, bindStep, type PlainConnection, type PlainScript } from './plain-checkout.js';

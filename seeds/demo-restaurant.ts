@@ -396,7 +396,7 @@ async function insertMenu(trx: Knex.Transaction, restaurantId: number, menu: Dem
       restaurant_id: restaurantId,
       ingredient_id: lookUp(ingredientIds, ingredient.name, 'ingredient'),
       delta: ingredient.stock,
-      reason: 'restock',
+      reason: 'restock' as const,
       stock_after: ingredient.stock,
       order_id: null,
       user_sub: null,

@@ -13,18 +13,22 @@ import { createTenantResolver } from './http/tenant.js';
 import type { Authenticator } from './http/principal.js';
 import { registerHealthRoutes, type Readiness } from './modules/health/routes.js';
 import { registerRestaurantRoutes } from './modules/restaurants/routes.js';
+import { findRestaurantByDomain, restaurantDomainExists } from './modules/restaurants/service.js';
 import { registerAuthRoutes } from './auth/routes.js';
 import type { AuthRateLimitConfig } from './auth/rate-limit.js';
 import type { IdentityServices } from './auth/identity.js';
 import { registerStaffRoutes } from './modules/staff/routes.js';
 import { registerCustomerRoutes } from './modules/customers/routes.js';
-import { registerIngredientRoutes } from './modules/ingredients/routes.js';
-import { registerRecipeRoutes } from './modules/recipes/routes.js';
+import { registerIngredientRoutes } from './modules/catalog/ingredients-routes.js';
+import { registerRecipeRoutes } from './modules/catalog/recipes-routes.js';
 import { httpMetricsMiddleware, type Metrics } from './metrics.js';
 import { registerCartRoutes } from './modules/cart/routes.js';
 import { registerOrderRoutes } from './modules/orders/routes.js';
 import { registerPaymentRoutes } from './modules/payments/routes.js';
 import type { PaymentProvider } from './modules/payments/providers/types.js';
+import { onOrderReleased } from './modules/orders/hooks.js';
+import { refundReleasedOrder } from './modules/payments/settlement.js';
+import { registerPricingRoutes } from './modules/pricing/routes.js';
 
 export interface AppDeps {
   production: boolean;
@@ -61,7 +65,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   app.use(httpMetricsMiddleware(deps.metrics));
   if (deps.production) app.use(requireHttps());
   app.use(helmet());
-  app.use(corsMiddleware(deps.db, deps.production));
+  app.use(corsMiddleware((domain) => restaurantDomainExists(deps.db, domain), deps.production));
   app.use(
     express.json({
       limit: '100kb',
@@ -72,8 +76,11 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
     }),
   );
 
+  // Orders announce, payments listen: payments depends on orders, never the reverse.
+  onOrderReleased(refundReleasedOrder);
+
   const registry = createRegistry();
-  const api = createApiRouter({ db: deps.db, logger: deps.logger, authenticator: deps.authenticator, tenants: createTenantResolver(deps.db) }, registry);
+  const api = createApiRouter({ db: deps.db, logger: deps.logger, authenticator: deps.authenticator, tenants: createTenantResolver((domain) => findRestaurantByDomain(deps.db, domain)) }, registry);
   registerHealthRoutes(api, deps.readiness);
   registerAuthRoutes(api, { flows: deps.identity.flows, rateLimit: deps.authRateLimit });
   registerRestaurantRoutes(api, deps.identity.directory);
@@ -84,6 +91,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerCartRoutes(api, deps.identity.directory);
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
+  registerPricingRoutes(api);
   app.use(api.router);
 
   // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.

@@ -13,12 +13,13 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { openOrdersQueue, findDeadLetterQueueUrl, type OrdersQueue } from './queue/sqs.js';
 import { OutboxRelay } from './queue/relay.js';
 import { OrderWorker } from './queue/worker.js';
-import { PaymentTimeoutSweeper } from './queue/payment-timeout.js';
+import { PaymentTimeoutSweeper } from './modules/orders/payment-timeout.js';
 import { Periodic } from './queue/periodic.js';
 import { sweepExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createPaymentProvider } from './modules/payments/providers/index.js';
 import { processOrderRefunds } from './modules/payments/service.js';
 import { PaymentReconciler } from './modules/payments/reconciler.js';
+import { confirmOrderBySystem } from './modules/orders/service.js';
 
 export interface RunningService {
   url: string;
@@ -125,7 +126,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       stack.push(queue.stop);
       relay = new OutboxRelay({ db: database.knex, sqs: queue.client, queueUrl: queue.queueUrl, logger, metrics });
       const workerOptions: ConstructorParameters<typeof OrderWorker>[0] = {
-        db: database.knex,
+        confirmOrder: (restaurantId, orderId) => confirmOrderBySystem(database.knex, restaurantId, orderId),
         sqs: queue.client,
         queueUrl: queue.queueUrl,
         deadLetterQueueUrl: await findDeadLetterQueueUrl(queue.client, queue.queueUrl).catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { processImage } from '../src/modules/media/images.js';
-import { AppError } from '../src/http/errors.js';
+import { AppError } from '../src/lib/errors.js';
 
 async function photo(format: 'png' | 'jpeg' | 'webp', width = 1600, height = 1000): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 40 } } })

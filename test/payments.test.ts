@@ -15,9 +15,10 @@ import { createPaymentProvider, TEST_WEBHOOK_SECRET_FILE } from '../src/modules/
 import { ProviderUnavailableError, type ChargeRequest, type RefundRequest } from '../src/modules/payments/providers/types.js';
 import { PaymentReconciler } from '../src/modules/payments/reconciler.js';
 import { processOrderRefunds } from '../src/modules/payments/service.js';
-import { PaymentTimeoutSweeper } from '../src/queue/payment-timeout.js';
+import { PaymentTimeoutSweeper } from '../src/modules/orders/payment-timeout.js';
 import { OutboxRelay } from '../src/queue/relay.js';
 import { OrderWorker } from '../src/queue/worker.js';
+import { confirmOrderBySystem } from '../src/modules/orders/service.js';
 import { startEmbeddedSqs, embeddedSqsClientConfig, type EmbeddedSqs } from '../src/local/sqs.js';
 import { findDeadLetterQueueUrl } from '../src/queue/sqs.js';
 import { loadConfig } from '../src/config.js';
@@ -650,7 +651,7 @@ describe('3-D Secure end to end: webhook → paid → outbox → SQS → the wor
     const deps = { db: t.db.knex, provider: t.paymentProvider, logger: silentLogger };
     relay = new OutboxRelay({ db: t.db.knex, sqs: client, queueUrl: sqs.queueUrl, logger: silentLogger, metrics: t.metrics, idleDelayMs: 20 });
     worker = new OrderWorker({
-      db: t.db.knex,
+      confirmOrder: (restaurantId, orderId) => confirmOrderBySystem(t.db.knex, restaurantId, orderId),
       sqs: client,
       queueUrl: sqs.queueUrl,
       deadLetterQueueUrl: await findDeadLetterQueueUrl(client, sqs.queueUrl),

@@ -8,7 +8,8 @@ import { startEmbeddedSqs, embeddedSqsClientConfig, type EmbeddedSqs } from '../
 import { createMetrics, type Metrics } from '../src/metrics.js';
 import { OutboxRelay } from '../src/queue/relay.js';
 import { OrderWorker } from '../src/queue/worker.js';
-import { PaymentTimeoutSweeper } from '../src/queue/payment-timeout.js';
+import { confirmOrderBySystem } from '../src/modules/orders/service.js';
+import { PaymentTimeoutSweeper } from '../src/modules/orders/payment-timeout.js';
 import { findDeadLetterQueueUrl } from '../src/queue/sqs.js';
 import { loadConfig } from '../src/config.js';
 import { startService } from '../src/service.js';
@@ -47,7 +48,7 @@ describe('the order queue: outbox relay → SQS → worker', () => {
   const newRelay = (overrides: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) =>
     new OutboxRelay({ db: knex, sqs: client, queueUrl: sqs.queueUrl, logger: silentLogger, metrics, idleDelayMs: 20, ...overrides });
   const newWorker = () =>
-    new OrderWorker({ db: knex, sqs: client, queueUrl: sqs.queueUrl, deadLetterQueueUrl, batchSize: 1, logger: silentLogger, metrics, waitTimeSeconds: 1 });
+    new OrderWorker({ confirmOrder: (r, o) => confirmOrderBySystem(knex, r, o), sqs: client, queueUrl: sqs.queueUrl, deadLetterQueueUrl, batchSize: 1, logger: silentLogger, metrics, waitTimeSeconds: 1 });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -290,7 +291,7 @@ describe.skipIf(!onRealPostgres)('two relays and two workers at once (real Postg
       const deadLetterQueueUrl = await findDeadLetterQueueUrl(client, sqs.queueUrl);
       const relays = [1, 2].map(() => new OutboxRelay({ db: db.knex, sqs: client, queueUrl: sqs.queueUrl, logger: silentLogger, metrics, idleDelayMs: 20 }));
       const workers = [1, 2].map(
-        () => new OrderWorker({ db: db.knex, sqs: client, queueUrl: sqs.queueUrl, deadLetterQueueUrl, batchSize: 1, logger: silentLogger, metrics, waitTimeSeconds: 1 }),
+        () => new OrderWorker({ confirmOrder: (r, o) => confirmOrderBySystem(db.knex, r, o), sqs: client, queueUrl: sqs.queueUrl, deadLetterQueueUrl, batchSize: 1, logger: silentLogger, metrics, waitTimeSeconds: 1 }),
       );
       for (const part of [...relays, ...workers]) part.start();
       try {

@@ -3,7 +3,7 @@ import { createTestApp, type TestApp } from './support/app.js';
 import { createRestaurant, type RestaurantRow } from './support/factories.js';
 import { signInCustomer, signInStaff, type SignedInUser } from './support/users.js';
 import { catalogClient, insertIngredientRow, insertRecipeRows, problem, type CatalogClient } from './support/catalog.js';
-import { getRecipesForPricing, priceRecipeLine } from '../src/modules/recipes/service.js';
+import { getRecipesForPricing, priceRecipeLine } from '../src/modules/catalog/index.js';
 import { AppError } from '../src/http/errors.js';
 import { DEMO_DOMAIN, DEMO_MENU, seedDemoRestaurant } from '../seeds/demo-restaurant.js';
 

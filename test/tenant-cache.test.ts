@@ -5,6 +5,7 @@ import { catalogClient } from './support/catalog.js';
 import { createRestaurant } from './support/factories.js';
 import { signInStaff } from './support/users.js';
 import { createTenantResolver } from '../src/http/tenant.js';
+import { findRestaurantByDomain } from '../src/modules/restaurants/service.js';
 
 // Requests remember which restaurant a domain is for a few seconds (src/http/tenant.ts); none of that may
 // show through the API.
@@ -48,7 +49,7 @@ describe('the restaurant a request is for, remembered briefly', () => {
     };
     t.db.knex.on('query', count);
     try {
-      const resolver = createTenantResolver(t.db.knex, { ttlMs: 50, maxEntries: 1 });
+      const resolver = createTenantResolver((domain) => findRestaurantByDomain(t.db.knex, domain), { ttlMs: 50, maxEntries: 1 });
       const req = (domain: string) => ({ get: (name: string) => (name.toLowerCase() === 'x-restaurant-domain' ? domain : undefined) }) as unknown as Request;
       expect((await resolver.resolve(req(a.domain))).id).toBe(a.id);
       await resolver.resolve(req(a.domain));

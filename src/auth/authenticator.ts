@@ -1,8 +1,9 @@
 import type { Request } from 'express';
 import type { Logger } from 'pino';
 import type { Queryable } from '../db/database.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../lib/errors.js';
 import type { Authenticator, Principal, StaffRole } from '../http/principal.js';
+import { staffRoleOf } from '../modules/staff/service.js';
 import { TokenRejectedError, type AccessTokenVerifier } from './token-verifier.js';
 
 export const PLATFORM_ADMIN_GROUP = 'platform-admin';
@@ -48,9 +49,6 @@ export function createAuthenticator(verifier: AccessTokenVerifier, logger: Logge
       }
     },
 
-    async staffRole(db: Queryable, restaurantId: number, sub: string): Promise<StaffRole | undefined> {
-      const row = await db('staff_members').select('role').where({ restaurant_id: restaurantId, user_sub: sub }).first();
-      return row === undefined ? undefined : (row.role as StaffRole);
-    },
+    staffRole: (db: Queryable, restaurantId: number, sub: string): Promise<StaffRole | undefined> => staffRoleOf(db, restaurantId, sub),
   };
 }

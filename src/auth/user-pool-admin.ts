@@ -6,24 +6,10 @@ import {
   type AttributeType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { Logger } from 'pino';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../lib/errors.js';
+import type { DirectoryUser, UserDirectory } from '../lib/identity.js';
 
-/** A user of the pool as the API needs to know them. */
-export interface DirectoryUser {
-  sub: string;
-  email: string | undefined;
-  name: string | undefined;
-  phone: string | undefined;
-}
-
-/** Looks users up in the user pool; implemented over Cognito's admin API. */
-export interface UserDirectory {
-  /**
-   * The user whose username, email or `sub` is `key` (Cognito's AdminGetUser accepts all three in a pool
-   * with email as the username), or undefined when there is none.
-   */
-  findUser(key: string): Promise<DirectoryUser | undefined>;
-}
+export type { DirectoryUser, UserDirectory } from '../lib/identity.js';
 
 export interface UserPoolAdmin extends UserDirectory {
   /** Marks a signed-up user confirmed. Only ever called against an emulator (see user-pool-flows.ts). */

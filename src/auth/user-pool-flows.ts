@@ -12,7 +12,7 @@ import {
   type ICognitoStorage,
 } from 'amazon-cognito-identity-js';
 import type { Logger } from 'pino';
-import { AppError, conflict, validationFailed } from '../http/errors.js';
+import { AppError, conflict, validationFailed } from '../lib/errors.js';
 import type { UserPoolAdmin } from './user-pool-admin.js';
 
 export interface SignUpInput {

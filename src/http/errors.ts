@@ -2,39 +2,9 @@ import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { sqlState } from '../db/transaction.js';
+import { AppError, conflict, validationFailed, type ErrorCode, type FieldError } from '../lib/errors.js';
 
-/** The stable machine codes of API.md; clients branch on these. */
-export type ErrorCode =
-  | 'validation_failed'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'restaurant_not_found'
-  | 'conflict'
-  | 'insufficient_stock'
-  | 'invalid_transition'
-  | 'idempotency_key_in_use'
-  | 'idempotency_key_reused'
-  | 'idempotency_key_required'
-  | 'cart_empty'
-  | 'payment_declined'
-  | 'payload_too_large'
-  | 'rate_limited'
-  | 'https_required'
-  | 'service_unavailable'
-  | 'internal';
-
-export const errorCodes: readonly ErrorCode[] = [
-  'validation_failed', 'unauthenticated', 'forbidden', 'not_found', 'restaurant_not_found', 'conflict',
-  'insufficient_stock', 'invalid_transition', 'idempotency_key_in_use', 'idempotency_key_reused',
-  'idempotency_key_required', 'cart_empty', 'payment_declined', 'payload_too_large', 'rate_limited',
-  'https_required', 'service_unavailable', 'internal',
-];
-
-export interface FieldError {
-  path: string;
-  message: string;
-}
+export { AppError, conflict, errorCodes, notFound, validationFailed, type ErrorCode, type FieldError } from '../lib/errors.js';
 
 const titles: Record<ErrorCode, string> = {
   validation_failed: 'Validation failed',
@@ -56,25 +26,6 @@ const titles: Record<ErrorCode, string> = {
   service_unavailable: 'Service unavailable',
   internal: 'Internal server error',
 };
-
-/** A failure the client can act on. Thrown anywhere; rendered as problem+json in one place. */
-export class AppError extends Error {
-  override name = 'AppError';
-  constructor(
-    readonly code: ErrorCode,
-    readonly status: number,
-    readonly detail: string,
-    readonly errors?: FieldError[],
-    /** Extra response headers, e.g. Retry-After. */
-    readonly headers?: Record<string, string>,
-  ) {
-    super(detail);
-  }
-}
-
-export const notFound = (what: string) => new AppError('not_found', 404, `${what} was not found`);
-export const validationFailed = (detail: string, errors?: FieldError[]) => new AppError('validation_failed', 400, detail, errors);
-export const conflict = (detail: string, errors?: FieldError[]) => new AppError('conflict', 409, detail, errors);
 
 export interface Problem {
   type: string;

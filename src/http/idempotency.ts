@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Queryable } from '../db/database.js';
 import { AppError } from './errors.js';
+import { IDEMPOTENCY_KEY_TTL_HOURS } from '../lib/idempotency.js';
 
-/** Stored answers are replayed for this long; after it a key may be used afresh. */
-export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
 /** A `running` key older than this belongs to a request that died (crash, timeout): a retry may take it over. */
 const ABANDONED_AFTER_SECONDS = 120;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;

@@ -1,15 +1,9 @@
 import type { Request } from 'express';
 import type { Queryable } from '../db/database.js';
 
-export type StaffRole = 'manager' | 'kitchen';
+import type { Principal, StaffRole } from '../lib/identity.js';
 
-/** Who is calling, as established from a verified access token. */
-export interface Principal {
-  sub: string;
-  username: string;
-  email: string | undefined;
-  isPlatformAdmin: boolean;
-}
+export type { Principal, StaffRole } from '../lib/identity.js';
 
 /** Declared once per route; `route.ts` enforces it before the handler runs. */
 export type Access =

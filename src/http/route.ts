@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Knex } from 'knex';
 import { z } from './zod.js';
 import { AppError, problemOf, toAppError, type FieldError } from './errors.js';
-import { resolveTenant, type Tenant, type TenantResolver } from './tenant.js';
+import type { Tenant, TenantResolver } from './tenant.js';
 import type { Access, Authenticator, Principal, StaffRole } from './principal.js';
 import { withTransaction } from '../db/transaction.js';
 import {
@@ -29,18 +29,21 @@ export interface RouteDeps {
   db: Knex;
   logger: Logger;
   authenticator: Authenticator;
-  /** Which restaurant a request is for; without one, every request looks it up. */
-  tenants?: TenantResolver;
+  /** Which restaurant a request is for: its domain looked up through the restaurants module, briefly remembered. */
+  tenants: TenantResolver;
 }
 
-export interface RouteContext<P, Q, B, T extends boolean> {
+/** Signed in on every route but the public and optional ones: there the handler always has a principal. */
+export type PrincipalFor<A extends Access> = A['kind'] extends 'public' | 'optional' ? Principal | undefined : Principal;
+
+export interface RouteContext<P, Q, B, T extends boolean, A extends Access = Access> {
   req: Request;
   res: Response;
   params: P;
   query: Q;
   body: B;
   tenant: T extends false ? undefined : Tenant;
-  principal: Principal | undefined;
+  principal: PrincipalFor<A>;
   /** The caller's staff role in this restaurant, when the route is for staff (or when they are staff). */
   staffRole: StaffRole | undefined;
   log: Logger;
@@ -62,6 +65,7 @@ export interface RouteDefinition<
   QS extends AnyObjectSchema | undefined,
   BS extends z.ZodType | undefined,
   T extends boolean,
+  A extends Access = Access,
 > {
   method: Method;
   /** OpenAPI form: `/v1/recipes/{id}`. */
@@ -70,7 +74,7 @@ export interface RouteDefinition<
   tags: string[];
   /** Whether the route serves one restaurant (resolved from the domain). Defaults to true. */
   tenant?: T;
-  access: Access;
+  access: A;
   params?: PS;
   query?: QS;
   body?: BS;
@@ -84,7 +88,8 @@ export interface RouteDefinition<
       PS extends AnyObjectSchema ? z.infer<PS> : Record<string, never>,
       QS extends AnyObjectSchema ? z.infer<QS> : Record<string, never>,
       BS extends z.ZodType ? z.infer<BS> : undefined,
-      T
+      T,
+      A
     >,
   ) => Promise<RouteResult>;
 }
@@ -198,11 +203,12 @@ export function defineRoute<
   QS extends AnyObjectSchema | undefined = undefined,
   BS extends z.ZodType | undefined = undefined,
   T extends boolean = true,
->(api: ApiRouter, def: RouteDefinition<PS, QS, BS, T>): void {
+  A extends Access = Access,
+>(api: ApiRouter, def: RouteDefinition<PS, QS, BS, T, A>): void {
   documentRoute(api.registry, def as unknown as RouteDefinition<AnyObjectSchema | undefined, AnyObjectSchema | undefined, z.ZodType | undefined, boolean>);
   const expressPath = def.path.replace(/\{(\w+)\}/g, ':$1');
   api.router[def.method](expressPath, async (req, res) => {
-    const tenant = def.tenant === false ? undefined : await (api.deps.tenants?.resolve(req) ?? resolveTenant(api.deps.db, req));
+    const tenant = def.tenant === false ? undefined : await api.deps.tenants.resolve(req);
     const { principal, staffRole } = await authorize(api.deps, req, def.access, tenant);
     const params = def.params === undefined ? {} : parseOrThrow(def.params, req.params, 'params');
     const query = def.query === undefined ? {} : parseOrThrow(def.query, req.query, 'query');

@@ -1,9 +1,17 @@
 import type { Request } from 'express';
-import type { Queryable } from '../db/database.js';
 import { AppError } from './errors.js';
-import { findRestaurantByDomain, type Restaurant } from '../modules/restaurants/repo.js';
 
-export type Tenant = Restaurant;
+/** The restaurant a request is for: what routes need of it. */
+export interface Tenant {
+  id: number;
+  domain: string;
+  name: string;
+  currency: string;
+  timezone: string;
+}
+
+/** Finds the restaurant served at a domain; the restaurants module's, given at composition (src/app.ts). */
+export type TenantLookup = (domain: string) => Promise<Tenant | undefined>;
 
 const TENANT_PREFIXES = /^(www|staff|api)\./;
 
@@ -23,13 +31,6 @@ export function tenantDomainOf(req: Request): string | undefined {
   return domain.length > 0 && domain.length <= 253 ? domain : undefined;
 }
 
-export async function resolveTenant(db: Queryable, req: Request): Promise<Tenant> {
-  const domain = tenantDomainOf(req);
-  const restaurant = domain === undefined ? undefined : await findRestaurantByDomain(db, domain);
-  if (restaurant === undefined) throw restaurantNotFound();
-  return restaurant;
-}
-
 const restaurantNotFound = () => new AppError('restaurant_not_found', 404, 'No restaurant is served at this domain');
 
 export interface TenantResolver {
@@ -39,14 +40,14 @@ export interface TenantResolver {
 }
 
 /**
- * `resolveTenant` with a short memory, so a request does not pay a query to learn which restaurant it is
+ * The tenant of a request (its domain looked up with `lookup`), with a short memory, so a request does not pay a query to learn which restaurant it is
  * for. Safe across processes because what requests use of a tenant never changes for a domain: its id and
  * currency are fixed (no route changes them, none deletes a restaurant). Name and time zone can change:
  * another process may show the old ones for up to `ttlMs`, so `GET /v1/restaurant` reads the row afresh,
  * and this process forgets a domain as soon as it changes its restaurant. Unknown domains are never
  * remembered, so a restaurant created elsewhere is served at once; the map is bounded (oldest out first).
  */
-export function createTenantResolver(db: Queryable, options: { ttlMs?: number; maxEntries?: number } = {}): TenantResolver {
+export function createTenantResolver(lookup: TenantLookup, options: { ttlMs?: number; maxEntries?: number } = {}): TenantResolver {
   const ttlMs = options.ttlMs ?? 5_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const remembered = new Map<string, { tenant: Tenant; until: number }>();
@@ -56,7 +57,7 @@ export function createTenantResolver(db: Queryable, options: { ttlMs?: number; m
       if (domain === undefined) throw restaurantNotFound();
       const hit = remembered.get(domain);
       if (hit !== undefined && hit.until > Date.now()) return hit.tenant;
-      const restaurant = await findRestaurantByDomain(db, domain);
+      const restaurant = await lookup(domain);
       if (restaurant === undefined) throw restaurantNotFound();
       remembered.delete(domain);
       remembered.set(domain, { tenant: restaurant, until: Date.now() + ttlMs });

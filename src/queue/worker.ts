@@ -1,14 +1,18 @@
 import { DeleteMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
-import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { withTransaction } from '../db/transaction.js';
-import { moveOrder } from '../modules/orders/lifecycle.js';
 import { orderEventSchema, type OrderEvent } from './outbox.js';
 
+/** What confirming an order came to: moved now, already moved (a redelivery), or no such order. */
+export type ConfirmationOutcome = { kind: 'confirmed'; placedAt: Date } | { kind: 'duplicate' } | { kind: 'stale' };
+
 export interface OrderWorkerOptions {
-  db: Knex;
+  /**
+   * Moves the order pending → confirmed if it is still pending (the orders module's, set at composition:
+   * the queue knows nothing of the orders table).
+   */
+  confirmOrder: (restaurantId: number, orderId: number) => Promise<ConfirmationOutcome>;
   sqs: SQSClient;
   queueUrl: string;
   /** Where messages that can never be handled go at once; without one they are left to the queue's redrive. */
@@ -99,16 +103,10 @@ export class OrderWorker {
   }
 
   async confirm(event: OrderEvent): Promise<HandleOutcome> {
-    const moved = await withTransaction(this.options.db, (trx) =>
-      moveOrder(trx, { restaurantId: event.restaurant_id, orderId: event.order_id, to: 'confirmed', actor: 'system' }),
-    );
-    if (moved !== undefined) {
-      this.options.metrics.orderConfirmationLatency.observe((Date.now() - moved.placedAt.getTime()) / 1000);
-      return 'confirmed';
-    }
-    const order = await this.options.db('orders').select('status').where({ restaurant_id: event.restaurant_id, id: event.order_id }).first();
-    if (order === undefined) this.options.logger.warn({ orderId: event.order_id, restaurantId: event.restaurant_id }, 'confirmation for an unknown order; dropped');
-    return order === undefined ? 'stale' : 'duplicate';
+    const outcome = await this.options.confirmOrder(event.restaurant_id, event.order_id);
+    if (outcome.kind === 'confirmed') this.options.metrics.orderConfirmationLatency.observe((Date.now() - outcome.placedAt.getTime()) / 1000);
+    if (outcome.kind === 'stale') this.options.logger.warn({ orderId: event.order_id, restaurantId: event.restaurant_id }, 'confirmation for an unknown order; dropped');
+    return outcome.kind;
   }
 
   /** Refunds already settled are skipped, so a redelivered message refunds nothing twice. */

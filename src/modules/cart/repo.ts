@@ -58,6 +58,7 @@ export async function insertCartLine(
   const [row] = await db('cart_items')
     .insert({ restaurant_id: restaurantId, customer_id: customerId, recipe_id: line.recipe_id, quantity: line.quantity })
     .returning('id');
+  if (row === undefined) throw new Error('insert into cart_items returned no row');
   const id = Number(row.id);
   // A new line has no customisations to replace: insert only.
   if (line.customizations.length > 0) {

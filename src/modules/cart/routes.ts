@@ -1,6 +1,6 @@
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
-import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import type { UserDirectory } from '../../lib/identity.js';
 import { customerIdForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
 import { addCartItemBody, cartItemSchema, cartSchema, updateCartItemBody } from './schemas.js';
@@ -21,7 +21,7 @@ export function registerCartRoutes(api: ApiRouter, directory: UserDirectory): vo
     responses: { 200: { description: 'The cart', schema: cartSchema } },
     handler: async ({ tenant, principal, res }) => {
       res.setHeader('Cache-Control', 'private, no-store');
-      return { status: 200, body: await cart.getCart(api.deps.db, tenant.id, await customerOf(tenant.id, principal!)) };
+      return { status: 200, body: await cart.getCart(api.deps.db, tenant.id, await customerOf(tenant.id, principal)) };
     },
   });
 
@@ -35,7 +35,7 @@ export function registerCartRoutes(api: ApiRouter, directory: UserDirectory): vo
     responses: { 201: { description: 'The line', schema: cartItemSchema } },
     handler: async ({ tenant, principal, body }) => ({
       status: 201,
-      body: await cart.addCartItem(api.deps.db, tenant.id, await customerOf(tenant.id, principal!), body),
+      body: await cart.addCartItem(api.deps.db, tenant.id, await customerOf(tenant.id, principal), body),
     }),
   });
 
@@ -50,7 +50,7 @@ export function registerCartRoutes(api: ApiRouter, directory: UserDirectory): vo
     responses: { 200: { description: 'The line as it now stands', schema: cartItemSchema } },
     handler: async ({ tenant, principal, params, body }) => ({
       status: 200,
-      body: await cart.updateCartItem(api.deps.db, tenant.id, await customerOf(tenant.id, principal!), params.id, body),
+      body: await cart.updateCartItem(api.deps.db, tenant.id, await customerOf(tenant.id, principal), params.id, body),
     }),
   });
 
@@ -63,7 +63,7 @@ export function registerCartRoutes(api: ApiRouter, directory: UserDirectory): vo
     params: idParams,
     responses: { 204: { description: 'Removed' } },
     handler: async ({ tenant, principal, params }) => {
-      await cart.removeCartItem(api.deps.db, tenant.id, await customerOf(tenant.id, principal!), params.id);
+      await cart.removeCartItem(api.deps.db, tenant.id, await customerOf(tenant.id, principal), params.id);
       return { status: 204 };
     },
   });
@@ -76,7 +76,7 @@ export function registerCartRoutes(api: ApiRouter, directory: UserDirectory): vo
     access: access.signedIn,
     responses: { 204: { description: 'Emptied' } },
     handler: async ({ tenant, principal }) => {
-      await cart.emptyCart(api.deps.db, tenant.id, await customerOf(tenant.id, principal!));
+      await cart.emptyCart(api.deps.db, tenant.id, await customerOf(tenant.id, principal));
       return { status: 204 };
     },
   });

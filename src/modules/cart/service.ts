@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
-import { AppError, notFound, validationFailed } from '../../http/errors.js';
-import { getRecipesForPricing, priceRecipeLine, type Customization, type PricedRecipe } from '../recipes/service.js';
+import { withTransaction } from '../../db/transaction.js';
+import { AppError, notFound, validationFailed } from '../../lib/errors.js';
+import { getRecipesForPricing, priceRecipeLine, type Customization, type PricedRecipe } from '../catalog/index.js';
 import * as repo from './repo.js';
 import { MAX_CART_LINES, MAX_LINE_PORTIONS } from './schemas.js';
 
@@ -85,7 +86,7 @@ export async function addCartItem(
   input: { recipe_id: number; quantity: number; customizations?: Customization[] | undefined },
 ): Promise<CartItemView> {
   // The line is shown from what the transaction read and wrote: reading the cart back would price it all again.
-  return knex.transaction(async (trx) => {
+  return withTransaction(knex, async (trx) => {
     const recipe = await recipeOnMenu(trx, restaurantId, input.recipe_id, 'recipe_id');
     priceRecipeLine(recipe, input.customizations ?? []);
     const customizations = normalise(recipe, input.customizations ?? []);
@@ -116,7 +117,7 @@ export async function updateCartItem(
   id: number,
   changes: { quantity?: number | undefined; customizations?: Customization[] | undefined },
 ): Promise<CartItemView> {
-  await knex.transaction(async (trx) => {
+  await withTransaction(knex, async (trx) => {
     const line = (await repo.selectCartLines(trx, restaurantId, customerId, { lock: true })).find((candidate) => candidate.id === id);
     if (line === undefined) throw notFound('The cart line');
     if (changes.customizations !== undefined) {
@@ -135,4 +136,16 @@ export async function removeCartItem(db: Queryable, restaurantId: number, custom
 
 export async function emptyCart(db: Queryable, restaurantId: number, customerId: number): Promise<void> {
   await repo.clearCart(db, restaurantId, customerId);
+}
+
+export type CartLine = repo.CartLineRow;
+
+/**
+ * The cart's lines for checkout, locked until the caller's transaction ends, so two checkouts of one
+ * cart serialise and the second finds it empty: `422 cart_empty`.
+ */
+export async function takeCart(trx: Knex.Transaction, restaurantId: number, customerId: number): Promise<CartLine[]> {
+  const lines = await repo.selectCartLines(trx, restaurantId, customerId, { lock: true });
+  if (lines.length === 0) throw new AppError('cart_empty', 422, 'The cart is empty: add something before ordering');
+  return lines;
 }

@@ -1,7 +1,7 @@
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
 import { idParams } from '../../http/params.js';
-import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import type { UserDirectory } from '../../lib/identity.js';
 import { customerListQuery, customerPageSchema, customerSchema, customerUpdateSchema } from './schemas.js';
 import { customerForPrincipal, customerView, getCustomer, listCustomers, updateOwnCustomer } from './service.js';
 
@@ -15,7 +15,7 @@ export function registerCustomerRoutes(api: ApiRouter, directory: UserDirectory)
     responses: { 200: { description: 'The customer', schema: customerSchema } },
     handler: async ({ tenant, principal }) => ({
       status: 200,
-      body: customerView(await customerForPrincipal(api.deps.db, directory, tenant.id, principal!)),
+      body: customerView(await customerForPrincipal(api.deps.db, directory, tenant.id, principal)),
     }),
   });
 
@@ -29,7 +29,7 @@ export function registerCustomerRoutes(api: ApiRouter, directory: UserDirectory)
     responses: { 200: { description: 'The customer as it now stands', schema: customerSchema } },
     handler: async ({ tenant, principal, body }) => ({
       status: 200,
-      body: customerView(await updateOwnCustomer(api.deps.db, directory, tenant.id, principal!, body)),
+      body: customerView(await updateOwnCustomer(api.deps.db, directory, tenant.id, principal, body)),
     }),
   });
 
@@ -57,7 +57,7 @@ export function registerCustomerRoutes(api: ApiRouter, directory: UserDirectory)
     responses: { 200: { description: 'The customer', schema: customerSchema } },
     handler: async ({ tenant, params, principal, staffRole }) => ({
       status: 200,
-      body: customerView(await getCustomer(api.deps.db, tenant.id, params.id, { principal: principal!, staffRole })),
+      body: customerView(await getCustomer(api.deps.db, tenant.id, params.id, { principal: principal, staffRole })),
     }),
   });
 }

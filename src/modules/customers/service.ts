@@ -1,8 +1,8 @@
 import type { Queryable } from '../../db/database.js';
-import { notFound } from '../../http/errors.js';
-import { decodeCursor, pageFrom, type Page } from '../../http/pagination.js';
-import type { Principal, StaffRole } from '../../http/principal.js';
-import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import { notFound } from '../../lib/errors.js';
+import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
+import type { Principal, StaffRole } from '../../lib/identity.js';
+import type { UserDirectory } from '../../lib/identity.js';
 import * as repo from './repo.js';
 import { E164, EMAIL_MAX, NAME_MAX } from './schemas.js';
 

@@ -1,5 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
-import { AppError, validationFailed } from '../../http/errors.js';
+import { AppError, validationFailed } from '../../lib/errors.js';
 
 /** What PUT /v1/recipes/{id}/image accepts (API.md, "Pictures"). */
 export const ACCEPTED_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;

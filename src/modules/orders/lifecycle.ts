@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import { AppError, notFound } from '../../http/errors.js';
+import { AppError, notFound } from '../../lib/errors.js';
 import { releasesStock, statusesAllowingMove, type OrderActor, type OrderStatus } from './state-machine.js';
-import { refundOrderPayments } from '../payments/settlement.js';
+import { releaseForOrder } from '../catalog/index.js';
+import { announceOrderReleased } from './hooks.js';
 
 export interface OrderMove {
   restaurantId: number;
@@ -64,9 +65,9 @@ export async function moveOrder(trx: Knex.Transaction, move: OrderMove): Promise
     reason: move.reason ?? null,
   });
   if (releasesStock(move.to)) {
-    await releaseReservedStock(trx, move.restaurantId, move.orderId);
-    // A paid order that will not be served gives the money back, decided in this same transaction.
-    await refundOrderPayments(trx, move.restaurantId, move.orderId, `order ${move.to}${move.reason === undefined ? '' : `: ${move.reason}`}`);
+    await releaseOrderHolds(trx, move.restaurantId, move.orderId);
+    // Listeners decide in this same transaction (payments: a paid order gives the money back).
+    await announceOrderReleased(trx, { restaurantId: move.restaurantId, orderId: move.orderId, status: move.to, reason: move.reason });
   }
   return { id: move.orderId, restaurantId: move.restaurantId, from: locked.status as OrderStatus, status: move.to, placedAt: new Date(locked.placed_at) };
 }
@@ -83,31 +84,9 @@ export async function moveOrderOrThrow(trx: Knex.Transaction, move: OrderMove): 
 }
 
 /**
- * Gives back what the order still holds: per ingredient, what its ledger rows reserved minus what they
- * already released, so running it twice releases nothing the second time. Ingredients are locked in
- * ascending id order, the same order checkout takes them in, so the two cannot deadlock.
+ * Gives back everything an order holds, once it will not be served (reject, cancel, payment timeout),
+ * one line per kind of hold. Each release is idempotent: a second call gives back nothing.
  */
-export async function releaseReservedStock(trx: Knex.Transaction, restaurantId: number, orderId: number): Promise<void> {
-  const held = (await trx('inventory_movements')
-    .select('ingredient_id', trx.raw('sum(delta)::integer AS delta'))
-    .where({ restaurant_id: restaurantId, order_id: orderId })
-    .groupBy('ingredient_id')
-    .havingRaw('sum(delta) < 0')
-    .orderBy('ingredient_id')) as Array<{ ingredient_id: number; delta: number }>;
-  for (const row of held) {
-    const quantity = -Number(row.delta);
-    const [updated] = await trx('ingredients')
-      .where({ restaurant_id: restaurantId, id: row.ingredient_id })
-      .increment('stock', quantity)
-      .update({ updated_at: trx.fn.now() })
-      .returning('stock');
-    await trx('inventory_movements').insert({
-      restaurant_id: restaurantId,
-      ingredient_id: row.ingredient_id,
-      delta: quantity,
-      reason: 'order_released',
-      stock_after: Number(updated.stock),
-      order_id: orderId,
-    });
-  }
+export async function releaseOrderHolds(trx: Knex.Transaction, restaurantId: number, orderId: number): Promise<void> {
+  await releaseForOrder(trx, restaurantId, orderId);
 }

@@ -1,31 +1,13 @@
 import type { Queryable } from '../../db/database.js';
+import type { Knex } from 'knex';
+import type { z } from 'zod';
+import type { OrderRecord } from '../../db/tables.js';
+import type { orderSchema } from './schemas.js';
 import type { OrderStatus } from './state-machine.js';
 
-export interface OrderItemView {
-  recipe_id: number;
-  name: string;
-  description: string;
-  quantity: number;
-  customizations: Array<{ ingredient_id: number; quantity: number }>;
-  unit_price_cents: number;
-  line_total_cents: number;
-}
-
-export interface OrderView {
-  id: number;
-  status: OrderStatus;
-  payment_status: 'unpaid' | 'paid' | 'partially_refunded' | 'refunded';
-  payment_method: 'card' | 'cash';
-  fulfillment: 'pickup' | 'delivery';
-  delivery_address: string | null;
-  notes: string | null;
-  customer_id: number;
-  currency: string;
-  items: OrderItemView[];
-  total_cents: number;
-  placed_at: string;
-  updated_at: string;
-}
+/** An order as the API shows it: the response schema is the one declaration of its shape. */
+export type OrderView = z.infer<typeof orderSchema>;
+export type OrderItemView = OrderView['items'][number];
 
 export interface OrderFilter {
   customerId?: number | undefined;
@@ -35,8 +17,6 @@ export interface OrderFilter {
   beforeId?: number | undefined;
   limit?: number | undefined;
 }
-
-const iso = (value: unknown) => new Date(value as string).toISOString();
 
 /**
  * Orders with their item snapshots in two statements whatever the page size: the orders, then all
@@ -49,7 +29,7 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
   if (filter.statuses !== undefined) query.whereIn('status', [...filter.statuses]);
   if (filter.beforeId !== undefined) query.where('id', '<', filter.beforeId);
   if (filter.limit !== undefined) query.limit(filter.limit);
-  const orders: Array<Record<string, unknown>> = await query;
+  const orders: OrderRecord[] = await query;
   if (orders.length === 0) return [];
 
   const items: Array<Record<string, unknown>> = await db('order_items as oi')
@@ -65,7 +45,7 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
                  FROM order_item_ingredients x WHERE x.restaurant_id = oi.restaurant_id AND x.order_item_id = oi.id), '[]'::json) AS customizations`),
     )
     .where('oi.restaurant_id', restaurantId)
-    .whereIn('oi.order_id', orders.map((o) => Number(o['id'])))
+    .whereIn('oi.order_id', orders.map((o) => Number(o.id)))
     .orderBy('oi.id');
   const itemsByOrder = new Map<number, OrderItemView[]>();
   for (const item of items) {
@@ -82,31 +62,112 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
     itemsByOrder.set(Number(item['order_id']), list);
   }
   return orders.map((o) => ({
-    id: Number(o['id']),
-    status: o['status'] as OrderStatus,
-    payment_status: o['payment_status'] as OrderView['payment_status'],
-    payment_method: o['payment_method'] as OrderView['payment_method'],
-    fulfillment: o['fulfillment'] as OrderView['fulfillment'],
-    delivery_address: (o['delivery_address'] as string | null) ?? null,
-    notes: (o['notes'] as string | null) ?? null,
-    customer_id: Number(o['customer_id']),
-    currency: String(o['currency']),
-    items: itemsByOrder.get(Number(o['id'])) ?? [],
-    total_cents: Number(o['total_cents']),
-    placed_at: iso(o['placed_at']),
-    updated_at: iso(o['updated_at']),
+    id: Number(o.id),
+    status: o.status,
+    payment_status: o.payment_status,
+    payment_method: o.payment_method,
+    fulfillment: o.fulfillment,
+    delivery_address: o.delivery_address,
+    notes: o.notes,
+    customer_id: Number(o.customer_id),
+    currency: o.currency,
+    items: itemsByOrder.get(Number(o.id)) ?? [],
+    total_cents: o.total_cents,
+    placed_at: o.placed_at.toISOString(),
+    updated_at: o.updated_at.toISOString(),
   }));
 }
 
 export async function selectOrderEvents(db: Queryable, restaurantId: number, orderId: number) {
-  const rows: Array<Record<string, unknown>> = await db('order_events')
+  const rows = await db('order_events')
     .select('status', 'created_at', 'actor', 'reason')
     .where({ restaurant_id: restaurantId, order_id: orderId })
     .orderBy('id');
   return rows.map((row) => ({
-    status: row['status'] as OrderStatus,
-    at: iso(row['created_at']),
-    actor: row['actor'] as 'customer' | 'staff' | 'system',
-    reason: (row['reason'] as string | null) ?? null,
+    status: row.status,
+    at: row.created_at.toISOString(),
+    actor: row.actor,
+    reason: row.reason,
   }));
+}
+
+/** A new order as checkout decided it: who, how, and the priced lines (snapshots of the menu now). */
+export interface NewOrder {
+  customerId: number;
+  paymentMethod: OrderView['payment_method'];
+  fulfillment: OrderView['fulfillment'];
+  deliveryAddress: string | null;
+  notes: string | null;
+  currency: string;
+  totalCents: number;
+  items: readonly OrderItemView[];
+}
+
+/**
+ * Writes the order, its item snapshots, their customisations and the first `order_events` row (pending,
+ * by the customer), and answers with the order as `selectOrders` would read it back (no second read).
+ */
+export async function insertOrder(trx: Knex.Transaction, restaurantId: number, order: NewOrder): Promise<OrderView> {
+  const [row] = await trx('orders')
+    .insert({
+      restaurant_id: restaurantId,
+      customer_id: order.customerId,
+      payment_method: order.paymentMethod,
+      fulfillment: order.fulfillment,
+      delivery_address: order.deliveryAddress,
+      notes: order.notes,
+      currency: order.currency,
+      total_cents: order.totalCents,
+    })
+    .returning(['id', 'status', 'payment_status', 'placed_at', 'updated_at']);
+  if (row === undefined) throw new Error('insert into orders returned no row');
+  const orderId = Number(row.id);
+
+  const items = await trx('order_items')
+    .insert(
+      order.items.map((item) => ({
+        restaurant_id: restaurantId,
+        order_id: orderId,
+        recipe_id: item.recipe_id,
+        name: item.name,
+        description: item.description,
+        quantity: item.quantity,
+        unit_price_cents: item.unit_price_cents,
+        line_total_cents: item.line_total_cents,
+      })),
+    )
+    .returning('id');
+  const customizations = order.items.flatMap((item, index) =>
+    item.customizations.map((c) => ({ restaurant_id: restaurantId, order_item_id: Number(items[index]?.id), ingredient_id: c.ingredient_id, quantity: c.quantity })),
+  );
+  if (customizations.length > 0) await trx('order_item_ingredients').insert(customizations);
+  await trx('order_events').insert({ restaurant_id: restaurantId, order_id: orderId, status: 'pending', actor: 'customer' });
+
+  return {
+    id: orderId,
+    status: row.status,
+    payment_status: row.payment_status,
+    payment_method: order.paymentMethod,
+    fulfillment: order.fulfillment,
+    delivery_address: order.deliveryAddress,
+    notes: order.notes,
+    customer_id: order.customerId,
+    currency: order.currency,
+    items: order.items.map((item) => ({
+      recipe_id: item.recipe_id,
+      name: item.name,
+      description: item.description,
+      quantity: item.quantity,
+      customizations: item.customizations.map((c) => ({ ingredient_id: c.ingredient_id, quantity: c.quantity })),
+      unit_price_cents: item.unit_price_cents,
+      line_total_cents: item.line_total_cents,
+    })),
+    total_cents: order.totalCents,
+    placed_at: row.placed_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+export async function orderExists(db: Queryable, restaurantId: number, orderId: number): Promise<boolean> {
+  return (await db('orders').select('id').where({ restaurant_id: restaurantId, id: orderId }).first()) !== undefined;
 }

@@ -1,7 +1,7 @@
 import { z } from '../../http/zod.js';
 import { access, type Principal, type StaffRole } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
-import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import type { UserDirectory } from '../../lib/identity.js';
 import { customerForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
 import { placeOrder } from './checkout.js';
@@ -31,7 +31,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     },
     handler: async ({ tenant, principal, body, transaction }) => {
       // Created (or read) before the transaction: it may ask the user pool, and that is no work to hold locks for.
-      const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal!);
+      const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
       const result = await transaction(async (trx) => ({
         status: 201,
         body: await placeOrder(trx, tenant, { id: customer.id, address: customer.address }, body),
@@ -51,7 +51,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     responses: { 200: { description: 'A page of orders', schema: orderPageSchema } },
     handler: async ({ tenant, principal, staffRole, query, res }) => {
       res.setHeader('Cache-Control', 'private, no-store');
-      const viewer = await viewerOf(tenant.id, principal!, staffRole);
+      const viewer = await viewerOf(tenant.id, principal, staffRole);
       return { status: 200, body: await listOrders(api.deps.db, tenant.id, viewer, { limit: query.limit, cursor: query.cursor, statuses: query.status }) };
     },
   });
@@ -66,7 +66,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     responses: { 200: { description: 'The order', schema: orderSchema } },
     handler: async ({ tenant, principal, staffRole, params, res }) => {
       res.setHeader('Cache-Control', 'private, no-store');
-      return { status: 200, body: await getOrder(api.deps.db, tenant.id, await viewerOf(tenant.id, principal!, staffRole), params.id) };
+      return { status: 200, body: await getOrder(api.deps.db, tenant.id, await viewerOf(tenant.id, principal, staffRole), params.id) };
     },
   });
 
@@ -80,7 +80,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     responses: { 200: { description: 'Every status change with its actor and reason', schema: z.array(orderEventSchema) } },
     handler: async ({ tenant, principal, staffRole, params, res }) => {
       res.setHeader('Cache-Control', 'private, no-store');
-      return { status: 200, body: await getOrderEvents(api.deps.db, tenant.id, await viewerOf(tenant.id, principal!, staffRole), params.id) };
+      return { status: 200, body: await getOrderEvents(api.deps.db, tenant.id, await viewerOf(tenant.id, principal, staffRole), params.id) };
     },
   });
 
@@ -97,7 +97,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
       409: { description: 'invalid_transition: the order cannot be cancelled now' },
     },
     handler: async ({ tenant, principal, staffRole, params, body }) => {
-      const viewer = await viewerOf(tenant.id, principal!, staffRole);
+      const viewer = await viewerOf(tenant.id, principal, staffRole);
       return { status: 200, body: await moveOrderAs(api.deps.db, tenant.id, viewer, params.id, 'cancelled', body.reason) };
     },
   });
@@ -116,7 +116,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     },
     handler: async ({ tenant, principal, params, body }) => ({
       status: 200,
-      body: await moveOrderAs(api.deps.db, tenant.id, { kind: 'staff', sub: principal!.sub }, params.id, body.to, body.reason),
+      body: await moveOrderAs(api.deps.db, tenant.id, { kind: 'staff', sub: principal.sub }, params.id, body.to, body.reason),
     }),
   });
 }

@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { withTransaction } from '../../db/transaction.js';
-import { notFound } from '../../http/errors.js';
-import { decodeCursor, pageFrom, type Page } from '../../http/pagination.js';
-import { moveOrderOrThrow } from './lifecycle.js';
-import { selectOrderEvents, selectOrders, type OrderView } from './repo.js';
+import { notFound } from '../../lib/errors.js';
+import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
+import type { ConfirmationOutcome } from '../../queue/worker.js';
+import { moveOrder, moveOrderOrThrow } from './lifecycle.js';
+import { orderExists, selectOrderEvents, selectOrders, type OrderView } from './repo.js';
 import type { OrderActor, OrderStatus } from './state-machine.js';
 
 /** Whose orders the caller may see: staff see the restaurant's, a customer only their own. */
@@ -65,4 +66,14 @@ export async function moveOrderAs(
     });
     return getOrder(trx, restaurantId, viewer, id);
   });
+}
+
+/**
+ * The queue worker's `order.confirmation_requested`: pending → confirmed by the system, only if the
+ * order is still pending, so a redelivered message is a no-op ('duplicate').
+ */
+export async function confirmOrderBySystem(knex: Knex, restaurantId: number, orderId: number): Promise<ConfirmationOutcome> {
+  const moved = await withTransaction(knex, (trx) => moveOrder(trx, { restaurantId, orderId, to: 'confirmed', actor: 'system' }));
+  if (moved !== undefined) return { kind: 'confirmed', placedAt: moved.placedAt };
+  return (await orderExists(knex, restaurantId, orderId)) ? { kind: 'duplicate' } : { kind: 'stale' };
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
-import { IDEMPOTENCY_KEY_TTL_HOURS } from '../../http/idempotency.js';
+import { IDEMPOTENCY_KEY_TTL_HOURS } from '../../lib/idempotency.js';
 
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed';
 

@@ -2,7 +2,7 @@ import { z } from '../../http/zod.js';
 import { AppError } from '../../http/errors.js';
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
-import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import type { UserDirectory } from '../../lib/identity.js';
 import { customerForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
 import type { PaymentProvider } from './providers/types.js';
@@ -32,13 +32,23 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
       409: { description: 'conflict: a cash order, an order already paid, closed, or with a payment still being settled' },
       503: { description: 'service_unavailable: the provider refused for a reason that is not the card; nothing was charged' },
     },
-    handler: async ({ tenant, principal, params, body, req, log, transaction }) => {
+    handler: async ({ tenant, principal, params, body, req, log }) => {
       // Read (or created) before any transaction: it may ask the user pool.
-      const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal!);
+      const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
       const request = { restaurantId: tenant.id, orderId: params.id, customerId: customer.id, paymentToken: body.payment_token, requestKey: req.get('idempotency-key')! };
-      const answer = await payCardOrder({ ...deps, logger: log }, request, transaction);
+      const outcome = await payCardOrder({ ...deps, logger: log }, request);
       nudgeOutbox();
-      return answer;
+      switch (outcome.kind) {
+        case 'succeeded':
+        case 'requires_action':
+          return { status: 201, body: outcome.payment };
+        case 'unknown':
+          return { status: 202, body: outcome.payment };
+        case 'invalid_token':
+          throw new AppError('validation_failed', 400, 'The payment token cannot be charged; nothing was charged', [{ path: 'payment_token', message: outcome.message }]);
+        case 'declined':
+          throw new AppError('payment_declined', 402, `The card was declined (${outcome.code}); the order is still unpaid`, [{ path: 'payment_token', message: outcome.code }]);
+      }
     },
   });
 
@@ -72,8 +82,8 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
       res.setHeader('Cache-Control', 'private, no-store');
       const viewer =
         staffRole !== undefined
-          ? ({ kind: 'staff', sub: principal!.sub } as const)
-          : ({ kind: 'customer', sub: principal!.sub, customerId: (await customerForPrincipal(api.deps.db, directory, tenant.id, principal!)).id } as const);
+          ? ({ kind: 'staff', sub: principal.sub } as const)
+          : ({ kind: 'customer', sub: principal.sub, customerId: (await customerForPrincipal(api.deps.db, directory, tenant.id, principal)).id } as const);
       return { status: 200, body: await listOrderPayments(api.deps.db, tenant.id, viewer, params.id) };
     },
   });
@@ -92,9 +102,10 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
       202: { description: "Pending: the provider's answer is not known yet; the refund is settled by reconciliation", schema: refundSchema },
       409: { description: 'conflict: more than the refundable remainder, or the payment did not succeed' },
     },
-    handler: async ({ tenant, principal, params, body, req, log, transaction }) => {
-      const request = { restaurantId: tenant.id, paymentId: params.id, amountCents: body.amount_cents, userSub: principal!.sub, requestKey: req.get('idempotency-key')! };
-      return refundPayment({ ...deps, logger: log }, request, transaction);
+    handler: async ({ tenant, principal, params, body, req, log }) => {
+      const request = { restaurantId: tenant.id, paymentId: params.id, amountCents: body.amount_cents, userSub: principal.sub, requestKey: req.get('idempotency-key')! };
+      const outcome = await refundPayment({ ...deps, logger: log }, request);
+      return { status: outcome.kind === 'settled' ? 201 : 202, body: outcome.refund };
     },
   });
 

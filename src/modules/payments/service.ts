@@ -2,8 +2,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Queryable } from '../../db/database.js';
 import { withTransaction } from '../../db/transaction.js';
-import { AppError, conflict, notFound, problemOf } from '../../http/errors.js';
-import type { RouteResult } from '../../http/route.js';
+import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { lockOrderForPayment } from '../orders/payment-status.js';
 import { getOrder, type OrderViewer } from '../orders/service.js';
 import { ProviderUnavailableError, type ChargeResult, type PaymentProvider, type RefundResult } from './providers/types.js';
@@ -164,26 +163,23 @@ export function settlementOf(result: ChargeResult): ChargeSettlement {
 }
 
 /**
- * The answer to a card payment request, from the payment as it stands: 201 once succeeded or waiting
- * for the customer (with the client secret), 202 while the provider's answer is unknown, 400 for a
- * token the provider does not accept, 402 for a decline (its code in `errors`).
+ * Where a card payment request ended, from the payment as it stands (the route maps each to its status,
+ * API.md "Payments"): succeeded; waiting for the customer (3-D Secure, with the client secret); unknown
+ * while the provider's answer is not known; a token the provider does not accept; a decline with its code.
  */
-export function cardPaymentAnswer(payment: PaymentRow, invalidTokenMessage?: string): RouteResult {
-  if (payment.status === 'succeeded') return { status: 201, body: paymentView(payment, { forOwner: true }) };
-  if (payment.status === 'pending') return { status: payment.client_secret === null ? 202 : 201, body: paymentView(payment, { forOwner: true }) };
+export type CardPaymentOutcome =
+  | { kind: 'succeeded'; payment: PaymentView }
+  | { kind: 'requires_action'; payment: PaymentView }
+  | { kind: 'unknown'; payment: PaymentView }
+  | { kind: 'invalid_token'; message: string }
+  | { kind: 'declined'; code: string };
+
+export function cardPaymentOutcome(payment: PaymentRow, invalidTokenMessage?: string): CardPaymentOutcome {
+  if (payment.status === 'succeeded') return { kind: 'succeeded', payment: paymentView(payment, { forOwner: true }) };
+  if (payment.status === 'pending') return { kind: payment.client_secret === null ? 'unknown' : 'requires_action', payment: paymentView(payment, { forOwner: true }) };
   const code = payment.failure_code ?? 'card_declined';
-  if (code === INVALID_TOKEN_FAILURE) {
-    return {
-      status: 400,
-      body: problemOf(new AppError('validation_failed', 400, 'The payment token cannot be charged; nothing was charged', [
-        { path: 'payment_token', message: invalidTokenMessage ?? 'not a payment token this provider accepts' },
-      ])),
-    };
-  }
-  return {
-    status: 402,
-    body: problemOf(new AppError('payment_declined', 402, `The card was declined (${code}); the order is still unpaid`, [{ path: 'payment_token', message: code }])),
-  };
+  if (code === INVALID_TOKEN_FAILURE) return { kind: 'invalid_token', message: invalidTokenMessage ?? 'not a payment token this provider accepts' };
+  return { kind: 'declined', code };
 }
 
 /** Cash handed over the counter, recorded by staff for the outstanding total. */
@@ -310,22 +306,19 @@ export async function processOrderRefunds(deps: PaymentDeps, restaurantId: numbe
   return settled;
 }
 
-/** The route's `ctx.transaction`: runs work and, on an idempotent route, stores its answer with it. */
-export type AnswerTransaction = (work: (trx: Knex.Transaction) => Promise<RouteResult>) => Promise<RouteResult>;
-
 /**
  * A customer pays a card order (API.md "Payments"): record the payment pending (own transaction),
- * charge at the provider with the payment's key (no transaction held), then settle and store the
- * answer together (`answer`, the route's transaction). See `cardPaymentAnswer` for the answers.
+ * charge at the provider with the payment's key (no transaction held), then settle (own transaction).
+ * Every step is resumable by the request's key, so a retry after a crash anywhere finds the payment it
+ * started. A provider refusing for a reason that is not the card: `503`, nothing charged.
  */
 export async function payCardOrder(
   deps: PaymentDeps,
   request: { restaurantId: number; orderId: number; customerId: number; paymentToken: string; requestKey: string },
-  answer: AnswerTransaction,
-): Promise<RouteResult> {
+): Promise<CardPaymentOutcome> {
   const { db, provider } = deps;
   const started = await startCardPayment(db, provider, request.restaurantId, request.orderId, request.customerId, request.requestKey);
-  if (started.status !== 'pending') return answer(async () => cardPaymentAnswer(started));
+  if (started.status !== 'pending') return cardPaymentOutcome(started);
 
   const result = await chargeAtProvider(deps, started, request.paymentToken);
   if (result?.status === 'refused') {
@@ -333,38 +326,35 @@ export async function payCardOrder(
     deps.logger.error({ code: result.code, paymentId: started.id }, 'the payment provider refused a charge for a reason that is not the card; check the provider configuration');
     throw new AppError('service_unavailable', 503, 'Card payments are unavailable right now; nothing was charged', undefined, { 'Retry-After': '30' });
   }
-  return answer(async (trx) => {
-    const payment =
-      result === undefined ? (await selectPayment(trx, request.restaurantId, started.id))! : await settleCharge(trx, request.restaurantId, started.id, settlementOf(result));
-    return cardPaymentAnswer(payment, result?.status === 'invalid_token' ? result.message : undefined);
-  });
+  // Unknown: read it again, a webhook may have settled it meanwhile.
+  const payment =
+    result === undefined ? await getPayment(db, request.restaurantId, started.id) : await withTransaction(db, (trx) => settleCharge(trx, request.restaurantId, started.id, settlementOf(result)));
+  return cardPaymentOutcome(payment, result?.status === 'invalid_token' ? result.message : undefined);
 }
 
+/** Where a refund request ended: settled by the provider (cash: at once), or its answer not known yet. */
+export type RefundOutcome = { kind: 'settled' | 'unknown'; refund: RefundView };
+
 /**
- * A manager refunds (API.md "Payments"): cash in one transaction with its stored answer; card recorded
- * pending first (the remainder reserved), sent to the provider, then settled with the stored answer.
- * 201 with the refund as the provider answered it, 202 while its answer is unknown.
+ * A manager refunds (API.md "Payments"): cash in one transaction; card recorded pending first (the
+ * remainder reserved), sent to the provider, then settled. Resumable by the request's key like a payment.
  */
 export async function refundPayment(
   deps: PaymentDeps,
   request: { restaurantId: number; paymentId: number; amountCents: number; userSub: string; requestKey: string },
-  answer: AnswerTransaction,
-): Promise<RouteResult> {
+): Promise<RefundOutcome> {
   const { db, provider } = deps;
   const { restaurantId, paymentId } = request;
   const payment = await getPayment(db, restaurantId, paymentId);
   if (payment.method === 'card' && payment.provider !== provider.name) {
     throw conflict(`This payment was taken through ${payment.provider}, not the configured provider; refund it there`);
   }
-  if (payment.method === 'cash') {
-    return answer(async (trx) => ({ status: 201, body: refundView(await createRefund(trx, restaurantId, paymentId, request)) }));
-  }
   const refund = await withTransaction(db, (trx) => createRefund(trx, restaurantId, paymentId, request));
-  if (refund.status !== 'pending') return answer(async () => ({ status: 201, body: refundView(refund) }));
+  if (payment.method === 'cash' || refund.status !== 'pending') return { kind: 'settled', refund: refundView(refund) };
   const result = await refundAtProvider(deps, refund, { lookFirst: false });
-  return answer(async (trx) =>
-    result === undefined
-      ? { status: 202, body: refundView((await selectRefund(trx, restaurantId, refund.id))!) }
-      : { status: 201, body: refundView(await settleRefund(trx, restaurantId, refund.id, result)) },
-  );
+  if (result === undefined) {
+    const current = await selectRefund(db, restaurantId, refund.id);
+    return { kind: 'unknown', refund: refundView(current ?? refund) };
+  }
+  return { kind: 'settled', refund: refundView(await withTransaction(db, (trx) => settleRefund(trx, restaurantId, refund.id, result))) };
 }

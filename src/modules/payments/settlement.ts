@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { enqueueOrderEvent } from '../../queue/outbox.js';
 import { lockOrderForPayment, paymentStatusFor, recordOrderPaymentStatus, type OrderForPayment } from '../orders/payment-status.js';
+import type { OrderReleasedListener } from '../orders/hooks.js';
 import type { ProviderEvent, RefundResult } from './providers/types.js';
 import {
   insertRefund,
@@ -173,6 +174,10 @@ export async function refundOrderPayments(trx: Knex.Transaction, restaurantId: n
   const payments = await selectPaymentsOfOrder(trx, restaurantId, orderId, { lock: true });
   if (payments.some((payment) => payment.status === 'succeeded')) await refundRemainders(trx, order, payments, reason);
 }
+
+/** The orders hook (`onOrderReleased`, set in buildApp): a released order that was paid gives the money back. */
+export const refundReleasedOrder: OrderReleasedListener = (trx, event) =>
+  refundOrderPayments(trx, event.restaurantId, event.orderId, `order ${event.status}${event.reason === undefined ? '' : `: ${event.reason}`}`);
 
 /** Records where a refund ended at the provider; returns the refund as it now stands. */
 export async function settleRefund(trx: Knex.Transaction, restaurantId: number, refundId: number, outcome: RefundResult): Promise<RefundRow> {

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { withTransaction } from '../../db/transaction.js';
-import { validationFailed } from '../../http/errors.js';
+import { validationFailed } from '../../lib/errors.js';
 import { WebhookVerificationError, type ProviderEvent } from './providers/types.js';
 import { findPaymentAtProvider, recordWebhookEvent } from './repo.js';
 import type { PaymentDeps } from './service.js';

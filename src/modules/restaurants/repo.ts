@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import type { RestaurantRecord } from '../../db/tables.js';
 
 export interface Restaurant {
   id: number;
@@ -8,7 +9,7 @@ export interface Restaurant {
   timezone: string;
 }
 
-const columns = ['id', 'domain', 'name', 'currency', 'timezone'] as const;
+const columns = ['id', 'domain', 'name', 'currency', 'timezone'] satisfies Array<keyof RestaurantRecord>;
 
 export async function findRestaurantByDomain(db: Queryable, domain: string): Promise<Restaurant | undefined> {
   const row = await db('restaurants').select(columns).where({ domain }).first();
@@ -26,20 +27,14 @@ export async function restaurantDomainExists(db: Queryable, domain: string): Pro
   return row !== undefined;
 }
 
-function toRestaurant(row: Record<string, unknown>): Restaurant {
-  return {
-    id: Number(row['id']),
-    domain: String(row['domain']),
-    name: String(row['name']),
-    currency: String(row['currency']),
-    timezone: String(row['timezone']),
-  };
+function toRestaurant(row: Pick<RestaurantRecord, (typeof columns)[number]>): Restaurant {
+  return { ...row, id: Number(row.id) };
 }
 
 /** Undefined when the domain is taken (race-safe: the unique constraint decides). */
 export async function insertRestaurant(db: Queryable, restaurant: Omit<Restaurant, 'id'>): Promise<Restaurant | undefined> {
   const [row] = await db('restaurants').insert(restaurant).onConflict('domain').ignore().returning([...columns]);
-  return row === undefined ? undefined : toRestaurant(row as Record<string, unknown>);
+  return row === undefined ? undefined : toRestaurant(row);
 }
 
 export async function updateRestaurant(
@@ -48,5 +43,5 @@ export async function updateRestaurant(
   changes: Partial<Pick<Restaurant, 'name' | 'timezone'>>,
 ): Promise<Restaurant | undefined> {
   const [row] = await db('restaurants').where({ id }).update({ ...changes, updated_at: db.fn.now() }).returning([...columns]);
-  return row === undefined ? undefined : toRestaurant(row as Record<string, unknown>);
+  return row === undefined ? undefined : toRestaurant(row);
 }

@@ -1,6 +1,6 @@
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
-import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import type { UserDirectory } from '../../lib/identity.js';
 import { findRestaurantById, type Restaurant } from './repo.js';
 import { restaurantCreateSchema, restaurantSchema, restaurantUpdateSchema } from './schemas.js';
 import { createRestaurant, updateRestaurant } from './service.js';

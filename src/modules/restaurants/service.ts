@@ -1,11 +1,22 @@
 import type { Knex } from 'knex';
+import type { Queryable } from '../../db/database.js';
 import { withTransaction } from '../../db/transaction.js';
-import { AppError, conflict } from '../../http/errors.js';
-import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import { AppError, conflict } from '../../lib/errors.js';
+import type { UserDirectory } from '../../lib/identity.js';
 import { addManager } from '../staff/service.js';
 import * as repo from './repo.js';
 
 export type { Restaurant } from './repo.js';
+
+/** The restaurant served at a domain (the tenant of a request), or undefined. */
+export async function findRestaurantByDomain(db: Queryable, domain: string): Promise<repo.Restaurant | undefined> {
+  return repo.findRestaurantByDomain(db, domain);
+}
+
+/** Whether a restaurant is served at this domain (CORS: browsers may call us only from its sites). */
+export async function restaurantDomainExists(db: Queryable, domain: string): Promise<boolean> {
+  return repo.restaurantDomainExists(db, domain);
+}
 
 export interface CreateRestaurantInput {
   domain: string;

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/database.js';
-import type { StaffRole } from '../../http/principal.js';
+import type { StaffRole } from '../../lib/identity.js';
 
 export interface StaffMemberRow {
   user_sub: string;
@@ -14,6 +14,11 @@ function toStaffMember(row: Record<string, unknown>): StaffMemberRow {
 export async function selectStaffMember(db: Queryable, restaurantId: number, userSub: string): Promise<StaffMemberRow | undefined> {
   const row = await db('staff_members').select('user_sub', 'email', 'role').where({ restaurant_id: restaurantId, user_sub: userSub }).first();
   return row === undefined ? undefined : toStaffMember(row);
+}
+
+export async function selectStaffRole(db: Queryable, restaurantId: number, userSub: string): Promise<StaffRole | undefined> {
+  const row = await db('staff_members').select('role').where({ restaurant_id: restaurantId, user_sub: userSub }).first();
+  return row === undefined ? undefined : (row.role as StaffRole);
 }
 
 /** Ordered by email, then sub (the keyset). */

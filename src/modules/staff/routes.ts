@@ -1,6 +1,6 @@
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
-import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import type { UserDirectory } from '../../lib/identity.js';
 import { staffListQuery, staffMemberSchema, staffPageSchema, staffRoleBody, userSubParams } from './schemas.js';
 import { listStaff, removeStaffMember, setStaffRole } from './service.js';
 

@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { withTransaction } from '../../db/transaction.js';
-import { AppError, conflict, notFound } from '../../http/errors.js';
-import { decodeCursor, pageFrom, type Page } from '../../http/pagination.js';
-import type { StaffRole } from '../../http/principal.js';
-import type { UserDirectory } from '../../auth/user-pool-admin.js';
+import { AppError, conflict, notFound } from '../../lib/errors.js';
+import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
+import type { StaffRole } from '../../lib/identity.js';
+import type { UserDirectory } from '../../lib/identity.js';
 import * as repo from './repo.js';
 
 export type StaffMember = repo.StaffMemberRow;
@@ -57,4 +57,9 @@ export async function removeStaffMember(db: Knex, restaurantId: number, userSub:
 /** For the restaurants module: the first manager, inside the transaction that creates the restaurant. */
 export async function addManager(trx: Knex.Transaction, restaurantId: number, user: { sub: string; email: string }): Promise<void> {
   await repo.upsertStaffMember(trx, restaurantId, { user_sub: user.sub, email: user.email, role: 'manager' });
+}
+
+/** The caller's role in a restaurant, if any: what authorisation asks on every staff route. */
+export async function staffRoleOf(db: Queryable, restaurantId: number, userSub: string): Promise<StaffRole | undefined> {
+  return repo.selectStaffRole(db, restaurantId, userSub);
 }

@@ -13,8 +13,9 @@ import {
   movementPageSchema,
   movementSchema,
   updateIngredientBody,
-} from './schemas.js';
-import * as ingredients from './service.js';
+} from './ingredients-schemas.js';
+import * as ingredients from './ingredients-service.js';
+import * as stock from './stock-service.js';
 
 const tags = ['ingredients'];
 
@@ -76,7 +77,7 @@ export function registerIngredientRoutes(api: ApiRouter): void {
       409: { description: 'An active ingredient already has this name (conflict)' },
     },
     handler: async ({ tenant, principal, body }) => {
-      const row = await ingredients.createIngredient(api.deps.db, tenant.id, principalSub(principal), body);
+      const row = await ingredients.createIngredient(api.deps.db, tenant.id, principal.sub, body);
       return { status: 201, body: ingredients.staffIngredient(row) };
     },
   });
@@ -129,7 +130,7 @@ export function registerIngredientRoutes(api: ApiRouter): void {
       409: { description: 'insufficient_stock when the stock would go below 0 (nothing changes); conflict past the integer maximum' },
     },
     handler: async ({ tenant, principal, params, body }) => {
-      const movement = await ingredients.adjustStock(api.deps.db, tenant.id, params.id, principalSub(principal), body);
+      const movement = await stock.adjustStock(api.deps.db, tenant.id, params.id, principal.sub, body);
       return { status: 201, body: movement };
     },
   });
@@ -151,9 +152,4 @@ export function registerIngredientRoutes(api: ApiRouter): void {
       return { status: 200, body: page };
     },
   });
-}
-
-function principalSub(principal: { sub: string } | undefined): string {
-  if (principal === undefined) throw new Error('a staff route ran without a principal');
-  return principal.sub;
 }

@@ -1,9 +1,9 @@
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
-import { catalogReadNote, catalogViewer, setCatalogCacheHeaders } from '../ingredients/catalog-http.js';
+import { catalogReadNote, catalogViewer, setCatalogCacheHeaders } from './catalog-http.js';
 import { idParams } from '../../http/params.js';
-import { createRecipeBody, listRecipesQuery, recipePageSchema, recipeSchema, updateRecipeBody } from './schemas.js';
-import * as recipes from './service.js';
+import { createRecipeBody, listRecipesQuery, recipePageSchema, recipeSchema, updateRecipeBody } from './recipes-schemas.js';
+import * as recipes from './recipes-service.js';
 
 const tags = ['recipes'];
 

@@ -1,13 +1,13 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { sqlState, withTransaction } from '../../db/transaction.js';
-import { AppError, conflict, notFound } from '../../http/errors.js';
-import { decodeCursor, pageFrom, type Page } from '../../http/pagination.js';
-import { activeRecipesUsingIngredient } from '../recipes/service.js';
-import * as repo from './repo.js';
-import { MAX_STOCK } from './schemas.js';
+import { conflict, notFound } from '../../lib/errors.js';
+import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
+import { activeRecipesUsingIngredient } from './recipes-service.js';
+import * as repo from './ingredients-repo.js';
+import { recordOpeningStock } from './stock-service.js';
 
-export type { IngredientRow, MovementRow, MovementReason } from './repo.js';
+export type { IngredientRow, MovementRow, MovementReason } from './ingredients-repo.js';
 
 /** What customers and anonymous callers see of an ingredient: no stock figures. */
 export interface PublicIngredient {
@@ -81,16 +81,7 @@ export async function createIngredient(knex: Knex, restaurantId: number, userSub
         stock: input.stock ?? 0,
       }),
     );
-    if (row.stock > 0) {
-      await repo.insertMovement(trx, restaurantId, {
-        ingredient_id: row.id,
-        delta: row.stock,
-        reason: 'restock',
-        stock_after: row.stock,
-        user_sub: userSub,
-        note: 'opening stock',
-      });
-    }
+    await recordOpeningStock(trx, restaurantId, row, userSub);
     return row;
   });
 }
@@ -120,53 +111,6 @@ export async function archiveIngredient(knex: Knex, restaurantId: number, id: nu
       );
     }
   });
-}
-
-export interface AdjustmentInput {
-  delta: number;
-  reason: 'restock' | 'waste' | 'correction' | 'count';
-  note?: string | undefined;
-}
-
-/**
- * A manual stock change by staff: one guarded UPDATE (the stock never goes below 0) and its ledger row,
- * in one transaction. Below zero: `409 insufficient_stock` and nothing changes.
- */
-export async function adjustStock(knex: Knex, restaurantId: number, ingredientId: number, userSub: string, input: AdjustmentInput): Promise<repo.MovementRow> {
-  return withTransaction(knex, async (trx) => {
-    const stockAfter = await changeStock(trx, restaurantId, ingredientId, input.delta);
-    return repo.insertMovement(trx, restaurantId, {
-      ingredient_id: ingredientId,
-      delta: input.delta,
-      reason: input.reason,
-      stock_after: stockAfter,
-      user_sub: userSub,
-      note: input.note === undefined || input.note === '' ? null : input.note,
-    });
-  });
-}
-
-async function changeStock(trx: Knex.Transaction, restaurantId: number, ingredientId: number, delta: number): Promise<number> {
-  // A refused update is explained from the row as it now stands; should a concurrent change have made
-  // the delta possible in between, the update is simply tried again.
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    const stockAfter = await repo.applyStockDelta(trx, restaurantId, ingredientId, delta, MAX_STOCK);
-    if (stockAfter !== undefined) return stockAfter;
-    const current = await repo.selectIngredient(trx, restaurantId, ingredientId);
-    if (current === undefined) throw notFound('The ingredient');
-    if (current.stock + delta < 0) {
-      throw new AppError(
-        'insufficient_stock',
-        409,
-        `Only ${current.stock} ${current.unit} of ${current.name} in stock; a change of ${delta} would take it below zero`,
-        [{ path: 'delta', message: `stock is ${current.stock}` }],
-      );
-    }
-    if (current.stock + delta > MAX_STOCK) {
-      throw conflict(`Stock of ${current.name} cannot exceed ${MAX_STOCK} units`, [{ path: 'delta', message: `stock is ${current.stock}` }]);
-    }
-  }
-  throw new AppError('service_unavailable', 503, 'The stock is changing too fast; try again', undefined, { 'Retry-After': '1' });
 }
 
 export async function listMovements(

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import type { Metrics } from '../metrics.js';
-import { withTransaction } from '../db/transaction.js';
-import { moveOrder } from '../modules/orders/lifecycle.js';
-import { Periodic } from './periodic.js';
+import type { Metrics } from '../../metrics.js';
+import { withTransaction } from '../../db/transaction.js';
+import { moveOrder } from './lifecycle.js';
+import { Periodic } from '../../queue/periodic.js';
 
 export interface PaymentTimeoutSweeperOptions {
   db: Knex;
@@ -39,7 +39,7 @@ export class PaymentTimeoutSweeper {
   async sweepOnce(): Promise<number> {
     const { db, timeoutMs, logger, metrics } = this.options;
     const cutoff = new Date(Date.now() - timeoutMs);
-    const overdue: Array<{ restaurant_id: number; id: number }> = await db('orders')
+    const overdue = await db('orders')
       .select('restaurant_id', 'id')
       .where({ status: 'pending', payment_method: 'card', payment_status: 'unpaid' })
       .where('placed_at', '<', cutoff)

@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { sqlState, withTransaction } from '../../db/transaction.js';
-import { conflict, notFound, validationFailed, type FieldError } from '../../http/errors.js';
-import { decodeCursor, pageFrom, type Page } from '../../http/pagination.js';
-import * as repo from './repo.js';
+import { conflict, notFound, validationFailed, type FieldError } from '../../lib/errors.js';
+import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
+import * as repo from './recipes-repo.js';
 
-export type { PricedRecipe, RecipeIngredientLine } from './repo.js';
+export type { PricedRecipe, RecipeIngredientLine } from './recipes-repo.js';
 
 /** A recipe as the API shows it (API.md "Recipes"): the lines without stock figures or flags. */
 export interface RecipeView {

@@ -1,0 +1,37 @@
+import type {
+  RestaurantRecord,
+  StaffMemberRecord,
+  IngredientRecord,
+  RecipeRecord,
+  RecipeIngredientRecord,
+  InventoryMovementRecord,
+  CartItemRecord,
+  CartItemIngredientRecord,
+  OrderRecord,
+  OrderItemRecord,
+  OrderItemIngredientRecord,
+  OrderEventRecord,
+  Table,
+} from './tables.js';
+
+/**
+ * Types knex's table names and columns for the service's own code (`tsconfig.json` includes this file).
+ * The test and bench programs leave it out (their tsconfig `exclude`): tests read the tables raw to
+ * assert what was written, and their untyped reads are not a module boundary.
+ */
+declare module 'knex/types/tables.js' {
+  interface Tables {
+    restaurants: Table<RestaurantRecord, 'domain' | 'name' | 'currency' | 'timezone'>;
+    staff_members: Table<StaffMemberRecord, 'restaurant_id' | 'user_sub' | 'email' | 'role'>;
+    ingredients: Table<IngredientRecord, 'restaurant_id' | 'name' | 'unit' | 'price_cents'>;
+    recipes: Table<RecipeRecord, 'restaurant_id' | 'name'>;
+    recipe_ingredients: Table<RecipeIngredientRecord, 'restaurant_id' | 'recipe_id' | 'ingredient_id' | 'quantity'>;
+    inventory_movements: Table<InventoryMovementRecord, 'restaurant_id' | 'ingredient_id' | 'delta' | 'reason' | 'stock_after'>;
+    cart_items: Table<CartItemRecord, 'restaurant_id' | 'customer_id' | 'recipe_id' | 'quantity'>;
+    cart_item_ingredients: Table<CartItemIngredientRecord, 'restaurant_id' | 'cart_item_id' | 'ingredient_id' | 'quantity'>;
+    orders: Table<OrderRecord, 'restaurant_id' | 'customer_id' | 'payment_method' | 'fulfillment' | 'currency' | 'total_cents'>;
+    order_items: Table<OrderItemRecord, 'restaurant_id' | 'order_id' | 'recipe_id' | 'name' | 'quantity' | 'unit_price_cents' | 'line_total_cents'>;
+    order_item_ingredients: Table<OrderItemIngredientRecord, 'restaurant_id' | 'order_item_id' | 'ingredient_id' | 'quantity'>;
+    order_events: Table<OrderEventRecord, 'restaurant_id' | 'order_id' | 'status' | 'actor'>;
+  }
+}

@@ -1,0 +1,146 @@
+import type { Knex } from 'knex';
+
+/**
+ * The tables' columns as the migrations declare them, for knex's type checking (`tables-augment.ts`):
+ * a wrong column name in `db('ingredients').where(...)`, an insert or an update fails to compile. `bigint` columns read as
+ * `Int8`: pg returns them as strings and PGlite as numbers, so repos convert them (`Number(...)`) at
+ * the edge and both databases give the same plain objects. `timestamptz` reads as Date on both.
+ */
+export type Int8 = number | string;
+
+/** Select shape, insert shape (defaults and identities optional), update shape (any subset). */
+export type Table<Row, Required extends keyof Row> = Knex.CompositeTableType<
+  Row,
+  Pick<Row, Required> & Partial<Omit<Row, Required>> & { [K in keyof Row]?: Row[K] | Knex.Raw },
+  { [K in keyof Row]?: Row[K] | Knex.Raw }
+>;
+
+export interface RestaurantRecord {
+  id: Int8;
+  domain: string;
+  name: string;
+  currency: string;
+  timezone: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface StaffMemberRecord {
+  restaurant_id: Int8;
+  user_sub: string;
+  email: string;
+  role: 'manager' | 'kitchen';
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface IngredientRecord {
+  restaurant_id: Int8;
+  id: Int8;
+  name: string;
+  description: string;
+  unit: string;
+  price_cents: number;
+  available: boolean;
+  stock: number;
+  low_stock_threshold: number;
+  archived_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface RecipeRecord {
+  restaurant_id: Int8;
+  id: Int8;
+  name: string;
+  description: string;
+  category: string;
+  archived_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface RecipeIngredientRecord {
+  restaurant_id: Int8;
+  recipe_id: Int8;
+  ingredient_id: Int8;
+  quantity: number;
+  removable: boolean;
+  max_quantity: number | null;
+}
+
+export interface InventoryMovementRecord {
+  restaurant_id: Int8;
+  id: Int8;
+  ingredient_id: Int8;
+  delta: number;
+  reason: 'restock' | 'waste' | 'correction' | 'count' | 'order_reserved' | 'order_released';
+  stock_after: number;
+  order_id: Int8 | null;
+  user_sub: string | null;
+  note: string | null;
+  created_at: Date;
+}
+
+export interface CartItemRecord {
+  restaurant_id: Int8;
+  id: Int8;
+  customer_id: Int8;
+  recipe_id: Int8;
+  quantity: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface CartItemIngredientRecord {
+  restaurant_id: Int8;
+  cart_item_id: Int8;
+  ingredient_id: Int8;
+  quantity: number;
+}
+
+export interface OrderRecord {
+  restaurant_id: Int8;
+  id: Int8;
+  customer_id: Int8;
+  status: 'pending' | 'confirmed' | 'preparing' | 'ready' | 'completed' | 'cancelled' | 'rejected';
+  payment_status: 'unpaid' | 'paid' | 'partially_refunded' | 'refunded';
+  payment_method: 'card' | 'cash';
+  fulfillment: 'pickup' | 'delivery';
+  delivery_address: string | null;
+  notes: string | null;
+  currency: string;
+  total_cents: number;
+  placed_at: Date;
+  updated_at: Date;
+}
+
+export interface OrderItemRecord {
+  restaurant_id: Int8;
+  id: Int8;
+  order_id: Int8;
+  recipe_id: Int8;
+  name: string;
+  description: string;
+  quantity: number;
+  unit_price_cents: number;
+  line_total_cents: number;
+}
+
+export interface OrderItemIngredientRecord {
+  restaurant_id: Int8;
+  order_item_id: Int8;
+  ingredient_id: Int8;
+  quantity: number;
+}
+
+export interface OrderEventRecord {
+  restaurant_id: Int8;
+  id: Int8;
+  order_id: Int8;
+  status: OrderRecord['status'];
+  actor: 'customer' | 'staff' | 'system';
+  actor_sub: string | null;
+  reason: string | null;
+  created_at: Date;
+}

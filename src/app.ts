@@ -25,6 +25,9 @@ import { registerCartRoutes } from './modules/cart/routes.js';
 import { registerOrderRoutes } from './modules/orders/routes.js';
 import { registerPaymentRoutes } from './modules/payments/routes.js';
 import type { PaymentProvider } from './modules/payments/providers/types.js';
+import { registerLiveRoutes } from './modules/live/routes.js';
+import type { OrderStreams } from './modules/live/stream.js';
+import { kitchenScreen } from './kitchen/serve.js';
 
 export interface AppDeps {
   production: boolean;
@@ -40,6 +43,8 @@ export interface AppDeps {
   paymentProvider: PaymentProvider;
   /** Asks the outbox relay to send now rather than at its next poll (absent in an API-only process). */
   nudgeOutbox?: () => void;
+  /** This process's open order streams (GET /v1/orders/stream), fed by its LISTEN connection. */
+  orderStreams: OrderStreams;
 }
 
 declare module 'express-serve-static-core' {
@@ -82,9 +87,11 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerIngredientRoutes(api);
   registerRecipeRoutes(api);
   registerCartRoutes(api, deps.identity.directory);
+  registerLiveRoutes(api, deps.identity.directory, deps.orderStreams, deps.metrics.registry);
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
   app.use(api.router);
+  app.use('/kitchen', kitchenScreen());
 
   // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.
   app.get('/metrics', async (_req, res) => {

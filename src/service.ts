@@ -19,6 +19,7 @@ import { sweepExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createPaymentProvider } from './modules/payments/providers/index.js';
 import { processOrderRefunds } from './modules/payments/service.js';
 import { PaymentReconciler } from './modules/payments/reconciler.js';
+import { startLiveOrders } from './modules/live/live-orders.js';
 
 export interface RunningService {
   url: string;
@@ -64,12 +65,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       demoDomain = DEMO_DOMAIN;
     }
 
+    const live = await startLiveOrders({ db: database.knex, notifications: database.notifications, logger, maxStreams: config.maxStreams });
+    stack.push(() => live.stop());
+
     const metrics = createMetrics(database.knex);
     const paymentProvider = await createPaymentProvider(config, logger);
     let relay: OutboxRelay | undefined;
 
     let shuttingDown = false;
     const { app } = buildApp({
+      orderStreams: live.streams,
       metrics,
       paymentProvider,
       nudgeOutbox: () => relay?.nudge(),
@@ -164,6 +169,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       stopping ??= (async () => {
         shuttingDown = true;
         logger.info('shutting down: refusing new connections, draining in-flight requests');
+        // Streams never finish by themselves: end them now, with a hint to reconnect (elsewhere) and resume.
+        live.streams.closeAll();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         for (const res of inFlight) closeAfterResponse(res);

@@ -35,6 +35,12 @@ export async function getOrder(db: Queryable, restaurantId: number, viewer: Orde
   return order;
 }
 
+/** Several orders at once, those among `ids` the viewer may see (the live stream sends them in batches). */
+export async function getOrders(db: Queryable, restaurantId: number, viewer: OrderViewer, ids: readonly number[]): Promise<OrderView[]> {
+  if (ids.length === 0) return [];
+  return selectOrders(db, restaurantId, { ids, customerId: ownerFilter(viewer) });
+}
+
 export async function getOrderEvents(db: Queryable, restaurantId: number, viewer: OrderViewer, id: number) {
   await getOrder(db, restaurantId, viewer, id);
   return selectOrderEvents(db, restaurantId, id);

@@ -11,6 +11,10 @@ export const KITCHEN_STATIC_DIR = path.join(path.dirname(fileURLToPath(import.me
  */
 export function kitchenScreen(): Router {
   const router = express.Router();
+  // `/kitchen` itself (no trailing slash) is the page too; its assets are linked by absolute path.
+  router.get('/', (_req, res) => {
+    res.sendFile('index.html', { root: KITCHEN_STATIC_DIR, maxAge: 0 });
+  });
   router.use(express.static(KITCHEN_STATIC_DIR, { index: 'index.html', maxAge: 0, redirect: false, fallthrough: true }));
   return router;
 }

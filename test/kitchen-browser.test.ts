@@ -191,4 +191,19 @@ describe.skipIf(!runHere)('the kitchen screen in a real browser (Chromium)', () 
     await fsp.mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'kitchen-board.png') });
   });
+
+  it('works on a bare development host with ?restaurant=<domain>, the stream taking its restaurant from the ticket', async () => {
+    const dev = await context.newPage();
+    try {
+      await dev.goto(`http://127.0.0.1:${port}/kitchen?restaurant=${DOMAIN}`);
+      await dev.fill('#email', kitchen.email);
+      await dev.fill('#password', TEST_PASSWORD);
+      await dev.click('button[type="submit"]');
+      await expect.poll(() => dev.locator('#connection').getAttribute('data-connection'), { timeout: 10_000 }).toBe('live');
+      const id = await placeOrder();
+      await dev.locator(`.column[data-status="pending"] .ticket[data-order-id="${id}"]`).waitFor({ timeout: 2_000 });
+    } finally {
+      await dev.close();
+    }
+  });
 });

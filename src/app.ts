@@ -91,7 +91,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
   app.use(api.router);
-  app.use('/kitchen', kitchenScreen());
+  app.use('/kitchen', kitchenScreen({ production: deps.production }));
 
   // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.
   app.get('/metrics', async (_req, res) => {

@@ -29,6 +29,9 @@ import type { PaymentProvider } from './modules/payments/providers/types.js';
 import { onOrderReleased } from './modules/orders/hooks.js';
 import { refundReleasedOrder } from './modules/payments/settlement.js';
 import { registerPricingRoutes } from './modules/pricing/routes.js';
+import { registerLiveRoutes } from './modules/live/routes.js';
+import type { OrderStreams } from './modules/live/stream.js';
+import { kitchenScreen } from './kitchen/serve.js';
 
 export interface AppDeps {
   production: boolean;
@@ -44,6 +47,8 @@ export interface AppDeps {
   paymentProvider: PaymentProvider;
   /** Asks the outbox relay to send now rather than at its next poll (absent in an API-only process). */
   nudgeOutbox?: () => void;
+  /** This process's open order streams (GET /v1/orders/stream), fed by its LISTEN connection. */
+  orderStreams: OrderStreams;
 }
 
 declare module 'express-serve-static-core' {
@@ -89,10 +94,12 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerIngredientRoutes(api);
   registerRecipeRoutes(api);
   registerCartRoutes(api, deps.identity.directory);
+  registerLiveRoutes(api, deps.identity.directory, deps.orderStreams, deps.metrics.registry);
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
   registerPricingRoutes(api);
   app.use(api.router);
+  app.use('/kitchen', kitchenScreen({ production: deps.production }));
 
   // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.
   app.get('/metrics', async (_req, res) => {

@@ -54,6 +54,7 @@ export const envSchema = z.object({
   DATA_DIR: z.string().trim().min(1).default('.data'),
   DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').default(DEFAULT_DEMO_PASSWORD),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  MAX_STREAMS: positiveInt(1000),
 
   DATABASE_URL: url('postgres://').refine(
     (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
@@ -112,6 +113,8 @@ export interface Config {
   dataDir: string;
   demoPassword: string;
   shutdownTimeoutMs: number;
+  /** Order event streams (SSE) one process holds open at most; beyond, 503. */
+  maxStreams: number;
   database: DatabaseConfig;
   queue: QueueConfig;
   workerEnabled: boolean;
@@ -173,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: e.DATA_DIR,
     demoPassword: e.DEMO_PASSWORD,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    maxStreams: e.MAX_STREAMS,
     database:
       e.DATABASE_URL === undefined
         ? { kind: 'embedded', dataDir: e.DATA_DIR }

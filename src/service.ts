@@ -20,6 +20,7 @@ import { createPaymentProvider } from './modules/payments/providers/index.js';
 import { processOrderRefunds } from './modules/payments/service.js';
 import { PaymentReconciler } from './modules/payments/reconciler.js';
 import { confirmOrderBySystem } from './modules/orders/service.js';
+import { startLiveOrders } from './modules/live/live-orders.js';
 
 export interface RunningService {
   url: string;
@@ -65,12 +66,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       demoDomain = DEMO_DOMAIN;
     }
 
+    const live = await startLiveOrders({ db: database.knex, notifications: database.notifications, logger, maxStreams: config.maxStreams });
+    stack.push(() => live.stop());
+
     const metrics = createMetrics(database.knex);
     const paymentProvider = await createPaymentProvider(config, logger);
     let relay: OutboxRelay | undefined;
 
     let shuttingDown = false;
     const { app } = buildApp({
+      orderStreams: live.streams,
       metrics,
       paymentProvider,
       nudgeOutbox: () => relay?.nudge(),
@@ -165,6 +170,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       stopping ??= (async () => {
         shuttingDown = true;
         logger.info('shutting down: refusing new connections, draining in-flight requests');
+        // Streams never finish by themselves: end them now, with a hint to reconnect (elsewhere) and resume.
+        live.streams.closeAll();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         for (const res of inFlight) closeAfterResponse(res);

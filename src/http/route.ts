@@ -251,6 +251,8 @@ export function defineRoute<
 }
 
 function sendResult(res: Response, result: RouteResult): void {
+  // A handler that streams its answer (Server-Sent Events) has written it itself.
+  if (res.headersSent) return;
   if (result.body === undefined || result.body === null) {
     res.status(result.status).end();
   } else if (result.status >= 400) {

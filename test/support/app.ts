@@ -15,6 +15,8 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 import type { EmbeddedCognito } from '../../src/local/cognito.js';
 import { TestPaymentProvider } from '../../src/modules/payments/providers/test-provider.js';
 import type { PaymentProvider } from '../../src/modules/payments/providers/types.js';
+import { startLiveOrders, type LiveOrders } from '../../src/modules/live/live-orders.js';
+import type { Clock } from '../../src/modules/live/stream.js';
 
 /** The test provider's webhook secret in tests built by `createTestApp`. */
 export const TEST_WEBHOOK_SECRET = 'whsec_test_tablekit_suite_secret';
@@ -30,6 +32,8 @@ export interface TestApp {
   metrics: Metrics;
   /** The payment provider the app charges through (by default a `TestPaymentProvider` signing with TEST_WEBHOOK_SECRET). */
   paymentProvider: PaymentProvider;
+  /** The app's LISTEN connection and open order streams. */
+  live: LiveOrders;
   close(): Promise<void>;
 }
 
@@ -46,13 +50,32 @@ export async function createTestApp(
     authRateLimit?: AuthRateLimitConfig;
     /** Default: a fresh test provider. Stripe tests pass one pointed at their stand-in server. */
     paymentProvider?: PaymentProvider;
+    /**
+     * A second instance of the service: another app (with its own LISTEN connection and streams) on the
+     * first one's database and identity server, as behind a load balancer. Closing it leaves those open.
+     */
+    besideApp?: TestApp;
+    /** Order streams: the limit, the heartbeat and the clock (ticket expiry, replay window). */
+    maxStreams?: number;
+    heartbeatMs?: number;
+    clock?: Clock;
   } = {},
 ): Promise<TestApp> {
   const logger = options.logger ?? silentLogger;
-  const db = await createTestDatabase();
+  const beside = options.besideApp;
+  const db = beside?.db ?? (await createTestDatabase());
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-test-'));
   const { startEmbeddedCognito } = await import('../../src/local/cognito.js');
-  const cognito = await startEmbeddedCognito({ dataDir, logger });
+  const cognito = beside?.cognito ?? (await startEmbeddedCognito({ dataDir, logger }));
+  const live = await startLiveOrders({
+    db: db.knex,
+    notifications: db.notifications,
+    logger,
+    maxStreams: options.maxStreams ?? 100,
+    heartbeatMs: options.heartbeatMs,
+    clock: options.clock,
+    reconnectDelayMs: 50,
+  });
   const readiness = {
     shuttingDown: false,
     isShuttingDown() {
@@ -65,6 +88,7 @@ export async function createTestApp(
   const metrics = createMetrics(db.knex);
   const paymentProvider = options.paymentProvider ?? new TestPaymentProvider({ env: 'test', webhookSecret: TEST_WEBHOOK_SECRET });
   const { app } = buildApp({
+    orderStreams: live.streams,
     metrics,
     paymentProvider,
     production: options.production ?? false,
@@ -86,9 +110,13 @@ export async function createTestApp(
     authenticator,
     metrics,
     paymentProvider,
+    live,
     close: async () => {
-      await cognito.stop();
-      await db.destroy();
+      await live.stop();
+      if (beside === undefined) {
+        await cognito.stop();
+        await db.destroy();
+      }
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };

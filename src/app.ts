@@ -25,9 +25,13 @@ import { registerCartRoutes } from './modules/cart/routes.js';
 import { registerOrderRoutes } from './modules/orders/routes.js';
 import { registerPaymentRoutes } from './modules/payments/routes.js';
 import type { PaymentProvider } from './modules/payments/providers/types.js';
+import type { TrustProxy } from './config.js';
+import type { RouteDeps } from './http/route.js';
 
 export interface AppDeps {
   production: boolean;
+  /** Which proxies' X-Forwarded-For decides the client address (TRUST_PROXY). */
+  trustProxy: TrustProxy;
   db: Knex;
   logger: Logger;
   authenticator: Authenticator;
@@ -40,6 +44,8 @@ export interface AppDeps {
   paymentProvider: PaymentProvider;
   /** Asks the outbox relay to send now rather than at its next poll (absent in an API-only process). */
   nudgeOutbox?: () => void;
+  /** Tests pass one to fail on answers the OpenAPI document does not list. */
+  onUndocumentedError?: RouteDeps['onUndocumentedError'];
 }
 
 declare module 'express-serve-static-core' {
@@ -52,8 +58,8 @@ declare module 'express-serve-static-core' {
 /** The express app with its middleware in order and every router mounted; performs no I/O itself. */
 export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocument } {
   const app = express();
-  // One proxy hop: the load balancer. Trusting more would let a client forge X-Forwarded-For.
-  app.set('trust proxy', 1);
+  // Only the proxies in front of us may say who the client is: trusting more lets a client forge X-Forwarded-For.
+  app.set('trust proxy', deps.trustProxy);
   app.set('etag', 'strong');
   app.disable('x-powered-by');
 
@@ -73,7 +79,10 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   );
 
   const registry = createRegistry();
-  const api = createApiRouter({ db: deps.db, logger: deps.logger, authenticator: deps.authenticator, tenants: createTenantResolver(deps.db) }, registry);
+  const api = createApiRouter(
+    { db: deps.db, logger: deps.logger, authenticator: deps.authenticator, tenants: createTenantResolver(deps.db), onUndocumentedError: deps.onUndocumentedError },
+    registry,
+  );
   registerHealthRoutes(api, deps.readiness);
   registerAuthRoutes(api, { flows: deps.identity.flows, rateLimit: deps.authRateLimit });
   registerRestaurantRoutes(api, deps.identity.directory);

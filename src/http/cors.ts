@@ -3,11 +3,12 @@ import type { RequestHandler } from 'express';
 import type { Queryable } from '../db/database.js';
 import { restaurantDomainExists } from '../modules/restaurants/repo.js';
 
-const RESTAURANT_SITE = /^https:\/\/(www|staff)\.([a-z0-9.-]+)$/;
+// The restaurant's customer (www.), staff (staff.) and API (api.) sites, and its bare domain; one prefix, as tenancy strips one.
+const RESTAURANT_SITE = /^https:\/\/(?:(?:www|staff|api)\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)+)$/;
 const LOCALHOST = /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/;
 
 /**
- * Browsers may call the API from a known restaurant's customer or staff site, and, outside
+ * Browsers may call the API from a known restaurant's customer, staff or API site or its bare domain, and, outside
  * production, from a local frontend. Anything else gets no CORS headers and so is refused by the browser.
  */
 export function corsMiddleware(db: Queryable, production: boolean): RequestHandler {
@@ -16,8 +17,8 @@ export function corsMiddleware(db: Queryable, production: boolean): RequestHandl
       if (origin === undefined) return callback(null, false);
       if (!production && LOCALHOST.test(origin)) return callback(null, true);
       const match = RESTAURANT_SITE.exec(origin.toLowerCase());
-      if (match?.[2] === undefined) return callback(null, false);
-      restaurantDomainExists(db, match[2]).then(
+      if (match?.[1] === undefined) return callback(null, false);
+      restaurantDomainExists(db, match[1]).then(
         (known) => callback(null, known),
         () => callback(null, false),
       );
@@ -25,6 +26,7 @@ export function corsMiddleware(db: Queryable, production: boolean): RequestHandl
     credentials: false,
     maxAge: 600,
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id', 'X-Restaurant-Domain', 'If-None-Match'],
-    exposedHeaders: ['X-Request-Id', 'Retry-After', 'ETag'],
+    // What a browser client may read of an answer: request ids for support, retry advice, cache validators, replays, limits.
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'ETag', 'Idempotent-Replayed', 'RateLimit', 'RateLimit-Policy'],
   });
 }

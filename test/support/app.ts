@@ -3,7 +3,8 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppDeps } from '../../src/app.js';
+import type { TrustProxy } from '../../src/config.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { createEmulatorVerifier } from '../../src/auth/token-verifier.js';
@@ -30,6 +31,10 @@ export interface TestApp {
   metrics: Metrics;
   /** The payment provider the app charges through (by default a `TestPaymentProvider` signing with TEST_WEBHOOK_SECRET). */
   paymentProvider: PaymentProvider;
+  /** Another instance of the app on the same database and user pool, as a second process behind a balancer would be. */
+  anotherInstance(): Express;
+  /** Answers this file's requests got whose code the route's OpenAPI document does not list (close() fails on any). */
+  undocumentedErrors: string[];
   close(): Promise<void>;
 }
 
@@ -46,6 +51,8 @@ export async function createTestApp(
     authRateLimit?: AuthRateLimitConfig;
     /** Default: a fresh test provider. Stripe tests pass one pointed at their stand-in server. */
     paymentProvider?: PaymentProvider;
+    /** Default: no proxy trusted (TRUST_PROXY unset), so X-Forwarded-For is ignored. */
+    trustProxy?: TrustProxy;
   } = {},
 ): Promise<TestApp> {
   const logger = options.logger ?? silentLogger;
@@ -64,10 +71,12 @@ export async function createTestApp(
   const authenticator = createAuthenticator(verifier, logger);
   const metrics = createMetrics(db.knex);
   const paymentProvider = options.paymentProvider ?? new TestPaymentProvider({ env: 'test', webhookSecret: TEST_WEBHOOK_SECRET });
-  const { app } = buildApp({
+  const undocumentedErrors: string[] = [];
+  const deps: AppDeps = {
     metrics,
     paymentProvider,
     production: options.production ?? false,
+    trustProxy: options.trustProxy ?? false,
     db: db.knex,
     logger,
     authenticator,
@@ -77,7 +86,12 @@ export async function createTestApp(
       logger,
     ),
     authRateLimit: options.authRateLimit ?? { perIpPerMinute: 1000, failedPerEmailPerMinute: 1000 },
-  });
+    onUndocumentedError: ({ operationId, code, status }) => {
+      const finding = `${operationId} answered ${status} ${code}`;
+      if (!undocumentedErrors.includes(finding)) undocumentedErrors.push(finding);
+    },
+  };
+  const { app } = buildApp(deps);
   return {
     app,
     db,
@@ -86,10 +100,16 @@ export async function createTestApp(
     authenticator,
     metrics,
     paymentProvider,
+    anotherInstance: () => buildApp({ ...deps, metrics: createMetrics(db.knex) }).app,
+    undocumentedErrors,
     close: async () => {
       await cognito.stop();
       await db.destroy();
       await fs.rm(dataDir, { recursive: true, force: true });
+      // Every answer a test provoked must be one the OpenAPI document promises (src/http/error-catalog.ts).
+      if (undocumentedErrors.length > 0) {
+        throw new Error(`answers missing from the OpenAPI document (add the codes to the route's \`errors\`):\n${undocumentedErrors.join('\n')}`);
+      }
     },
   };
 }

@@ -69,7 +69,7 @@ export interface RouteDefinition<
   summary: string;
   /** What the operation does and any rule a client must know, in a sentence or three (the OpenAPI description). */
   description: string;
-  /** Defaults to one derived from method and path (`postOrdersByIdPayments`): set only to keep an old name. */
+  /** Defaults to one derived from method and path (`postOrdersByIdPayments`); set one only where that reads badly. */
   operationId?: string;
   tags: string[];
   /** Whether the route serves one restaurant (resolved from the domain). Defaults to true. */

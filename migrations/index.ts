@@ -9,6 +9,7 @@ import * as payments from './20261121100600_payments.js';
 import * as idempotencyAndOutbox from './20261121100700_idempotency_and_outbox.js';
 import * as paymentSettlement from './20261121100800_payment_settlement.js';
 import * as liveOrderEvents from './20261201160000_live_order_events.js';
+import * as rateLimitCounters from './20261201150000_rate_limit_counters.js';
 import * as restaurantPricing from './20261201130000_restaurant_pricing.js';
 
 export interface Migration {
@@ -32,5 +33,6 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261121100700_idempotency_and_outbox', idempotencyAndOutbox],
   ['20261121100800_payment_settlement', paymentSettlement],
   ['20261201130000_restaurant_pricing', restaurantPricing],
+  ['20261201150000_rate_limit_counters', rateLimitCounters],
   ['20261201160000_live_order_events', liveOrderEvents],
 ];

@@ -32,9 +32,13 @@ import { registerPricingRoutes } from './modules/pricing/routes.js';
 import { registerLiveRoutes } from './modules/live/routes.js';
 import type { OrderStreams } from './modules/live/stream.js';
 import { kitchenScreen } from './kitchen/serve.js';
+import type { TrustProxy } from './config.js';
+import type { RouteDeps } from './http/route.js';
 
 export interface AppDeps {
   production: boolean;
+  /** Which proxies' X-Forwarded-For decides the client address (TRUST_PROXY). */
+  trustProxy: TrustProxy;
   db: Knex;
   logger: Logger;
   authenticator: Authenticator;
@@ -49,6 +53,8 @@ export interface AppDeps {
   nudgeOutbox?: () => void;
   /** This process's open order streams (GET /v1/orders/stream), fed by its LISTEN connection. */
   orderStreams: OrderStreams;
+  /** Tests pass one to fail on answers the OpenAPI document does not list. */
+  onUndocumentedError?: RouteDeps['onUndocumentedError'];
 }
 
 declare module 'express-serve-static-core' {
@@ -61,8 +67,8 @@ declare module 'express-serve-static-core' {
 /** The express app with its middleware in order and every router mounted; performs no I/O itself. */
 export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocument } {
   const app = express();
-  // One proxy hop: the load balancer. Trusting more would let a client forge X-Forwarded-For.
-  app.set('trust proxy', 1);
+  // Only the proxies in front of us may say who the client is: trusting more lets a client forge X-Forwarded-For.
+  app.set('trust proxy', deps.trustProxy);
   app.set('etag', 'strong');
   app.disable('x-powered-by');
 
@@ -85,7 +91,16 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   onOrderReleased(refundReleasedOrder);
 
   const registry = createRegistry();
-  const api = createApiRouter({ db: deps.db, logger: deps.logger, authenticator: deps.authenticator, tenants: createTenantResolver((domain) => findRestaurantByDomain(deps.db, domain)) }, registry);
+  const api = createApiRouter(
+    {
+      db: deps.db,
+      logger: deps.logger,
+      authenticator: deps.authenticator,
+      tenants: createTenantResolver((domain) => findRestaurantByDomain(deps.db, domain)),
+      onUndocumentedError: deps.onUndocumentedError,
+    },
+    registry,
+  );
   registerHealthRoutes(api, deps.readiness);
   registerAuthRoutes(api, { flows: deps.identity.flows, rateLimit: deps.authRateLimit });
   registerRestaurantRoutes(api, deps.identity.directory);

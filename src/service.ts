@@ -16,6 +16,7 @@ import { OrderWorker } from './queue/worker.js';
 import { PaymentTimeoutSweeper } from './modules/orders/payment-timeout.js';
 import { Periodic } from './queue/periodic.js';
 import { sweepExpiredIdempotencyKeys } from './http/idempotency.js';
+import { sweepExpiredRateLimitCounters } from './http/rate-limit-store.js';
 import { createPaymentProvider } from './modules/payments/providers/index.js';
 import { processOrderRefunds } from './modules/payments/service.js';
 import { PaymentReconciler } from './modules/payments/reconciler.js';
@@ -80,6 +81,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       paymentProvider,
       nudgeOutbox: () => relay?.nudge(),
       production: config.env === 'production',
+      trustProxy: config.trustProxy,
       db: database.knex,
       logger,
       authenticator: createAuthenticator(identity.verifier, logger),
@@ -146,7 +148,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       // Several consumers where the queue hands out one message per receive (the embedded emulator): see src/queue/sqs.ts.
       const workers = Array.from({ length: queue.receiveConsumers }, () => new OrderWorker(workerOptions));
       const sweeper = new PaymentTimeoutSweeper({ db: database.knex, timeoutMs: config.orderPaymentTimeoutMs, logger, metrics });
-      const keySweeper = new Periodic('idempotency-key sweep', 10 * 60_000, () => sweepExpiredIdempotencyKeys(database.knex), logger);
+      const keySweeper = new Periodic(
+        'idempotency-key and rate-limit sweep',
+        10 * 60_000,
+        async () => (await sweepExpiredIdempotencyKeys(database.knex)) + (await sweepExpiredRateLimitCounters(database.knex)),
+        logger,
+      );
       const startedRelay = relay;
       const reconciler = new PaymentReconciler({
         db: database.knex,

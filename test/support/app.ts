@@ -3,7 +3,8 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppDeps } from '../../src/app.js';
+import type { TrustProxy } from '../../src/config.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { createEmulatorVerifier } from '../../src/auth/token-verifier.js';
@@ -34,6 +35,10 @@ export interface TestApp {
   paymentProvider: PaymentProvider;
   /** The app's LISTEN connection and open order streams. */
   live: LiveOrders;
+  /** Another instance of the app on the same database and user pool, as a second process behind a balancer would be. */
+  anotherInstance(): Express;
+  /** Answers this file's requests got whose code the route's OpenAPI document does not list (close() fails on any). */
+  undocumentedErrors: string[];
   close(): Promise<void>;
 }
 
@@ -59,6 +64,8 @@ export async function createTestApp(
     maxStreams?: number;
     heartbeatMs?: number;
     clock?: Clock;
+    /** Default: no proxy trusted (TRUST_PROXY unset), so X-Forwarded-For is ignored. */
+    trustProxy?: TrustProxy;
   } = {},
 ): Promise<TestApp> {
   const logger = options.logger ?? silentLogger;
@@ -87,11 +94,13 @@ export async function createTestApp(
   const authenticator = createAuthenticator(verifier, logger);
   const metrics = createMetrics(db.knex);
   const paymentProvider = options.paymentProvider ?? new TestPaymentProvider({ env: 'test', webhookSecret: TEST_WEBHOOK_SECRET });
-  const { app } = buildApp({
+  const undocumentedErrors: string[] = [];
+  const deps: AppDeps = {
     orderStreams: live.streams,
     metrics,
     paymentProvider,
     production: options.production ?? false,
+    trustProxy: options.trustProxy ?? false,
     db: db.knex,
     logger,
     authenticator,
@@ -101,7 +110,12 @@ export async function createTestApp(
       logger,
     ),
     authRateLimit: options.authRateLimit ?? { perIpPerMinute: 1000, failedPerEmailPerMinute: 1000 },
-  });
+    onUndocumentedError: ({ operationId, code, status }) => {
+      const finding = `${operationId} answered ${status} ${code}`;
+      if (!undocumentedErrors.includes(finding)) undocumentedErrors.push(finding);
+    },
+  };
+  const { app } = buildApp(deps);
   return {
     app,
     db,
@@ -111,6 +125,8 @@ export async function createTestApp(
     metrics,
     paymentProvider,
     live,
+    anotherInstance: () => buildApp({ ...deps, metrics: createMetrics(db.knex) }).app,
+    undocumentedErrors,
     close: async () => {
       await live.stop();
       if (beside === undefined) {
@@ -118,6 +134,10 @@ export async function createTestApp(
         await db.destroy();
       }
       await fs.rm(dataDir, { recursive: true, force: true });
+      // Every answer a test provoked must be one the OpenAPI document promises (src/http/error-catalog.ts).
+      if (undocumentedErrors.length > 0) {
+        throw new Error(`answers missing from the OpenAPI document (add the codes to the route's \`errors\`):\n${undocumentedErrors.join('\n')}`);
+      }
     },
   };
 }

@@ -37,10 +37,13 @@ export function registerLiveRoutes(api: ApiRouter, directory: UserDirectory, str
     summary: 'A single-use ticket (60 s) to open the order stream where headers cannot be sent (EventSource)',
     tags,
     access: access.signedIn,
+    description:
+      'Browsers cannot send an Authorization header with EventSource: this exchanges the bearer token for a ticket to put in the stream URL ' +
+      '(`GET /v1/orders/stream?ticket=...`). It is good once, for 60 s, for the caller in this restaurant; tokens never go in a URL.',
     responses: { 201: { description: 'The ticket; it is for the caller, in this restaurant', schema: streamTicketSchema } },
     handler: async ({ tenant, principal, res }) => {
       res.setHeader('Cache-Control', 'no-store');
-      const viewer = await viewerOf(tenant, principal!);
+      const viewer = await viewerOf(tenant, principal);
       return { status: 201, body: await issueStreamTicket(api.deps.db, tenant.id, viewer, streams.clock()) };
     },
   });
@@ -65,8 +68,13 @@ export function registerLiveRoutes(api: ApiRouter, directory: UserDirectory, str
           'A comment line every 15 s. With Last-Event-ID (header) or last_event_id (query), what happened after that event, up to 24 h back, comes first. ' +
           'At shutdown the stream ends with a `retry:` hint: reconnect with Last-Event-ID.',
       },
-      401: { description: 'unauthenticated: no token or ticket, or a ticket used, expired or for another restaurant' },
-      503: { description: 'service_unavailable: this instance holds as many streams as it can, or is shutting down (Retry-After)' },
+    },
+    description:
+      'Server-Sent Events of order changes, resumable with Last-Event-ID, fed across instances by Postgres LISTEN/NOTIFY. ' +
+      'Sign in with a bearer token, or with a stream ticket in the query where headers cannot be sent.',
+    errors: {
+      unauthenticated: 'No token or ticket, or a ticket used, expired or for another restaurant',
+      service_unavailable: 'This instance holds as many streams as it can, or is shutting down (Retry-After)',
     },
     handler: async ({ req, res, query, principal }) => {
       const start = startOf(req, query.last_event_id);

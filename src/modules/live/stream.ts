@@ -8,7 +8,8 @@ import type { OrderEventFeed } from './feed.js';
 import { selectFeedEventsAfter, selectFeedSeqBefore, selectFeedSeqOfEvent, selectLatestFeedSeq, type FeedEvent, type FeedScope } from './repo.js';
 import type { StreamViewer } from './tickets.js';
 
-export type Clock = () => Date;
+export type { Clock } from '../../lib/clock.js';
+import type { Clock } from '../../lib/clock.js';
 
 /** Where a stream begins: what commits from now on, or after an event the client already has. */
 export type StreamStart = { kind: 'now' } | { kind: 'after'; eventId: number };

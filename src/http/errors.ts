@@ -22,13 +22,16 @@ export type ErrorCode =
   | 'rate_limited'
   | 'https_required'
   | 'service_unavailable'
-  | 'internal';
+  | 'internal'
+  | 'coupon_invalid'
+  | 'below_minimum'
+  | 'outside_delivery_area';
 
 export const errorCodes: readonly ErrorCode[] = [
   'validation_failed', 'unauthenticated', 'forbidden', 'not_found', 'restaurant_not_found', 'conflict',
   'insufficient_stock', 'invalid_transition', 'idempotency_key_in_use', 'idempotency_key_reused',
   'idempotency_key_required', 'cart_empty', 'payment_declined', 'payload_too_large', 'rate_limited',
-  'https_required', 'service_unavailable', 'internal',
+  'https_required', 'service_unavailable', 'internal', 'coupon_invalid', 'below_minimum', 'outside_delivery_area',
 ];
 
 export interface FieldError {
@@ -55,7 +58,16 @@ const titles: Record<ErrorCode, string> = {
   https_required: 'HTTPS required',
   service_unavailable: 'Service unavailable',
   internal: 'Internal server error',
+  coupon_invalid: 'Coupon cannot be used',
+  below_minimum: 'Below the minimum order',
+  outside_delivery_area: 'Outside the delivery area',
 };
+
+/**
+ * Members a problem carries beside the standard ones, named in API.md next to the code that has them
+ * (`shortfall_cents` on below_minimum, `reason` on coupon_invalid, `quote`, `next_open_at`, ...).
+ */
+export type ProblemExtensions = Readonly<Record<string, unknown>>;
 
 /** A failure the client can act on. Thrown anywhere; rendered as problem+json in one place. */
 export class AppError extends Error {
@@ -67,6 +79,8 @@ export class AppError extends Error {
     readonly errors?: FieldError[],
     /** Extra response headers, e.g. Retry-After. */
     readonly headers?: Record<string, string>,
+    /** Extension members of the problem body; they can never replace a standard member. */
+    readonly extensions?: ProblemExtensions,
   ) {
     super(detail);
   }
@@ -83,10 +97,16 @@ export interface Problem {
   code: ErrorCode;
   detail: string;
   errors?: FieldError[];
+  [extension: string]: unknown;
 }
 
+/** RFC 9457's members and ours: an extension by one of these names is dropped rather than let through. */
+const standardMembers: ReadonlySet<string> = new Set(['type', 'title', 'status', 'code', 'detail', 'errors', 'instance']);
+
 export function problemOf(error: AppError): Problem {
+  const extensions = Object.entries(error.extensions ?? {}).filter(([name]) => !standardMembers.has(name));
   return {
+    ...Object.fromEntries(extensions),
     type: `urn:tablekit:problem:${error.code}`,
     title: titles[error.code],
     status: error.status,

@@ -11,6 +11,8 @@ export const problemSchema = z
     detail: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
+  // Some problems carry extension members named in API.md beside their code (shortfall_cents, reason, quote, ...).
+  .catchall(z.unknown())
   .openapi('Problem');
 
 export function createRegistry(): OpenAPIRegistry {

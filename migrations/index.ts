@@ -9,6 +9,7 @@ import * as payments from './20261121100600_payments.js';
 import * as idempotencyAndOutbox from './20261121100700_idempotency_and_outbox.js';
 import * as paymentSettlement from './20261121100800_payment_settlement.js';
 import * as restaurantPricing from './20261201130000_restaurant_pricing.js';
+import * as deliveryZones from './20261201180000_delivery_zones.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -31,4 +32,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261121100700_idempotency_and_outbox', idempotencyAndOutbox],
   ['20261121100800_payment_settlement', paymentSettlement],
   ['20261201130000_restaurant_pricing', restaurantPricing],
+  ['20261201180000_delivery_zones', deliveryZones],
 ];

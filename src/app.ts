@@ -26,6 +26,7 @@ import { registerOrderRoutes } from './modules/orders/routes.js';
 import { registerPaymentRoutes } from './modules/payments/routes.js';
 import type { PaymentProvider } from './modules/payments/providers/types.js';
 import { registerPricingRoutes } from './modules/pricing/routes.js';
+import { registerDeliveryZoneRoutes } from './modules/delivery-zones/routes.js';
 
 export interface AppDeps {
   production: boolean;
@@ -86,6 +87,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
   registerPricingRoutes(api);
+  registerDeliveryZoneRoutes(api);
   app.use(api.router);
 
   // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.

@@ -27,6 +27,7 @@ import { registerPaymentRoutes } from './modules/payments/routes.js';
 import type { PaymentProvider } from './modules/payments/providers/types.js';
 import { registerPricingRoutes } from './modules/pricing/routes.js';
 import { registerDeliveryZoneRoutes } from './modules/delivery-zones/routes.js';
+import { registerCouponRoutes } from './modules/coupons/routes.js';
 
 export interface AppDeps {
   production: boolean;
@@ -88,6 +89,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
   registerPricingRoutes(api);
   registerDeliveryZoneRoutes(api);
+  registerCouponRoutes(api);
   app.use(api.router);
 
   // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.

@@ -11,6 +11,8 @@ import * as paymentSettlement from './20261121100800_payment_settlement.js';
 import * as liveOrderEvents from './20261201160000_live_order_events.js';
 import * as rateLimitCounters from './20261201150000_rate_limit_counters.js';
 import * as restaurantPricing from './20261201130000_restaurant_pricing.js';
+import * as deliveryZones from './20261201180000_delivery_zones.js';
+import * as coupons from './20261201180100_coupons.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -35,4 +37,6 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261201130000_restaurant_pricing', restaurantPricing],
   ['20261201150000_rate_limit_counters', rateLimitCounters],
   ['20261201160000_live_order_events', liveOrderEvents],
+  ['20261201180000_delivery_zones', deliveryZones],
+  ['20261201180100_coupons', coupons],
 ];

@@ -34,6 +34,8 @@ import type { OrderStreams } from './modules/live/stream.js';
 import { kitchenScreen } from './kitchen/serve.js';
 import type { TrustProxy } from './config.js';
 import type { RouteDeps } from './http/route.js';
+import { registerDeliveryZoneRoutes } from './modules/delivery-zones/routes.js';
+import { registerCouponRoutes } from './modules/coupons/routes.js';
 
 export interface AppDeps {
   production: boolean;
@@ -113,6 +115,8 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
   registerPricingRoutes(api);
+  registerDeliveryZoneRoutes(api);
+  registerCouponRoutes(api);
   app.use(api.router);
   app.use('/kitchen', kitchenScreen({ production: deps.production }));
 

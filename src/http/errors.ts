@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { sqlState } from '../db/transaction.js';
 import { AppError, conflict, validationFailed, type ErrorCode, type FieldError } from '../lib/errors.js';
 
-export { AppError, conflict, errorCodes, notFound, validationFailed, type ErrorCode, type FieldError } from '../lib/errors.js';
+export { AppError, conflict, errorCodes, notFound, validationFailed, type ErrorCode, type FieldError, type ProblemExtensions } from '../lib/errors.js';
 
 const titles: Record<ErrorCode, string> = {
   validation_failed: 'Validation failed',
@@ -26,6 +26,15 @@ const titles: Record<ErrorCode, string> = {
   https_required: 'HTTPS required',
   service_unavailable: 'Service unavailable',
   internal: 'Internal server error',
+  restaurant_closed: 'Restaurant closed',
+  invalid_slot: 'Invalid slot',
+  slot_full: 'Slot full',
+  price_changed: 'Price changed',
+  too_many_open_orders: 'Too many open orders',
+  unsupported_media_type: 'Unsupported media type',
+  coupon_invalid: 'Coupon cannot be used',
+  below_minimum: 'Below the minimum order',
+  outside_delivery_area: 'Outside the delivery area',
 };
 
 export interface Problem {
@@ -35,10 +44,16 @@ export interface Problem {
   code: ErrorCode;
   detail: string;
   errors?: FieldError[];
+  [extension: string]: unknown;
 }
 
+/** RFC 9457's members and ours: an extension by one of these names is dropped rather than let through. */
+const standardMembers: ReadonlySet<string> = new Set(['type', 'title', 'status', 'code', 'detail', 'errors', 'instance']);
+
 export function problemOf(error: AppError): Problem {
+  const extensions = Object.entries(error.extensions ?? {}).filter(([name]) => !standardMembers.has(name));
   return {
+    ...Object.fromEntries(extensions),
     type: `urn:tablekit:problem:${error.code}`,
     title: titles[error.code],
     status: error.status,

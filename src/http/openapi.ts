@@ -16,6 +16,8 @@ export const problemSchema = z
       .optional()
       .openapi({ description: 'What is wrong with which field or item' }),
   })
+  // Some problems carry extension members named in API.md beside their code (shortfall_cents, reason, quote, ...).
+  .catchall(z.unknown())
   .openapi('Problem', { description: 'RFC 9457 problem details with a stable `code`' });
 
 type HeaderName = 'X-Request-Id' | 'ETag' | 'Cache-Control' | 'Retry-After' | 'Idempotent-Replayed' | 'RateLimit' | 'RateLimit-Policy';

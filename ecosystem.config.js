@@ -1,4 +1,4 @@
-// pm2 on bare EC2 (see DESIGN.md, "Running it for real"): one instance per CPU in cluster mode,
+// pm2 on bare EC2 (see README.md, "Deploying to EC2 with pm2 behind a load balancer"): one instance per CPU in cluster mode,
 // all sharing the port; every instance is stateless (Postgres, SQS and Cognito are shared).
 //
 //   npm ci && npm run build && npm prune --omit=dev

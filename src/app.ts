@@ -29,9 +29,18 @@ import type { PaymentProvider } from './modules/payments/providers/types.js';
 import { onOrderReleased } from './modules/orders/hooks.js';
 import { refundReleasedOrder } from './modules/payments/settlement.js';
 import { registerPricingRoutes } from './modules/pricing/routes.js';
+import { registerLiveRoutes } from './modules/live/routes.js';
+import type { OrderStreams } from './modules/live/stream.js';
+import { kitchenScreen } from './kitchen/serve.js';
+import type { TrustProxy } from './config.js';
+import type { RouteDeps } from './http/route.js';
+import { registerDeliveryZoneRoutes } from './modules/delivery-zones/routes.js';
+import { registerCouponRoutes } from './modules/coupons/routes.js';
 
 export interface AppDeps {
   production: boolean;
+  /** Which proxies' X-Forwarded-For decides the client address (TRUST_PROXY). */
+  trustProxy: TrustProxy;
   db: Knex;
   logger: Logger;
   authenticator: Authenticator;
@@ -44,6 +53,10 @@ export interface AppDeps {
   paymentProvider: PaymentProvider;
   /** Asks the outbox relay to send now rather than at its next poll (absent in an API-only process). */
   nudgeOutbox?: () => void;
+  /** This process's open order streams (GET /v1/orders/stream), fed by its LISTEN connection. */
+  orderStreams: OrderStreams;
+  /** Tests pass one to fail on answers the OpenAPI document does not list. */
+  onUndocumentedError?: RouteDeps['onUndocumentedError'];
 }
 
 declare module 'express-serve-static-core' {
@@ -56,8 +69,8 @@ declare module 'express-serve-static-core' {
 /** The express app with its middleware in order and every router mounted; performs no I/O itself. */
 export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocument } {
   const app = express();
-  // One proxy hop: the load balancer. Trusting more would let a client forge X-Forwarded-For.
-  app.set('trust proxy', 1);
+  // Only the proxies in front of us may say who the client is: trusting more lets a client forge X-Forwarded-For.
+  app.set('trust proxy', deps.trustProxy);
   app.set('etag', 'strong');
   app.disable('x-powered-by');
 
@@ -80,7 +93,16 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   onOrderReleased(refundReleasedOrder);
 
   const registry = createRegistry();
-  const api = createApiRouter({ db: deps.db, logger: deps.logger, authenticator: deps.authenticator, tenants: createTenantResolver((domain) => findRestaurantByDomain(deps.db, domain)) }, registry);
+  const api = createApiRouter(
+    {
+      db: deps.db,
+      logger: deps.logger,
+      authenticator: deps.authenticator,
+      tenants: createTenantResolver((domain) => findRestaurantByDomain(deps.db, domain)),
+      onUndocumentedError: deps.onUndocumentedError,
+    },
+    registry,
+  );
   registerHealthRoutes(api, deps.readiness);
   registerAuthRoutes(api, { flows: deps.identity.flows, rateLimit: deps.authRateLimit });
   registerRestaurantRoutes(api, deps.identity.directory);
@@ -89,10 +111,14 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerIngredientRoutes(api);
   registerRecipeRoutes(api);
   registerCartRoutes(api, deps.identity.directory);
+  registerLiveRoutes(api, deps.identity.directory, deps.orderStreams, deps.metrics.registry);
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
   registerPricingRoutes(api);
+  registerDeliveryZoneRoutes(api);
+  registerCouponRoutes(api);
   app.use(api.router);
+  app.use('/kitchen', kitchenScreen({ production: deps.production }));
 
   // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.
   app.get('/metrics', async (_req, res) => {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -43,6 +44,41 @@ const duration = (fallbackSeconds: number) =>
 const url = (what: string) =>
   optionalString.refine((value) => value === undefined || URL.canParse(value), `must be a ${what} URL`);
 
+/** Which proxies' X-Forwarded-For to believe: none, the nearest N hops, or these addresses (express's `trust proxy`). */
+export type TrustProxy = false | number | string[];
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isAddressOrRange(entry: string): boolean {
+  if (PROXY_NAMES.includes(entry)) return true;
+  const [address = '', bits, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+}
+
+/**
+ * TRUST_PROXY: unset or `false` trusts no proxy (the client address is the socket's, so a forged
+ * X-Forwarded-For changes nothing); a whole number trusts that many hops; otherwise a comma-separated
+ * list of addresses, CIDR ranges or `loopback`/`linklocal`/`uniquelocal`. `true` (trust everyone) is
+ * refused: any client could then pick its own address.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value, ctx): TrustProxy | undefined => {
+    if (value === undefined || value === '') return undefined;
+    if (value === 'false' || value === 'none') return false;
+    if (/^\d+$/.test(value)) return Number(value) === 0 ? false : Number(value);
+    const entries = value.split(',').map((entry) => entry.trim().toLowerCase());
+    if (value === 'true' || entries.some((entry) => !isAddressOrRange(entry))) {
+      ctx.addIssue({ code: 'custom', message: 'must be a hop count (e.g. 1), or comma-separated addresses, CIDR ranges or loopback/linklocal/uniquelocal' });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
 /** The demo users' password when DEMO_PASSWORD is unset; documented in the README, so not a secret. */
 export const DEFAULT_DEMO_PASSWORD = 'Demo-password-1!';
 
@@ -50,10 +86,12 @@ export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production'], { error: 'must be development, test or production' }).default('development'),
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535, 'must be a port number (0-65535)').default(3000),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
+  TRUST_PROXY: trustProxy,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   DATA_DIR: z.string().trim().min(1).default('.data'),
   DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').default(DEFAULT_DEMO_PASSWORD),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  MAX_STREAMS: positiveInt(1000),
 
   DATABASE_URL: url('postgres://').refine(
     (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
@@ -117,10 +155,14 @@ export interface Config {
   env: 'development' | 'test' | 'production';
   port: number;
   host: string;
+  /** express's `trust proxy`: decides `req.ip`, and so the per-IP rate limits. */
+  trustProxy: TrustProxy;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   dataDir: string;
   demoPassword: string;
   shutdownTimeoutMs: number;
+  /** Order event streams (SSE) one process holds open at most; beyond, 503. */
+  maxStreams: number;
   database: DatabaseConfig;
   queue: QueueConfig;
   workerEnabled: boolean;
@@ -184,10 +226,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
+    // Production runs behind one load balancer (README); elsewhere nothing is trusted unless told.
+    trustProxy: e.TRUST_PROXY ?? (e.NODE_ENV === 'production' ? 1 : false),
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
     demoPassword: e.DEMO_PASSWORD,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    maxStreams: e.MAX_STREAMS,
     database:
       e.DATABASE_URL === undefined
         ? { kind: 'embedded', dataDir: e.DATA_DIR }

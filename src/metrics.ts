@@ -73,6 +73,8 @@ export function httpMetricsMiddleware(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const end = metrics.httpRequestDuration.startTimer();
     res.once('finish', () => {
+      // A stream lasts as long as its client stays: its duration is no latency.
+      if (String(res.getHeader('content-type')).startsWith('text/event-stream')) return;
       const route = req.route?.path === undefined ? 'unmatched' : `${req.baseUrl}${String(req.route.path)}`;
       end({ method: req.method, route, status: String(res.statusCode) });
     });

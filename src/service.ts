@@ -16,10 +16,12 @@ import { OrderWorker } from './queue/worker.js';
 import { PaymentTimeoutSweeper } from './modules/orders/payment-timeout.js';
 import { Periodic } from './queue/periodic.js';
 import { sweepExpiredIdempotencyKeys } from './http/idempotency.js';
+import { sweepExpiredRateLimitCounters } from './http/rate-limit-store.js';
 import { createPaymentProvider } from './modules/payments/providers/index.js';
 import { processOrderRefunds } from './modules/payments/service.js';
 import { PaymentReconciler } from './modules/payments/reconciler.js';
 import { confirmOrderBySystem } from './modules/orders/service.js';
+import { startLiveOrders } from './modules/live/live-orders.js';
 
 export interface RunningService {
   url: string;
@@ -65,16 +67,21 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       demoDomain = DEMO_DOMAIN;
     }
 
+    const live = await startLiveOrders({ db: database.knex, notifications: database.notifications, logger, maxStreams: config.maxStreams });
+    stack.push(() => live.stop());
+
     const metrics = createMetrics(database.knex);
     const paymentProvider = await createPaymentProvider(config, logger);
     let relay: OutboxRelay | undefined;
 
     let shuttingDown = false;
     const { app } = buildApp({
+      orderStreams: live.streams,
       metrics,
       paymentProvider,
       nudgeOutbox: () => relay?.nudge(),
       production: config.env === 'production',
+      trustProxy: config.trustProxy,
       db: database.knex,
       logger,
       authenticator: createAuthenticator(identity.verifier, logger),
@@ -141,7 +148,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       // Several consumers where the queue hands out one message per receive (the embedded emulator): see src/queue/sqs.ts.
       const workers = Array.from({ length: queue.receiveConsumers }, () => new OrderWorker(workerOptions));
       const sweeper = new PaymentTimeoutSweeper({ db: database.knex, timeoutMs: config.orderPaymentTimeoutMs, logger, metrics });
-      const keySweeper = new Periodic('idempotency-key sweep', 10 * 60_000, () => sweepExpiredIdempotencyKeys(database.knex), logger);
+      const keySweeper = new Periodic(
+        'idempotency-key and rate-limit sweep',
+        10 * 60_000,
+        async () => (await sweepExpiredIdempotencyKeys(database.knex)) + (await sweepExpiredRateLimitCounters(database.knex)),
+        logger,
+      );
       const startedRelay = relay;
       const reconciler = new PaymentReconciler({
         db: database.knex,
@@ -165,6 +177,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       stopping ??= (async () => {
         shuttingDown = true;
         logger.info('shutting down: refusing new connections, draining in-flight requests');
+        // Streams never finish by themselves: end them now, with a hint to reconnect (elsewhere) and resume.
+        live.streams.closeAll();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         for (const res of inFlight) closeAfterResponse(res);

@@ -169,12 +169,79 @@ describe('auth routes against the embedded Cognito', () => {
     });
   });
 
+  describe('a forgotten password', () => {
+    const email = uniqueEmail('forgot');
+    const newPassword = 'Brand-new-password-2!';
+    const codeFor = (who: string) => {
+      const lines = log.records().filter((record) => record['destination'] === who && typeof record['code'] === 'string');
+      return lines.length === 0 ? undefined : String(lines[lines.length - 1]?.['code']);
+    };
+
+    beforeAll(async () => {
+      await request(t.app).post('/v1/auth/signup').send({ email, password: PASSWORD }).expect(201);
+      secrets.push(newPassword);
+    });
+
+    it('answers 204 for a known and an unknown email alike, and sends a code only to the known one', async () => {
+      const ghost = uniqueEmail('ghost');
+      const known = await request(t.app).post('/v1/auth/forgot-password').send({ email: email.toUpperCase() });
+      const unknown = await request(t.app).post('/v1/auth/forgot-password').send({ email: ghost });
+      expect([known.status, unknown.status]).toEqual([204, 204]);
+      expect(known.text).toBe(unknown.text);
+      expect(codeFor(email)).toMatch(/^\S+$/);
+      expect(codeFor(ghost)).toBeUndefined();
+      expectProblem(await request(t.app).post('/v1/auth/forgot-password').send({ email: 'not-an-email' }), 400, 'validation_failed');
+    });
+
+    it('refuses a wrong code and an unknown email with 400 naming the code, and a weak password with 400 naming it', async () => {
+      const code = codeFor(email)!;
+      const wrong = code === '000000' ? '111111' : '000000';
+      const bad = expectProblem(await request(t.app).post('/v1/auth/reset-password').send({ email, code: wrong, password: newPassword }), 400, 'validation_failed');
+      expect(bad.errors).toEqual([{ path: 'code', message: 'does not match' }]);
+      const ghost = expectProblem(await request(t.app).post('/v1/auth/reset-password').send({ email: uniqueEmail('ghost'), code, password: newPassword }), 400, 'validation_failed');
+      expect(ghost.detail).toBe(bad.detail);
+      const weak = expectProblem(await request(t.app).post('/v1/auth/reset-password').send({ email, code, password: 'alllowercase-1!' }), 400, 'validation_failed');
+      expect(weak.errors).toEqual([{ path: 'password', message: expect.any(String) }]);
+      expect(weak.detail).toMatch(/password policy/);
+    });
+
+    it('sets the new password with the right code: the old one stops working, the new one logs in', async () => {
+      const res = await request(t.app).post('/v1/auth/reset-password').send({ email, code: codeFor(email), password: newPassword });
+      expect(res.status, res.text).toBe(204);
+      expectProblem(await request(t.app).post('/v1/auth/login').send({ email, password: PASSWORD }), 401, 'unauthenticated');
+      const login = await request(t.app).post('/v1/auth/login').send({ email, password: newPassword });
+      expect(login.status).toBe(200);
+      secrets.push(login.body.access_token, login.body.id_token, login.body.refresh_token);
+    });
+  });
+
+  it('logs out: the refresh token is revoked, other sessions keep theirs, and a second logout is still 204', async () => {
+    const email = uniqueEmail('logout');
+    await request(t.app).post('/v1/auth/signup').send({ email, password: PASSWORD }).expect(201);
+    const phone = (await request(t.app).post('/v1/auth/login').send({ email, password: PASSWORD })).body;
+    const laptop = (await request(t.app).post('/v1/auth/login').send({ email, password: PASSWORD })).body;
+    secrets.push(phone.access_token, phone.id_token, phone.refresh_token, laptop.access_token, laptop.id_token, laptop.refresh_token);
+    expect((await request(t.app).post('/v1/auth/refresh').send({ refresh_token: phone.refresh_token })).status).toBe(200);
+
+    expect((await request(t.app).post('/v1/auth/logout').send({ refresh_token: phone.refresh_token })).status).toBe(204);
+    expectProblem(await request(t.app).post('/v1/auth/refresh').send({ refresh_token: phone.refresh_token }), 401, 'unauthenticated');
+    expect((await request(t.app).post('/v1/auth/refresh').send({ refresh_token: laptop.refresh_token })).status).toBe(200);
+    expect((await request(t.app).post('/v1/auth/logout').send({ refresh_token: phone.refresh_token })).status).toBe(204);
+    expectProblem(await request(t.app).post('/v1/auth/logout').send({}), 400, 'validation_failed');
+  });
+
   it('documents the auth routes and their schemas in OpenAPI', async () => {
     const doc = (await request(t.app).get('/openapi.json')).body;
-    for (const path of ['/v1/auth/signup', '/v1/auth/confirm', '/v1/auth/login', '/v1/auth/refresh']) expect(doc.paths[path].post).toBeDefined();
-    expect(doc.paths['/v1/auth/login'].post.security).toBeUndefined();
+    for (const path of ['/v1/auth/signup', '/v1/auth/confirm', '/v1/auth/login', '/v1/auth/refresh', '/v1/auth/forgot-password', '/v1/auth/reset-password', '/v1/auth/logout']) {
+      expect(doc.paths[path].post).toBeDefined();
+      expect(doc.paths[path].post.responses['429'].headers['Retry-After']).toBeDefined();
+      expect(doc.paths[path].post.responses['429'].headers['RateLimit']).toBeDefined();
+    }
+    expect(doc.paths['/v1/auth/login'].post.security).toEqual([]);
     expect(doc.paths['/v1/auth/login'].post.responses['429']).toBeDefined();
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['SignUp', 'SignUpResult', 'ConfirmSignUp', 'Login', 'LoginResult', 'Refresh', 'RefreshResult']));
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['SignUp', 'SignUpResult', 'ConfirmSignUp', 'Login', 'LoginResult', 'Refresh', 'RefreshResult', 'ForgotPassword', 'ResetPassword', 'Logout']),
+    );
   });
 
   it('never writes a token or a password to the log', () => {
@@ -193,7 +260,8 @@ describe('auth rate limits', () => {
   const email = uniqueEmail('limited');
 
   beforeAll(async () => {
-    t = await createTestApp({ authRateLimit: { perIpPerMinute: 4, failedPerEmailPerMinute: 2 } });
+    // Behind one proxy (as behind the ALB), so X-Forwarded-For names the client.
+    t = await createTestApp({ authRateLimit: { perIpPerMinute: 4, failedPerEmailPerMinute: 2 }, trustProxy: 1 });
     await request(t.app).post('/v1/auth/signup').set('X-Forwarded-For', '198.51.100.1').send({ email, password: PASSWORD }).expect(201);
   });
   afterAll(async () => {
@@ -232,6 +300,74 @@ describe('auth rate limits', () => {
     // Other accounts are not affected.
     expect((await login('192.0.2.23')).status).toBe(200);
   });
+  it('limits failed confirmations and resets per email across IPs, and reset codes sent per email', async () => {
+    const email = uniqueEmail('guessed');
+    let n = 0;
+    const from = () => `192.0.2.${100 + (n += 1)}`;
+    const confirm = (code: string) => request(t.app).post('/v1/auth/confirm').set('X-Forwarded-For', from()).send({ email, code });
+    const reset = (code: string) => request(t.app).post('/v1/auth/reset-password').set('X-Forwarded-For', from()).send({ email, code, password: PASSWORD });
+    const forgot = (who = email) => request(t.app).post('/v1/auth/forgot-password').set('X-Forwarded-For', from()).send({ email: who });
+    expect((await confirm('000001')).status).toBe(400);
+    expect((await confirm('000002')).status).toBe(400);
+    expectProblem(await confirm('000003'), 429, 'rate_limited');
+    expect((await reset('000001')).status).toBe(400);
+    expect((await reset('000002')).status).toBe(400);
+    expectProblem(await reset('000003'), 429, 'rate_limited');
+    expect((await forgot()).status).toBe(204);
+    expect((await forgot()).status).toBe(204);
+    expectProblem(await forgot(), 429, 'rate_limited');
+    // Another email is not affected.
+    expect((await forgot(uniqueEmail('other'))).status).toBe(204);
+  });
+});
+
+describe('auth rate limits that a client cannot dodge', () => {
+  let t: TestApp;
+  const perIp = 3;
+
+  beforeAll(async () => {
+    // TRUST_PROXY unset: the service is reached directly (npm start, docker compose), so X-Forwarded-For is the client's own say.
+    t = await createTestApp({ authRateLimit: { perIpPerMinute: perIp, failedPerEmailPerMinute: 2 } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const wrongLogin = (app: TestApp['app'], forwardedFor: string) =>
+    request(app).post('/v1/auth/login').set('X-Forwarded-For', forwardedFor).send({ email: uniqueEmail('nobody'), password: PASSWORD });
+
+  it('counts a client whose X-Forwarded-For changes on every request as one client', async () => {
+    for (let i = 0; i < perIp; i += 1) expect((await wrongLogin(t.app, `198.51.100.${i + 1}`)).status).toBe(401);
+    const throttled = await wrongLogin(t.app, '198.51.100.200');
+    expectProblem(throttled, 429, 'rate_limited');
+    expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // Sign-up, confirm and password reset share that budget; refresh and logout have their own.
+    expectProblem(await request(t.app).post('/v1/auth/confirm').send({ email: uniqueEmail('c'), code: '123456' }), 429, 'rate_limited');
+    expectProblem(await request(t.app).post('/v1/auth/forgot-password').send({ email: uniqueEmail('f') }), 429, 'rate_limited');
+    expectProblem(await request(t.app).post('/v1/auth/reset-password').send({ email: uniqueEmail('r'), code: '123456', password: PASSWORD }), 429, 'rate_limited');
+    expect((await request(t.app).post('/v1/auth/refresh').send({ refresh_token: 'not-a-token' })).status).toBe(401);
+    await t.db.knex('rate_limit_counters').delete();
+  });
+
+  it('limits refresh and logout per client IP too, and says so in the RateLimit headers', async () => {
+    const first = await request(t.app).post('/v1/auth/refresh').send({ refresh_token: 'not-a-token' });
+    expect(first.status).toBe(401);
+    expect(first.headers['ratelimit-policy']).toBe(`${perIp};w=60`);
+    expect(first.headers['ratelimit']).toMatch(new RegExp(`^limit=${perIp}, remaining=${perIp - 1}, reset=\\d+$`));
+    expect((await request(t.app).post('/v1/auth/logout').send({ refresh_token: 'not-a-token' })).status).toBe(204);
+    expect((await request(t.app).post('/v1/auth/refresh').send({ refresh_token: 'not-a-token' })).status).toBe(401);
+    expectProblem(await request(t.app).post('/v1/auth/logout').send({ refresh_token: 'not-a-token' }), 429, 'rate_limited');
+    await t.db.knex('rate_limit_counters').delete();
+  });
+
+  it('shares one count between two instances on one database', async () => {
+    const other = t.anotherInstance();
+    const apps = [t.app, other, t.app];
+    for (const app of apps) expect((await wrongLogin(app, '203.0.113.1')).status).toBe(401);
+    expectProblem(await wrongLogin(other, '203.0.113.1'), 429, 'rate_limited');
+    expectProblem(await wrongLogin(t.app, '203.0.113.1'), 429, 'rate_limited');
+    await t.db.knex('rate_limit_counters').delete();
+  });
 });
 
 describe('Cognito failures the client did not cause', () => {
@@ -256,7 +392,7 @@ describe('Cognito failures the client did not cause', () => {
   });
 
   const flowsAt = (url: string, logger = pino({ level: 'silent' })) =>
-    createUserPoolFlows({ userPoolId: 'us-east-1_Test1', clientId: 'client', endpoint: url, authFlow: 'USER_PASSWORD_AUTH', emulator: false, admin, logger });
+    createUserPoolFlows({ userPoolId: 'us-east-1_Test1', clientId: 'client', region: 'us-east-1', endpoint: url, authFlow: 'USER_PASSWORD_AUTH', emulator: false, admin, logger });
 
   it("answers Cognito's throttling with 429 rate_limited and Retry-After", async () => {
     answer = { status: 400, body: { __type: 'TooManyRequestsException', message: 'Rate exceeded' } };
@@ -275,6 +411,22 @@ describe('Cognito failures the client did not cause', () => {
     expect(log.text()).not.toContain(PASSWORD);
   });
 
+  it('answers forgot-password alike whether Cognito knows the user or not, but a Cognito outage with 503', async () => {
+    for (const type of ['UserNotFoundException', 'LimitExceededException', 'InvalidParameterException']) {
+      answer = { status: 400, body: { __type: type, message: 'x' } };
+      await expect(flowsAt(endpoint).forgotPassword('a@example.com')).resolves.toBeUndefined();
+    }
+    answer = { status: 500, body: { __type: 'InternalErrorException', message: 'boom' } };
+    await expect(flowsAt(endpoint).forgotPassword('a@example.com')).rejects.toMatchObject({ status: 503, code: 'service_unavailable' });
+  });
+
+  it('treats logging out with a token Cognito no longer accepts as done', async () => {
+    answer = { status: 400, body: { __type: 'NotAuthorizedException', message: 'x' } };
+    await expect(flowsAt(endpoint).logOut('stale-token')).resolves.toBeUndefined();
+    answer = { status: 500, body: { __type: 'InternalErrorException', message: 'boom' } };
+    await expect(flowsAt(endpoint).logOut('stale-token')).rejects.toMatchObject({ status: 503 });
+  });
+
   it('maps Cognito errors to our codes without passing on messages that could quote the request', () => {
     const cases: Array<[Parameters<typeof appErrorForCognito>[0], string, number, string]> = [
       ['signup', 'UsernameExistsException', 409, 'conflict'],
@@ -288,6 +440,13 @@ describe('Cognito failures the client did not cause', () => {
       ['signup', 'InvalidParameterException', 400, 'validation_failed'],
       ['login', 'TooManyRequestsException', 429, 'rate_limited'],
       ['login', 'TooManyFailedAttemptsException', 429, 'rate_limited'],
+      ['reset-password', 'CodeMismatchException', 400, 'validation_failed'],
+      ['reset-password', 'ExpiredCodeException', 400, 'validation_failed'],
+      ['reset-password', 'InvalidPasswordException', 400, 'validation_failed'],
+      ['reset-password', 'UserNotFoundException', 400, 'validation_failed'],
+      ['reset-password', 'LimitExceededException', 429, 'rate_limited'],
+      ['logout', 'UnauthorizedException', 401, 'unauthenticated'],
+      ['refresh', 'UnauthorizedException', 401, 'unauthenticated'],
     ];
     for (const [operation, code, status, ours] of cases) {
       const mapped = appErrorForCognito(operation, Object.assign(new Error(`1 validation error: value 'hunter2-Secret!' at 'password'`), { code }));

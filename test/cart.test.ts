@@ -73,6 +73,7 @@ describe('the cart', () => {
       unit_price_cents: 450 + 2 * 80 - 20,
       line_total_cents: 2 * 590,
       available: true,
+      unavailable_reason: null,
     });
     expect(res.body.customizations).toEqual([
       { ingredient_id: ing.cheese, quantity: 3 },
@@ -125,8 +126,38 @@ describe('the cart', () => {
     await t.db.knex('ingredients').where({ id: ing.potato }).update({ price_cents: 150 });
     const cart = await api.get('/v1/cart', customer);
     const fries = cart.body.items.find((item: { recipe_id: number }) => item.recipe_id === friesId);
-    expect(fries).toMatchObject({ unit_price_cents: 300, line_total_cents: 600, available: false });
+    expect(fries).toMatchObject({ unit_price_cents: 300, line_total_cents: 600, available: false, unavailable_reason: 'Not enough Potato for 2 portions' });
     expect(cart.body.total_cents).toBe(3 * 590 + 600);
+  });
+
+  it('adds a sold-out or switched-off dish, saying at once and in the cart why it cannot be ordered', async () => {
+    const restaurantId = (await t.db.knex('restaurants').where({ domain: 'cart.example.com' }).first()).id;
+    const manager = await signInStaff(t.cognito, t.db.knex, restaurantId, 'manager');
+    const basil = await insertIngredientRow(t.db.knex, restaurantId, { name: 'Basil', price_cents: 40, stock: 0 });
+    const pesto = await api.post('/v1/recipes', { name: 'Pesto', ingredients: [{ ingredient_id: basil, quantity: 2 }, { ingredient_id: ing.bun, quantity: 1 }] }, manager);
+    const shopper = await signInCustomer(t.cognito);
+
+    const added = await api.post('/v1/cart/items', { recipe_id: pesto.body.id, quantity: 1 }, shopper);
+    expect(added.status).toBe(201);
+    expect(added.body).toMatchObject({ available: false, unavailable_reason: 'Basil has run out' });
+    const shown = (await api.get('/v1/cart', shopper)).body.items[0];
+    expect(shown).toMatchObject({ id: added.body.id, available: false, unavailable_reason: 'Basil has run out' });
+
+    // One portion's worth, but not two: named, with no stock figure.
+    await t.db.knex('ingredients').where({ id: basil }).update({ stock: 3 });
+    const two = await api.patch(`/v1/cart/items/${added.body.id}`, { quantity: 2 }, shopper);
+    expect(two.body).toMatchObject({ available: false, unavailable_reason: 'Not enough Basil for 2 portions' });
+    expect(two.body.unavailable_reason).not.toMatch(/\d+ left|3/);
+
+    await t.db.knex('ingredients').where({ id: basil }).update({ stock: 100 });
+    expect((await api.patch(`/v1/ingredients/${ing.bun}`, { available: false }, manager)).status).toBe(200);
+    expect((await api.get('/v1/cart', shopper)).body.items[0]).toMatchObject({ available: false, unavailable_reason: 'Bun is unavailable right now' });
+
+    expect((await api.patch(`/v1/ingredients/${ing.bun}`, { available: true }, manager)).status).toBe(200);
+    expect((await api.get('/v1/cart', shopper)).body.items[0]).toMatchObject({ available: true, unavailable_reason: null });
+
+    expect((await api.delete(`/v1/recipes/${pesto.body.id}`, manager)).status).toBe(204);
+    expect((await api.get('/v1/cart', shopper)).body.items[0]).toMatchObject({ available: false, unavailable_reason: 'Pesto is no longer on the menu' });
   });
 
   it('changes a line’s portions and customisations, validated the same way', async () => {

@@ -24,6 +24,27 @@ describe('configuration', () => {
     expect(config.orderPaymentTimeoutMs).toBe(15 * 60_000);
   });
 
+  it('trusts no proxy by default outside production, one hop (the load balancer) in production, or what TRUST_PROXY says', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test' }).trustProxy).toBe(false);
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://app@db:5432/tablekit',
+      SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders',
+      COGNITO_USER_POOL_ID: 'eu-west-1_AbC123',
+      COGNITO_CLIENT_ID: 'client123',
+      PAYMENT_PROVIDER: 'stripe',
+      STRIPE_SECRET_KEY: 'sk_test_x',
+      STRIPE_WEBHOOK_SECRET: 'whsec_x',
+    };
+    expect(loadConfig(production).trustProxy).toBe(1);
+    expect(loadConfig({ ...production, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ ...production, TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,2001:db8::/32, 192.0.2.7' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', '2001:db8::/32', '192.0.2.7']);
+  });
+
   it('swaps in each real part by its own variable', () => {
     const config = loadConfig({
       DATABASE_URL: 'postgres://app@db:5432/tablekit',
@@ -58,6 +79,10 @@ describe('configuration', () => {
     [{ WORKER_ENABLED: 'maybe' }, /^WORKER_ENABLED must be true or false/],
     [{ ORDER_PAYMENT_TIMEOUT: 'soon' }, /^ORDER_PAYMENT_TIMEOUT must be a duration/],
     [{ AUTH_RATE_LIMIT_PER_IP: '0' }, /^AUTH_RATE_LIMIT_PER_IP must be greater than 0/],
+    [{ TRUST_PROXY: 'true' }, /^TRUST_PROXY must be a hop count/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, /^TRUST_PROXY must be a hop count/],
+    [{ TRUST_PROXY: 'loopback, the-balancer' }, /^TRUST_PROXY must be a hop count/],
+    [{ TRUST_PROXY: '-1' }, /^TRUST_PROXY must be a hop count/],
     [{ TEST_WEBHOOK_SECRET: 'too-short' }, /^TEST_WEBHOOK_SECRET must be at least 16 characters/],
     [{ PAYMENT_RECONCILE_AFTER: 'later' }, /^PAYMENT_RECONCILE_AFTER must be a duration/],
     [{ PAYMENT_RECONCILE_AFTER: '30s' }, /^PAYMENT_RECONCILE_AFTER must be at least 2m/],

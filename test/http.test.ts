@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import request from 'supertest';
 import { answerClientError } from '../src/http/errors.js';
 import { createTestApp, type TestApp } from './support/app.js';
@@ -83,6 +84,35 @@ describe('HTTP conventions', () => {
     try {
       const res = await request(server).get(`/v1/recipes?search=${'x'.repeat(20_000)}`).set('X-Restaurant-Domain', 'storeabc.com');
       expectProblem(res, 431, 'validation_failed');
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('gives errors raised before routing a request id too: bad JSON, 413, malformed HTTP', async () => {
+    const badJson = await request(t.app).post('/v1/auth/login').set('Content-Type', 'application/json').set('X-Request-Id', 'bad-json-1').send('{"email": ');
+    expectProblem(badJson, 400, 'validation_failed');
+    expect(badJson.headers['x-request-id']).toBe('bad-json-1');
+    const tooBig = await request(t.app).post('/v1/auth/login').set('Content-Type', 'application/json').send(JSON.stringify({ email: 'x'.repeat(101 * 1024) }));
+    expectProblem(tooBig, 413, 'payload_too_large');
+    expect(tooBig.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+
+    const server = http.createServer(t.app);
+    server.on('clientError', answerClientError);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n'));
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+      expect(raw).toMatch(/\r\nX-Request-Id: [0-9a-f-]{36}\r\n/);
+      expect(raw).toContain('"code":"validation_failed"');
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
@@ -152,6 +182,25 @@ describe('HTTP conventions', () => {
     expect(plainHttp.headers['access-control-allow-origin']).toBeUndefined();
     const local = await request(t.app).options('/v1/restaurant').set('Origin', 'http://localhost:5173').set('Access-Control-Request-Method', 'GET');
     expect(local.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+  });
+
+  it.each(['https://api.storeabc.com', 'https://storeabc.com'])('allows CORS from %s, the restaurant’s API site or bare domain', async (origin) => {
+    const res = await request(t.app).options('/v1/restaurant').set('Origin', origin).set('Access-Control-Request-Method', 'GET');
+    expect(res.headers['access-control-allow-origin']).toBe(origin);
+  });
+
+  it.each(['https://api.evil.example', 'https://evil.example', 'https://www.api.storeabc.com', 'https://storeabc.com.evil.example'])(
+    'refuses CORS from %s',
+    async (origin) => {
+      const res = await request(t.app).options('/v1/restaurant').set('Origin', origin).set('Access-Control-Request-Method', 'GET');
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    },
+  );
+
+  it('lets a browser read the headers a client acts on: request id, Retry-After, ETag, Idempotent-Replayed, rate limits', async () => {
+    const res = await request(t.app).get('/v1/restaurant').set('Origin', 'https://www.storeabc.com').set('Host', 'storeabc.com');
+    const exposed = String(res.headers['access-control-expose-headers']).split(',').map((name) => name.trim().toLowerCase());
+    expect(exposed).toEqual(expect.arrayContaining(['x-request-id', 'retry-after', 'etag', 'idempotent-replayed', 'ratelimit', 'ratelimit-policy']));
   });
 
   it('sets security headers', async () => {

@@ -96,6 +96,7 @@ describe('an idempotent route that fails on our side (5xx)', () => {
       method: 'post',
       path: '/v1/flaky',
       summary: 'Fails with an unexpected error the first time, answers 201 after',
+      description: 'A route of this test only.',
       tags: ['test'],
       access: access.signedIn,
       idempotent: true,

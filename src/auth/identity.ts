@@ -86,6 +86,7 @@ export function createIdentityServices(
   const flows = createUserPoolFlows({
     userPoolId: pool.userPoolId,
     clientId: pool.clientId,
+    region: pool.region,
     endpoint: pool.endpoint,
     authFlow: pool.authFlow,
     emulator,

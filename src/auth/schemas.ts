@@ -51,3 +51,15 @@ export const loginResultSchema = z
   .openapi('LoginResult');
 
 export const refreshResultSchema = z.object(sessionFields).openapi('RefreshResult');
+
+export const forgotPasswordSchema = z.object({ email: emailField }).openapi('ForgotPassword');
+
+export const resetPasswordSchema = z
+  .object({
+    email: emailField,
+    code: confirmSchema.shape.code,
+    password: passwordField.openapi({ description: "The new password; must meet the user pool's password policy" }),
+  })
+  .openapi('ResetPassword');
+
+export const logoutSchema = z.object({ refresh_token: refreshSchema.shape.refresh_token }).openapi('Logout');

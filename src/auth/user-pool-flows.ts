@@ -1,16 +1,20 @@
-// The server side of Cognito's user-pool flows behind /v1/auth (API.md, "Auth"), through
-// amazon-cognito-identity-js. Cognito's errors become our codes here, once; Cognito's own messages are
-// never passed to the client (they can quote what was sent) except the password-policy sentence.
+// The server side of Cognito's user-pool flows behind /v1/auth (API.md, "Auth"). Every call goes
+// through the AWS SDK except the SRP login, which amazon-cognito-identity-js computes (the SDK has no
+// SRP). Cognito's errors become our codes here, once; Cognito's own messages are never passed to the
+// client (they can quote what was sent) except the password-policy sentence.
 
 import {
-  AuthenticationDetails,
-  CognitoAccessToken,
-  CognitoUser,
-  CognitoUserAttribute,
-  CognitoUserPool,
-  type CognitoUserSession,
-  type ICognitoStorage,
-} from 'amazon-cognito-identity-js';
+  CognitoIdentityProviderClient,
+  ConfirmForgotPasswordCommand,
+  ConfirmSignUpCommand,
+  ForgotPasswordCommand,
+  InitiateAuthCommand,
+  RevokeTokenCommand,
+  SignUpCommand,
+  type AttributeType,
+  type AuthenticationResultType,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { AuthenticationDetails, CognitoUser, CognitoUserPool, type CognitoUserSession, type ICognitoStorage } from 'amazon-cognito-identity-js';
 import type { Logger } from 'pino';
 import { AppError, conflict, validationFailed } from '../lib/errors.js';
 import type { UserPoolAdmin } from './user-pool-admin.js';
@@ -39,11 +43,18 @@ export interface UserPoolFlows {
   confirmSignUp(email: string, code: string): Promise<void>;
   logIn(email: string, password: string): Promise<SessionTokens & { refreshToken: string }>;
   refresh(refreshToken: string): Promise<SessionTokens>;
+  /** Has the pool send a reset code to the email; resolves the same whether or not the account exists. */
+  forgotPassword(email: string): Promise<void>;
+  /** Sets a new password with the code from forgotPassword. */
+  resetPassword(email: string, code: string, password: string): Promise<void>;
+  /** Revokes the refresh token (and, at Cognito, the tokens it issued); resolves too when it was no longer valid. */
+  logOut(refreshToken: string): Promise<void>;
 }
 
 export interface UserPoolFlowsOptions {
   userPoolId: string;
   clientId: string;
+  region: string;
   /** Set for an emulator (embedded cognito-local, or the one in docker compose). */
   endpoint: string | undefined;
   authFlow: 'USER_SRP_AUTH' | 'USER_PASSWORD_AUTH';
@@ -56,7 +67,7 @@ export interface UserPoolFlowsOptions {
   logger: Logger;
 }
 
-type Operation = 'signup' | 'confirm' | 'login' | 'refresh';
+type Operation = 'signup' | 'confirm' | 'login' | 'refresh' | 'forgot-password' | 'reset-password' | 'logout';
 
 /** A sign-in step (new password, MFA) this API does not offer; Cognito asked for it instead of tokens. */
 class ChallengeRequiredError extends Error {
@@ -96,6 +107,11 @@ const wrongCredentials = () =>
 
 const throttled = (detail: string) => new AppError('rate_limited', 429, detail, undefined, { 'Retry-After': '10' });
 
+const badCode = (operation: Operation) =>
+  validationFailed(operation === 'reset-password' ? 'The reset code is not valid for this email' : 'The confirmation code is not valid for this email', [
+    { path: 'code', message: 'does not match' },
+  ]);
+
 /**
  * Cognito's error for `operation` as ours (the issue's table), or undefined when it is not the client's
  * doing (the caller logs it and answers 503).
@@ -108,7 +124,7 @@ export function appErrorForCognito(operation: Operation, error: unknown): AppErr
       return conflict('An account with this email already exists', [{ path: 'email', message: 'is already registered' }]);
     case 'InvalidPasswordException': {
       // The emulator says this for a wrong password at login (real Cognito: NotAuthorizedException).
-      if (operation !== 'signup') return wrongCredentials();
+      if (operation !== 'signup' && operation !== 'reset-password') return wrongCredentials();
       const message = error instanceof Error ? error.message : '';
       const reason = POLICY_MESSAGE.exec(message)?.[1] ?? 'it is too weak';
       return validationFailed(`The password does not meet the user pool's password policy: ${reason}`, [
@@ -117,23 +133,32 @@ export function appErrorForCognito(operation: Operation, error: unknown): AppErr
     }
     case 'NotAuthorizedException':
     case 'UserNotFoundException':
-      if (operation === 'refresh') {
+      if (operation === 'refresh' || operation === 'logout') {
         return new AppError('unauthenticated', 401, 'The refresh token is not valid or has expired; log in again', undefined, { 'WWW-Authenticate': 'Bearer' });
       }
-      // On confirm this is an unknown user or one already confirmed: answered like a wrong code, so the
-      // route does not tell which emails have accounts.
-      if (operation === 'confirm') return validationFailed('The confirmation code is not valid for this email', [{ path: 'code', message: 'does not match' }]);
+      // On confirm and reset this is an unknown user or one that cannot take the code: answered like a
+      // wrong code, so the route does not tell which emails have accounts.
+      if (operation === 'confirm' || operation === 'reset-password') return badCode(operation);
       return wrongCredentials();
+    case 'UnauthorizedException':
+      // RevokeToken and refresh with a token of another app client.
+      if (operation === 'refresh' || operation === 'logout') {
+        return new AppError('unauthenticated', 401, 'The refresh token is not valid or has expired; log in again', undefined, { 'WWW-Authenticate': 'Bearer' });
+      }
+      return undefined;
     case 'UserNotConfirmedException':
       return new AppError('unauthenticated', 401, 'This account is not confirmed yet: confirm it with the code sent by email (POST /v1/auth/confirm)');
     case 'PasswordResetRequiredException':
-      return new AppError('unauthenticated', 401, 'This account must reset its password before it can log in');
+      return new AppError('unauthenticated', 401, 'This account must reset its password before it can log in (POST /v1/auth/forgot-password)');
     case 'ChallengeRequired':
       return new AppError('unauthenticated', 401, 'This account must complete a sign-in step (such as a new password or MFA) that this API does not offer');
     case 'CodeMismatchException':
-      return validationFailed('The confirmation code is not valid for this email', [{ path: 'code', message: 'does not match' }]);
+      return badCode(operation);
     case 'ExpiredCodeException':
-      return validationFailed('The confirmation code has expired', [{ path: 'code', message: 'has expired' }]);
+      return validationFailed(
+        operation === 'reset-password' ? 'The reset code has expired: ask for a new one (POST /v1/auth/forgot-password)' : 'The confirmation code has expired',
+        [{ path: 'code', message: 'has expired' }],
+      );
     case 'InvalidParameterException':
     case 'UserLambdaValidationException':
       return validationFailed('The identity service refused the request; check the email, name and phone');
@@ -146,29 +171,48 @@ export function appErrorForCognito(operation: Operation, error: unknown): AppErr
   }
 }
 
-function expiresIn(accessToken: string, reported: unknown): number {
-  if (typeof reported === 'number' && reported > 0) return reported;
-  // The emulator reports no ExpiresIn: the token's own lifetime is the same number.
-  const token = new CognitoAccessToken({ AccessToken: accessToken });
-  return Math.max(0, token.getExpiration() - token.getIssuedAt());
+/** Cognito errors after which forgot-password still answers as if a code went out: they would tell whether the account exists. */
+const SILENT_ON_FORGOT = new Set(['UserNotFoundException', 'NotAuthorizedException', 'InvalidParameterException', 'LimitExceededException', 'CodeDeliveryFailureException']);
+/** Cognito errors that mean the refresh token can no longer be used, so logging out with it is already done. */
+const ALREADY_LOGGED_OUT = new Set(['NotAuthorizedException', 'UnsupportedTokenTypeException', 'InvalidParameterException']);
+
+/** Seconds until a JWT's `exp` from its `iat`; the emulator reports no ExpiresIn, and the token's lifetime is the same number. */
+function tokenLifetime(jwt: string): number {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown; iat?: unknown };
+    return typeof payload.exp === 'number' && typeof payload.iat === 'number' ? Math.max(0, payload.exp - payload.iat) : 0;
+  } catch {
+    return 0;
+  }
 }
 
-/** The low-level request of the library, used for refresh: `CognitoUser.refreshSession` retries every error for seconds. */
-type RawRequest = (operation: string, params: object, callback: (error: unknown, data?: unknown) => void) => void;
+function sessionOf(result: AuthenticationResultType | undefined): SessionTokens {
+  if (typeof result?.AccessToken !== 'string' || typeof result.IdToken !== 'string') {
+    throw Object.assign(new Error('InitiateAuth returned no tokens'), { code: 'ChallengeRequired' });
+  }
+  const reported = result.ExpiresIn;
+  return { accessToken: result.AccessToken, idToken: result.IdToken, expiresIn: typeof reported === 'number' && reported > 0 ? reported : tokenLifetime(result.AccessToken) };
+}
 
 export function createUserPoolFlows(options: UserPoolFlowsOptions): UserPoolFlows {
+  const client = new CognitoIdentityProviderClient({
+    region: options.region,
+    // These operations are unsigned at Cognito; an emulator endpoint gets placeholder credentials so the SDK never looks for real ones.
+    ...(options.endpoint === undefined
+      ? {}
+      : { endpoint: options.endpoint, credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } }),
+    // One attempt: a retried ForgotPassword mails a second code, and the client retries a 503 itself.
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+  });
+  const ClientId = options.clientId;
+  // Only for SRP, which the SDK cannot compute.
   const pool = new CognitoUserPool({
     UserPoolId: options.userPoolId,
-    ClientId: options.clientId,
+    ClientId,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     Storage: noStorage,
   });
-  const client = (pool as unknown as { client: { request: RawRequest } }).client;
-  const userFor = (email: string) => {
-    const user = new CognitoUser({ Username: email, Pool: pool, Storage: noStorage });
-    user.setAuthenticationFlowType(options.authFlow);
-    return user;
-  };
 
   const run = async <T>(operation: Operation, work: () => Promise<T>): Promise<T> => {
     try {
@@ -182,26 +226,39 @@ export function createUserPoolFlows(options: UserPoolFlowsOptions): UserPoolFlow
       throw new AppError('service_unavailable', 503, 'The identity service cannot be reached right now; try again shortly', undefined, { 'Retry-After': '5' });
     }
   };
+  /** The emulator enforces no password policy: check Cognito's default one here, as Cognito would. */
+  const checkPolicy = (password: string) => {
+    const violation = options.emulator ? defaultPolicyViolation(password) : undefined;
+    if (violation !== undefined) throw Object.assign(new Error(`Password did not conform with policy: ${violation}`), { code: 'InvalidPasswordException' });
+  };
+
+  const srpLogIn = (email: string, password: string) =>
+    new Promise<CognitoUserSession>((resolve, reject) => {
+      const challenge = () => reject(new ChallengeRequiredError());
+      const user = new CognitoUser({ Username: email, Pool: pool, Storage: noStorage });
+      user.setAuthenticationFlowType('USER_SRP_AUTH');
+      user.authenticateUser(new AuthenticationDetails({ Username: email, Password: password }), {
+        onSuccess: resolve,
+        onFailure: reject,
+        newPasswordRequired: challenge,
+        mfaRequired: challenge,
+        totpRequired: challenge,
+        customChallenge: challenge,
+        mfaSetup: challenge,
+        selectMFAType: challenge,
+      });
+    });
 
   return {
     signUp: (input) =>
       run('signup', async () => {
-        if (options.emulator) {
-          const violation = defaultPolicyViolation(input.password);
-          if (violation !== undefined) {
-            throw Object.assign(new Error(`Password did not conform with policy: ${violation}`), { code: 'InvalidPasswordException' });
-          }
-        }
-        const attributes = [new CognitoUserAttribute({ Name: 'email', Value: input.email })];
-        if (input.name !== undefined) attributes.push(new CognitoUserAttribute({ Name: 'name', Value: input.name }));
-        if (input.phone !== undefined) attributes.push(new CognitoUserAttribute({ Name: 'phone_number', Value: input.phone }));
-        const result = await new Promise<{ userSub: string; userConfirmed: boolean }>((resolve, reject) => {
-          pool.signUp(input.email, input.password, attributes, [], (error, data) => {
-            if (error || data === undefined) reject(error ?? new Error('SignUp returned nothing'));
-            else resolve(data);
-          });
-        });
-        let confirmed = result.userConfirmed;
+        checkPolicy(input.password);
+        const attributes: AttributeType[] = [{ Name: 'email', Value: input.email }];
+        if (input.name !== undefined) attributes.push({ Name: 'name', Value: input.name });
+        if (input.phone !== undefined) attributes.push({ Name: 'phone_number', Value: input.phone });
+        const result = await client.send(new SignUpCommand({ ClientId, Username: input.email, Password: input.password, UserAttributes: attributes }));
+        if (result.UserSub === undefined) throw new Error('SignUp returned no sub');
+        let confirmed = result.UserConfirmed === true;
         if (!confirmed && options.emulator) {
           try {
             await options.admin.confirmSignUp(input.email);
@@ -210,57 +267,58 @@ export function createUserPoolFlows(options: UserPoolFlowsOptions): UserPoolFlow
             // Logged by the admin client; the user can still confirm with the code the emulator logs.
           }
         }
-        return { userSub: result.userSub, confirmed };
+        return { userSub: result.UserSub, confirmed };
       }),
 
     confirmSignUp: (email, code) =>
       run('confirm', async () => {
-        await new Promise<void>((resolve, reject) => {
-          userFor(email).confirmRegistration(code, false, (error) => {
-            if (error) reject(error);
-            else resolve();
-          });
-        });
+        await client.send(new ConfirmSignUpCommand({ ClientId, Username: email, ConfirmationCode: code, ForceAliasCreation: false }));
       }),
 
     logIn: (email, password) =>
       run('login', async () => {
-        const session = await new Promise<CognitoUserSession>((resolve, reject) => {
-          const challenge = () => reject(new ChallengeRequiredError());
-          userFor(email).authenticateUser(new AuthenticationDetails({ Username: email, Password: password }), {
-            onSuccess: resolve,
-            onFailure: reject,
-            newPasswordRequired: challenge,
-            mfaRequired: challenge,
-            totpRequired: challenge,
-            customChallenge: challenge,
-            mfaSetup: challenge,
-            selectMFAType: challenge,
-          });
-        });
-        const accessToken = session.getAccessToken().getJwtToken();
-        return {
-          accessToken,
-          idToken: session.getIdToken().getJwtToken(),
-          refreshToken: session.getRefreshToken().getToken(),
-          expiresIn: expiresIn(accessToken, undefined),
-        };
+        if (options.authFlow === 'USER_SRP_AUTH') {
+          const session = await srpLogIn(email, password);
+          const accessToken = session.getAccessToken().getJwtToken();
+          return { accessToken, idToken: session.getIdToken().getJwtToken(), refreshToken: session.getRefreshToken().getToken(), expiresIn: tokenLifetime(accessToken) };
+        }
+        const answer = await client.send(new InitiateAuthCommand({ ClientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: password } }));
+        const refreshToken = answer.AuthenticationResult?.RefreshToken;
+        if (typeof refreshToken !== 'string') throw Object.assign(new Error('InitiateAuth returned no refresh token'), { code: 'ChallengeRequired' });
+        return { ...sessionOf(answer.AuthenticationResult), refreshToken };
       }),
 
     refresh: (refreshToken) =>
       run('refresh', async () => {
-        const data = await new Promise<unknown>((resolve, reject) => {
-          client.request(
-            'InitiateAuth',
-            { ClientId: options.clientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: refreshToken } },
-            (error, result) => (error ? reject(error) : resolve(result)),
-          );
-        });
-        const result = (data as { AuthenticationResult?: { AccessToken?: unknown; IdToken?: unknown; ExpiresIn?: unknown } }).AuthenticationResult;
-        if (typeof result?.AccessToken !== 'string' || typeof result.IdToken !== 'string') {
-          throw Object.assign(new Error('REFRESH_TOKEN_AUTH returned no tokens'), { code: 'ChallengeRequired' });
+        const answer = await client.send(new InitiateAuthCommand({ ClientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: refreshToken } }));
+        return sessionOf(answer.AuthenticationResult);
+      }),
+
+    forgotPassword: (email) =>
+      run('forgot-password', async () => {
+        try {
+          await client.send(new ForgotPasswordCommand({ ClientId, Username: email }));
+        } catch (error) {
+          const code = cognitoCode(error);
+          if (code === undefined || !SILENT_ON_FORGOT.has(code)) throw error;
+          options.logger.info({ operation: 'forgot-password', cognitoError: code }, 'no reset code sent');
         }
-        return { accessToken: result.AccessToken, idToken: result.IdToken, expiresIn: expiresIn(result.AccessToken, result.ExpiresIn) };
+      }),
+
+    resetPassword: (email, code, password) =>
+      run('reset-password', async () => {
+        checkPolicy(password);
+        await client.send(new ConfirmForgotPasswordCommand({ ClientId, Username: email, ConfirmationCode: code, Password: password }));
+      }),
+
+    logOut: (refreshToken) =>
+      run('logout', async () => {
+        try {
+          await client.send(new RevokeTokenCommand({ ClientId, Token: refreshToken }));
+        } catch (error) {
+          const code = cognitoCode(error);
+          if (code === undefined || !ALREADY_LOGGED_OUT.has(code)) throw error;
+        }
       }),
   };
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
+import type { NotificationSource } from './listener.js';
 
 export type Db = Knex;
 export type Tx = Knex.Transaction;
@@ -12,6 +13,8 @@ export type Queryable = Knex | Knex.Transaction;
 export interface Database {
   knex: Knex;
   kind: 'postgres' | 'embedded';
+  /** Where a LISTEN connection comes from (src/db/listener.ts). */
+  notifications: NotificationSource;
   close(): Promise<void>;
 }
 
@@ -48,10 +51,10 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
       } as Knex.PgConnectionConfig,
       pool: { min: 0, max: config.poolMax },
     });
-    return { knex, kind: 'postgres', close: () => knex.destroy() };
+    return { knex, kind: 'postgres', notifications: { kind: 'postgres', url: config.url }, close: () => knex.destroy() };
   }
   await fs.mkdir(config.dataDir, { recursive: true });
   const { openEmbeddedPostgres } = await import('../local/pglite.js');
-  const knex = await openEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pglite') });
-  return { knex, kind: 'embedded', close: () => knex.destroy() };
+  const { knex, pglite } = await openEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pglite') });
+  return { knex, kind: 'embedded', notifications: { kind: 'embedded', pglite }, close: () => knex.destroy() };
 }

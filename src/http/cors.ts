@@ -1,11 +1,12 @@
 import cors from 'cors';
 import type { RequestHandler } from 'express';
 
-const RESTAURANT_SITE = /^https:\/\/(www|staff)\.([a-z0-9.-]+)$/;
+// The restaurant's customer (www.), staff (staff.) and API (api.) sites, and its bare domain; one prefix, as tenancy strips one.
+const RESTAURANT_SITE = /^https:\/\/(?:(?:www|staff|api)\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)+)$/;
 const LOCALHOST = /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/;
 
 /**
- * Browsers may call the API from a known restaurant's customer or staff site, and, outside
+ * Browsers may call the API from a known restaurant's customer, staff or API site or its bare domain, and, outside
  * production, from a local frontend. Anything else gets no CORS headers and so is refused by the browser.
  */
 export function corsMiddleware(isRestaurantDomain: (domain: string) => Promise<boolean>, production: boolean): RequestHandler {
@@ -14,8 +15,8 @@ export function corsMiddleware(isRestaurantDomain: (domain: string) => Promise<b
       if (origin === undefined) return callback(null, false);
       if (!production && LOCALHOST.test(origin)) return callback(null, true);
       const match = RESTAURANT_SITE.exec(origin.toLowerCase());
-      if (match?.[2] === undefined) return callback(null, false);
-      isRestaurantDomain(match[2]).then(
+      if (match?.[1] === undefined) return callback(null, false);
+      isRestaurantDomain(match[1]).then(
         (known) => callback(null, known),
         () => callback(null, false),
       );
@@ -23,6 +24,7 @@ export function corsMiddleware(isRestaurantDomain: (domain: string) => Promise<b
     credentials: false,
     maxAge: 600,
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id', 'X-Restaurant-Domain', 'If-None-Match'],
-    exposedHeaders: ['X-Request-Id', 'Retry-After', 'ETag'],
+    // What a browser client may read of an answer: request ids for support, retry advice, cache validators, replays, limits.
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'ETag', 'Idempotent-Replayed', 'RateLimit', 'RateLimit-Policy'],
   });
 }

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { sqlState } from '../db/transaction.js';
 import { AppError, conflict, validationFailed, type ErrorCode, type FieldError } from '../lib/errors.js';
 
-export { AppError, conflict, errorCodes, notFound, validationFailed, type ErrorCode, type FieldError } from '../lib/errors.js';
+export { AppError, conflict, errorCodes, notFound, validationFailed, type ErrorCode, type FieldError, type ProblemExtensions } from '../lib/errors.js';
 
 const titles: Record<ErrorCode, string> = {
   validation_failed: 'Validation failed',
@@ -25,6 +26,15 @@ const titles: Record<ErrorCode, string> = {
   https_required: 'HTTPS required',
   service_unavailable: 'Service unavailable',
   internal: 'Internal server error',
+  restaurant_closed: 'Restaurant closed',
+  invalid_slot: 'Invalid slot',
+  slot_full: 'Slot full',
+  price_changed: 'Price changed',
+  too_many_open_orders: 'Too many open orders',
+  unsupported_media_type: 'Unsupported media type',
+  coupon_invalid: 'Coupon cannot be used',
+  below_minimum: 'Below the minimum order',
+  outside_delivery_area: 'Outside the delivery area',
 };
 
 export interface Problem {
@@ -34,10 +44,16 @@ export interface Problem {
   code: ErrorCode;
   detail: string;
   errors?: FieldError[];
+  [extension: string]: unknown;
 }
 
+/** RFC 9457's members and ours: an extension by one of these names is dropped rather than let through. */
+const standardMembers: ReadonlySet<string> = new Set(['type', 'title', 'status', 'code', 'detail', 'errors', 'instance']);
+
 export function problemOf(error: AppError): Problem {
+  const extensions = Object.entries(error.extensions ?? {}).filter(([name]) => !standardMembers.has(name));
   return {
+    ...Object.fromEntries(extensions),
     type: `urn:tablekit:problem:${error.code}`,
     title: titles[error.code],
     status: error.status,
@@ -131,9 +147,11 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
       : validationFailed('The request is not valid HTTP'),
   );
   const body = JSON.stringify(problem);
+  // The request's own X-Request-Id cannot be read from a head the parser refused: every answer still gets one.
   socket.end(
     `HTTP/1.1 ${problem.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-      `Content-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `Content-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${randomUUID()}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
   );
 }
 

@@ -33,6 +33,31 @@ export function createLogger(level: LevelWithSilent): Logger {
   });
 }
 
+/** Query parameters whose value is a credential (single-use stream tickets: EventSource cannot send headers). */
+const SECRET_QUERY_PARAMETERS = new Set(['ticket']);
+
+/** The URL with secret query values masked, however their names are escaped (the query parser decodes them). */
+export function redactUrl(url: string): string {
+  const start = url.indexOf('?');
+  if (start === -1) return url;
+  const query = url
+    .slice(start + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      if (eq === -1) return part;
+      const rawName = part.slice(0, eq);
+      let name = rawName;
+      try {
+        name = decodeURIComponent(rawName.replaceAll('+', ' '));
+      } catch {
+        // Not decodable: the query parser reads it as written.
+      }
+      return SECRET_QUERY_PARAMETERS.has(name.toLowerCase()) ? `${rawName}=[redacted]` : part;
+    });
+  return `${url.slice(0, start)}?${query.join('&')}`;
+}
+
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
 
 /** Echo a well-formed `X-Request-Id` from the caller (or the balancer), else make one. */
@@ -59,8 +84,8 @@ export function httpLogger(logger: Logger): HttpLogger {
       req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
         id: req.id,
         method: req.method,
-        // The query string may carry a search term but never a credential: tokens travel in headers only.
-        url: req.url,
+        // Tokens travel in headers only; the one credential a URL carries, a stream ticket, is masked.
+        url: redactUrl(req.url),
         host: req.headers['host'],
         tenant: req.headers['x-restaurant-domain'],
         remote: req.remoteAddress,

@@ -1,9 +1,10 @@
-import express, { type Request, type Response, type Router } from 'express';
-import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Logger } from 'pino';
 import type { Knex } from 'knex';
 import { z } from './zod.js';
-import { AppError, problemOf, toAppError, type FieldError } from './errors.js';
+import { AppError, problemOf, toAppError, type ErrorCode, type FieldError } from './errors.js';
+import { operationIdFor, registerOperation, type RawBodySpec, type ResponseSpec, type RouteErrors } from './openapi.js';
 import type { Tenant, TenantResolver } from './tenant.js';
 import type { Access, Authenticator, Principal, StaffRole } from './principal.js';
 import { withTransaction } from '../db/transaction.js';
@@ -19,10 +20,7 @@ import {
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type AnyObjectSchema = z.ZodObject<z.ZodRawShape>;
 
-export interface ResponseSpec {
-  description: string;
-  schema?: z.ZodType;
-}
+export type { ResponseSpec, RouteErrors } from './openapi.js';
 
 /** The dependencies route handlers may use. */
 export interface RouteDeps {
@@ -31,6 +29,8 @@ export interface RouteDeps {
   authenticator: Authenticator;
   /** Which restaurant a request is for: its domain looked up through the restaurants module, briefly remembered. */
   tenants: TenantResolver;
+  /** Told when a route answers with an error code its OpenAPI document does not list (tests fail on it). */
+  onUndocumentedError?: ((error: { operationId: string; code: ErrorCode; status: number }) => void) | undefined;
 }
 
 /** Signed in on every route but the public and optional ones: there the handler always has a principal. */
@@ -71,6 +71,10 @@ export interface RouteDefinition<
   /** OpenAPI form: `/v1/recipes/{id}`. */
   path: string;
   summary: string;
+  /** What the operation does and any rule a client must know, in a sentence or three (the OpenAPI description). */
+  description: string;
+  /** Defaults to one derived from method and path (`postOrdersByIdPayments`); set one only where that reads badly. */
+  operationId?: string;
   tags: string[];
   /** Whether the route serves one restaurant (resolved from the domain). Defaults to true. */
   tenant?: T;
@@ -80,9 +84,22 @@ export interface RouteDefinition<
   body?: BS;
   /** Extra request headers to document. */
   headers?: AnyObjectSchema;
+  /** A body the handler reads raw (`req.rawBody`), e.g. to verify a signature: documented but not validated. */
+  rawBody?: RawBodySpec;
   /** Requires an `Idempotency-Key` header and replays the stored answer to a retry (API.md "Idempotency"). */
   idempotent?: boolean;
+  /** Limiters run before the route (in order); the document then shows 429 and the RateLimit headers. */
+  rateLimit?: readonly RequestHandler[];
+  /** Success answers (and non-problem ones such as 304). Error statuses come from `errors`. */
   responses: Record<number, ResponseSpec>;
+  /**
+   * The error codes the handler (and the services it calls) can answer with, optionally with what each
+   * means here: `['conflict']` or `{ conflict: 'the name is taken' }`. Codes every route of its kind can
+   * answer with (validation_failed, unauthenticated, forbidden, restaurant_not_found, not_found with path
+   * params, the idempotency codes, rate_limited, service_unavailable, internal) are added by themselves.
+   * Statuses come from src/http/error-catalog.ts.
+   */
+  errors?: RouteErrors;
   handler: (
     ctx: RouteContext<
       PS extends AnyObjectSchema ? z.infer<PS> : Record<string, never>,
@@ -121,44 +138,28 @@ function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: 'bod
   return result.data;
 }
 
-const bearer = { bearerAuth: [] as string[] };
+type AnyRouteDefinition = RouteDefinition<AnyObjectSchema | undefined, AnyObjectSchema | undefined, z.ZodType | undefined, boolean>;
 
-function documentRoute(registry: OpenAPIRegistry, def: RouteDefinition<AnyObjectSchema | undefined, AnyObjectSchema | undefined, z.ZodType | undefined, boolean>): void {
-  const problem = { description: 'Problem details (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
-  const responses: RouteConfig['responses'] = {};
-  for (const [status, spec] of Object.entries(def.responses)) {
-    responses[status] = spec.schema === undefined
-      ? { description: spec.description }
-      : { description: spec.description, content: { 'application/json': { schema: spec.schema } } };
-  }
-  const implied: Array<[string, string]> = [['400', 'Invalid input'], ['500', 'Unexpected error']];
-  if (def.tenant !== false) implied.push(['404', 'Unknown restaurant or resource']);
-  if (def.access.kind === 'optional') implied.push(['401', 'An access token was sent and is not valid']);
-  else if (def.access.kind !== 'public') implied.push(['401', 'Missing or invalid access token'], ['403', 'Not allowed for this caller']);
-  if (def.body !== undefined) implied.push(['413', 'Body over 100 kB']);
-  if (def.idempotent === true) implied.push(['409', 'Idempotency key in use'], ['422', 'Idempotency key reused with another body']);
-  for (const [status, description] of implied) {
-    if (responses[status] === undefined) responses[status] = { ...problem, description };
-  }
-  const tenantHeader = z.object({
-    'x-restaurant-domain': z.string().optional().openapi({ description: 'The restaurant (else taken from Host)' }),
-    ...(def.idempotent === true
-      ? { 'idempotency-key': z.string().min(1).max(255).openapi({ description: 'Required. A retry with the same key and body gets the stored answer' }) }
-      : {}),
-  });
-  registry.registerPath({
+/** Describes the route in the OpenAPI document; returns the `code:status` pairs it documents. */
+function documentRoute(registry: OpenAPIRegistry, def: AnyRouteDefinition): Set<string> {
+  return registerOperation(registry, {
     method: def.method,
     path: def.path,
+    operationId: def.operationId,
     summary: def.summary,
+    description: def.description,
     tags: def.tags,
-    ...(def.access.kind === 'public' ? {} : { security: def.access.kind === 'optional' ? [{}, bearer] : [bearer] }),
-    request: {
-      ...(def.params === undefined ? {} : { params: def.params }),
-      ...(def.query === undefined ? {} : { query: def.query }),
-      headers: def.headers === undefined ? (def.tenant === false ? undefined : tenantHeader) : def.tenant === false ? def.headers : tenantHeader.extend(def.headers.shape),
-      ...(def.body === undefined ? {} : { body: { required: true, content: { 'application/json': { schema: def.body } } } }),
-    },
-    responses,
+    access: def.access.kind,
+    tenant: def.tenant !== false,
+    params: def.params,
+    query: def.query,
+    headers: def.headers,
+    body: def.body,
+    rawBody: def.rawBody,
+    idempotent: def.idempotent === true,
+    rateLimited: (def.rateLimit ?? []).length > 0,
+    responses: def.responses,
+    errors: def.errors,
   });
 }
 
@@ -205,9 +206,13 @@ export function defineRoute<
   T extends boolean = true,
   A extends Access = Access,
 >(api: ApiRouter, def: RouteDefinition<PS, QS, BS, T, A>): void {
-  documentRoute(api.registry, def as unknown as RouteDefinition<AnyObjectSchema | undefined, AnyObjectSchema | undefined, z.ZodType | undefined, boolean>);
+  const documented = documentRoute(api.registry, def as unknown as AnyRouteDefinition);
+  const operationId = def.operationId ?? operationIdFor(def.method, def.path);
+  const checkDocumented = (code: ErrorCode, status: number) => {
+    if (!documented.has(`${code}:${status}`)) api.deps.onUndocumentedError?.({ operationId, code, status });
+  };
   const expressPath = def.path.replace(/\{(\w+)\}/g, ':$1');
-  api.router[def.method](expressPath, async (req, res) => {
+  const serve = async (req: Request, res: Response): Promise<void> => {
     const tenant = def.tenant === false ? undefined : await api.deps.tenants.resolve(req);
     const { principal, staffRole } = await authorize(api.deps, req, def.access, tenant);
     const params = def.params === undefined ? {} : parseOrThrow(def.params, req.params, 'params');
@@ -246,11 +251,24 @@ export function defineRoute<
       throw error;
     }
     if (scope !== undefined && !stored) await completeIdempotentRequest(api.deps.db, scope, result.status, result.body);
+    // A declared response (readiness's 503) is not a problem; any other error answer must be a documented one.
+    if (result.status >= 400 && def.responses[result.status] === undefined) checkDocumented((result.body as { code: ErrorCode }).code, result.status);
     sendResult(res, result);
+  };
+  api.router[def.method](expressPath, ...(def.rateLimit ?? []), async (req: Request, res: Response) => {
+    try {
+      await serve(req, res);
+    } catch (error) {
+      const appError = toAppError(error);
+      checkDocumented(appError.code, appError.status);
+      throw error;
+    }
   });
 }
 
 function sendResult(res: Response, result: RouteResult): void {
+  // A handler that streams its answer (Server-Sent Events) has written it itself.
+  if (res.headersSent) return;
   if (result.body === undefined || result.body === null) {
     res.status(result.status).end();
   } else if (result.status >= 400) {

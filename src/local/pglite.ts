@@ -33,6 +33,8 @@ export function knexOnPglite(pglite: PGlite): Knex {
   });
 }
 
-export async function openEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<Knex> {
-  return knexOnPglite(await createPglite(options));
+/** The knex instance, and PGlite itself for what knex cannot do (LISTEN: src/db/listener.ts). */
+export async function openEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<{ knex: Knex; pglite: PGlite }> {
+  const pglite = await createPglite(options);
+  return { knex: knexOnPglite(pglite), pglite };
 }

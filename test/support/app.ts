@@ -3,7 +3,8 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppDeps } from '../../src/app.js';
+import type { TrustProxy } from '../../src/config.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { createEmulatorVerifier } from '../../src/auth/token-verifier.js';
@@ -15,6 +16,8 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 import type { EmbeddedCognito } from '../../src/local/cognito.js';
 import { TestPaymentProvider } from '../../src/modules/payments/providers/test-provider.js';
 import type { PaymentProvider } from '../../src/modules/payments/providers/types.js';
+import { startLiveOrders, type LiveOrders } from '../../src/modules/live/live-orders.js';
+import type { Clock } from '../../src/modules/live/stream.js';
 
 /** The test provider's webhook secret in tests built by `createTestApp`. */
 export const TEST_WEBHOOK_SECRET = 'whsec_test_tablekit_suite_secret';
@@ -30,6 +33,12 @@ export interface TestApp {
   metrics: Metrics;
   /** The payment provider the app charges through (by default a `TestPaymentProvider` signing with TEST_WEBHOOK_SECRET). */
   paymentProvider: PaymentProvider;
+  /** The app's LISTEN connection and open order streams. */
+  live: LiveOrders;
+  /** Another instance of the app on the same database and user pool, as a second process behind a balancer would be. */
+  anotherInstance(): Express;
+  /** Answers this file's requests got whose code the route's OpenAPI document does not list (close() fails on any). */
+  undocumentedErrors: string[];
   close(): Promise<void>;
 }
 
@@ -46,13 +55,34 @@ export async function createTestApp(
     authRateLimit?: AuthRateLimitConfig;
     /** Default: a fresh test provider. Stripe tests pass one pointed at their stand-in server. */
     paymentProvider?: PaymentProvider;
+    /**
+     * A second instance of the service: another app (with its own LISTEN connection and streams) on the
+     * first one's database and identity server, as behind a load balancer. Closing it leaves those open.
+     */
+    besideApp?: TestApp;
+    /** Order streams: the limit, the heartbeat and the clock (ticket expiry, replay window). */
+    maxStreams?: number;
+    heartbeatMs?: number;
+    clock?: Clock;
+    /** Default: no proxy trusted (TRUST_PROXY unset), so X-Forwarded-For is ignored. */
+    trustProxy?: TrustProxy;
   } = {},
 ): Promise<TestApp> {
   const logger = options.logger ?? silentLogger;
-  const db = await createTestDatabase();
+  const beside = options.besideApp;
+  const db = beside?.db ?? (await createTestDatabase());
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-test-'));
   const { startEmbeddedCognito } = await import('../../src/local/cognito.js');
-  const cognito = await startEmbeddedCognito({ dataDir, logger });
+  const cognito = beside?.cognito ?? (await startEmbeddedCognito({ dataDir, logger }));
+  const live = await startLiveOrders({
+    db: db.knex,
+    notifications: db.notifications,
+    logger,
+    maxStreams: options.maxStreams ?? 100,
+    heartbeatMs: options.heartbeatMs,
+    clock: options.clock,
+    reconnectDelayMs: 50,
+  });
   const readiness = {
     shuttingDown: false,
     isShuttingDown() {
@@ -64,10 +94,13 @@ export async function createTestApp(
   const authenticator = createAuthenticator(verifier, logger);
   const metrics = createMetrics(db.knex);
   const paymentProvider = options.paymentProvider ?? new TestPaymentProvider({ env: 'test', webhookSecret: TEST_WEBHOOK_SECRET });
-  const { app } = buildApp({
+  const undocumentedErrors: string[] = [];
+  const deps: AppDeps = {
+    orderStreams: live.streams,
     metrics,
     paymentProvider,
     production: options.production ?? false,
+    trustProxy: options.trustProxy ?? false,
     db: db.knex,
     logger,
     authenticator,
@@ -77,7 +110,12 @@ export async function createTestApp(
       logger,
     ),
     authRateLimit: options.authRateLimit ?? { perIpPerMinute: 1000, failedPerEmailPerMinute: 1000 },
-  });
+    onUndocumentedError: ({ operationId, code, status }) => {
+      const finding = `${operationId} answered ${status} ${code}`;
+      if (!undocumentedErrors.includes(finding)) undocumentedErrors.push(finding);
+    },
+  };
+  const { app } = buildApp(deps);
   return {
     app,
     db,
@@ -86,10 +124,20 @@ export async function createTestApp(
     authenticator,
     metrics,
     paymentProvider,
+    live,
+    anotherInstance: () => buildApp({ ...deps, metrics: createMetrics(db.knex) }).app,
+    undocumentedErrors,
     close: async () => {
-      await cognito.stop();
-      await db.destroy();
+      await live.stop();
+      if (beside === undefined) {
+        await cognito.stop();
+        await db.destroy();
+      }
       await fs.rm(dataDir, { recursive: true, force: true });
+      // Every answer a test provoked must be one the OpenAPI document promises (src/http/error-catalog.ts).
+      if (undocumentedErrors.length > 0) {
+        throw new Error(`answers missing from the OpenAPI document (add the codes to the route's \`errors\`):\n${undocumentedErrors.join('\n')}`);
+      }
     },
   };
 }

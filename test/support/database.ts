@@ -4,6 +4,7 @@ import knexFactory, { type Knex } from 'knex';
 import { inject } from 'vitest';
 import { createDatabase } from '../../src/db/database.js';
 import { createPglite, knexOnPglite } from '../../src/local/pglite.js';
+import type { NotificationSource } from '../../src/db/listener.js';
 import { adminUrlFor, databaseUrlFor } from './urls.js';
 
 /** True when the suite runs against the real PostgreSQL server (many connections, real locking). */
@@ -14,6 +15,8 @@ export interface TestDatabase {
   kind: 'postgres' | 'embedded';
   /** Only on real Postgres: its URL, for tests that start the service as a separate process. */
   url: string | undefined;
+  /** Where an app's LISTEN connection comes from. */
+  notifications: NotificationSource;
   destroy(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
       knex: database.knex,
       kind: 'postgres',
       url,
+      notifications: database.notifications,
       destroy: async () => {
         await database.close();
         const dropper = knexFactory({ client: 'pg', connection: adminUrlFor(baseUrl), pool: { min: 0, max: 1 } });
@@ -52,7 +56,7 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
   const dump = new Blob([await fs.readFile(dumpPath)]);
   const pglite = await createPglite({ loadDataDir: dump });
   const knex = knexOnPglite(pglite);
-  return { knex, kind: 'embedded', url: undefined, destroy: () => knex.destroy() };
+  return { knex, kind: 'embedded', url: undefined, notifications: { kind: 'embedded', pglite }, destroy: () => knex.destroy() };
 }
 
 async function createFromTemplateWithRetry(admin: Knex, name: string, template: string): Promise<void> {

@@ -46,6 +46,10 @@ export const cartItemSchema = z
     unit_price_cents: z.number().int().openapi({ description: "The recipe's current price with the customisations" }),
     line_total_cents: z.number().int(),
     available: z.boolean().openapi({ description: 'Whether the line can be ordered now (recipe on the menu and enough stock for it alone)' }),
+    unavailable_reason: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Why the line cannot be ordered now, naming what is missing (never how much is left); null when it can', example: 'Potato has run out' }),
   })
   .openapi('CartItem');
 

@@ -15,6 +15,7 @@ export interface CartItemView {
   unit_price_cents: number;
   line_total_cents: number;
   available: boolean;
+  unavailable_reason: string | null;
 }
 
 export interface CartView {
@@ -36,23 +37,41 @@ function normalise(recipe: PricedRecipe, customizations: readonly Customization[
 const sameCustomizations = (a: readonly Customization[], b: readonly Customization[]) =>
   a.length === b.length && a.every((c, i) => c.ingredient_id === b[i]?.ingredient_id && c.quantity === b[i]?.quantity);
 
+/**
+ * Why the line's portions cannot be made from what is there now, naming the first ingredient at fault
+ * (not how much is left: customers see no stock figures), or null when they can.
+ */
+function unavailableReason(recipe: PricedRecipe, needs: ReadonlyArray<{ ingredient_id: number; quantity: number }>, portions: number): string | null {
+  const lines = new Map(recipe.ingredients.map((i) => [i.ingredient_id, i]));
+  for (const need of needs) {
+    const ingredient = lines.get(need.ingredient_id);
+    if (ingredient === undefined || ingredient.archived) return `${ingredient?.name ?? 'An ingredient'} is no longer stocked`;
+    if (!ingredient.available) return `${ingredient.name} is unavailable right now`;
+    if (ingredient.stock <= 0) return `${ingredient.name} has run out`;
+    if (ingredient.stock < need.quantity * portions) return `Not enough ${ingredient.name} for ${portions === 1 ? 'this dish' : `${portions} portions`}`;
+  }
+  return null;
+}
+
 function viewLine(line: repo.CartLineRow, recipe: PricedRecipe | undefined): CartItemView {
   const base = { id: line.id, recipe_id: line.recipe_id, name: recipe?.name ?? line.recipe_name, quantity: line.quantity, customizations: line.customizations };
   if (recipe === undefined) {
     // Taken off the menu since it was added: it cannot be priced or ordered.
-    return { ...base, unit_price_cents: 0, line_total_cents: 0, available: false };
+    return { ...base, unit_price_cents: 0, line_total_cents: 0, available: false, unavailable_reason: `${line.recipe_name} is no longer on the menu` };
   }
   try {
     const priced = priceRecipeLine(recipe, line.customizations);
-    const stock = new Map(recipe.ingredients.map((i) => [i.ingredient_id, i]));
-    const available = priced.ingredients.every((need) => {
-      const ingredient = stock.get(need.ingredient_id);
-      return ingredient !== undefined && ingredient.available && !ingredient.archived && ingredient.stock >= need.quantity * line.quantity;
-    });
-    return { ...base, unit_price_cents: priced.unit_price_cents, line_total_cents: priced.unit_price_cents * line.quantity, available };
+    const reason = unavailableReason(recipe, priced.ingredients, line.quantity);
+    return { ...base, unit_price_cents: priced.unit_price_cents, line_total_cents: priced.unit_price_cents * line.quantity, available: reason === null, unavailable_reason: reason };
   } catch {
     // The recipe changed under the line (an ingredient it customised is gone): shown, not orderable.
-    return { ...base, unit_price_cents: recipe.price_cents, line_total_cents: recipe.price_cents * line.quantity, available: false };
+    return {
+      ...base,
+      unit_price_cents: recipe.price_cents,
+      line_total_cents: recipe.price_cents * line.quantity,
+      available: false,
+      unavailable_reason: `${recipe.name} has changed since this line was added: update its customisations`,
+    };
   }
 }
 

@@ -24,13 +24,15 @@ export function registerIngredientRoutes(api: ApiRouter): void {
     method: 'get',
     path: '/v1/ingredients',
     summary: 'List active ingredients (stock figures for staff only)',
+    description: `Anyone may list them; staff see \`stock\` and \`low_stock_threshold\` too, and may filter with \`low_stock=true\`. ${catalogReadNote}`,
     tags,
     access: access.optional,
     query: listIngredientsQuery,
     responses: {
-      200: { description: `A page of ingredients, by id. ${catalogReadNote}`, schema: ingredientPageSchema },
+      200: { description: 'A page of ingredients, by id', schema: ingredientPageSchema },
       304: { description: 'Not modified (If-None-Match)' },
     },
+    errors: { unauthenticated: '`low_stock` without a token, or a token that is not valid', forbidden: '`low_stock` from someone who is not staff here' },
     handler: async ({ tenant, query, res, principal, staffRole }) => {
       const viewer = catalogViewer(principal, staffRole);
       if (query.low_stock !== undefined && !isStaff(viewer)) {
@@ -50,11 +52,12 @@ export function registerIngredientRoutes(api: ApiRouter): void {
     method: 'get',
     path: '/v1/ingredients/{id}',
     summary: 'One active ingredient (stock figures for staff only)',
+    description: `An archived ingredient is 404. ${catalogReadNote}`,
     tags,
     access: access.optional,
     params: idParams,
     responses: {
-      200: { description: `The ingredient. ${catalogReadNote}`, schema: ingredientSchema },
+      200: { description: 'The ingredient', schema: ingredientSchema },
       304: { description: 'Not modified (If-None-Match)' },
     },
     handler: async ({ tenant, params, res, principal, staffRole }) => {
@@ -69,13 +72,12 @@ export function registerIngredientRoutes(api: ApiRouter): void {
     method: 'post',
     path: '/v1/ingredients',
     summary: 'Create an ingredient (manager)',
+    description: 'Names are unique among active ingredients. The starting stock is written to the ledger as a `restock` row.',
     tags,
     access: access.manager,
     body: createIngredientBody,
-    responses: {
-      201: { description: 'The ingredient, staff view', schema: ingredientSchema },
-      409: { description: 'An active ingredient already has this name (conflict)' },
-    },
+    responses: { 201: { description: 'The ingredient, staff view', schema: ingredientSchema } },
+    errors: { conflict: 'An active ingredient already has this name' },
     handler: async ({ tenant, principal, body }) => {
       const row = await ingredients.createIngredient(api.deps.db, tenant.id, principal.sub, body);
       return { status: 201, body: ingredients.staffIngredient(row) };
@@ -86,14 +88,13 @@ export function registerIngredientRoutes(api: ApiRouter): void {
     method: 'patch',
     path: '/v1/ingredients/{id}',
     summary: 'Change an ingredient (manager); stock changes go through adjustments',
+    description: 'Only the fields sent change. `available: false` takes every recipe using it off the orderable menu at once.',
     tags,
     access: access.manager,
     params: idParams,
     body: updateIngredientBody,
-    responses: {
-      200: { description: 'The ingredient, staff view', schema: ingredientSchema },
-      409: { description: 'An active ingredient already has this name (conflict)' },
-    },
+    responses: { 200: { description: 'The ingredient, staff view', schema: ingredientSchema } },
+    errors: { conflict: 'An active ingredient already has this name' },
     handler: async ({ tenant, params, body }) => {
       const row = await ingredients.updateIngredient(api.deps.db, tenant.id, params.id, body);
       return { status: 200, body: ingredients.staffIngredient(row) };
@@ -104,13 +105,12 @@ export function registerIngredientRoutes(api: ApiRouter): void {
     method: 'delete',
     path: '/v1/ingredients/{id}',
     summary: 'Archive an ingredient (manager)',
+    description: 'Refused while an active recipe uses it (`errors` names them, path `recipes.<id>`): change or archive those recipes first.',
     tags,
     access: access.manager,
     params: idParams,
-    responses: {
-      204: { description: 'Archived: no longer listed or readable' },
-      409: { description: 'Active recipes use it (conflict); `errors` names them, path `recipes.<id>`' },
-    },
+    responses: { 204: { description: 'Archived: no longer listed or readable' } },
+    errors: { conflict: 'Active recipes use it; `errors` names them, path `recipes.<id>`' },
     handler: async ({ tenant, params }) => {
       await ingredients.archiveIngredient(api.deps.db, tenant.id, params.id);
       return { status: 204 };
@@ -121,14 +121,13 @@ export function registerIngredientRoutes(api: ApiRouter): void {
     method: 'post',
     path: '/v1/ingredients/{id}/adjustments',
     summary: 'Adjust the stock of an ingredient (staff)',
+    description: 'Adds `delta` (negative for waste) to the stock and writes a ledger row, atomically: concurrent adjustments and orders never lose one another.',
     tags,
     access: access.staff,
     params: idParams,
     body: createAdjustmentBody,
-    responses: {
-      201: { description: 'The ledger row written', schema: movementSchema },
-      409: { description: 'insufficient_stock when the stock would go below 0 (nothing changes); conflict past the integer maximum' },
-    },
+    responses: { 201: { description: 'The ledger row written', schema: movementSchema } },
+    errors: { insufficient_stock: 'The stock would go below 0; nothing changes', conflict: 'The stock would pass its maximum' },
     handler: async ({ tenant, principal, params, body }) => {
       const movement = await stock.adjustStock(api.deps.db, tenant.id, params.id, principal.sub, body);
       return { status: 201, body: movement };
@@ -139,6 +138,7 @@ export function registerIngredientRoutes(api: ApiRouter): void {
     method: 'get',
     path: '/v1/ingredients/{id}/adjustments',
     summary: 'The stock ledger of an ingredient, newest first (staff)',
+    description: 'Every stock change with its reason, who or which order made it, and the stock after it.',
     tags,
     access: access.staff,
     params: idParams,

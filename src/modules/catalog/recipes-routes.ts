@@ -12,11 +12,12 @@ export function registerRecipeRoutes(api: ApiRouter): void {
     method: 'get',
     path: '/v1/recipes',
     summary: 'The menu: active recipes with live price and availability',
+    description: `Price and availability are computed from the ingredients now, so they follow stock. \`search\` matches name and description, case-insensitive. ${catalogReadNote}`,
     tags,
     access: access.optional,
     query: listRecipesQuery,
     responses: {
-      200: { description: `A page of recipes, by id. ${catalogReadNote}`, schema: recipePageSchema },
+      200: { description: 'A page of recipes, by id', schema: recipePageSchema },
       304: { description: 'Not modified (If-None-Match)' },
     },
     handler: async ({ tenant, query, res, principal, staffRole }) => {
@@ -31,11 +32,12 @@ export function registerRecipeRoutes(api: ApiRouter): void {
     method: 'get',
     path: '/v1/recipes/{id}',
     summary: 'One active recipe with live price and availability',
+    description: `With its ingredients, which of them can be removed and how much of each may be asked for. ${catalogReadNote}`,
     tags,
     access: access.optional,
     params: idParams,
     responses: {
-      200: { description: `The recipe. ${catalogReadNote}`, schema: recipeSchema },
+      200: { description: 'The recipe', schema: recipeSchema },
       304: { description: 'Not modified (If-None-Match)' },
     },
     handler: async ({ tenant, params, res, principal, staffRole }) => {
@@ -50,13 +52,12 @@ export function registerRecipeRoutes(api: ApiRouter): void {
     method: 'post',
     path: '/v1/recipes',
     summary: 'Create a recipe (manager)',
+    description: 'Its price is the sum of its ingredients\' prices times their quantities, always computed, never stored. Every ingredient must be an active one of this restaurant.',
     tags,
     access: access.manager,
     body: createRecipeBody,
-    responses: {
-      201: { description: 'The recipe with its computed price and availability', schema: recipeSchema },
-      409: { description: 'An active recipe already has this name (conflict)' },
-    },
+    responses: { 201: { description: 'The recipe with its computed price and availability', schema: recipeSchema } },
+    errors: { conflict: 'An active recipe already has this name' },
     handler: async ({ tenant, body }) => {
       const recipe = await recipes.createRecipe(api.deps.db, tenant.id, body);
       return { status: 201, body: recipes.recipeView(recipe) };
@@ -67,14 +68,13 @@ export function registerRecipeRoutes(api: ApiRouter): void {
     method: 'patch',
     path: '/v1/recipes/{id}',
     summary: 'Change a recipe (manager); `ingredients` replaces the whole set',
+    description: 'Only the fields sent change. Orders already placed keep the names and prices they were placed with.',
     tags,
     access: access.manager,
     params: idParams,
     body: updateRecipeBody,
-    responses: {
-      200: { description: 'The recipe as it now stands', schema: recipeSchema },
-      409: { description: 'An active recipe already has this name (conflict)' },
-    },
+    responses: { 200: { description: 'The recipe as it now stands', schema: recipeSchema } },
+    errors: { conflict: 'An active recipe already has this name' },
     handler: async ({ tenant, params, body }) => {
       const recipe = await recipes.updateRecipe(api.deps.db, tenant.id, params.id, body);
       return { status: 200, body: recipes.recipeView(recipe) };
@@ -85,6 +85,7 @@ export function registerRecipeRoutes(api: ApiRouter): void {
     method: 'delete',
     path: '/v1/recipes/{id}',
     summary: 'Archive a recipe (manager): off the menu; orders keep their snapshots',
+    description: 'It is no longer listed, readable or orderable; cart lines holding it show `available: false`.',
     tags,
     access: access.manager,
     params: idParams,

@@ -20,14 +20,16 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     method: 'post',
     path: '/v1/orders',
     summary: 'Place the whole cart as one order, reserving its ingredients',
+    description: 'In one transaction: the cart becomes a pending order with snapshots of names and prices, the ingredients it needs are taken from stock (ledger rows `order_reserved`) and the cart is emptied. If anything is short nothing changes. A cash order goes to the kitchen at once; a card order once paid.',
     tags,
     access: access.signedIn,
     idempotent: true,
     body: placeOrderBody,
-    responses: {
-      201: { description: 'The order, pending', schema: orderSchema },
-      409: { description: 'insufficient_stock (errors name each short recipe and ingredient), or a cart line no longer on the menu (conflict)' },
-      422: { description: 'cart_empty, or an Idempotency-Key reused with another body' },
+    responses: { 201: { description: 'The order, pending', schema: orderSchema } },
+    errors: {
+      insufficient_stock: '`errors` names each short recipe and ingredient',
+      conflict: 'A cart line is no longer on the menu or no longer fits its recipe, or the total is too large for one order',
+      cart_empty: 'The cart has no lines',
     },
     handler: async ({ tenant, principal, body, transaction }) => {
       // Created (or read) before the transaction: it may ask the user pool, and that is no work to hold locks for.
@@ -45,6 +47,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     method: 'get',
     path: '/v1/orders',
     summary: 'Orders, newest first: a customer sees their own, staff see all',
+    description: '`status` filters by one or more statuses (comma-separated).',
     tags,
     access: access.signedIn,
     query: listOrdersQuery,
@@ -60,6 +63,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     method: 'get',
     path: '/v1/orders/{id}',
     summary: 'One order (another customer’s is not found)',
+    description: 'With its items as they were when it was placed, its status and its payment status.',
     tags,
     access: access.signedIn,
     params: idParams,
@@ -74,6 +78,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     method: 'get',
     path: '/v1/orders/{id}/events',
     summary: "The order's status history, oldest first",
+    description: 'Every status change with who made it (customer, staff or the system) and the reason given.',
     tags,
     access: access.signedIn,
     params: idParams,
@@ -88,14 +93,13 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     method: 'post',
     path: '/v1/orders/{id}/cancel',
     summary: 'Cancel an order: its customer while pending, staff while pending or confirmed. Releases its stock.',
+    description: 'The reserved ingredients go back to stock exactly once (ledger rows `order_released`); a paid card order is refunded.',
     tags,
     access: access.signedIn,
     params: idParams,
     body: cancelOrderBody,
-    responses: {
-      200: { description: 'The order as it now stands', schema: orderSchema },
-      409: { description: 'invalid_transition: the order cannot be cancelled now' },
-    },
+    responses: { 200: { description: 'The order as it now stands', schema: orderSchema } },
+    errors: { invalid_transition: 'The order cannot be cancelled now (or not by this caller)' },
     handler: async ({ tenant, principal, staffRole, params, body }) => {
       const viewer = await viewerOf(tenant.id, principal, staffRole);
       return { status: 200, body: await moveOrderAs(api.deps.db, tenant.id, viewer, params.id, 'cancelled', body.reason) };
@@ -106,14 +110,13 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     method: 'post',
     path: '/v1/orders/{id}/transitions',
     summary: 'Move an order along pending → confirmed → preparing → ready → completed, or reject it (staff)',
+    description: 'One step at a time; `rejected` and `cancelled` are possible from pending or confirmed and release the reserved stock.',
     tags,
     access: access.staff,
     params: idParams,
     body: transitionOrderBody,
-    responses: {
-      200: { description: 'The order as it now stands', schema: orderSchema },
-      409: { description: 'invalid_transition: not a move the order can make from its status' },
-    },
+    responses: { 200: { description: 'The order as it now stands', schema: orderSchema } },
+    errors: { invalid_transition: 'Not a move the order can make from its status' },
     handler: async ({ tenant, principal, params, body }) => ({
       status: 200,
       body: await moveOrderAs(api.deps.db, tenant.id, { kind: 'staff', sub: principal.sub }, params.id, body.to, body.reason),

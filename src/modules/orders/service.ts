@@ -6,6 +6,8 @@ import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
 import type { ConfirmationOutcome } from '../../queue/worker.js';
 import { moveOrder, moveOrderOrThrow } from './lifecycle.js';
 import { orderExists, selectOrderEvents, selectOrders, type OrderView } from './repo.js';
+
+export type { OrderView } from './repo.js';
 import type { OrderActor, OrderStatus } from './state-machine.js';
 
 /** Whose orders the caller may see: staff see the restaurant's, a customer only their own. */
@@ -34,6 +36,12 @@ export async function getOrder(db: Queryable, restaurantId: number, viewer: Orde
   const [order] = await selectOrders(db, restaurantId, { ids: [id], customerId: ownerFilter(viewer) });
   if (order === undefined) throw notFound('The order');
   return order;
+}
+
+/** Several orders at once, those among `ids` the viewer may see (the live stream sends them in batches). */
+export async function getOrders(db: Queryable, restaurantId: number, viewer: OrderViewer, ids: readonly number[]): Promise<OrderView[]> {
+  if (ids.length === 0) return [];
+  return selectOrders(db, restaurantId, { ids, customerId: ownerFilter(viewer) });
 }
 
 export async function getOrderEvents(db: Queryable, restaurantId: number, viewer: OrderViewer, id: number) {

@@ -6,7 +6,7 @@ import type { UserDirectory } from '../../lib/identity.js';
 import { customerForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
 import type { PaymentProvider } from './providers/types.js';
-import { payOrderBody, paymentSchema, refundBody, refundSchema, webhookParams, webhookReceipt } from './schemas.js';
+import { payOrderBody, paymentSchema, refundBody, refundSchema, webhookEventBody, webhookParams, webhookReceipt } from './schemas.js';
 import { listOrderPayments, payCardOrder, recordCashPayment, refundPayment, type PaymentDeps } from './service.js';
 import { receiveWebhook } from './webhooks.js';
 
@@ -19,6 +19,7 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
     method: 'post',
     path: '/v1/orders/{id}/payments',
     summary: "Pay a card order's outstanding total through the configured provider (the order's customer)",
+    description: 'Charges what is still unpaid. 201 `succeeded`: the order is paid and goes to the kitchen; 201 `pending` with `client_secret`: finish 3-D Secure in the frontend and the webhook settles it; 202: the provider has not answered yet.',
     tags,
     access: access.signedIn,
     idempotent: true,
@@ -27,10 +28,12 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
     responses: {
       201: { description: 'Succeeded (the order is paid and goes to the kitchen for confirmation), or pending with client_secret for 3-D Secure', schema: paymentSchema },
       202: { description: "Pending: the provider's answer is not known yet; the payment is settled by webhook or reconciliation", schema: paymentSchema },
-      400: { description: 'validation_failed, also for a payment_token the provider does not accept' },
-      402: { description: "payment_declined: errors[0].message is the provider's decline code; the order stays unpaid" },
-      409: { description: 'conflict: a cash order, an order already paid, closed, or with a payment still being settled' },
-      503: { description: 'service_unavailable: the provider refused for a reason that is not the card; nothing was charged' },
+    },
+    errors: {
+      validation_failed: 'The body is not valid, or the provider does not accept the payment_token',
+      payment_declined: "`errors[0].message` is the provider's decline code; the order stays unpaid",
+      conflict: 'A cash order, an order already paid or closed, or one with a payment still being settled',
+      service_unavailable: 'The provider refused for a reason that is not the card, or the database is briefly unavailable; nothing was charged',
     },
     handler: async ({ tenant, principal, params, body, req, log }) => {
       // Read (or created) before any transaction: it may ask the user pool.
@@ -56,13 +59,12 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
     method: 'post',
     path: '/v1/orders/{id}/payments/cash',
     summary: 'Record cash received for the outstanding total (staff)',
+    description: 'Marks the order paid, for a cash order or a card order settled at the counter.',
     tags,
     access: access.staff,
     params: idParams,
-    responses: {
-      201: { description: 'The cash payment; the order is paid', schema: paymentSchema },
-      409: { description: 'conflict: the order is already paid, rejected or cancelled, or a card payment is being settled' },
-    },
+    responses: { 201: { description: 'The cash payment; the order is paid', schema: paymentSchema } },
+    errors: { conflict: 'The order is already paid, rejected or cancelled, or a card payment is being settled' },
     handler: async ({ tenant, params }) => {
       const payment = await recordCashPayment(api.deps.db, tenant.id, params.id);
       nudgeOutbox();
@@ -74,6 +76,7 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
     method: 'get',
     path: '/v1/orders/{id}/payments',
     summary: "The order's payments, oldest first (its customer, or staff)",
+    description: 'Every attempt, failed ones included, with what was refunded of each.',
     tags,
     access: access.signedIn,
     params: idParams,
@@ -92,6 +95,7 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
     method: 'post',
     path: '/v1/payments/{id}/refunds',
     summary: 'Refund part or all of a payment (manager); never more than is left, however many run at once',
+    description: "Card refunds go through the provider that took the payment; cash refunds succeed at once. The order's `payment_status` becomes `partially_refunded` or `refunded`.",
     tags,
     access: access.manager,
     idempotent: true,
@@ -100,8 +104,8 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
     responses: {
       201: { description: "The refund as the provider answered it (cash: succeeded at once); the order's payment_status follows", schema: refundSchema },
       202: { description: "Pending: the provider's answer is not known yet; the refund is settled by reconciliation", schema: refundSchema },
-      409: { description: 'conflict: more than the refundable remainder, or the payment did not succeed' },
     },
+    errors: { conflict: 'More than the refundable remainder, a payment that did not succeed, or one taken through another provider' },
     handler: async ({ tenant, principal, params, body, req, log }) => {
       const request = { restaurantId: tenant.id, paymentId: params.id, amountCents: body.amount_cents, userSub: principal.sub, requestKey: req.get('idempotency-key')! };
       const outcome = await refundPayment({ ...deps, logger: log }, request);
@@ -113,6 +117,7 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
     method: 'post',
     path: '/v1/payments/webhooks/{provider}',
     summary: "The payment provider's callbacks: signature checked on the raw body, each event acted on once",
+    description: 'For the provider, not for clients. The body is verified against the signature header exactly as received; an event already handled answers 200 `duplicate` and changes nothing.',
     tags,
     tenant: false,
     access: access.public,
@@ -121,10 +126,12 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
       'stripe-signature': z.string().optional().openapi({ description: 'Stripe: its signature header (300 s tolerance)' }),
       'tablekit-signature': z.string().optional().openapi({ description: 'Test provider: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body"> (300 s tolerance)' }),
     }),
-    responses: {
-      200: { description: 'Received (settled, a duplicate, or not about our payments)', schema: webhookReceipt },
-      400: { description: 'validation_failed: missing, wrong or stale signature, or not an event; nothing changed' },
-      404: { description: 'not_found: not the configured provider' },
+    rawBody: { description: "The provider's event, exactly as it sent it (the signature covers these bytes)", schema: webhookEventBody },
+    responses: { 200: { description: 'Received (settled, a duplicate, or not about our payments)', schema: webhookReceipt } },
+    errors: {
+      validation_failed: 'A missing, wrong or stale signature, or not an event; nothing changed',
+      not_found: 'Not the configured provider',
+      service_unavailable: 'The database is briefly unavailable: the provider retries',
     },
     handler: async ({ params, req, log }) => {
       if (params.provider !== provider.name) throw new AppError('not_found', 404, `Payments are not taken through ${params.provider} here`);

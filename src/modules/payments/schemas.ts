@@ -61,3 +61,17 @@ export const webhookParams = z.object({
 });
 
 export const webhookReceipt = z.object({ received: z.literal(true), outcome: z.enum(['settled', 'duplicate', 'ignored']) }).openapi('WebhookReceipt');
+
+/** What a provider posts to its webhook; only documented here: the provider's own parser reads the raw body. */
+export const webhookEventBody = z
+  .object({
+    id: z.string().openapi({ description: "The provider's event id; each is acted on once", example: 'evt_3ds_42' }),
+    type: z.string().openapi({ example: 'payment_intent.succeeded' }),
+    payment_intent: z.string().optional().openapi({ description: 'Test provider: the payment it is about' }),
+    failure_code: z.string().optional().openapi({ description: 'Test provider: why a payment failed' }),
+    amount_refunded_cents: z.number().int().optional().openapi({ description: 'Test provider: the total refunded so far' }),
+  })
+  .catchall(z.unknown())
+  .openapi('PaymentProviderEvent', {
+    description: 'The test provider sends `{id, type, payment_intent, failure_code?, amount_refunded_cents?}`; Stripe sends its Event object (`id`, `type`, `data`, …).',
+  });

@@ -33,6 +33,7 @@ import { registerLiveRoutes } from './modules/live/routes.js';
 import type { OrderStreams } from './modules/live/stream.js';
 import { kitchenScreen } from './kitchen/serve.js';
 import type { TrustProxy } from './config.js';
+import type { MediaStore } from './modules/media/store.js';
 import type { RouteDeps } from './http/route.js';
 import { registerDeliveryZoneRoutes } from './modules/delivery-zones/routes.js';
 import { registerCouponRoutes } from './modules/coupons/routes.js';
@@ -53,6 +54,8 @@ export interface AppDeps {
   paymentProvider: PaymentProvider;
   /** Asks the outbox relay to send now rather than at its next poll (absent in an API-only process). */
   nudgeOutbox?: () => void;
+  /** Recipe pictures: S3 (embedded: the S3-compatible server in this process). */
+  media: MediaStore;
   /** This process's open order streams (GET /v1/orders/stream), fed by its LISTEN connection. */
   orderStreams: OrderStreams;
   /** Tests pass one to fail on answers the OpenAPI document does not list. */
@@ -99,6 +102,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
       logger: deps.logger,
       authenticator: deps.authenticator,
       tenants: createTenantResolver((domain) => findRestaurantByDomain(deps.db, domain)),
+      media: deps.media,
       onUndocumentedError: deps.onUndocumentedError,
     },
     registry,

@@ -22,6 +22,7 @@ import { processOrderRefunds } from './modules/payments/service.js';
 import { PaymentReconciler } from './modules/payments/reconciler.js';
 import { confirmOrderBySystem } from './modules/orders/service.js';
 import { startLiveOrders } from './modules/live/live-orders.js';
+import { startMediaStore } from './modules/media/start.js';
 
 export interface RunningService {
   url: string;
@@ -70,6 +71,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const live = await startLiveOrders({ db: database.knex, notifications: database.notifications, logger, maxStreams: config.maxStreams });
     stack.push(() => live.stop());
 
+    const media = await startMediaStore(config.media, config.queue.region);
+    stack.push(() => media.stop());
+
     const metrics = createMetrics(database.knex);
     const paymentProvider = await createPaymentProvider(config, logger);
     let relay: OutboxRelay | undefined;
@@ -77,6 +81,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     let shuttingDown = false;
     const { app } = buildApp({
       orderStreams: live.streams,
+      media: media.store,
       metrics,
       paymentProvider,
       nudgeOutbox: () => relay?.nudge(),

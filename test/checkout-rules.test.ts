@@ -13,6 +13,7 @@ const recipe = (id: number, name: string, lines: Array<{ ingredient_id: number; 
   price_cents: lines.reduce((sum, line) => sum + line.price_cents * line.quantity, 0),
   available: true,
   max_orderable: 10,
+  image: null,
   ingredients: lines.map((line) => ({
     ingredient_id: line.ingredient_id,
     name: `ingredient ${line.ingredient_id}`,

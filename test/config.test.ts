@@ -36,6 +36,7 @@ describe('configuration', () => {
       PAYMENT_PROVIDER: 'stripe',
       STRIPE_SECRET_KEY: 'sk_test_x',
       STRIPE_WEBHOOK_SECRET: 'whsec_x',
+      S3_BUCKET: 'tablekit-media',
     };
     expect(loadConfig(production).trustProxy).toBe(1);
     expect(loadConfig({ ...production, TRUST_PROXY: '2' }).trustProxy).toBe(2);

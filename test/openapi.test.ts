@@ -172,6 +172,7 @@ describe('a route that answers with a code its document does not list', () => {
         logger: silentLogger,
         authenticator: undefined as never,
         tenants: undefined as never,
+        media: undefined as never,
         onUndocumentedError: ({ operationId, code, status }) => reported.push(`${operationId} ${status} ${code}`),
       },
       createRegistry(),

@@ -92,6 +92,7 @@ describe('recipes', () => {
         price_cents: 100 + 2 * 650 + 2 * 25,
         available: true,
         max_orderable: 4, // floor(9 / 2)
+        image: null,
         ingredients: [
           { ingredient_id: bun, name: 'Brioche bun', unit: 'piece', quantity: 1, removable: false, max_quantity: null, price_cents: 100 },
           { ingredient_id: patty, name: 'Beef patty', unit: 'piece', quantity: 2, removable: false, max_quantity: null, price_cents: 650 },

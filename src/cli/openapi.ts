@@ -7,6 +7,7 @@ import { createMetrics } from '../metrics.js';
 import { TestPaymentProvider } from '../modules/payments/providers/test-provider.js';
 import { OrderEventFeed } from '../modules/live/feed.js';
 import { OrderStreams } from '../modules/live/stream.js';
+import { createS3MediaStore } from '../modules/media/store.js';
 
 /**
  * `npm run openapi -- <file>`: writes the OpenAPI document the service serves at /openapi.json, built by
@@ -24,6 +25,8 @@ const logger = pino({ level: 'silent' });
 try {
   const { openApi } = buildApp({
     // Never started: its LISTEN connection is only opened by start().
+    // An S3 client makes no request until it is used.
+    media: createS3MediaStore({ bucket: 'openapi-generation-only', region: 'us-east-1', publicBaseUrl: 'https://media.invalid' }),
     orderStreams: new OrderStreams({ db, feed: new OrderEventFeed({ kind: 'postgres', url: 'postgres://unused' }, logger), logger, maxStreams: 0 }),
     production: false,
     trustProxy: false,

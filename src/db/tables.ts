@@ -55,6 +55,10 @@ export interface RecipeRecord {
   name: string;
   description: string;
   category: string;
+  /** The picture: an upload id naming its objects in the media store, and its full size. */
+  image_id: string | null;
+  image_width: number | null;
+  image_height: number | null;
   archived_at: Date | null;
   created_at: Date;
   updated_at: Date;

@@ -106,6 +106,11 @@ export interface ResponseSpec {
 export interface RawBodySpec {
   description: string;
   schema: z.ZodType;
+  /**
+   * An upload (a picture): the only media types accepted (else 415) and its own size limit (else 413). The
+   * route reads the body itself, after the sign-in and role checks, so nobody unauthorised can make it read megabytes.
+   */
+  upload?: { mediaTypes: readonly string[]; maxBytes: number };
 }
 
 /** Everything the document says about one operation; built by `defineRoute` from the route's definition. */
@@ -151,7 +156,11 @@ function impliedErrors(op: OperationSpec): Partial<Record<ErrorCode, string>> {
     https_required: 'In production, when the load balancer received the request over plain http',
     internal: 'An unexpected failure; the detail never says more',
   };
-  if (op.body !== undefined || op.rawBody !== undefined) implied.payload_too_large = 'The body is over 100 kB';
+  if (op.body !== undefined || op.rawBody !== undefined) {
+    const limit = op.rawBody?.upload?.maxBytes;
+    implied.payload_too_large = limit === undefined ? 'The body is over 100 kB' : `The body is over ${limit / (1024 * 1024)} MB`;
+  }
+  if (op.rawBody?.upload !== undefined) implied.unsupported_media_type = `Content-Type is not one of ${op.rawBody.upload.mediaTypes.join(', ')}`;
   if (op.tenant) implied.restaurant_not_found = 'No restaurant is served at this domain';
   if (op.params !== undefined) implied.not_found = 'Nothing the caller may see has this id';
   if (op.access === 'optional') implied.unauthenticated = 'An access token was sent and is not valid';
@@ -247,7 +256,7 @@ export function registerOperation(registry: OpenAPIRegistry, op: OperationSpec):
       ...(op.params === undefined ? {} : { params: op.params }),
       ...(op.query === undefined ? {} : { query: op.query }),
       ...(headers === undefined ? {} : { headers }),
-      ...(body === undefined ? {} : { body: { required: true, ...(op.rawBody === undefined ? {} : { description: op.rawBody.description }), content: { 'application/json': { schema: body } } } }),
+      ...(body === undefined ? {} : { body: { required: true, ...(op.rawBody === undefined ? {} : { description: op.rawBody.description }), content: Object.fromEntries((op.rawBody?.upload?.mediaTypes ?? ['application/json']).map((type) => [type, { schema: body }])) } }),
     },
     responses,
   });

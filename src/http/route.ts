@@ -8,6 +8,7 @@ import { operationIdFor, registerOperation, type RawBodySpec, type ResponseSpec,
 import type { Tenant, TenantResolver } from './tenant.js';
 import type { Access, Authenticator, Principal, StaffRole } from './principal.js';
 import { withTransaction } from '../db/transaction.js';
+import type { MediaStore } from '../modules/media/store.js';
 import {
   beginIdempotentRequest,
   completeIdempotentRequest,
@@ -29,6 +30,8 @@ export interface RouteDeps {
   authenticator: Authenticator;
   /** Which restaurant a request is for: its domain looked up through the restaurants module, briefly remembered. */
   tenants: TenantResolver;
+  /** Where recipe pictures are kept and the URLs they are read from. */
+  media: MediaStore;
   /** Told when a route answers with an error code its OpenAPI document does not list (tests fail on it). */
   onUndocumentedError?: ((error: { operationId: string; code: ErrorCode; status: number }) => void) | undefined;
 }
@@ -218,6 +221,7 @@ export function defineRoute<
     const params = def.params === undefined ? {} : parseOrThrow(def.params, req.params, 'params');
     const query = def.query === undefined ? {} : parseOrThrow(def.query, req.query, 'query');
     const body = def.body === undefined ? undefined : parseOrThrow(def.body, req.body, 'body');
+    if (def.rawBody?.upload !== undefined) req.rawBody = await readUpload(req, res, def.rawBody.upload);
     const log = req.log ?? api.deps.logger;
 
     let scope: IdempotencyScope | undefined;
@@ -264,6 +268,25 @@ export function defineRoute<
       throw error;
     }
   });
+}
+
+/** Reads an upload's bytes (after the access checks): of an accepted media type, at most `maxBytes`. */
+async function readUpload(req: Request, res: Response, upload: NonNullable<RawBodySpec['upload']>): Promise<Buffer> {
+  const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!upload.mediaTypes.includes(type)) {
+    throw new AppError('unsupported_media_type', 415, `Send the body as ${upload.mediaTypes.join(', ')}${type === '' ? '' : `, not ${type}`}`);
+  }
+  const megabytes = upload.maxBytes / (1024 * 1024);
+  const parse = express.raw({ type: () => true, limit: upload.maxBytes });
+  await new Promise<void>((resolve, reject) => {
+    parse(req, res, (error?: unknown) => {
+      if (error === undefined) resolve();
+      else if (typeof error === 'object' && error !== null && 'type' in error && error.type === 'entity.too.large') {
+        reject(new AppError('payload_too_large', 413, `The body is larger than ${megabytes} MB`));
+      } else reject(error);
+    });
+  });
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 }
 
 function sendResult(res: Response, result: RouteResult): void {

@@ -14,6 +14,7 @@ import type { Readiness } from '../../src/modules/health/routes.js';
 import type { Authenticator } from '../../src/http/principal.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import type { EmbeddedCognito } from '../../src/local/cognito.js';
+import { startMediaStore } from '../../src/modules/media/start.js';
 import { TestPaymentProvider } from '../../src/modules/payments/providers/test-provider.js';
 import type { PaymentProvider } from '../../src/modules/payments/providers/types.js';
 import { startLiveOrders, type LiveOrders } from '../../src/modules/live/live-orders.js';
@@ -74,6 +75,7 @@ export async function createTestApp(
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-test-'));
   const { startEmbeddedCognito } = await import('../../src/local/cognito.js');
   const cognito = beside?.cognito ?? (await startEmbeddedCognito({ dataDir, logger }));
+  const media = await startMediaStore({ kind: 'embedded', dataDir }, 'us-east-1');
   const live = await startLiveOrders({
     db: db.knex,
     notifications: db.notifications,
@@ -97,6 +99,7 @@ export async function createTestApp(
   const undocumentedErrors: string[] = [];
   const deps: AppDeps = {
     orderStreams: live.streams,
+    media: media.store,
     metrics,
     paymentProvider,
     production: options.production ?? false,
@@ -129,6 +132,7 @@ export async function createTestApp(
     undocumentedErrors,
     close: async () => {
       await live.stop();
+      await media.stop();
       if (beside === undefined) {
         await cognito.stop();
         await db.destroy();

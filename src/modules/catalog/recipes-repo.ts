@@ -30,6 +30,14 @@ export interface PricedRecipe {
   max_orderable: number;
   /** Ordered by ingredient id. */
   ingredients: RecipeIngredientLine[];
+  /** The picture's upload id and full size; its objects are named from the id (catalog/recipe-images.ts). */
+  image: StoredImage | null;
+}
+
+export interface StoredImage {
+  id: string;
+  width: number;
+  height: number;
 }
 
 export interface RecipeFilter {
@@ -86,7 +94,7 @@ export async function selectPricedRecipes(db: Queryable, restaurantId: number, f
  */
 export function pricedRecipesQuery(db: Queryable, restaurantId: number, filter: RecipeFilter): Knex.QueryBuilder {
   const query = db
-    .select('r.id', 'r.name', 'r.description', 'r.category', 't.price_cents', 't.available', 't.max_orderable', 't.ingredients')
+    .select('r.id', 'r.name', 'r.description', 'r.category', 'r.image_id', 'r.image_width', 'r.image_height', 't.price_cents', 't.available', 't.max_orderable', 't.ingredients')
     .from('recipes as r')
     .joinRaw(`CROSS JOIN LATERAL (${LIVE_RECIPE_LINES}) AS t`)
     .where('r.restaurant_id', restaurantId)
@@ -188,6 +196,7 @@ function toPricedRecipe(row: Record<string, unknown>): PricedRecipe {
     price_cents: Number(row['price_cents']),
     available: Boolean(row['available']),
     max_orderable: Number(row['max_orderable']),
+    image: typeof row['image_id'] === 'string' ? { id: row['image_id'], width: Number(row['image_width']), height: Number(row['image_height']) } : null,
     ingredients: lines.map((line) => ({
       ingredient_id: Number(line['ingredient_id']),
       name: String(line['name']),
@@ -201,4 +210,26 @@ function toPricedRecipe(row: Record<string, unknown>): PricedRecipe {
       archived: Boolean(line['archived']),
     })),
   };
+}
+
+/**
+ * Points the recipe at a new picture (or none) and answers the one it replaces; in the caller's transaction,
+ * the row locked first so two uploads at once each learn what they replaced. `undefined`: no such active recipe.
+ */
+export async function replaceRecipeImage(trx: Knex.Transaction, restaurantId: number, recipeId: number, image: StoredImage | null): Promise<{ previous: string | null } | undefined> {
+  const row: { image_id: string | null } | undefined = await trx('recipes')
+    .first('image_id')
+    .where({ restaurant_id: restaurantId, id: recipeId })
+    .whereNull('archived_at')
+    .forUpdate();
+  if (row === undefined) return undefined;
+  await trx('recipes')
+    .update({ image_id: image?.id ?? null, image_width: image?.width ?? null, image_height: image?.height ?? null, updated_at: trx.fn.now() })
+    .where({ restaurant_id: restaurantId, id: recipeId });
+  return { previous: row.image_id };
+}
+
+export async function activeRecipeExists(db: Queryable, restaurantId: number, recipeId: number): Promise<boolean> {
+  const row = await db('recipes').first('id').where({ restaurant_id: restaurantId, id: recipeId }).whereNull('archived_at');
+  return row !== undefined;
 }

@@ -4,6 +4,9 @@ import { catalogReadNote, catalogViewer, setCatalogCacheHeaders } from './catalo
 import { idParams } from '../../http/params.js';
 import { createRecipeBody, listRecipesQuery, recipePageSchema, recipeSchema, updateRecipeBody } from './recipes-schemas.js';
 import * as recipes from './recipes-service.js';
+import { removeRecipeImage, setRecipeImage } from './recipe-images.js';
+import { ACCEPTED_IMAGE_TYPES, MAX_IMAGE_BYTES, isAcceptedImageType } from '../media/images.js';
+import { z } from '../../http/zod.js';
 
 const tags = ['recipes'];
 
@@ -24,7 +27,7 @@ export function registerRecipeRoutes(api: ApiRouter): void {
       const viewer = catalogViewer(principal, staffRole);
       const page = await recipes.listRecipes(api.deps.db, tenant.id, query);
       setCatalogCacheHeaders(res, viewer);
-      return { status: 200, body: { data: page.data.map(recipes.recipeView), next_cursor: page.next_cursor } };
+      return { status: 200, body: { data: page.data.map((recipe) => recipes.recipeView(recipe, api.deps.media)), next_cursor: page.next_cursor } };
     },
   });
 
@@ -44,7 +47,7 @@ export function registerRecipeRoutes(api: ApiRouter): void {
       const viewer = catalogViewer(principal, staffRole);
       const recipe = await recipes.getRecipe(api.deps.db, tenant.id, params.id);
       setCatalogCacheHeaders(res, viewer);
-      return { status: 200, body: recipes.recipeView(recipe) };
+      return { status: 200, body: recipes.recipeView(recipe, api.deps.media) };
     },
   });
 
@@ -60,7 +63,7 @@ export function registerRecipeRoutes(api: ApiRouter): void {
     errors: { conflict: 'An active recipe already has this name' },
     handler: async ({ tenant, body }) => {
       const recipe = await recipes.createRecipe(api.deps.db, tenant.id, body);
-      return { status: 201, body: recipes.recipeView(recipe) };
+      return { status: 201, body: recipes.recipeView(recipe, api.deps.media) };
     },
   });
 
@@ -77,7 +80,7 @@ export function registerRecipeRoutes(api: ApiRouter): void {
     errors: { conflict: 'An active recipe already has this name' },
     handler: async ({ tenant, params, body }) => {
       const recipe = await recipes.updateRecipe(api.deps.db, tenant.id, params.id, body);
-      return { status: 200, body: recipes.recipeView(recipe) };
+      return { status: 200, body: recipes.recipeView(recipe, api.deps.media) };
     },
   });
 
@@ -92,6 +95,48 @@ export function registerRecipeRoutes(api: ApiRouter): void {
     responses: { 204: { description: 'Archived' } },
     handler: async ({ tenant, params }) => {
       await recipes.archiveRecipe(api.deps.db, tenant.id, params.id);
+      return { status: 204 };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'put',
+    path: '/v1/recipes/{id}/image',
+    summary: "Set the recipe's picture (manager)",
+    description:
+      'The body is the image itself (JPEG, PNG or WebP, up to 5 MB). It is decoded, turned upright, stripped of every bit of metadata ' +
+      '(EXIF, GPS) and re-encoded as WebP in four sizes: the full picture (at most 2048 px) and the thumb, medium and large variants. ' +
+      'A picture it replaces is deleted.',
+    tags,
+    access: access.manager,
+    params: idParams,
+    rawBody: {
+      description: 'The picture, as a file',
+      schema: z.string().openapi({ format: 'binary' }),
+      upload: { mediaTypes: ACCEPTED_IMAGE_TYPES, maxBytes: MAX_IMAGE_BYTES },
+    },
+    responses: { 200: { description: 'The recipe, its `image` with the URLs of the new picture', schema: recipeSchema } },
+    errors: { validation_failed: 'The body is not a readable image of the type its Content-Type names' },
+    handler: async ({ tenant, params, req, log }) => {
+      const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      // readUpload has already refused any other type (415); this narrows it for the compiler.
+      if (!isAcceptedImageType(type) || req.rawBody === undefined) throw new Error('upload read without an accepted type');
+      await setRecipeImage({ db: api.deps.db, media: api.deps.media, logger: log }, tenant.id, params.id, { body: req.rawBody, type });
+      return { status: 200, body: recipes.recipeView(await recipes.getRecipe(api.deps.db, tenant.id, params.id), api.deps.media) };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'delete',
+    path: '/v1/recipes/{id}/image',
+    summary: "Remove the recipe's picture (manager)",
+    description: 'The recipe shows `image: null` and the picture is deleted from the store. Removing a picture that is not there is no error.',
+    tags,
+    access: access.manager,
+    params: idParams,
+    responses: { 204: { description: 'The recipe has no picture' } },
+    handler: async ({ tenant, params, log }) => {
+      await removeRecipeImage({ db: api.deps.db, media: api.deps.media, logger: log }, tenant.id, params.id);
       return { status: 204 };
     },
   });

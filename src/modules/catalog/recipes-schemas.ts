@@ -89,6 +89,15 @@ export const recipeSchema = z
         price_cents: z.number().int().openapi({ description: 'Price of one unit of the ingredient (the line costs price_cents × quantity)' }),
       }),
     ).openapi({ description: 'The ingredients, by ingredient id' }),
+    image: z
+      .object({
+        url: z.string().openapi({ description: 'The full picture (WebP, at most 2048 px), on MEDIA_BASE_URL' }),
+        width: z.number().int().positive(),
+        height: z.number().int().positive(),
+        variants: z.object({ thumb: z.string(), medium: z.string(), large: z.string() }).openapi({ description: 'WebP renditions at most 200, 600 and 1200 px' }),
+      })
+      .nullable()
+      .openapi({ description: 'The picture, null without one. URLs never change meaning: a new picture gets new URLs' }),
   })
   .openapi('Recipe');
 

@@ -4,6 +4,7 @@ import { sqlState, withTransaction } from '../../db/transaction.js';
 import { conflict, notFound, validationFailed, type FieldError } from '../../lib/errors.js';
 import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
 import * as repo from './recipes-repo.js';
+import { recipeImageView, type MediaUrls, type RecipeImageView } from './recipe-images.js';
 
 export type { PricedRecipe, RecipeIngredientLine } from './recipes-repo.js';
 
@@ -17,9 +18,10 @@ export interface RecipeView {
   available: boolean;
   max_orderable: number;
   ingredients: Array<{ ingredient_id: number; name: string; unit: string; quantity: number; removable: boolean; max_quantity: number | null; price_cents: number }>;
+  image: RecipeImageView | null;
 }
 
-export function recipeView(recipe: repo.PricedRecipe): RecipeView {
+export function recipeView(recipe: repo.PricedRecipe, media: MediaUrls): RecipeView {
   return {
     id: recipe.id,
     name: recipe.name,
@@ -28,6 +30,7 @@ export function recipeView(recipe: repo.PricedRecipe): RecipeView {
     price_cents: recipe.price_cents,
     available: recipe.available,
     max_orderable: recipe.max_orderable,
+    image: recipeImageView(recipe.image, media),
     ingredients: recipe.ingredients.map((line) => ({
       ingredient_id: line.ingredient_id,
       name: line.name,

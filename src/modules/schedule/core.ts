@@ -250,9 +250,9 @@ function openingIntervals(c: Compiled, day: number): Span[] {
   for (const range of c.ranges) {
     if (range.weekday !== weekday) continue;
     const start = instantAt(c.zone, day, range.opens);
+    // A range lying wholly in skipped wall time comes out empty (start = end) and so holds no slot.
     const end = range.closes > range.opens ? instantAt(c.zone, day, range.closes) : instantAt(c.zone, day + 1, range.closes);
-    // A range lying wholly in skipped wall time has no instants.
-    if (end > start) spans.push({ start, end });
+    spans.push({ start, end });
   }
   return spans.sort((a, b) => a.start - b.start);
 }
@@ -356,7 +356,9 @@ export function orderingStatus(schedule: Schedule, now: Date): OrderingStatus {
   let reason: NotAcceptingReason | null = null;
   if (!accepting) {
     if (inClosure(c, at)) reason = 'closure';
-    else if (!isOpenAt(c, at) || asapSlotAt(c, at) === undefined) reason = 'closed';
+    else if (!isOpenAt(c, at)) reason = 'closed';
+    // Open, but an order now could not be ready in time: before a closure, or past the last slot.
+    else if (asapSlotAt(c, at) === undefined) reason = inClosure(c, at + c.leadMs) ? 'closure' : 'closed';
     else reason = 'paused';
   }
   const nextOpen = accepting ? null : firstAcceptingInstant(c, at);

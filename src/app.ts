@@ -25,6 +25,8 @@ import { registerCartRoutes } from './modules/cart/routes.js';
 import { registerOrderRoutes } from './modules/orders/routes.js';
 import { registerPaymentRoutes } from './modules/payments/routes.js';
 import type { PaymentProvider } from './modules/payments/providers/types.js';
+import { registerScheduleRoutes } from './modules/schedule/routes.js';
+import { systemClock, type Clock } from './lib/clock.js';
 
 export interface AppDeps {
   production: boolean;
@@ -40,6 +42,8 @@ export interface AppDeps {
   paymentProvider: PaymentProvider;
   /** Asks the outbox relay to send now rather than at its next poll (absent in an API-only process). */
   nudgeOutbox?: () => void;
+  /** What "now" is for the schedule (hours, slots, pauses); tests set it. Default: the system clock. */
+  clock?: Clock;
 }
 
 declare module 'express-serve-static-core' {
@@ -76,7 +80,9 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   const api = createApiRouter({ db: deps.db, logger: deps.logger, authenticator: deps.authenticator, tenants: createTenantResolver(deps.db) }, registry);
   registerHealthRoutes(api, deps.readiness);
   registerAuthRoutes(api, { flows: deps.identity.flows, rateLimit: deps.authRateLimit });
-  registerRestaurantRoutes(api, deps.identity.directory);
+  const clock = deps.clock ?? systemClock;
+  registerRestaurantRoutes(api, deps.identity.directory, clock);
+  registerScheduleRoutes(api, clock);
   registerStaffRoutes(api, deps.identity.directory);
   registerCustomerRoutes(api, deps.identity.directory);
   registerIngredientRoutes(api);

@@ -86,6 +86,11 @@ export async function getHours(db: Queryable, restaurantId: number): Promise<Hou
 
 /** PUT semantics: the weekly ranges and every setting are replaced; a setting left out takes its default. */
 export async function replaceHours(db: Knex, restaurantId: number, input: HoursInput): Promise<Hours> {
+  return withTransaction(db, (trx) => setHours(trx, restaurantId, input));
+}
+
+/** `replaceHours` inside the caller's transaction (the demo seed creates a restaurant with its hours). */
+export async function setHours(trx: Knex.Transaction, restaurantId: number, input: HoursInput): Promise<Hours> {
   const defaults = defaultSettings();
   const settings: ScheduleSettings = {
     lead_time_minutes: input.lead_time_minutes ?? defaults.lead_time_minutes,
@@ -93,12 +98,10 @@ export async function replaceHours(db: Knex, restaurantId: number, input: HoursI
     max_orders_per_slot: input.max_orders_per_slot === undefined ? defaults.max_orders_per_slot : input.max_orders_per_slot,
     order_ahead_days: input.order_ahead_days ?? defaults.order_ahead_days,
   };
-  return withTransaction(db, async (trx) => {
-    // The settings row first: its lock orders concurrent replacements, so their ranges never interleave.
-    await repo.upsertSettings(trx, restaurantId, settings);
-    await repo.replaceRanges(trx, restaurantId, input.weekly);
-    return getHours(trx, restaurantId);
-  });
+  // The settings row first: its lock orders concurrent replacements, so their ranges never interleave.
+  await repo.upsertSettings(trx, restaurantId, settings);
+  await repo.replaceRanges(trx, restaurantId, input.weekly);
+  return getHours(trx, restaurantId);
 }
 
 /**

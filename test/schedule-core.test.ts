@@ -122,6 +122,8 @@ describe('overlapping weekly ranges', () => {
   it.each([
     ['disjoint ranges on one day', [range('mon', '12:00', '14:30'), range('mon', '18:00', '22:30')], []],
     ['ranges that only touch', [range('mon', '12:00', '14:30'), range('mon', '14:30', '18:00')], []],
+    ['ranges that only touch, later range listed first', [range('mon', '14:30', '18:00'), range('mon', '12:00', '14:30')], []],
+    ['a range to "24:00" and one inside its last hour', [range('mon', '18:00', '24:00'), range('mon', '23:00', '23:30')], [[0, 1]]],
     ['one minute of overlap', [range('mon', '12:00', '14:31'), range('mon', '14:30', '18:00')], [[0, 1]]],
     ['one minute of overlap, later range listed first', [range('mon', '14:30', '18:00'), range('mon', '12:00', '14:31')], [[0, 1]]],
     ['a range inside another', [range('tue', '12:00', '22:00'), range('tue', '13:00', '14:00')], [[0, 1]]],
@@ -138,6 +140,7 @@ describe('overlapping weekly ranges', () => {
     ['a whole day (closes = opens) into the next', [range('mon', '10:00', '10:00'), range('tue', '09:00', '11:00')], [[0, 1]]],
     ['a whole day touching the next', [range('mon', '10:00', '10:00'), range('tue', '10:00', '12:00')], []],
     ['several pairs', [range('fri', '12:00', '15:00'), range('sat', '12:00', '13:00'), range('fri', '14:00', '16:00'), range('fri', '15:30', '17:00')], [[0, 2], [2, 3]]],
+    ['an opening at "24:00" is malformed, not midnight', [range('mon', '24:00', '02:00'), range('tue', '00:30', '01:00')], []],
     ['a malformed range is left to the time validation', [range('mon', 'xx', '14:00'), range('mon', '12:00', '14:00'), range('mon', '12:00', '25:00')], []],
   ])('%s', (_name, weekly, pairs) => {
     expect(overlappingRanges(weekly)).toEqual(pairs);
@@ -170,6 +173,12 @@ describe('the slots of a day', () => {
     expect(starts(slotsOn(s, '2026-06-02'))).toEqual(
       ['12:00', '12:30', '18:00', '18:30', '19:00', '19:30'].map((time) => `2026-06-02T${time}:00.000Z`),
     );
+  });
+
+  it('a range closing at its opening time lasts a whole day', () => {
+    const s = schedule({ weekly: [range('mon', '10:00', '10:00')], settings: { ...shapeSettings, slot_minutes: 60 } });
+    expect(slotsOn(s, '2026-06-01')).toHaveLength(14);
+    expect(starts(slotsOn(s, '2026-06-02'))).toEqual(['00', '01', '02', '03', '04', '05', '06', '07', '08', '09'].map((h) => `2026-06-02T${h}:00:00.000Z`));
   });
 
   it('lists a day without hours as empty, and picks each range by its weekday', () => {
@@ -427,6 +436,28 @@ describe('the ordering status', () => {
     expect(orderingStatus(s, at('2026-06-01T14:35:00Z'))).toMatchObject({ accepting_orders: false, reason: 'closed', next_open_at: at('2026-06-01T14:40:00Z') });
   });
 
+  it('a closing off the slot grid ends ASAP ordering when the promise falls past the last whole slot', () => {
+    const s = schedule({ weekly: [range('mon', '12:00', '13:10')], settings: { slot_minutes: 30, lead_time_minutes: 0 } });
+    expect(orderingStatus(s, at('2026-06-01T12:59:59.999Z'))).toMatchObject({ accepting_orders: true });
+    expect(orderingStatus(s, at('2026-06-01T13:00:00Z'))).toMatchObject({ accepting_orders: false, reason: 'closed', next_open_at: at('2026-06-08T12:00:00Z') });
+  });
+
+  it('with a lead time off the slot grid, ordering starts exactly lead time before the next range', () => {
+    const s = schedule({ weekly: [range('mon', '12:00', '14:30'), range('mon', '14:40', '18:00')], settings: { lead_time_minutes: 25 } });
+    expect(orderingStatus(s, at('2026-06-01T14:10:00Z'))).toMatchObject({ accepting_orders: false, next_open_at: at('2026-06-01T14:15:00Z') });
+  });
+
+  it('the earliest opening may come from the next day’s first slot, before a later range of today', () => {
+    // Monday 23:00-23:45 and a 10-minute range 23:50-24:00 (too short for a slot), Tuesday from 00:05; 30 minutes lead.
+    const s = schedule({ weekly: [range('mon', '23:00', '23:45'), range('mon', '23:50', '24:00'), range('tue', '00:05', '02:00')], settings: { lead_time_minutes: 30 } });
+    expect(orderingStatus(s, at('2026-06-01T23:20:00Z'))).toMatchObject({ accepting_orders: false, reason: 'closed', next_open_at: at('2026-06-01T23:35:00Z') });
+  });
+
+  it('a closure ending at midnight inside an overnight range: open again at midnight', () => {
+    const s = schedule({ weekly: [range('sat', '22:00', '03:00')], closures: [{ starts_on: '2026-06-06', ends_on: '2026-06-06' }] });
+    expect(orderingStatus(s, at('2026-06-06T23:00:00Z'))).toMatchObject({ reason: 'closure', next_open_at: at('2026-06-07T00:00:00Z') });
+  });
+
   it('accepts in the small hours of an overnight range', () => {
     const s = schedule({ tz: 'Europe/Berlin', weekly: [range('sat', '22:00', '03:00')] });
     expect(orderingStatus(s, at('2026-06-06T23:00:00Z'))).toMatchObject({ accepting_orders: true });
@@ -462,6 +493,11 @@ describe('the ordering status', () => {
   it('a long closure: the next opening is found after it', () => {
     const s = lunchAndDinner({}, { closures: [{ starts_on: '2026-06-01', ends_on: '2026-09-30' }] });
     expect(orderingStatus(s, at('2026-06-01T13:00:00Z')).next_open_at).toEqual(at('2026-10-05T12:00:00Z'));
+  });
+
+  it('an opening 365 days ahead is still found', () => {
+    const s = schedule({ closures: [{ starts_on: '2026-06-01', ends_on: '2027-05-31' }] });
+    expect(orderingStatus(s, at('2026-06-01T13:00:00Z')).next_open_at).toEqual(at('2027-06-01T00:00:00Z'));
   });
 
   it('nothing opens within a year: next_open_at is null', () => {
@@ -576,6 +612,8 @@ describe('a requested slot', () => {
     const closedSunday = { ...s, closures: [{ starts_on: '2026-06-07', ends_on: '2026-06-07' }] };
     expect(validateRequestedSlot(closedSunday, at('2026-06-07T01:00:00Z'), now)).toEqual({ kind: 'invalid', reason: 'closure' });
     expect(validateRequestedSlot(closedSunday, at('2026-06-06T23:30:00Z'), now)).toMatchObject({ kind: 'valid' });
+    // Outside the hours as well: the closure is the reason given.
+    expect(validateRequestedSlot(closedSunday, at('2026-06-07T10:00:00Z'), now)).toEqual({ kind: 'invalid', reason: 'closure' });
     const offGrid = schedule({ weekly: [range('sat', '22:10', '03:00')], settings: { slot_minutes: 30, order_ahead_days: 7 }, closures: [{ starts_on: '2026-06-07', ends_on: '2026-06-07' }] });
     expect(validateRequestedSlot(offGrid, at('2026-06-06T23:40:00Z'), now)).toEqual({ kind: 'invalid', reason: 'closure' });
     expect(validateRequestedSlot(offGrid, at('2026-06-06T23:10:00Z'), now)).toMatchObject({ kind: 'valid' });

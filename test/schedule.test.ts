@@ -363,6 +363,27 @@ describe('the slot counter', () => {
     expect(counts.has(new Date('2026-06-02T10:30:00Z').getTime())).toBe(false);
   });
 
+  it.each([
+    ['a negative count', (id: number) => t.db.knex('slot_bookings').insert({ restaurant_id: id, slot_starts_at: new Date('2026-07-01T10:00:00Z'), orders_count: -1 })],
+    ['a slot length not offered', (id: number) => t.db.knex('schedule_settings').insert({ restaurant_id: id, lead_time_minutes: 20, slot_minutes: 7, order_ahead_days: 7 })],
+    ['order-ahead over 30 days', (id: number) => t.db.knex('schedule_settings').insert({ restaurant_id: id, lead_time_minutes: 20, slot_minutes: 15, order_ahead_days: 31 })],
+    ['a cap of zero', (id: number) => t.db.knex('schedule_settings').insert({ restaurant_id: id, lead_time_minutes: 20, slot_minutes: 15, order_ahead_days: 7, max_orders_per_slot: 0 })],
+    ['a closure ending before it starts', (id: number) => t.db.knex('restaurant_closures').insert({ restaurant_id: id, starts_on: '2026-06-10', ends_on: '2026-06-09' })],
+    ['an empty pause reason', (id: number) => t.db.knex('ordering_pauses').insert({ restaurant_id: id, paused_until: new Date(), reason: '', paused_by: 'sub' })],
+    ['opening hours of a restaurant without settings', (id: number) => t.db.knex('opening_ranges').insert({ restaurant_id: id, iso_weekday: 1, opens_minute: 600, closes_minute: 900 })],
+  ])('the database refuses %s', async (_name, insert) => {
+    const fresh = await createRestaurant(t.db.knex);
+    await expect(insert(fresh.id)).rejects.toMatchObject({ code: expect.stringMatching(/^23(514|503)$/) });
+  });
+
+  it('the database refuses opening minutes out of the day', async () => {
+    const fresh = await createRestaurant(t.db.knex);
+    await t.db.knex('schedule_settings').insert({ restaurant_id: fresh.id, lead_time_minutes: 20, slot_minutes: 15, order_ahead_days: 7 });
+    await expect(t.db.knex('opening_ranges').insert({ restaurant_id: fresh.id, iso_weekday: 8, opens_minute: 600, closes_minute: 900 })).rejects.toMatchObject({ code: '23514' });
+    await expect(t.db.knex('opening_ranges').insert({ restaurant_id: fresh.id, iso_weekday: 1, opens_minute: 1440, closes_minute: 900 })).rejects.toMatchObject({ code: '23514' });
+    await expect(t.db.knex('opening_ranges').insert({ restaurant_id: fresh.id, iso_weekday: 1, opens_minute: 600, closes_minute: 1441 })).rejects.toMatchObject({ code: '23514' });
+  });
+
   it('counts per restaurant', async () => {
     const other = await createRestaurant(t.db.knex);
     const lonely = new Date('2026-06-03T10:00:00Z');

@@ -130,12 +130,12 @@ export function parseTimeOfDay(text: string, endOfDay: boolean): number | undefi
 
 /** Days since 1970-01-01 of a `"YYYY-MM-DD"` calendar date; undefined when there is no such date (2027-02-29). */
 export function parseLocalDate(text: string): number | undefined {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  const match = /(\d{4})-(\d{2})-(\d{2})/.exec(text);
   if (match === null) return undefined;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
-  return date.getTime() / daysMs(1);
+  const dayNumber = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / daysMs(1);
+  // Only text that is exactly the date read back passes: not "2027-02-29" (Date.UTC rolls it over to
+  // 1 March), not years below 100 (read as 19xx), not anything around the date.
+  return formatLocalDate(dayNumber) === text ? dayNumber : undefined;
 }
 
 export function formatLocalDate(dayNumber: number): string {
@@ -213,7 +213,8 @@ interface Compiled {
   cap: number | null;
   aheadDays: number;
   closures: readonly Span[];
-  pausedUntil: number | null;
+  /** -Infinity when there is no pause. */
+  pausedUntil: number;
 }
 
 function compile(schedule: Schedule): Compiled {
@@ -238,7 +239,7 @@ function compile(schedule: Schedule): Compiled {
     cap: schedule.settings.max_orders_per_slot,
     aheadDays: schedule.settings.order_ahead_days,
     closures,
-    pausedUntil: schedule.pausedUntil?.getTime() ?? null,
+    pausedUntil: schedule.pausedUntil?.getTime() ?? Number.NEGATIVE_INFINITY,
   };
 }
 
@@ -279,7 +280,7 @@ function overlapsClosure(c: Compiled, slot: Span): boolean {
 }
 
 function isPaused(c: Compiled, instant: number): boolean {
-  return c.pausedUntil !== null && instant < c.pausedUntil;
+  return instant < c.pausedUntil;
 }
 
 function isOpenAt(c: Compiled, instant: number): boolean {
@@ -306,7 +307,7 @@ function acceptsAsapAt(c: Compiled, instant: number): boolean {
  * instants are tried, day by day and in order.
  */
 function firstAcceptingInstant(c: Compiled, from: number): number | null {
-  const pending = [from, ...c.closures.map((closure) => closure.end), ...(c.pausedUntil === null ? [] : [c.pausedUntil])];
+  const pending = [from, c.pausedUntil, ...c.closures.map((closure) => closure.end)];
   const firstDay = localDayOf(c.zone, from) - 1;
   for (let day = firstDay; day <= firstDay + searchHorizonDays(); day += 1) {
     for (const span of openingIntervals(c, day)) {
@@ -315,7 +316,7 @@ function firstAcceptingInstant(c: Compiled, from: number): number | null {
     // Every instant a later service day adds is at or after this one, so those before it can be tried now.
     const settled = instantAt(c.zone, day + 1, 0) - c.leadMs;
     pending.sort((a, b) => a - b);
-    while (pending.length > 0 && (pending[0] as number) < settled) {
+    while ((pending[0] ?? Number.POSITIVE_INFINITY) < settled) {
       const candidate = pending.shift() as number;
       if (candidate >= from && acceptsAsapAt(c, candidate)) return candidate;
     }
@@ -365,7 +366,7 @@ export function orderingStatus(schedule: Schedule, now: Date): OrderingStatus {
   return {
     accepting_orders: accepting,
     reason,
-    paused_until: isPaused(c, at) ? new Date(c.pausedUntil as number) : null,
+    paused_until: isPaused(c, at) ? new Date(c.pausedUntil) : null,
     next_open_at: nextOpen === null ? null : new Date(nextOpen),
     asap_ready_at: accepting ? new Date(at + c.leadMs) : null,
   };
@@ -469,18 +470,17 @@ export function endOfDay(schedule: Schedule, now: Date): Date {
  */
 export function overlappingRanges(weekly: readonly WeeklyRange[]): Array<[number, number]> {
   const week = 7 * 1440;
+  // A malformed time gives its range NaN bounds, which overlap nothing: the time validation reports it.
   const spans = weekly.map((range) => {
-    const opens = parseTimeOfDay(range.opens, false);
-    const closes = parseTimeOfDay(range.closes, true);
-    if (opens === undefined || closes === undefined) return undefined;
-    const start = weekdays().indexOf(range.day) * 1440 + opens;
-    return { start, end: start - opens + (closes > opens ? closes : closes + 1440) };
+    const opens = parseTimeOfDay(range.opens, false) ?? Number.NaN;
+    const closes = parseTimeOfDay(range.closes, true) ?? Number.NaN;
+    const dayStart = weekdays().indexOf(range.day) * 1440;
+    return { start: dayStart + opens, end: dayStart + (closes > opens ? closes : closes + 1440) };
   });
   const pairs: Array<[number, number]> = [];
   spans.forEach((a, i) => {
-    spans.forEach((b, j) => {
-      if (a === undefined || b === undefined || j <= i) return;
-      if ([-week, 0, week].some((shift) => a.start < b.end + shift && b.start + shift < a.end)) pairs.push([i, j]);
+    spans.slice(i + 1).forEach((b, offset) => {
+      if ([-week, 0, week].some((shift) => a.start < b.end + shift && b.start + shift < a.end)) pairs.push([i, i + 1 + offset]);
     });
   });
   return pairs;

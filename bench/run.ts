@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Knex } from 'knex';
 import pg from 'pg';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/http/logging.js';
 import { startService, type RunningService } from '../src/service.js';
 import { pricedRecipesQuery } from '../src/modules/catalog/recipes-repo.js';

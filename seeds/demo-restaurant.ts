@@ -317,34 +317,61 @@ export function assertDemoMenuConsistent(menu: DemoMenu): void {
   }
 }
 
+/** A seeded restaurant: its row, its menu and, optionally, what to do once more when it is first created. */
+export interface SeedRestaurantSpec {
+  restaurant: { domain: string; name: string; currency: string; timezone: string };
+  menu: DemoMenu;
+  /** Runs in the creating transaction, after the menu (e.g. opening hours). */
+  afterCreate?: (trx: Knex.Transaction, restaurantId: number) => Promise<void>;
+}
+
 /**
  * Creates the demo restaurant with its menu, opening stock and ledger, once. A later run (or a concurrent
  * one that lost the race for the domain) leaves the menu alone, so stock staff have changed is kept; it
  * only makes sure the given manager holds the manager role.
  */
 export async function seedDemoRestaurant(knex: Knex, options: DemoSeedOptions = {}): Promise<DemoSeedResult> {
-  assertDemoMenuConsistent(DEMO_MENU);
+  return seedRestaurant(knex, { restaurant: DEMO_RESTAURANT, menu: DEMO_MENU }, options);
+}
+
+/** `seedDemoRestaurant` for any restaurant and menu: created once, then only its manager is kept in place. */
+export async function seedRestaurant(knex: Knex, spec: SeedRestaurantSpec, options: DemoSeedOptions = {}): Promise<DemoSeedResult> {
+  assertDemoMenuConsistent(spec.menu);
   // Only `trx` inside: on PGlite the transaction holds the single connection and `knex` would wait for ever.
   return knex.transaction(async (trx) => {
     // The unique domain decides which of two concurrent seeders creates the menu: the loser waits for the
     // winner's commit here and then inserts nothing.
     const inserted: Array<{ id: number | string }> = await trx('restaurants')
-      .insert(DEMO_RESTAURANT)
+      .insert(spec.restaurant)
       .onConflict('domain')
       .ignore()
       .returning('id');
     const created = inserted[0] !== undefined;
-    const restaurantId = created ? Number(inserted[0]?.id) : await existingRestaurantId(trx);
+    const restaurantId = created ? Number(inserted[0]?.id) : await existingRestaurantId(trx, spec.restaurant.domain);
 
-    if (created) await insertMenu(trx, restaurantId, DEMO_MENU);
+    if (created) {
+      await insertMenu(trx, restaurantId, spec.menu);
+      await spec.afterCreate?.(trx, restaurantId);
+    }
     if (options.manager !== undefined) await ensureManager(trx, restaurantId, options.manager);
     return { restaurantId, created };
   });
 }
 
-async function existingRestaurantId(trx: Knex.Transaction): Promise<number> {
-  const row: { id: number | string } | undefined = await trx('restaurants').first('id').where({ domain: DEMO_DOMAIN });
-  if (row === undefined) throw new Error(`Demo seed: restaurant ${DEMO_DOMAIN} neither inserted nor found`);
+/** The named recipes of a menu and just the ingredients they use, for a smaller menu made of the same dishes. */
+export function menuOf(menu: DemoMenu, recipeNames: readonly string[]): DemoMenu {
+  const recipes = recipeNames.map((name) => {
+    const recipe = menu.recipes.find((candidate) => candidate.name === name);
+    if (recipe === undefined) throw new Error(`Demo menu: no recipe "${name}" to take`);
+    return recipe;
+  });
+  const used = new Set(recipes.flatMap((recipe) => recipe.ingredients.map((line) => line.ingredient.toLowerCase())));
+  return { ingredients: menu.ingredients.filter((ingredient) => used.has(ingredient.name.toLowerCase())), recipes };
+}
+
+async function existingRestaurantId(trx: Knex.Transaction, domain: string): Promise<number> {
+  const row: { id: number | string } | undefined = await trx('restaurants').first('id').where({ domain });
+  if (row === undefined) throw new Error(`Demo seed: restaurant ${domain} neither inserted nor found`);
   return Number(row.id);
 }
 

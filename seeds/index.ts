@@ -1,1 +1,2 @@
 export * from './demo-restaurant.js';
+export * from './bistro-restaurant.js';

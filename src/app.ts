@@ -32,11 +32,13 @@ import { registerPricingRoutes } from './modules/pricing/routes.js';
 import { registerLiveRoutes } from './modules/live/routes.js';
 import type { OrderStreams } from './modules/live/stream.js';
 import { kitchenScreen } from './kitchen/serve.js';
-import type { TrustProxy } from './config.js';
+import type { TrustProxy } from './config/config.js';
 import type { MediaStore } from './modules/media/store.js';
 import type { RouteDeps } from './http/route.js';
 import { registerDeliveryZoneRoutes } from './modules/delivery-zones/routes.js';
 import { registerCouponRoutes } from './modules/coupons/routes.js';
+import { registerScheduleRoutes } from './modules/schedule/routes.js';
+import { systemClock, type Clock } from './lib/clock.js';
 
 export interface AppDeps {
   production: boolean;
@@ -60,6 +62,8 @@ export interface AppDeps {
   orderStreams: OrderStreams;
   /** Tests pass one to fail on answers the OpenAPI document does not list. */
   onUndocumentedError?: RouteDeps['onUndocumentedError'];
+  /** What "now" is for the schedule (hours, slots, pauses); tests set it. Default: the system clock. */
+  clock?: Clock;
 }
 
 declare module 'express-serve-static-core' {
@@ -109,7 +113,9 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   );
   registerHealthRoutes(api, deps.readiness);
   registerAuthRoutes(api, { flows: deps.identity.flows, rateLimit: deps.authRateLimit });
-  registerRestaurantRoutes(api, deps.identity.directory);
+  const clock = deps.clock ?? systemClock;
+  registerRestaurantRoutes(api, deps.identity.directory, clock);
+  registerScheduleRoutes(api, clock);
   registerStaffRoutes(api, deps.identity.directory);
   registerCustomerRoutes(api, deps.identity.directory);
   registerIngredientRoutes(api);

@@ -1,7 +1,8 @@
-import { ConfigError, DEFAULT_DEMO_PASSWORD, loadConfig, type Config } from './config.js';
+import { ConfigError, DEFAULT_DEMO_PASSWORD, loadConfig, type Config } from './config/config.js';
 import { createLogger } from './http/logging.js';
 import { startService, type RunningService } from './service.js';
-import { DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL } from './auth/identity.js';
+import { BISTRO_MANAGER_EMAIL, DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL } from './auth/identity.js';
+import { BISTRO_DOMAIN } from '../seeds/bistro-restaurant.js';
 
 function banner(service: RunningService, config: Config): string {
   const lines = [`Tablekit is listening on ${service.url}  (API reference: ${service.url}/docs)`];
@@ -9,6 +10,7 @@ function banner(service: RunningService, config: Config): string {
     lines.push(
       `Demo restaurant: ${service.demoDomain}`,
       `  curl -H 'X-Restaurant-Domain: ${service.demoDomain}' ${service.url}/v1/recipes`,
+      `And ${BISTRO_DOMAIN}, with opening hours and slots (manager ${BISTRO_MANAGER_EMAIL}): curl -H 'X-Restaurant-Domain: ${BISTRO_DOMAIN}' ${service.url}/v1/restaurant/slots`,
     );
   }
   if (service.identity.demoUsers !== undefined) {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import type { Config } from './config/config.js';
 import { buildApp } from './app.js';
 import { answerClientError } from './http/errors.js';
 import { createDatabase, type Database } from './db/database.js';
@@ -9,6 +9,7 @@ import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createIdentityServices, startIdentity, type IdentityProvider } from './auth/identity.js';
 import { seedDemoRestaurant, DEMO_DOMAIN } from '../seeds/demo-restaurant.js';
+import { seedBistroRestaurant } from '../seeds/bistro-restaurant.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { openOrdersQueue, findDeadLetterQueueUrl, type OrdersQueue } from './queue/sqs.js';
 import { OutboxRelay } from './queue/relay.js';
@@ -65,6 +66,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     if (database.kind === 'embedded' || identity.demoUsers !== undefined) {
       const manager = identity.demoUsers?.manager;
       await seedDemoRestaurant(database.knex, manager === undefined ? {} : { manager });
+      const bistroManager = identity.demoUsers?.bistroManager;
+      await seedBistroRestaurant(database.knex, bistroManager === undefined ? {} : { manager: bistroManager });
       demoDomain = DEMO_DOMAIN;
     }
 

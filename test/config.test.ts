@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
 
 const configError = (env: Record<string, string>) => {
   try {
@@ -196,7 +196,7 @@ describe('configuration', () => {
 
 describe('the migration step', () => {
   it('needs only the database URL, also in production', async () => {
-    const { loadDatabaseConfig } = await import('../src/config.js');
+    const { loadDatabaseConfig } = await import('../src/config/config.js');
     expect(loadDatabaseConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://app@db/tablekit' })).toEqual({
       kind: 'postgres',
       url: 'postgres://app@db/tablekit',

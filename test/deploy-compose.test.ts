@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { knownEnvironmentVariables, loadConfig } from '../src/config.js';
+import { knownEnvironmentVariables, loadConfig } from '../src/config/config.js';
 import { createEmulatorVerifier } from '../src/auth/token-verifier.js';
 import { ORDERS_DEAD_LETTER_QUEUE_NAME, ORDERS_QUEUE_NAME } from '../src/local/sqs.js';
 

@@ -126,7 +126,14 @@ describe('HTTP conventions', () => {
   it('resolves the restaurant from the X-Restaurant-Domain header', async () => {
     const res = await request(t.app).get('/v1/restaurant').set('X-Restaurant-Domain', 'StoreABC.com');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ id: restaurant.id, domain: 'storeabc.com', name: 'Store ABC', currency: 'EUR', timezone: 'Europe/Berlin' });
+    expect(res.body).toEqual({
+      id: restaurant.id,
+      domain: 'storeabc.com',
+      name: 'Store ABC',
+      currency: 'EUR',
+      timezone: 'Europe/Berlin',
+      ordering: { accepting_orders: true, reason: null, paused_until: null, next_open_at: null, asap_ready_at: expect.any(String) },
+    });
   });
 
   it.each(['www.storeabc.com', 'staff.storeabc.com', 'api.storeabc.com', 'storeabc.com', 'WWW.STOREABC.COM:443'])(

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DEMO_PASSWORD, loadConfig } from '../src/config.js';
+import { DEFAULT_DEMO_PASSWORD, loadConfig } from '../src/config/config.js';
 import { startService, type RunningService } from '../src/service.js';
 import { DEMO_MANAGER_EMAIL } from '../src/auth/identity.js';
 import { silentLogger } from './support/app.js';

@@ -21,7 +21,7 @@ import { OrderWorker } from '../src/queue/worker.js';
 import { confirmOrderBySystem } from '../src/modules/orders/service.js';
 import { startEmbeddedSqs, embeddedSqsClientConfig, type EmbeddedSqs } from '../src/local/sqs.js';
 import { findDeadLetterQueueUrl } from '../src/queue/sqs.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { startService } from '../src/service.js';
 import { createTestDatabase } from './support/database.js';
 

@@ -11,7 +11,7 @@ import { OrderWorker } from '../src/queue/worker.js';
 import { confirmOrderBySystem } from '../src/modules/orders/service.js';
 import { PaymentTimeoutSweeper } from '../src/modules/orders/payment-timeout.js';
 import { findDeadLetterQueueUrl } from '../src/queue/sqs.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { startService } from '../src/service.js';
 import { silentLogger } from './support/app.js';
 import { createTestDatabase, onRealPostgres, type TestDatabase } from './support/database.js';

@@ -44,7 +44,8 @@ describe('restaurants', () => {
     expect(res.body).toEqual({ id: expect.any(Number), domain: body.domain.toLowerCase(), name: 'Chez Test', currency: 'GBP', timezone: 'Europe/London' });
 
     const served = await request(t.app).get('/v1/restaurant').set('Host', `www.${res.body.domain}`);
-    expect(served.body).toEqual(res.body);
+    // A new restaurant has no hours: always open.
+    expect(served.body).toEqual({ ...res.body, ordering: expect.objectContaining({ accepting_orders: true, reason: null }) });
     const staff = await request(t.app).get('/v1/staff').set('X-Restaurant-Domain', res.body.domain).set('Authorization', futureManager.auth);
     expect(staff.status).toBe(200);
     expect(staff.body).toEqual({ data: [{ user_sub: futureManager.sub, email: futureManager.email, role: 'manager' }], next_cursor: null });

@@ -7,6 +7,9 @@ import {
   seedDemoRestaurant,
   type DemoSeedResult,
 } from '../seeds/demo-restaurant.js';
+import { BISTRO_DOMAIN, BISTRO_HOURS, BISTRO_MENU, seedBistroRestaurant } from '../seeds/bistro-restaurant.js';
+import { getHours, orderingFor } from '../src/modules/schedule/service.js';
+import { hoursSchema, hoursUpdateSchema } from '../src/modules/schedule/schemas.js';
 import { createTestDatabase, onRealPostgres, type TestDatabase } from './support/database.js';
 
 const manager = { sub: 'demo-manager-sub', email: 'manager@demo.localhost' };
@@ -25,6 +28,8 @@ async function snapshot(knex: Knex): Promise<Record<string, { count: number; che
     recipes: 'restaurant_id, id',
     recipe_ingredients: 'restaurant_id, recipe_id, ingredient_id',
     inventory_movements: 'restaurant_id, id',
+    schedule_settings: 'restaurant_id',
+    opening_ranges: 'restaurant_id, iso_weekday, opens_minute',
   };
   const result: Record<string, { count: number; checksum: string | null }> = {};
   for (const [table, order] of Object.entries(tables)) {
@@ -213,6 +218,85 @@ describe('the demo restaurant seed', () => {
   });
 });
 
+describe('the second demo restaurant, with opening hours', () => {
+  let db: TestDatabase;
+  let demo: DemoSeedResult;
+  let bistro: DemoSeedResult;
+  const bistroManager = { sub: 'bistro-manager-sub', email: 'manager@bistro.localhost' };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    demo = await seedDemoRestaurant(db.knex, { manager });
+    bistro = await seedBistroRestaurant(db.knex, { manager: bistroManager });
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+  });
+
+  it('creates bistro.localhost in Berlin with a smaller menu of the demo kitchen’s dishes and its own manager', async () => {
+    expect(bistro.created).toBe(true);
+    expect(bistro.restaurantId).not.toBe(demo.restaurantId);
+    const restaurant = await db.knex('restaurants').where({ domain: BISTRO_DOMAIN }).first();
+    expect(restaurant).toMatchObject({ name: 'Tablekit Bistro', currency: 'EUR', timezone: 'Europe/Berlin' });
+
+    const recipes = await db.knex('recipes').where({ restaurant_id: bistro.restaurantId }).orderBy('id');
+    expect(recipes.map((recipe) => recipe.name)).toEqual(BISTRO_MENU.recipes.map((recipe) => recipe.name));
+    expect(recipes).toHaveLength(8);
+    const ingredients = await db.knex('ingredients').where({ restaurant_id: bistro.restaurantId });
+    expect(ingredients.map((ingredient) => ingredient.name).sort()).toEqual(BISTRO_MENU.ingredients.map((ingredient) => ingredient.name).sort());
+    // Only what its dishes use: no burger buns in the bistro.
+    expect(ingredients.map((ingredient) => ingredient.name)).not.toContain('Brioche bun');
+    const unused = await db.knex('ingredients as i')
+      .where('i.restaurant_id', bistro.restaurantId)
+      .whereNotExists(db.knex('recipe_ingredients as ri').whereRaw('ri.restaurant_id = i.restaurant_id AND ri.ingredient_id = i.id'));
+    expect(unused).toEqual([]);
+
+    const staff = await db.knex('staff_members').where({ restaurant_id: bistro.restaurantId });
+    expect(staff).toEqual([expect.objectContaining({ user_sub: bistroManager.sub, email: bistroManager.email, role: 'manager' })]);
+  });
+
+  it('opens Tuesday to Sunday for lunch and dinner, later on Friday and Saturday, with 8 orders a slot', async () => {
+    expect(hoursUpdateSchema.safeParse(BISTRO_HOURS).success).toBe(true);
+    const hours = hoursSchema.parse(await getHours(db.knex, bistro.restaurantId));
+    expect(hours).toMatchObject({ lead_time_minutes: 20, slot_minutes: 15, max_orders_per_slot: 8, order_ahead_days: 7 });
+    expect(hours.weekly.filter((range) => range.day === 'mon')).toEqual([]);
+    expect(hours.weekly.filter((range) => range.day === 'tue')).toEqual([
+      { day: 'tue', opens: '12:00', closes: '14:30' },
+      { day: 'tue', opens: '18:00', closes: '22:30' },
+    ]);
+    expect(hours.weekly.filter((range) => range.day === 'sat').map((range) => range.closes)).toEqual(['14:30', '23:30']);
+    expect(hours.weekly).toHaveLength(12);
+
+    // Monday 1 June 2026, noon in Berlin: closed until Tuesday's lunch.
+    const restaurant = { id: bistro.restaurantId, timezone: 'Europe/Berlin' };
+    expect(await orderingFor(db.knex, restaurant, new Date('2026-06-01T10:00:00Z'))).toMatchObject({
+      accepting_orders: false,
+      reason: 'closed',
+      next_open_at: '2026-06-02T10:00:00.000Z',
+    });
+  });
+
+  it('leaves demo.localhost always open', async () => {
+    expect((await getHours(db.knex, demo.restaurantId)).weekly).toEqual([]);
+    const ordering = await orderingFor(db.knex, { id: demo.restaurantId, timezone: 'Europe/Berlin' }, new Date('2026-06-01T02:00:00Z'));
+    expect(ordering).toMatchObject({ accepting_orders: true, reason: null });
+  });
+
+  it('changes nothing when both are seeded again', async () => {
+    const before = await snapshot(db.knex);
+    expect(await seedDemoRestaurant(db.knex, { manager })).toEqual({ restaurantId: demo.restaurantId, created: false });
+    expect(await seedBistroRestaurant(db.knex, { manager: bistroManager })).toEqual({ restaurantId: bistro.restaurantId, created: false });
+    expect(await snapshot(db.knex)).toEqual(before);
+  });
+
+  it('keeps hours a manager changed since', async () => {
+    await db.knex('schedule_settings').where({ restaurant_id: bistro.restaurantId }).update({ max_orders_per_slot: 3 });
+    await seedBistroRestaurant(db.knex);
+    expect((await getHours(db.knex, bistro.restaurantId)).max_orders_per_slot).toBe(3);
+  });
+});
+
 describe.skipIf(!onRealPostgres)('two seeds racing on a fresh database', () => {
   let db: TestDatabase;
 
@@ -239,5 +323,15 @@ describe.skipIf(!onRealPostgres)('two seeds racing on a fresh database', () => {
     expect(snap['ingredients']?.count).toBe(DEMO_MENU.ingredients.length);
     expect(snap['recipes']?.count).toBe(DEMO_MENU.recipes.length);
     expect(snap['inventory_movements']?.count).toBe(DEMO_MENU.ingredients.filter((ingredient) => ingredient.stock > 0).length);
+  });
+
+  it('create one bistro with one set of hours', async () => {
+    const results = await Promise.all([seedBistroRestaurant(db.knex), seedBistroRestaurant(db.knex), seedBistroRestaurant(db.knex)]);
+    expect(results.filter((result) => result.created)).toHaveLength(1);
+    const snap = await snapshot(db.knex);
+    expect(snap['restaurants']?.count).toBe(2);
+    expect(snap['schedule_settings']?.count).toBe(1);
+    expect(snap['opening_ranges']?.count).toBe(BISTRO_HOURS.weekly.length);
+    expect(snap['recipes']?.count).toBe(DEMO_MENU.recipes.length + BISTRO_MENU.recipes.length);
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { startService, type RunningService } from '../src/service.js';
 import { silentLogger } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';

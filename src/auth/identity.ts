@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CognitoConfig } from '../config.js';
+import type { CognitoConfig } from '../config/config.js';
 import { createCognitoVerifier, createEmulatorVerifier, type AccessTokenVerifier } from './token-verifier.js';
 import { PLATFORM_ADMIN_GROUP } from './authenticator.js';
 import { createUserPoolAdmin, type UserDirectory } from './user-pool-admin.js';
@@ -16,7 +16,7 @@ export interface IdentityProvider {
   authFlow: 'USER_SRP_AUTH' | 'USER_PASSWORD_AUTH';
   verifier: AccessTokenVerifier;
   /** Subs of the demo users, when the embedded identity server created them. */
-  demoUsers: { admin: DemoUser; manager: DemoUser } | undefined;
+  demoUsers: { admin: DemoUser; manager: DemoUser; bistroManager: DemoUser } | undefined;
   stop(): Promise<void>;
 }
 
@@ -27,6 +27,7 @@ export interface DemoUser {
 
 export const DEMO_ADMIN_EMAIL = 'admin@demo.localhost';
 export const DEMO_MANAGER_EMAIL = 'manager@demo.localhost';
+export const BISTRO_MANAGER_EMAIL = 'manager@bistro.localhost';
 
 export async function startIdentity(config: CognitoConfig, options: { demoPassword: string; logger: Logger }): Promise<IdentityProvider> {
   if (config.kind === 'cognito') {
@@ -56,6 +57,7 @@ export async function startIdentity(config: CognitoConfig, options: { demoPasswo
   const cognito = await startEmbeddedCognito({ dataDir: config.dataDir, logger: options.logger });
   const admin = await ensureUser(cognito, { email: DEMO_ADMIN_EMAIL, password: options.demoPassword, groups: [PLATFORM_ADMIN_GROUP] });
   const manager = await ensureUser(cognito, { email: DEMO_MANAGER_EMAIL, password: options.demoPassword });
+  const bistroManager = await ensureUser(cognito, { email: BISTRO_MANAGER_EMAIL, password: options.demoPassword });
   return {
     kind: 'embedded',
     userPoolId: cognito.userPoolId,
@@ -65,7 +67,11 @@ export async function startIdentity(config: CognitoConfig, options: { demoPasswo
     // The emulator has no SRP.
     authFlow: 'USER_PASSWORD_AUTH',
     verifier: createEmulatorVerifier({ issuer: cognito.issuer, jwksUri: cognito.jwksUri, clientId: cognito.clientId }),
-    demoUsers: { admin: { email: DEMO_ADMIN_EMAIL, sub: admin.sub }, manager: { email: DEMO_MANAGER_EMAIL, sub: manager.sub } },
+    demoUsers: {
+      admin: { email: DEMO_ADMIN_EMAIL, sub: admin.sub },
+      manager: { email: DEMO_MANAGER_EMAIL, sub: manager.sub },
+      bistroManager: { email: BISTRO_MANAGER_EMAIL, sub: bistroManager.sub },
+    },
     stop: () => cognito.stop(),
   };
 }

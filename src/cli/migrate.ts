@@ -1,4 +1,4 @@
-import { ConfigError, loadDatabaseConfig } from '../config.js';
+import { ConfigError, loadDatabaseConfig } from '../config/config.js';
 import { createDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 

@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import type { QueueConfig } from '../config.js';
+import type { QueueConfig } from '../config/config.js';
 
 export interface OrdersQueue {
   client: SQSClient;

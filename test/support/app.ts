@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
 import { buildApp, type AppDeps } from '../../src/app.js';
-import type { TrustProxy } from '../../src/config.js';
+import type { TrustProxy } from '../../src/config/config.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { createEmulatorVerifier } from '../../src/auth/token-verifier.js';
@@ -18,7 +18,7 @@ import { startMediaStore } from '../../src/modules/media/start.js';
 import { TestPaymentProvider } from '../../src/modules/payments/providers/test-provider.js';
 import type { PaymentProvider } from '../../src/modules/payments/providers/types.js';
 import { startLiveOrders, type LiveOrders } from '../../src/modules/live/live-orders.js';
-import type { Clock } from '../../src/modules/live/stream.js';
+import type { Clock } from '../../src/lib/clock.js';
 
 /** The test provider's webhook secret in tests built by `createTestApp`. */
 export const TEST_WEBHOOK_SECRET = 'whsec_test_tablekit_suite_secret';
@@ -61,9 +61,10 @@ export async function createTestApp(
      * first one's database and identity server, as behind a load balancer. Closing it leaves those open.
      */
     besideApp?: TestApp;
-    /** Order streams: the limit, the heartbeat and the clock (ticket expiry, replay window). */
+    /** Order streams: the limit and the heartbeat. */
     maxStreams?: number;
     heartbeatMs?: number;
+    /** What "now" is for the schedule and the streams (ticket expiry, replay window); tests set it. Default: the system clock. */
     clock?: Clock;
     /** Default: no proxy trusted (TRUST_PROXY unset), so X-Forwarded-For is ignored. */
     trustProxy?: TrustProxy;
@@ -117,6 +118,7 @@ export async function createTestApp(
       const finding = `${operationId} answered ${status} ${code}`;
       if (!undocumentedErrors.includes(finding)) undocumentedErrors.push(finding);
     },
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   };
   const { app } = buildApp(deps);
   return {

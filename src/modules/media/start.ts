@@ -1,4 +1,4 @@
-import type { MediaConfig } from '../../config.js';
+import type { MediaConfig } from '../../config/config.js';
 import { createS3MediaStore, type MediaStore } from './store.js';
 
 export interface RunningMediaStore {

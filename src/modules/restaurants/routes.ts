@@ -4,10 +4,15 @@ import type { UserDirectory } from '../../lib/identity.js';
 import { findRestaurantById, type Restaurant } from './repo.js';
 import { restaurantCreateSchema, restaurantSchema, restaurantUpdateSchema } from './schemas.js';
 import { createRestaurant, updateRestaurant } from './service.js';
+import type { Clock } from '../../lib/clock.js';
+import { orderingFor } from '../schedule/service.js';
+import { orderingSchema } from '../schedule/schemas.js';
 
 const view = (r: Restaurant) => ({ id: r.id, domain: r.domain, name: r.name, currency: r.currency, timezone: r.timezone });
 
-export function registerRestaurantRoutes(api: ApiRouter, directory: UserDirectory): void {
+const restaurantWithOrderingSchema = restaurantSchema.extend({ ordering: orderingSchema }).openapi('RestaurantWithOrdering');
+
+export function registerRestaurantRoutes(api: ApiRouter, directory: UserDirectory, clock: Clock): void {
   defineRoute(api, {
     method: 'get',
     path: '/v1/restaurant',
@@ -15,9 +20,12 @@ export function registerRestaurantRoutes(api: ApiRouter, directory: UserDirector
     description: 'Its id, domain, name, currency (the unit of every `_cents` field) and IANA time zone.',
     tags: ['restaurants'],
     access: access.public,
-    responses: { 200: { description: 'The restaurant', schema: restaurantSchema } },
+    responses: { 200: { description: 'The restaurant, and whether it takes ASAP orders now', schema: restaurantWithOrderingSchema } },
     // Read afresh: the tenant a request resolves may be a few seconds old (src/http/tenant.ts).
-    handler: async ({ tenant }) => ({ status: 200, body: view((await findRestaurantById(api.deps.db, tenant.id)) ?? tenant) }),
+    handler: async ({ tenant }) => {
+      const restaurant = (await findRestaurantById(api.deps.db, tenant.id)) ?? tenant;
+      return { status: 200, body: { ...view(restaurant), ordering: await orderingFor(api.deps.db, restaurant, clock()) } };
+    },
   });
 
   defineRoute(api, {

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Config } from '../../../config.js';
+import type { Config } from '../../../config/config.js';
 import { StripePaymentProvider } from './stripe-provider.js';
 import { TestPaymentProvider } from './test-provider.js';
 import type { PaymentProvider } from './types.js';

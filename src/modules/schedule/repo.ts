@@ -1,0 +1,169 @@
+import type { Queryable } from '../../db/database.js';
+import { parseTimeOfDay, weekdays, type ClosureDays, type ScheduleSettings, type WeeklyRange } from './core.js';
+
+export interface ClosureRow extends ClosureDays {
+  id: number;
+  reason: string | null;
+}
+
+export interface PauseRow {
+  paused_until: Date;
+  reason: string | null;
+}
+
+const toDate = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)));
+const nullableString = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+function formatMinutes(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
+function minutesOf(time: string, endOfDay: boolean): number {
+  const minutes = parseTimeOfDay(time, endOfDay);
+  if (minutes === undefined) throw new Error(`not a time of day: ${time}`);
+  return minutes;
+}
+
+export async function selectSettings(db: Queryable, restaurantId: number): Promise<ScheduleSettings | undefined> {
+  const row = await db('schedule_settings')
+    .select('lead_time_minutes', 'slot_minutes', 'max_orders_per_slot', 'order_ahead_days')
+    .where({ restaurant_id: restaurantId })
+    .first();
+  if (row === undefined) return undefined;
+  return {
+    lead_time_minutes: Number(row.lead_time_minutes),
+    slot_minutes: Number(row.slot_minutes),
+    max_orders_per_slot: row.max_orders_per_slot === null ? null : Number(row.max_orders_per_slot),
+    order_ahead_days: Number(row.order_ahead_days),
+  };
+}
+
+/** Monday first, then by opening time. */
+export async function selectRanges(db: Queryable, restaurantId: number): Promise<WeeklyRange[]> {
+  const rows: Array<Record<string, unknown>> = await db('opening_ranges')
+    .select('iso_weekday', 'opens_minute', 'closes_minute')
+    .where({ restaurant_id: restaurantId })
+    .orderBy([{ column: 'iso_weekday' }, { column: 'opens_minute' }]);
+  return rows.map((row) => ({
+    day: weekdays()[Number(row['iso_weekday']) - 1] as WeeklyRange['day'],
+    opens: formatMinutes(Number(row['opens_minute'])),
+    closes: formatMinutes(Number(row['closes_minute'])),
+  }));
+}
+
+/** Also locks the restaurant's settings row, so two replacements of the hours run one after the other. */
+export async function upsertSettings(db: Queryable, restaurantId: number, settings: ScheduleSettings): Promise<void> {
+  await db('schedule_settings')
+    .insert({ restaurant_id: restaurantId, ...settings })
+    .onConflict('restaurant_id')
+    .merge({ ...settings, updated_at: db.fn.now() });
+}
+
+export async function replaceRanges(db: Queryable, restaurantId: number, ranges: readonly WeeklyRange[]): Promise<void> {
+  await db('opening_ranges').where({ restaurant_id: restaurantId }).delete();
+  if (ranges.length === 0) return;
+  await db('opening_ranges').insert(
+    ranges.map((range) => ({
+      restaurant_id: restaurantId,
+      iso_weekday: weekdays().indexOf(range.day) + 1,
+      opens_minute: minutesOf(range.opens, false),
+      closes_minute: minutesOf(range.closes, true),
+    })),
+  );
+}
+
+// `date` columns are read as text: node-postgres would turn them into Dates at local midnight of the process.
+function selectClosures(db: Queryable, restaurantId: number) {
+  return db('restaurant_closures')
+    .select('id', 'reason')
+    .select(db.raw(`to_char(starts_on, 'YYYY-MM-DD') AS starts_on`), db.raw(`to_char(ends_on, 'YYYY-MM-DD') AS ends_on`))
+    .where({ restaurant_id: restaurantId });
+}
+
+function toClosure(row: Record<string, unknown>): ClosureRow {
+  return { id: Number(row['id']), starts_on: String(row['starts_on']), ends_on: String(row['ends_on']), reason: nullableString(row['reason']) };
+}
+
+/** Ordered by start, then id (the keyset). */
+export async function selectClosurePage(
+  db: Queryable,
+  restaurantId: number,
+  options: { after: [string, number] | undefined; limit: number },
+): Promise<ClosureRow[]> {
+  const query = selectClosures(db, restaurantId);
+  if (options.after !== undefined) query.andWhereRaw('(starts_on, id) > (?::date, ?)', options.after);
+  const rows: Array<Record<string, unknown>> = await query.orderBy([{ column: 'starts_on' }, { column: 'id' }]).limit(options.limit);
+  return rows.map(toClosure);
+}
+
+/** The closures that end on `fromDate` or later: the only ones that can still matter. */
+export async function selectClosuresEndingFrom(db: Queryable, restaurantId: number, fromDate: string): Promise<ClosureRow[]> {
+  const rows: Array<Record<string, unknown>> = await selectClosures(db, restaurantId).andWhere('ends_on', '>=', fromDate).orderBy('starts_on');
+  return rows.map(toClosure);
+}
+
+/** `starts_on` and `ends_on` as validated calendar dates, so they are stored and answered as given. */
+export async function insertClosure(db: Queryable, restaurantId: number, closure: Omit<ClosureRow, 'id'>): Promise<ClosureRow> {
+  const [row] = (await db('restaurant_closures').insert({ restaurant_id: restaurantId, ...closure }).returning('id')) as Array<{ id: number | string }>;
+  if (row === undefined) throw new Error('insert into restaurant_closures returned no row');
+  return { id: Number(row.id), ...closure };
+}
+
+export async function deleteClosure(db: Queryable, restaurantId: number, id: number): Promise<boolean> {
+  // Counted from RETURNING: PGlite's driver answers a bare DELETE with its raw result, not a row count.
+  const deleted: unknown[] = await db('restaurant_closures').where({ restaurant_id: restaurantId, id }).delete().returning('id');
+  return deleted.length > 0;
+}
+
+export async function selectPause(db: Queryable, restaurantId: number): Promise<PauseRow | undefined> {
+  const row = await db('ordering_pauses').select('paused_until', 'reason').where({ restaurant_id: restaurantId }).first();
+  return row === undefined ? undefined : { paused_until: toDate(row.paused_until), reason: nullableString(row.reason) };
+}
+
+export async function upsertPause(db: Queryable, restaurantId: number, pause: PauseRow & { paused_by: string }): Promise<void> {
+  await db('ordering_pauses')
+    .insert({ restaurant_id: restaurantId, ...pause })
+    .onConflict('restaurant_id')
+    .merge({ ...pause, created_at: db.fn.now() });
+}
+
+export async function deletePause(db: Queryable, restaurantId: number): Promise<void> {
+  await db('ordering_pauses').where({ restaurant_id: restaurantId }).delete();
+}
+
+/**
+ * Counts one order into a slot unless it already holds `cap`: one statement, so however many transactions
+ * race for the last place, the row lock decides and the count never passes the cap. Without a cap the order
+ * is still counted, so a cap set later sees the orders already taken. False: the slot is full.
+ */
+export async function reserveSlot(db: Queryable, restaurantId: number, slotStartsAt: Date, cap: number | null): Promise<boolean> {
+  if (cap !== null && cap < 1) return false;
+  const result: { rows: unknown[] } = await db.raw(
+    `INSERT INTO slot_bookings (restaurant_id, slot_starts_at, orders_count) VALUES (?, ?, 1)
+     ON CONFLICT (restaurant_id, slot_starts_at) DO UPDATE SET orders_count = slot_bookings.orders_count + 1
+     WHERE ?::integer IS NULL OR slot_bookings.orders_count < ?::integer
+     RETURNING orders_count`,
+    [restaurantId, slotStartsAt, cap, cap],
+  );
+  return result.rows.length === 1;
+}
+
+/** Gives one place back; never below zero. False when the slot held no order. */
+export async function releaseSlot(db: Queryable, restaurantId: number, slotStartsAt: Date): Promise<boolean> {
+  const released: unknown[] = await db('slot_bookings')
+    .where({ restaurant_id: restaurantId, slot_starts_at: slotStartsAt })
+    .andWhere('orders_count', '>', 0)
+    .decrement('orders_count', 1)
+    .returning('orders_count');
+  return released.length > 0;
+}
+
+/** Orders counted per slot starting in [from, to), keyed by the slot's start in epoch milliseconds. */
+export async function countsForRange(db: Queryable, restaurantId: number, from: Date, to: Date): Promise<Map<number, number>> {
+  const rows: Array<Record<string, unknown>> = await db('slot_bookings')
+    .select('slot_starts_at', 'orders_count')
+    .where({ restaurant_id: restaurantId })
+    .andWhere('slot_starts_at', '>=', from)
+    .andWhere('slot_starts_at', '<', to);
+  return new Map(rows.map((row) => [toDate(row['slot_starts_at']).getTime(), Number(row['orders_count'])]));
+}

@@ -13,6 +13,7 @@ import * as rateLimitCounters from './20261201150000_rate_limit_counters.js';
 import * as restaurantPricing from './20261201130000_restaurant_pricing.js';
 import * as deliveryZones from './20261201180000_delivery_zones.js';
 import * as coupons from './20261201180100_coupons.js';
+import * as orderPriceBreakdown from './20261201210000_order_price_breakdown.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -39,4 +40,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261201160000_live_order_events', liveOrderEvents],
   ['20261201180000_delivery_zones', deliveryZones],
   ['20261201180100_coupons', coupons],
+  ['20261201210000_order_price_breakdown', orderPriceBreakdown],
 ];

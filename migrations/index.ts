@@ -8,13 +8,14 @@ import * as orders from './20261121100500_orders.js';
 import * as payments from './20261121100600_payments.js';
 import * as idempotencyAndOutbox from './20261121100700_idempotency_and_outbox.js';
 import * as paymentSettlement from './20261121100800_payment_settlement.js';
-import * as coupons from './20261201180100_coupons.js';
-import * as deliveryZones from './20261201180000_delivery_zones.js';
-import * as liveOrderEvents from './20261201160000_live_order_events.js';
-import * as rateLimitCounters from './20261201150000_rate_limit_counters.js';
-import * as recipeImages from './20261201170000_recipe_images.js';
-import * as restaurantPricing from './20261201130000_restaurant_pricing.js';
 import * as schedule from './20261201120000_schedule.js';
+import * as restaurantPricing from './20261201130000_restaurant_pricing.js';
+import * as rateLimitCounters from './20261201150000_rate_limit_counters.js';
+import * as liveOrderEvents from './20261201160000_live_order_events.js';
+import * as recipeImages from './20261201170000_recipe_images.js';
+import * as deliveryZones from './20261201180000_delivery_zones.js';
+import * as coupons from './20261201180100_coupons.js';
+import * as orderPriceBreakdown from './20261201210000_order_price_breakdown.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -43,4 +44,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261201170000_recipe_images', recipeImages],
   ['20261201180000_delivery_zones', deliveryZones],
   ['20261201180100_coupons', coupons],
+  ['20261201210000_order_price_breakdown', orderPriceBreakdown],
 ];

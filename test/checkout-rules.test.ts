@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../src/http/errors.js';
 import { priceLinesWith, sumNeeds, type PricedRecipe } from '../src/modules/catalog/index.js';
-import { chooseDeliveryAddress, needsConfirmationNow, orderTotal } from '../src/modules/orders/checkout.js';
+import { chooseDeliveryAddress, needsConfirmationNow } from '../src/modules/orders/checkout.js';
 
 // Checkout's pieces that need no database: what the use case in orders/checkout.ts composes.
 
@@ -95,13 +95,9 @@ describe('pricing the lines and the total', () => {
     expect(error.errors?.map((e) => e.path)).toEqual(['items.0.recipe_id', 'items.1.customizations.0.quantity']);
   });
 
-  it('sums the lines in integer cents and refuses a total one order cannot hold', () => {
-    expect(orderTotal([{ unitPriceCents: 250, quantity: 3 }, { unitPriceCents: 199, quantity: 1 }])).toBe(949);
-    expect(errorOf(() => orderTotal([{ unitPriceCents: 2_000_000_000, quantity: 2 }]))).toMatchObject({ code: 'conflict', status: 409 });
-  });
-
-  it('asks the kitchen at once for cash, after payment for card', () => {
-    expect(needsConfirmationNow({ payment_method: 'cash' })).toBe(true);
-    expect(needsConfirmationNow({ payment_method: 'card' })).toBe(false);
+  it('asks the kitchen at once for cash and for a card order with nothing to pay, after payment for other card orders', () => {
+    expect(needsConfirmationNow({ payment_method: 'cash' }, 1250)).toBe(true);
+    expect(needsConfirmationNow({ payment_method: 'card' }, 1250)).toBe(false);
+    expect(needsConfirmationNow({ payment_method: 'card' }, 0)).toBe(true);
   });
 });

@@ -716,6 +716,26 @@ describe('3-D Secure end to end: webhook → paid → outbox → SQS → the wor
     expect(refunds.map((r) => [r.status, r.amount_cents])).toEqual([['succeeded', 1500]]);
     expect((t.paymentProvider as TestPaymentProvider).refundsMade).toBe(1);
   });
+
+  it('a card order with nothing to pay (a 100 % coupon) is paid at placement and the worker confirms it without any payment', async () => {
+    const knex = t.db.knex;
+    const restaurant = await createRestaurant(knex, { domain: 'e2e-free.example.com' });
+    const api = catalogClient(t.app, restaurant.domain);
+    const customer = await signInCustomer(t.cognito);
+    const manager = await signInStaff(t.cognito, knex, restaurant.id, 'manager');
+    const ingredient = await insertIngredientRow(knex, restaurant.id, { name: 'Dough', price_cents: 750, stock: 10 });
+    const [pizza] = (await insertRecipeRows(knex, restaurant.id, [{ name: 'Pizza', lines: [{ ingredient_id: ingredient, quantity: 1 }] }])) as [number];
+    expect((await api.post('/v1/coupons', { code: 'ONTHEHOUSE', kind: 'percent', percent: '100' }, manager)).status).toBe(201);
+    expect((await api.post('/v1/cart/items', { recipe_id: pizza, quantity: 2 }, customer)).status).toBe(201);
+    const placed = await api.post('/v1/orders', { fulfillment: 'pickup', payment_method: 'card', coupon_code: 'onthehouse' }, customer).set('Idempotency-Key', randomUUID());
+    expect(placed.status, placed.text).toBe(201);
+    expect(placed.body).toMatchObject({ status: 'pending', payment_status: 'paid', subtotal_cents: 1500, discount_cents: 1500, total_cents: 0 });
+
+    const statusOf = async () => (await api.get(`/v1/orders/${placed.body.id}`, customer)).body as { status: string; payment_status: string };
+    await waitFor('the worker to confirm the free order', async () => (await statusOf()).status === 'confirmed');
+    expect(await statusOf()).toMatchObject({ status: 'confirmed', payment_status: 'paid' });
+    expect(await knex('payments').where({ order_id: placed.body.id })).toEqual([]);
+  });
 });
 
 describe('the service takes payments in process', () => {

@@ -115,6 +115,18 @@ export interface OrderRecord {
   notes: string | null;
   currency: string;
   total_cents: number;
+  subtotal_cents: number;
+  discount_cents: number;
+  /** jsonb: [{name, amount_cents}] */
+  service_charges: unknown;
+  delivery_fee_cents: number;
+  /** jsonb: [{name, rate, inclusive, taxable_cents, tax_cents}] */
+  taxes: unknown;
+  tax_cents: number;
+  tip_cents: number;
+  coupon_code: string | null;
+  delivery_lat: number | null;
+  delivery_lng: number | null;
   placed_at: Date;
   updated_at: Date;
 }

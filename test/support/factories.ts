@@ -74,6 +74,8 @@ export async function createPlacedOrder(
         payment_method: options.paymentMethod ?? 'cash',
         fulfillment: 'pickup',
         currency: 'EUR',
+        // An order of one line with nothing added: its subtotal is its total.
+        subtotal_cents: options.totalCents ?? 1000,
         total_cents: options.totalCents ?? 1000,
         ...(options.placedAt === undefined ? {} : { placed_at: options.placedAt }),
       })

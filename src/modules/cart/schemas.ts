@@ -56,6 +56,10 @@ export const cartItemSchema = z
 export const cartSchema = z
   .object({
     items: z.array(cartItemSchema),
-    total_cents: z.number().int().openapi({ description: 'Sum of the line totals of lines still on the menu' }),
+    total_cents: z.number().int().openapi({
+      description:
+        'The subtotal: the sum of the line totals of lines still on the menu, before any discount, service charge, delivery fee, tax or tip. ' +
+        'What an order would charge is the total_cents of POST /v1/cart/quote.',
+    }),
   })
   .openapi('Cart');

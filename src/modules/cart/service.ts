@@ -164,7 +164,15 @@ export type CartLine = repo.CartLineRow;
  * cart serialise and the second finds it empty: `422 cart_empty`.
  */
 export async function takeCart(trx: Knex.Transaction, restaurantId: number, customerId: number): Promise<CartLine[]> {
-  const lines = await repo.selectCartLines(trx, restaurantId, customerId, { lock: true });
+  return nonEmpty(await repo.selectCartLines(trx, restaurantId, customerId, { lock: true }));
+}
+
+/** The cart's lines for a quote: read, not locked (a quote changes nothing); an empty cart is `422 cart_empty` as at checkout. */
+export async function readCartForQuote(db: Queryable, restaurantId: number, customerId: number): Promise<CartLine[]> {
+  return nonEmpty(await repo.selectCartLines(db, restaurantId, customerId));
+}
+
+function nonEmpty(lines: CartLine[]): CartLine[] {
   if (lines.length === 0) throw new AppError('cart_empty', 422, 'The cart is empty: add something before ordering');
   return lines;
 }

@@ -1,17 +1,19 @@
 import type { Knex } from 'knex';
 import { AppError } from '../../lib/errors.js';
-import { assertOrderTotalFits, sumLineTotals } from '../../lib/money.js';
 import { enqueueOrderEvent } from '../../queue/outbox.js';
 import * as cart from '../cart/service.js';
 import * as catalog from '../catalog/index.js';
+import { redeemCoupon } from '../coupons/service.js';
+import { checkoutLines, priceCheckout, requireExpectedTotal, type CheckoutLine, type CheckoutPrice, type CheckoutPricingInput } from './pricing-step.js';
 import * as repo from './repo.js';
 import type { OrderView } from './repo.js';
 
-export interface PlaceOrderInput {
-  fulfillment: 'pickup' | 'delivery';
+export interface PlaceOrderInput extends CheckoutPricingInput {
   delivery_address?: string | undefined;
   notes?: string | undefined;
   payment_method: 'card' | 'cash';
+  /** The total the customer was shown; when given and different, nothing is ordered (409 price_changed). */
+  expected_total_cents?: number | undefined;
 }
 
 export interface CheckoutTenant {
@@ -28,20 +30,27 @@ export interface CheckoutCustomer {
 /**
  * Places the customer's whole cart as one order, in the caller's transaction (DESIGN.md, "Placing an
  * order without overselling"). One line per rule; each calls the service that owns the rule's tables,
- * so a new rule is one more line here (a slot count or a coupon is taken like the stock, near the end).
- * Any step that throws leaves nothing behind: the transaction rolls back.
+ * so a new rule is one more line here (a slot count is taken like the stock, near the end).
+ * The price comes from `priceCheckout`, the function the quote calls, so the order charges what the
+ * quote showed. Any step that throws leaves nothing behind: the transaction rolls back.
  */
-export async function placeOrder(trx: Knex.Transaction, tenant: CheckoutTenant, customer: CheckoutCustomer, input: PlaceOrderInput): Promise<OrderView> {
+export async function placeOrder(trx: Knex.Transaction, tenant: CheckoutTenant, customer: CheckoutCustomer, input: PlaceOrderInput, now: Date): Promise<OrderView> {
   const deliveryAddress = chooseDeliveryAddress(input, customer.address);
-  const lines = await cart.takeCart(trx, tenant.id, customer.id);
-  const priced = await catalog.priceLines(trx, tenant.id, lines);
-  const totalCents = orderTotal(priced);
-  const order = await repo.insertOrder(trx, tenant.id, newOrder(tenant, customer, input, deliveryAddress, priced, totalCents));
-  if (needsConfirmationNow(input)) await enqueueOrderEvent(trx, { type: 'order.confirmation_requested', restaurantId: tenant.id, orderId: order.id });
+  const cartLines = await cart.takeCart(trx, tenant.id, customer.id);
+  const lines = checkoutLines(cartLines, await catalog.priceLines(trx, tenant.id, cartLines));
+  const price = await priceCheckout(trx, tenant, customer, lines, input, now);
+  requireExpectedTotal(input.expected_total_cents, lines, price);
+  const order = await repo.insertOrder(trx, tenant.id, newOrder(tenant, customer, input, deliveryAddress, lines, price));
+  if (needsConfirmationNow(input, price.breakdown.total_cents)) await enqueueOrderEvent(trx, { type: 'order.confirmation_requested', restaurantId: tenant.id, orderId: order.id });
   await cart.emptyCart(trx, tenant.id, customer.id);
-  // Guarded stock UPDATEs last: the ingredient rows they lock are then held for as few statements as
+  // Guarded stock UPDATEs late: the ingredient rows they lock are then held for as few statements as
   // possible, and checkouts sharing an ingredient queue on them.
+  const priced = lines.map((line) => line.priced);
   await catalog.reserveForOrder(trx, tenant.id, order.id, priced);
+  // The coupon's guarded counters after the stock: an order refused for stock never queues on them.
+  if (price.coupon !== null) {
+    await redeemCoupon(trx, tenant.id, { couponId: price.coupon.coupon.id, customerId: customer.id, orderId: order.id, discountCents: price.breakdown.discount_cents, now });
+  }
   return order;
 }
 
@@ -60,33 +69,46 @@ export function chooseDeliveryAddress(input: Pick<PlaceOrderInput, 'fulfillment'
   return address;
 }
 
-/** Σ unit price × quantity over the lines, refused (409) when one order cannot hold it. Pure. */
-export function orderTotal(lines: ReadonlyArray<Pick<catalog.PricedLine, 'unitPriceCents' | 'quantity'>>): number {
-  const total = sumLineTotals(lines);
-  assertOrderTotalFits(total);
-  return total;
-}
+/**
+ * Cash needs no payment first: the kitchen is asked at once. A card order asks once it is paid, and one
+ * with nothing to pay (a 100 % coupon) is paid at placement, so it is asked at once too. Pure.
+ */
+export const needsConfirmationNow = (input: Pick<PlaceOrderInput, 'payment_method'>, totalCents: number): boolean =>
+  input.payment_method === 'cash' || paidAtPlacement(totalCents);
 
-/** Cash needs no payment first: the kitchen is asked at once. A card order asks once it is paid. Pure. */
-export const needsConfirmationNow = (input: Pick<PlaceOrderInput, 'payment_method'>): boolean => input.payment_method === 'cash';
+/** An order with nothing to pay is paid when placed (API.md "Prices"): no payment can ever be taken for it. Pure. */
+export const paidAtPlacement = (totalCents: number): boolean => totalCents === 0;
 
 function newOrder(
   tenant: CheckoutTenant,
   customer: CheckoutCustomer,
   input: PlaceOrderInput,
   deliveryAddress: string | null,
-  priced: readonly catalog.PricedLine[],
-  totalCents: number,
+  lines: readonly CheckoutLine[],
+  price: CheckoutPrice,
 ): repo.NewOrder {
+  const { breakdown } = price;
   return {
     customerId: customer.id,
     paymentMethod: input.payment_method,
+    paymentStatus: paidAtPlacement(breakdown.total_cents) ? 'paid' : 'unpaid',
     fulfillment: input.fulfillment,
     deliveryAddress,
+    deliveryLocation: price.deliveryLocation,
     notes: input.notes === undefined || input.notes === '' ? null : input.notes,
     currency: tenant.currency,
-    totalCents,
-    items: priced.map((line) => ({
+    breakdown: {
+      subtotal_cents: breakdown.subtotal_cents,
+      discount_cents: breakdown.discount_cents,
+      coupon_code: price.coupon?.coupon.code ?? null,
+      service_charges: breakdown.service_charges,
+      delivery_fee_cents: breakdown.delivery_fee_cents,
+      taxes: breakdown.taxes,
+      tax_cents: breakdown.tax_cents,
+      tip_cents: breakdown.tip_cents,
+      total_cents: breakdown.total_cents,
+    },
+    items: lines.map(({ priced: line }) => ({
       recipe_id: line.recipe_id,
       name: line.name,
       description: line.description,

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { AppError, notFound } from '../../lib/errors.js';
 import { releasesStock, statusesAllowingMove, type OrderActor, type OrderStatus } from './state-machine.js';
 import { releaseForOrder } from '../catalog/index.js';
+import { releaseCouponRedemption } from '../coupons/service.js';
 import { announceOrderReleased } from './hooks.js';
 
 export interface OrderMove {
@@ -89,4 +90,5 @@ export async function moveOrderOrThrow(trx: Knex.Transaction, move: OrderMove): 
  */
 export async function releaseOrderHolds(trx: Knex.Transaction, restaurantId: number, orderId: number): Promise<void> {
   await releaseForOrder(trx, restaurantId, orderId);
+  await releaseCouponRedemption(trx, restaurantId, orderId);
 }

@@ -2,12 +2,29 @@ import type { Queryable } from '../../db/database.js';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
 import type { OrderRecord } from '../../db/tables.js';
-import type { orderSchema } from './schemas.js';
+import type { orderBreakdownSchema, orderSchema } from './schemas.js';
 import type { OrderStatus } from './state-machine.js';
 
 /** An order as the API shows it: the response schema is the one declaration of its shape. */
 export type OrderView = z.infer<typeof orderSchema>;
 export type OrderItemView = OrderView['items'][number];
+/** The price parts an order keeps as snapshots (API.md "Prices"). */
+export type OrderBreakdown = z.infer<typeof orderBreakdownSchema>;
+
+/** The snapshot as stored: only `insertOrder` writes the lists, from `priceOrder`'s answer. */
+function storedBreakdown(o: OrderRecord): OrderBreakdown {
+  return {
+    subtotal_cents: o.subtotal_cents,
+    discount_cents: o.discount_cents,
+    coupon_code: o.coupon_code,
+    service_charges: o.service_charges as OrderBreakdown['service_charges'],
+    delivery_fee_cents: o.delivery_fee_cents,
+    taxes: o.taxes as OrderBreakdown['taxes'],
+    tax_cents: o.tax_cents,
+    tip_cents: o.tip_cents,
+    total_cents: o.total_cents,
+  };
+}
 
 export interface OrderFilter {
   customerId?: number | undefined;
@@ -68,11 +85,12 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
     payment_method: o.payment_method,
     fulfillment: o.fulfillment,
     delivery_address: o.delivery_address,
+    delivery_location: o.delivery_lat === null || o.delivery_lng === null ? null : { lat: o.delivery_lat, lng: o.delivery_lng },
     notes: o.notes,
     customer_id: Number(o.customer_id),
     currency: o.currency,
     items: itemsByOrder.get(Number(o.id)) ?? [],
-    total_cents: o.total_cents,
+    ...storedBreakdown(o),
     placed_at: o.placed_at.toISOString(),
     updated_at: o.updated_at.toISOString(),
   }));
@@ -95,11 +113,14 @@ export async function selectOrderEvents(db: Queryable, restaurantId: number, ord
 export interface NewOrder {
   customerId: number;
   paymentMethod: OrderView['payment_method'];
+  /** `paid` only for an order with nothing to pay. */
+  paymentStatus: 'unpaid' | 'paid';
   fulfillment: OrderView['fulfillment'];
   deliveryAddress: string | null;
+  deliveryLocation: OrderView['delivery_location'];
   notes: string | null;
   currency: string;
-  totalCents: number;
+  breakdown: OrderBreakdown;
   items: readonly OrderItemView[];
 }
 
@@ -113,11 +134,23 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
       restaurant_id: restaurantId,
       customer_id: order.customerId,
       payment_method: order.paymentMethod,
+      payment_status: order.paymentStatus,
       fulfillment: order.fulfillment,
       delivery_address: order.deliveryAddress,
+      delivery_lat: order.deliveryLocation?.lat ?? null,
+      delivery_lng: order.deliveryLocation?.lng ?? null,
       notes: order.notes,
       currency: order.currency,
-      total_cents: order.totalCents,
+      subtotal_cents: order.breakdown.subtotal_cents,
+      discount_cents: order.breakdown.discount_cents,
+      coupon_code: order.breakdown.coupon_code,
+      // jsonb: knex would send a JS array as a Postgres array, so the lists go as JSON text.
+      service_charges: JSON.stringify(order.breakdown.service_charges),
+      delivery_fee_cents: order.breakdown.delivery_fee_cents,
+      taxes: JSON.stringify(order.breakdown.taxes),
+      tax_cents: order.breakdown.tax_cents,
+      tip_cents: order.breakdown.tip_cents,
+      total_cents: order.breakdown.total_cents,
     })
     .returning(['id', 'status', 'payment_status', 'placed_at', 'updated_at']);
   if (row === undefined) throw new Error('insert into orders returned no row');
@@ -150,6 +183,7 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
     payment_method: order.paymentMethod,
     fulfillment: order.fulfillment,
     delivery_address: order.deliveryAddress,
+    delivery_location: order.deliveryLocation,
     notes: order.notes,
     customer_id: order.customerId,
     currency: order.currency,
@@ -162,7 +196,7 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
       unit_price_cents: item.unit_price_cents,
       line_total_cents: item.line_total_cents,
     })),
-    total_cents: order.totalCents,
+    ...order.breakdown,
     placed_at: row.placed_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

@@ -4,13 +4,22 @@ import { defineRoute, type ApiRouter } from '../../http/route.js';
 import type { UserDirectory } from '../../lib/identity.js';
 import { customerForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 import { placeOrder } from './checkout.js';
-import { cancelOrderBody, listOrdersQuery, orderEventSchema, orderPageSchema, orderSchema, placeOrderBody, transitionOrderBody } from './schemas.js';
+import { quoteCart } from './pricing-step.js';
+import { cancelOrderBody, listOrdersQuery, orderEventSchema, orderPageSchema, orderSchema, placeOrderBody, quoteBody, quoteSchema, transitionOrderBody } from './schemas.js';
 import { getOrder, getOrderEvents, listOrders, moveOrderAs, type OrderViewer } from './service.js';
 
 const tags = ['orders'];
 
-export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nudgeOutbox: () => void): void {
+/** The refusals a price can meet, the same for the quote and the order (API.md "Prices", "Delivery zones"). */
+const pricingErrors = {
+  below_minimum: 'A delivery whose subtotal (before any discount) is under the minimum; `shortfall_cents` says how much is missing',
+  outside_delivery_area: 'The delivery_location is outside every delivery zone',
+  coupon_invalid: 'The coupon cannot be used; `reason` says why (unknown, not_started, expired, limit_reached, customer_limit_reached, min_not_met, not_applicable)',
+} as const;
+
+export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nudgeOutbox: () => void, clock: Clock = systemClock): void {
   const viewerOf = async (tenantId: number, principal: Principal, staffRole: StaffRole | undefined): Promise<OrderViewer> =>
     staffRole !== undefined
       ? { kind: 'staff', sub: principal.sub }
@@ -20,7 +29,10 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     method: 'post',
     path: '/v1/orders',
     summary: 'Place the whole cart as one order, reserving its ingredients',
-    description: 'In one transaction: the cart becomes a pending order with snapshots of names and prices, the ingredients it needs are taken from stock (ledger rows `order_reserved`) and the cart is emptied. If anything is short nothing changes. A cash order goes to the kitchen at once; a card order once paid.',
+    description:
+      'In one transaction: the cart becomes a pending order with snapshots of names, prices and the price breakdown (the one POST /v1/cart/quote shows), the ingredients it needs are taken from stock (ledger rows `order_reserved`), a coupon is counted and the cart is emptied. ' +
+      'If anything is short or refused nothing changes. With `expected_total_cents` (a quote\'s total) and any other total, nothing is ordered: `409 price_changed` with the fresh breakdown as `quote`. ' +
+      'A cash order goes to the kitchen at once; a card order once paid, and one with nothing to pay is paid at placement.',
     tags,
     access: access.signedIn,
     idempotent: true,
@@ -30,16 +42,43 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
       insufficient_stock: '`errors` names each short recipe and ingredient',
       conflict: 'A cart line is no longer on the menu or no longer fits its recipe, or the total is too large for one order',
       cart_empty: 'The cart has no lines',
+      price_changed: 'expected_total_cents is not what the order would be charged; `quote` holds the fresh breakdown',
+      ...pricingErrors,
     },
     handler: async ({ tenant, principal, body, transaction }) => {
       // Created (or read) before the transaction: it may ask the user pool, and that is no work to hold locks for.
       const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
       const result = await transaction(async (trx) => ({
         status: 201,
-        body: await placeOrder(trx, tenant, { id: customer.id, address: customer.address }, body),
+        body: await placeOrder(trx, tenant, { id: customer.id, address: customer.address }, body, clock()),
       }));
       nudgeOutbox();
       return result;
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/cart/quote',
+    summary: 'Price the cart as an order with these fields would be charged now (changes nothing)',
+    description:
+      'The breakdown (subtotal, discount, service charges, delivery fee, taxes, tip, total) from the same function that prices the order, so an order placed with the same fields and `expected_total_cents` set to this `total_cents` is charged exactly it. ' +
+      'The refusals are those of placing the order. Nothing is reserved and no coupon is counted.',
+    tags: ['cart'],
+    access: access.signedIn,
+    body: quoteBody,
+    responses: { 200: { description: 'The breakdown', schema: quoteSchema } },
+    errors: {
+      cart_empty: 'The cart has no lines',
+      conflict: 'A cart line is no longer on the menu or no longer fits its recipe, or the total is too large for one order',
+      ...pricingErrors,
+    },
+    handler: async ({ tenant, principal, body, res }) => {
+      res.setHeader('Cache-Control', 'private, no-store');
+      const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
+      // requested_at is checked as an instant by the body schema; the price does not depend on it.
+      const { requested_at: _requestedAt, ...pricing } = body;
+      return { status: 200, body: await quoteCart(api.deps.db, tenant, { id: customer.id }, pricing, clock()) };
     },
   });
 

@@ -1,16 +1,72 @@
 import { z } from '../../http/zod.js';
 import { pageOf, pageQuery } from '../../http/pagination.js';
+import { deliveryLocationSchema } from '../delivery-zones/schemas.js';
+import { MAX_TIP_CENTS } from '../pricing/price.js';
+import { percentString } from '../pricing/schemas.js';
 import { orderActors, orderStatuses } from './state-machine.js';
+
+const fulfillment = z.enum(['pickup', 'delivery']);
+
+/** What decides the price, the same in the quote and the order, so the quote is what the order charges. */
+const pricingFields = {
+  fulfillment,
+  tip_cents: z.number().int().min(0).max(MAX_TIP_CENTS).optional().openapi({ description: 'A tip in minor units (or send tip_percent); refused while the restaurant takes no tips' }),
+  tip_percent: percentString.optional().openapi({ description: 'A tip as a percentage of the subtotal after the discount (or send tip_cents)' }),
+  coupon_code: z.string().max(64).optional().openapi({ description: 'Case-insensitive' }),
+  delivery_location: deliveryLocationSchema.optional().openapi({ description: 'Where to deliver; required for delivery while the restaurant has delivery zones' }),
+};
 
 export const placeOrderBody = z
   .object({
-    fulfillment: z.enum(['pickup', 'delivery']),
+    ...pricingFields,
     delivery_address: z.string().trim().min(1).max(200).optional().openapi({ description: "Required for delivery unless the customer's record has an address" }),
     notes: z.string().trim().max(200).optional(),
     payment_method: z.enum(['card', 'cash']),
+    expected_total_cents: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .openapi({ description: 'The total_cents of a quote: if the order would be charged anything else, nothing is ordered (409 price_changed, with the fresh quote)' }),
   })
   .strict()
   .openapi('PlaceOrder');
+
+export const quoteBody = z
+  .object({
+    ...pricingFields,
+    requested_at: z.iso.datetime({ offset: true }).optional().openapi({ description: 'When the order is wanted (RFC 3339 instant); absent: as soon as possible' }),
+  })
+  .strict()
+  .openapi('QuoteRequest');
+
+const chargePart = z.object({ name: z.string(), amount_cents: z.number().int() }).openapi('ChargePart');
+const taxPart = z
+  .object({
+    name: z.string(),
+    rate: z.string().openapi({ description: 'A decimal string, "8.875" for 8.875 %' }),
+    inclusive: z.boolean().openapi({ description: 'true: inside the prices (the total does not grow); false: added to the total' }),
+    taxable_cents: z.number().int(),
+    tax_cents: z.number().int(),
+  })
+  .openapi('TaxPart');
+
+/** The breakdown an order keeps (snapshots taken at placement) and a quote shows. */
+const breakdownFields = {
+  subtotal_cents: z.number().int().openapi({ description: 'The sum of the line totals' }),
+  discount_cents: z.number().int().openapi({ description: "The coupon's discount, spread over the lines" }),
+  coupon_code: z.string().nullable().openapi({ description: 'The coupon applied, as the restaurant spells it; null: none' }),
+  service_charges: z.array(chargePart),
+  delivery_fee_cents: z.number().int().openapi({ description: 'Always 0 for a pickup' }),
+  taxes: z.array(taxPart),
+  tax_cents: z.number().int().openapi({ description: 'The sum of taxes[].tax_cents, inclusive ones included' }),
+  tip_cents: z.number().int().openapi({ description: 'Never taxed, never discounted' }),
+  total_cents: z.number().int().openapi({
+    description: 'What is charged: subtotal − discount + service charges + delivery fee + exclusive taxes + tip',
+  }),
+};
+
+export const orderBreakdownSchema = z.object(breakdownFields);
 
 const customization = z.object({ ingredient_id: z.number().int(), quantity: z.number().int() });
 
@@ -22,6 +78,7 @@ export const orderSchema = z
     payment_method: z.enum(['card', 'cash']),
     fulfillment: z.enum(['pickup', 'delivery']),
     delivery_address: z.string().nullable(),
+    delivery_location: deliveryLocationSchema.nullable().openapi({ description: 'Where a delivery by zone goes; null for a pickup or without zones' }),
     notes: z.string().nullable(),
     customer_id: z.number().int().positive(),
     currency: z.string(),
@@ -36,7 +93,7 @@ export const orderSchema = z
         line_total_cents: z.number().int(),
       }),
     ),
-    total_cents: z.number().int(),
+    ...breakdownFields,
     placed_at: z.string().openapi({ format: 'date-time' }),
     updated_at: z.string().openapi({ format: 'date-time' }),
   })
@@ -83,3 +140,24 @@ export const transitionOrderBody = z
   .object({ to: z.enum(orderStatuses), reason: z.string().trim().max(200).optional() })
   .strict()
   .openapi('TransitionOrder');
+
+export const quoteSchema = z
+  .object({
+    lines: z.array(
+      z.object({
+        id: z.number().int().positive().openapi({ description: 'The cart line' }),
+        recipe_id: z.number().int().positive(),
+        name: z.string(),
+        quantity: z.number().int(),
+        customizations: z.array(customization),
+        unit_price_cents: z.number().int(),
+        line_total_cents: z.number().int(),
+        discount_cents: z.number().int().openapi({ description: "This line's share of the discount" }),
+        tax_cents: z.number().int(),
+        total_cents: z.number().int().openapi({ description: 'line_total − its discount + its service charges + its exclusive taxes' }),
+      }),
+    ),
+    currency: z.string(),
+    ...breakdownFields,
+  })
+  .openapi('Quote', { description: 'What placing the cart as an order with the same fields would charge now, to the cent' });

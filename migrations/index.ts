@@ -10,6 +10,7 @@ import * as idempotencyAndOutbox from './20261121100700_idempotency_and_outbox.j
 import * as paymentSettlement from './20261121100800_payment_settlement.js';
 import * as liveOrderEvents from './20261201160000_live_order_events.js';
 import * as restaurantPricing from './20261201130000_restaurant_pricing.js';
+import * as webhooks from './20261201200000_webhooks.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -33,4 +34,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261121100800_payment_settlement', paymentSettlement],
   ['20261201130000_restaurant_pricing', restaurantPricing],
   ['20261201160000_live_order_events', liveOrderEvents],
+  ['20261201200000_webhooks', webhooks],
 ];

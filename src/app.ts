@@ -32,6 +32,10 @@ import { registerPricingRoutes } from './modules/pricing/routes.js';
 import { registerLiveRoutes } from './modules/live/routes.js';
 import type { OrderStreams } from './modules/live/stream.js';
 import { kitchenScreen } from './kitchen/serve.js';
+import { onStockThresholdCrossed } from './modules/catalog/index.js';
+import { onOrderPaymentStatusChanged } from './modules/orders/hooks.js';
+import { emitIngredientWebhooks, emitOrderPaymentWebhooks } from './modules/webhooks/index.js';
+import { registerWebhookRoutes } from './modules/webhooks/routes.js';
 
 export interface AppDeps {
   production: boolean;
@@ -83,6 +87,9 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
 
   // Orders announce, payments listen: payments depends on orders, never the reverse.
   onOrderReleased(refundReleasedOrder);
+  // Catalog and orders announce, webhooks listens (and writes its deliveries in their transaction).
+  onStockThresholdCrossed(emitIngredientWebhooks);
+  onOrderPaymentStatusChanged(emitOrderPaymentWebhooks);
 
   const registry = createRegistry();
   const api = createApiRouter({ db: deps.db, logger: deps.logger, authenticator: deps.authenticator, tenants: createTenantResolver((domain) => findRestaurantByDomain(deps.db, domain)) }, registry);
@@ -98,6 +105,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
   registerPricingRoutes(api);
+  registerWebhookRoutes(api, { production: deps.production });
   app.use(api.router);
   app.use('/kitchen', kitchenScreen({ production: deps.production }));
 

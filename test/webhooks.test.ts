@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createTestApp, silentLogger, type TestApp } from './support/app.js';
 import { catalogClient, insertIngredientRow, insertRecipeRows, problem, type CatalogClient } from './support/catalog.js';
-import { createRestaurant } from './support/factories.js';
+import { createCustomer, createPlacedOrder, createRestaurant } from './support/factories.js';
 import { signInCustomer, signInStaff, type SignedInUser } from './support/users.js';
 import { captureLog } from './support/log-capture.js';
 import { createMetrics } from '../src/metrics.js';
@@ -569,6 +569,20 @@ describe('outgoing webhooks', () => {
         client.destroy();
         await sqs.stop();
       }
+    });
+
+    it('turns each order event into one webhook event when two instances relay at once', async () => {
+      const customerRow = await createCustomer(knex, orderRestaurantId);
+      const orders = await Promise.all(Array.from({ length: 20 }, () => createPlacedOrder(knex, { restaurantId: orderRestaurantId, customerId: customerRow.id, enqueueConfirmation: false })));
+      const instanceA = new OrderEventWebhooks({ db: knex, feed: t.live.feed, logger: silentLogger });
+      const instanceB = new OrderEventWebhooks({ db: knex, feed: t.live.feed, logger: silentLogger });
+      const written = await Promise.all([instanceA.relayRestaurant(orderRestaurantId), instanceB.relayRestaurant(orderRestaurantId), instanceA.relayAll()]);
+      expect(written.reduce((sum, n) => sum + n, 0)).toBe(20);
+      const events = await knex('webhook_events')
+        .where({ restaurant_id: orderRestaurantId, type: 'order.placed' })
+        .whereRaw(`(data->'order'->>'id')::bigint = ANY(?::bigint[])`, [orders.map((order) => order.id)]);
+      expect(events).toHaveLength(20);
+      await runDueDeliveries();
     });
 
     it('keeps one cursor per restaurant however many endpoints it has', async () => {

@@ -39,6 +39,11 @@ import { registerDeliveryZoneRoutes } from './modules/delivery-zones/routes.js';
 import { registerCouponRoutes } from './modules/coupons/routes.js';
 import { registerScheduleRoutes } from './modules/schedule/routes.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { onStockThresholdCrossed } from './modules/catalog/index.js';
+import { onOrderPaymentStatusChanged } from './modules/orders/hooks.js';
+import { emitIngredientWebhooks, emitOrderPaymentWebhooks, emitRestaurantEvent } from './modules/webhooks/index.js';
+import { onPauseChanged } from './modules/schedule/service.js';
+import { registerWebhookRoutes } from './modules/webhooks/routes.js';
 
 export interface AppDeps {
   production: boolean;
@@ -98,6 +103,17 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
 
   // Orders announce, payments listen: payments depends on orders, never the reverse.
   onOrderReleased(refundReleasedOrder);
+  // Catalog and orders announce, webhooks listens (and writes its deliveries in their transaction).
+  onStockThresholdCrossed(emitIngredientWebhooks);
+  onOrderPaymentStatusChanged(emitOrderPaymentWebhooks);
+  onPauseChanged((trx, change) =>
+    emitRestaurantEvent(
+      trx,
+      change.restaurantId,
+      change.kind === 'paused' ? 'restaurant.paused' : 'restaurant.resumed',
+      change.kind === 'paused' ? { paused_until: change.pausedUntil.toISOString(), reason: change.reason } : {},
+    ).then(() => undefined),
+  );
 
   const registry = createRegistry();
   const api = createApiRouter(
@@ -127,6 +143,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerPricingRoutes(api);
   registerDeliveryZoneRoutes(api);
   registerCouponRoutes(api);
+  registerWebhookRoutes(api, { production: deps.production });
   app.use(api.router);
   app.use('/kitchen', kitchenScreen({ production: deps.production }));
 

@@ -24,6 +24,7 @@ import { PaymentReconciler } from './modules/payments/reconciler.js';
 import { confirmOrderBySystem } from './modules/orders/service.js';
 import { startLiveOrders } from './modules/live/live-orders.js';
 import { startMediaStore } from './modules/media/start.js';
+import { attemptWebhookDelivery, OrderEventWebhooks } from './modules/webhooks/index.js';
 
 export interface RunningService {
   url: string;
@@ -152,6 +153,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         logger,
         metrics,
         processRefunds: (restaurantId, orderId) => processOrderRefunds({ db: database.knex, provider: paymentProvider, logger }, restaurantId, orderId),
+        deliverWebhook: (restaurantId, deliveryId, attempt) =>
+          attemptWebhookDelivery({ db: database.knex, logger, production: config.env === 'production' }, restaurantId, deliveryId, attempt),
       };
       // Several consumers where the queue hands out one message per receive (the embedded emulator): see src/queue/sqs.ts.
       const workers = Array.from({ length: queue.receiveConsumers }, () => new OrderWorker(workerOptions));
@@ -171,12 +174,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         abandonAfterMs: config.orderPaymentTimeoutMs,
         afterChanges: () => startedRelay.nudge(),
       });
+      const orderWebhooks = new OrderEventWebhooks({ db: database.knex, feed: live.feed, logger });
       startedRelay.start();
+      orderWebhooks.start();
       for (const worker of workers) worker.start();
       sweeper.start();
       keySweeper.start();
       reconciler.start();
-      stack.push(() => startedRelay.stop(), () => Promise.all(workers.map((worker) => worker.stop())).then(() => undefined), () => sweeper.stop(), () => keySweeper.stop(), () => reconciler.stop());
+      stack.push(() => startedRelay.stop(), () => orderWebhooks.stop(), () => Promise.all(workers.map((worker) => worker.stop())).then(() => undefined), () => sweeper.stop(), () => keySweeper.stop(), () => reconciler.stop());
     }
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 

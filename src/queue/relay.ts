@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { toOrderEvent, type OutboxRow } from './outbox.js';
+import { toQueueMessage, type OutboxRow } from './outbox.js';
 
 export interface OutboxRelayOptions {
   db: Knex;
@@ -91,7 +91,7 @@ export class OutboxRelay {
         const result = await sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: queueUrl,
-            Entries: rows.map((row) => ({ Id: String(row.id), MessageBody: JSON.stringify(toOrderEvent(row)) })),
+            Entries: rows.map((row) => ({ Id: String(row.id), MessageBody: JSON.stringify(toQueueMessage(row)) })),
           }),
         );
         failed = (result.Failed ?? []).map((entry) => ({ id: Number(entry.Id), error: `${entry.Code ?? 'error'}: ${entry.Message ?? ''}` }));

@@ -5,3 +5,5 @@
 export { priceLines, priceLinesWith, type LineToPrice, type PricedLine } from './pricing-service.js';
 export { reserveForOrder, releaseForOrder, adjustStock, sumNeeds, type AdjustmentInput, type IngredientQuantity, type LineNeeds } from './stock-service.js';
 export { getRecipesForPricing, priceRecipeLine, type Customization, type PricedRecipe } from './recipes-service.js';
+export { onStockThresholdCrossed, stockCrossings, type StockCrossing, type StockThresholdCrossed, type StockThresholdListener } from './hooks.js';
+export { getIngredient, staffIngredient, type StaffIngredient } from './ingredients-service.js';

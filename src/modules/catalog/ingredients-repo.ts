@@ -114,19 +114,20 @@ export interface StockGuard {
  * The one guarded statement of every stock change (DESIGN.md, "Placing an order without overselling"):
  * it applies only while the result stays within 0..maxStock, so concurrent changes can never oversell or
  * overflow (no read-modify-write). The sum is taken in bigint so an out-of-range result is a refused row,
- * not an integer-overflow error. Returns the new stock, or undefined when no row matched (unknown,
- * archived or switched off where the guard asks, or out of range).
+ * not an integer-overflow error. Returns the ingredient with its new stock (and the threshold the move
+ * may have crossed), or undefined when no row matched (unknown, archived or switched off where the
+ * guard asks, or out of range).
  */
-export async function applyStockDelta(db: Queryable, restaurantId: number, id: number, delta: number, guard: StockGuard): Promise<number | undefined> {
+export async function applyStockDelta(db: Queryable, restaurantId: number, id: number, delta: number, guard: StockGuard): Promise<IngredientRow | undefined> {
   const query = db('ingredients')
     .where({ restaurant_id: restaurantId, id })
     .whereRaw('stock::bigint + ? BETWEEN 0 AND ?', [delta, guard.maxStock])
     .update({ stock: db.raw('stock + ?', [delta]), updated_at: db.fn.now() })
-    .returning('stock');
+    .returning(ingredientColumns);
   if (guard.activeOnly) query.whereNull('archived_at');
   if (guard.availableOnly) query.where('available', true);
-  const [row] = await query;
-  return row === undefined ? undefined : Number(row.stock);
+  const [row] = (await query) as IngredientSelect[];
+  return row === undefined ? undefined : toIngredient(row);
 }
 
 /** What the stock statement's refusal is explained from: the rows as they stand, archived or not. */

@@ -19,6 +19,8 @@ import type { AuthRateLimitConfig } from './auth/rate-limit.js';
 import type { IdentityServices } from './auth/identity.js';
 import { registerStaffRoutes } from './modules/staff/routes.js';
 import { registerCustomerRoutes } from './modules/customers/routes.js';
+import { savedPreferences } from './modules/customers/service.js';
+import { systemClock, type Clock } from './lib/clock.js';
 import { registerIngredientRoutes } from './modules/catalog/ingredients-routes.js';
 import { registerRecipeRoutes } from './modules/catalog/recipes-routes.js';
 import { httpMetricsMiddleware, type Metrics } from './metrics.js';
@@ -43,6 +45,8 @@ export interface AppDeps {
   paymentProvider: PaymentProvider;
   /** Asks the outbox relay to send now rather than at its next poll (absent in an API-only process). */
   nudgeOutbox?: () => void;
+  /** "Now" for the rules that need it (default: the system clock); tests stand it at any instant. */
+  clock?: Clock;
 }
 
 declare module 'express-serve-static-core' {
@@ -85,8 +89,9 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerRestaurantRoutes(api, deps.identity.directory);
   registerStaffRoutes(api, deps.identity.directory);
   registerCustomerRoutes(api, deps.identity.directory);
-  registerIngredientRoutes(api);
-  registerRecipeRoutes(api);
+  registerIngredientRoutes(api, deps.clock ?? systemClock);
+  // The menu applies a customer's saved preferences; customers own them, the catalog only asks.
+  registerRecipeRoutes(api, { preferencesOf: (restaurantId, userSub) => savedPreferences(deps.db, restaurantId, userSub) });
   registerCartRoutes(api, deps.identity.directory);
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());

@@ -20,6 +20,8 @@ import { createPaymentProvider } from './modules/payments/providers/index.js';
 import { processOrderRefunds } from './modules/payments/service.js';
 import { PaymentReconciler } from './modules/payments/reconciler.js';
 import { confirmOrderBySystem } from './modules/orders/service.js';
+import { restoreTimedUnavailability } from './modules/catalog/index.js';
+import { systemClock } from './lib/clock.js';
 
 export interface RunningService {
   url: string;
@@ -142,6 +144,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       const workers = Array.from({ length: queue.receiveConsumers }, () => new OrderWorker(workerOptions));
       const sweeper = new PaymentTimeoutSweeper({ db: database.knex, timeoutMs: config.orderPaymentTimeoutMs, logger, metrics });
       const keySweeper = new Periodic('idempotency-key sweep', 10 * 60_000, () => sweepExpiredIdempotencyKeys(database.knex), logger);
+      // Every 5 s, so a timed "86" ends within 10 s of its time (API.md); one instance per tick does the work.
+      const un86 = new Periodic('timed unavailability', 5_000, () => restoreTimedUnavailability(database.knex, systemClock()), logger);
       const startedRelay = relay;
       const reconciler = new PaymentReconciler({
         db: database.knex,
@@ -155,8 +159,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       for (const worker of workers) worker.start();
       sweeper.start();
       keySweeper.start();
+      un86.start();
       reconciler.start();
-      stack.push(() => startedRelay.stop(), () => Promise.all(workers.map((worker) => worker.stop())).then(() => undefined), () => sweeper.stop(), () => keySweeper.stop(), () => reconciler.stop());
+      stack.push(() => startedRelay.stop(), () => Promise.all(workers.map((worker) => worker.stop())).then(() => undefined), () => sweeper.stop(), () => keySweeper.stop(), () => un86.stop(), () => reconciler.stop());
     }
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 

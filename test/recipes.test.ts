@@ -93,13 +93,17 @@ describe('recipes', () => {
         available: true,
         max_orderable: 4, // floor(9 / 2)
         ingredients: [
-          { ingredient_id: bun, name: 'Brioche bun', unit: 'piece', quantity: 1, removable: false, max_quantity: null, price_cents: 100 },
-          { ingredient_id: patty, name: 'Beef patty', unit: 'piece', quantity: 2, removable: false, max_quantity: null, price_cents: 650 },
-          { ingredient_id: tomato, name: 'Tomato slice', unit: 'slice', quantity: 2, removable: true, max_quantity: 4, price_cents: 25 },
+          { ingredient_id: bun, name: 'Brioche bun', unit: 'piece', quantity: 1, removable: false, max_quantity: null, price_cents: 100, allergens: [] },
+          { ingredient_id: patty, name: 'Beef patty', unit: 'piece', quantity: 2, removable: false, max_quantity: null, price_cents: 650, allergens: [] },
+          { ingredient_id: tomato, name: 'Tomato slice', unit: 'slice', quantity: 2, removable: true, max_quantity: 4, price_cents: 25, allergens: [] },
         ],
+        option_groups: [],
+        allergens: [],
+        dietary: [],
       });
       expect(await read(res.body.id)).toEqual(res.body);
       const list = await a.get('/v1/recipes?limit=100', customer);
+      expect(list.body.applied_preferences).toBeNull();
       expect(list.body.data.find((item: RecipeBody) => item.id === res.body.id)).toEqual(res.body);
       expect(list.text).not.toMatch(/"stock"/);
     });
@@ -448,24 +452,28 @@ describe('recipes', () => {
       expect(priced?.ingredients.find((line) => line.ingredient_id === onion)).toMatchObject({ stock: 0, available: true, archived: false });
       if (priced === undefined) throw new Error('no recipe');
 
-      expect(priceRecipeLine(priced, [])).toEqual({
+      expect(priceRecipeLine(priced, { customizations: [] })).toEqual({
         unit_price_cents: 245,
         ingredients: [
           { ingredient_id: bun, quantity: 1 },
           { ingredient_id: cheese, quantity: 1 },
           { ingredient_id: onion, quantity: 1 },
         ],
+        options: [],
+        allergens: [],
       });
-      expect(priceRecipeLine(priced, [{ ingredient_id: cheese, quantity: 3 }, { ingredient_id: onion, quantity: 0 }])).toEqual({
+      expect(priceRecipeLine(priced, { customizations: [{ ingredient_id: cheese, quantity: 3 }, { ingredient_id: onion, quantity: 0 }] })).toEqual({
         unit_price_cents: 245 + 2 * 120 - 25,
         ingredients: [
           { ingredient_id: bun, quantity: 1 },
           { ingredient_id: cheese, quantity: 3 },
         ],
+        options: [],
+        allergens: [],
       });
       const failure = (customizations: Array<{ ingredient_id: number; quantity: number }>) => {
         try {
-          priceRecipeLine(priced, customizations, 'items.0.customizations');
+          priceRecipeLine(priced, { customizations }, 'items.0.');
         } catch (error) {
           if (error instanceof AppError) return { code: error.code, paths: error.errors?.map((e) => e.path) };
         }
@@ -490,7 +498,7 @@ describe('recipes', () => {
       expect(res.status).toBe(200);
       expect(res.body.data).toHaveLength(DEMO_MENU.recipes.length);
       const byName = new Map((res.body.data as RecipeBody[]).map((item) => [item.name, item]));
-      // Brioche 100 + beef 650 + cheddar 120 + lettuce 30 + 2 × tomato 25 + onion 25 + sauce 40.
+      // Sesame bun 100 + beef 650 + cheddar 120 + lettuce 30 + 2 × tomato 25 + onion 25 + sauce 40.
       expect(byName.get('Classic Cheeseburger')).toMatchObject({ price_cents: 1015, available: true, max_orderable: 90 });
       expect(byName.get('Truffle Burger')).toMatchObject({ available: false, max_orderable: 0 });
       const orderable = await demo.get('/v1/recipes?available=true&limit=100');

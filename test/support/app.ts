@@ -15,6 +15,7 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 import type { EmbeddedCognito } from '../../src/local/cognito.js';
 import { TestPaymentProvider } from '../../src/modules/payments/providers/test-provider.js';
 import type { PaymentProvider } from '../../src/modules/payments/providers/types.js';
+import type { Clock } from '../../src/lib/clock.js';
 
 /** The test provider's webhook secret in tests built by `createTestApp`. */
 export const TEST_WEBHOOK_SECRET = 'whsec_test_tablekit_suite_secret';
@@ -46,6 +47,8 @@ export async function createTestApp(
     authRateLimit?: AuthRateLimitConfig;
     /** Default: a fresh test provider. Stripe tests pass one pointed at their stand-in server. */
     paymentProvider?: PaymentProvider;
+    /** "Now" for the app's rules (default: the system clock). */
+    clock?: Clock;
   } = {},
 ): Promise<TestApp> {
   const logger = options.logger ?? silentLogger;
@@ -77,6 +80,7 @@ export async function createTestApp(
       logger,
     ),
     authRateLimit: options.authRateLimit ?? { perIpPerMinute: 1000, failedPerEmailPerMinute: 1000 },
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   return {
     app,

@@ -22,7 +22,7 @@ export function registerCustomerRoutes(api: ApiRouter, directory: UserDirectory)
   defineRoute(api, {
     method: 'put',
     path: '/v1/customers/me',
-    summary: "Change the caller's name, phone or address in this restaurant",
+    summary: "Change the caller's name, phone, address or menu preferences in this restaurant",
     tags: ['customers'],
     access: access.signedIn,
     body: customerUpdateSchema,

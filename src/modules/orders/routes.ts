@@ -5,6 +5,8 @@ import type { UserDirectory } from '../../lib/identity.js';
 import { customerForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
 import { placeOrder } from './checkout.js';
+import { reorder } from './reorder.js';
+import { reorderBody, reorderSchema } from '../cart/schemas.js';
 import { cancelOrderBody, listOrdersQuery, orderEventSchema, orderPageSchema, orderSchema, placeOrderBody, transitionOrderBody } from './schemas.js';
 import { getOrder, getOrderEvents, listOrders, moveOrderAs, type OrderViewer } from './service.js';
 
@@ -38,6 +40,24 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
       }));
       nudgeOutbox();
       return result;
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/cart/reorder',
+    summary: "Put the lines of one of the caller's past orders back in the cart, priced as today",
+    tags: ['cart'],
+    access: access.signedIn,
+    body: reorderBody,
+    responses: {
+      200: { description: 'The cart, and the lines that no longer fit the menu (`skipped`, each with why)', schema: reorderSchema },
+      404: { description: 'No such order of the caller (another customer\'s order included)' },
+    },
+    handler: async ({ tenant, principal, body, res }) => {
+      res.setHeader('Cache-Control', 'private, no-store');
+      const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
+      return { status: 200, body: await reorder(api.deps.db, tenant.id, customer.id, body.order_id) };
     },
   });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './support/app.js';
+import { recipePageSchema } from '../src/modules/catalog/recipes-schemas.js';
 import { createRestaurant, type RestaurantRow } from './support/factories.js';
 import { signInCustomer, signInStaff, type SignedInUser } from './support/users.js';
 import { catalogClient, insertIngredientRow, insertRecipeRows, problem, type CatalogClient } from './support/catalog.js';
@@ -505,6 +506,22 @@ describe('recipes', () => {
       expect(orderable.body.data.map((item: RecipeBody) => item.name)).not.toContain('Truffle Burger');
       expect((await demo.get('/v1/recipes?category=Pizza')).body.data).toHaveLength(3);
       expect((await demo.get('/v1/ingredients?limit=100')).body.data).toHaveLength(DEMO_MENU.ingredients.length);
+    });
+
+    it('shows allergens and vegan badges, and which dishes can be made without milk', async () => {
+      const demo = catalogClient(t.app, DEMO_DOMAIN);
+      const all = recipePageSchema.parse((await demo.get('/v1/recipes?limit=100')).body).data;
+      const byName = new Map(all.map((item) => [item.name, item]));
+      expect(byName.get('Garden Burger')).toMatchObject({ dietary: ['vegan', 'vegetarian'], allergens: ['gluten', 'sesame'] });
+      expect(byName.get('Classic Cheeseburger')?.option_groups.map((group) => group.name)).toEqual(['Size', 'Add a side']);
+      expect(byName.get('Fries')?.option_groups[0]).toMatchObject({ name: 'Choose a sauce', min_select: 1, max_select: 1 });
+
+      const milkFree = recipePageSchema.parse((await demo.get('/v1/recipes?exclude_allergens=milk&limit=100')).body).data;
+      const cheeseburger = milkFree.find((item) => item.name === 'Classic Cheeseburger');
+      const cheddar = cheeseburger?.ingredients.find((line) => line.name === 'Cheddar')?.ingredient_id;
+      expect(cheeseburger?.free_of_by_removing).toEqual([cheddar]);
+      expect(milkFree.map((item) => item.name)).toEqual(expect.arrayContaining(['Garden Burger', 'Salmon Poke Bowl', 'Homemade Lemonade']));
+      expect(milkFree.map((item) => item.name)).not.toContain('Cappuccino');
     });
   });
 

@@ -8,6 +8,7 @@ import { createRestaurant } from './support/factories.js';
 import { onRealPostgres } from './support/database.js';
 import { signInCustomer, signInStaff, type SignedInUser } from './support/users.js';
 import { recipeSchema } from '../src/modules/catalog/recipes-schemas.js';
+import { restoreTimedUnavailability } from '../src/modules/catalog/index.js';
 
 const stockOf = async (knex: Knex, id: number) => Number((await knex('ingredients').where({ id }).first()).stock);
 const ledgerSum = async (knex: Knex, id: number) =>
@@ -56,6 +57,33 @@ describe.skipIf(!onRealPostgres)('options at checkout under concurrency (real Po
     if (double === undefined) throw new Error('no Double option');
     return { patty, recipeId: recipe.id, doubleId: double.id };
   };
+
+  it('brings an 86 back on one instance per tick: while another holds the job lock, a tick does nothing', async () => {
+    const avocado = await insertIngredientRow(t.db.knex, restaurantId, { name: `Avocado ${randomUUID().slice(0, 8)}`, available: false });
+    await t.db.knex('ingredients').where({ id: avocado }).update({ unavailable_until: new Date('2026-01-01T00:00:00Z') });
+    const due = new Date('2026-01-01T00:00:05Z');
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => undefined;
+    const holding = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    // Another instance mid-tick: it holds the lock until told to finish.
+    const other = t.db.knex.transaction(async (trx) => {
+      await trx.raw('SELECT pg_advisory_xact_lock(?, ?)', [0x7461626c, 17]);
+      locked();
+      await released;
+    });
+    await holding;
+    expect(await restoreTimedUnavailability(t.db.knex, due)).toBe(0);
+    expect((await t.db.knex('ingredients').where({ id: avocado }).first()).available).toBe(false);
+    release();
+    await other;
+    expect(await restoreTimedUnavailability(t.db.knex, due)).toBeGreaterThanOrEqual(1);
+    expect(await t.db.knex('ingredients').where({ id: avocado }).first()).toMatchObject({ available: true, unavailable_until: null });
+  });
 
   const checkout = (user: SignedInUser) => api.post('/v1/orders', { fulfillment: 'pickup', payment_method: 'cash' }, user).set('Idempotency-Key', randomUUID());
 

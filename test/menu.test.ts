@@ -160,6 +160,12 @@ describe('the menu a guest reads', () => {
       expect(gone.errors?.map((e) => e.path)).toEqual(['option_groups.0.id']);
     });
 
+    it('keep an ingredient only an option uses from being archived (409 naming the recipe)', async () => {
+      const { ing, recipe } = await burger();
+      const refused = problem(await api.delete(`/v1/ingredients/${ing.fries}`, manager), 409, 'conflict');
+      expect(refused.errors).toEqual([{ path: `recipes.${recipe.id}`, message: recipe.name }]);
+    });
+
     it('refuse groups that cannot be satisfied or whose defaults break the rules', async () => {
       const bun = await ingredient();
       const body = (group: Record<string, unknown>) => ({ name: unique('Bad'), ingredients: [{ ingredient_id: bun, quantity: 1 }], option_groups: [group] });

@@ -15,6 +15,7 @@ import * as liveOrderEvents from './20261201160000_live_order_events.js';
 import * as recipeImages from './20261201170000_recipe_images.js';
 import * as deliveryZones from './20261201180000_delivery_zones.js';
 import * as coupons from './20261201180100_coupons.js';
+import * as menuOptionsAllergens from './20261201190000_menu_options_allergens.js';
 import * as webhooks from './20261201200000_webhooks.js';
 import * as orderPriceBreakdown from './20261201210000_order_price_breakdown.js';
 
@@ -45,6 +46,7 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261201170000_recipe_images', recipeImages],
   ['20261201180000_delivery_zones', deliveryZones],
   ['20261201180100_coupons', coupons],
+  ['20261201190000_menu_options_allergens', menuOptionsAllergens],
   ['20261201200000_webhooks', webhooks],
   ['20261201210000_order_price_breakdown', orderPriceBreakdown],
 ];

@@ -19,6 +19,8 @@ import type { AuthRateLimitConfig } from './auth/rate-limit.js';
 import type { IdentityServices } from './auth/identity.js';
 import { registerStaffRoutes } from './modules/staff/routes.js';
 import { registerCustomerRoutes } from './modules/customers/routes.js';
+import { savedPreferences } from './modules/customers/service.js';
+import { systemClock, type Clock } from './lib/clock.js';
 import { registerIngredientRoutes } from './modules/catalog/ingredients-routes.js';
 import { registerRecipeRoutes } from './modules/catalog/recipes-routes.js';
 import { httpMetricsMiddleware, type Metrics } from './metrics.js';
@@ -38,7 +40,6 @@ import type { RouteDeps } from './http/route.js';
 import { registerDeliveryZoneRoutes } from './modules/delivery-zones/routes.js';
 import { registerCouponRoutes } from './modules/coupons/routes.js';
 import { registerScheduleRoutes } from './modules/schedule/routes.js';
-import { systemClock, type Clock } from './lib/clock.js';
 import { onStockThresholdCrossed } from './modules/catalog/index.js';
 import { onOrderPaymentStatusChanged } from './modules/orders/hooks.js';
 import { emitIngredientWebhooks, emitOrderPaymentWebhooks, emitRestaurantEvent } from './modules/webhooks/index.js';
@@ -134,8 +135,9 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerScheduleRoutes(api, clock);
   registerStaffRoutes(api, deps.identity.directory);
   registerCustomerRoutes(api, deps.identity.directory);
-  registerIngredientRoutes(api);
-  registerRecipeRoutes(api);
+  registerIngredientRoutes(api, deps.clock ?? systemClock);
+  // The menu applies a customer's saved preferences; customers own them, the catalog only asks.
+  registerRecipeRoutes(api, { preferencesOf: (restaurantId, userSub) => savedPreferences(deps.db, restaurantId, userSub) });
   registerCartRoutes(api, deps.identity.directory);
   registerLiveRoutes(api, deps.identity.directory, deps.orderStreams, deps.metrics.registry);
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());

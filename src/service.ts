@@ -25,6 +25,8 @@ import { confirmOrderBySystem } from './modules/orders/service.js';
 import { startLiveOrders } from './modules/live/live-orders.js';
 import { startMediaStore } from './modules/media/start.js';
 import { attemptWebhookDelivery, OrderEventWebhooks } from './modules/webhooks/index.js';
+import { restoreTimedUnavailability } from './modules/catalog/index.js';
+import { systemClock } from './lib/clock.js';
 
 export interface RunningService {
   url: string;
@@ -165,6 +167,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         async () => (await sweepExpiredIdempotencyKeys(database.knex)) + (await sweepExpiredRateLimitCounters(database.knex)),
         logger,
       );
+      // Every 5 s, so a timed "86" ends within 10 s of its time (API.md); one instance per tick does the work.
+      const un86 = new Periodic('timed unavailability', 5_000, () => restoreTimedUnavailability(database.knex, systemClock()), logger);
       const startedRelay = relay;
       const reconciler = new PaymentReconciler({
         db: database.knex,
@@ -180,8 +184,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       for (const worker of workers) worker.start();
       sweeper.start();
       keySweeper.start();
+      un86.start();
       reconciler.start();
-      stack.push(() => startedRelay.stop(), () => orderWebhooks.stop(), () => Promise.all(workers.map((worker) => worker.stop())).then(() => undefined), () => sweeper.stop(), () => keySweeper.stop(), () => reconciler.stop());
+      stack.push(() => startedRelay.stop(), () => orderWebhooks.stop(), () => Promise.all(workers.map((worker) => worker.stop())).then(() => undefined), () => sweeper.stop(), () => keySweeper.stop(), () => un86.stop(), () => reconciler.stop());
     }
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 

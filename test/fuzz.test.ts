@@ -470,7 +470,7 @@ describe(`fuzzing every route of /openapi.json (seed ${SEED}, ${RUNS} requests p
       const knex = t.db.knex;
       await knex('staff_members').insert({ restaurant_id: restaurantId, user_sub: manager.sub, email: manager.email, role: 'manager' }).onConflict(['restaurant_id', 'user_sub']).merge({ role: 'manager' });
       await knex('recipes').whereIn('id', recipes).update({ archived_at: null }).catch(() => undefined);
-      await knex('ingredients').whereIn('id', ingredients).update({ archived_at: null, available: true, stock: 500 }).catch(() => undefined);
+      await knex('ingredients').whereIn('id', ingredients).update({ archived_at: null, available: true, unavailable_until: null, stock: 500 }).catch(() => undefined);
     };
     fillCart = async () => {
       const customerId = Number(me.body.id);

@@ -267,8 +267,22 @@ describe('outgoing webhooks', () => {
       }
       const body = webhookEventBodySchema.parse(JSON.parse(posts[0]?.body ?? ''));
       expect(body).toMatchObject({ id: delivery.event_id, type: 'ingredient.low_stock' });
+      // The staff view of the ingredient, as GET /v1/ingredients/{id} shows it to staff.
       expect(body.data).toEqual({
-        ingredient: { id: ingredientId, name: 'Basil', description: '', unit: 'piece', price_cents: 100, available: true, stock: 4, low_stock_threshold: 5 },
+        ingredient: {
+          id: ingredientId,
+          name: 'Basil',
+          description: '',
+          unit: 'piece',
+          price_cents: 100,
+          available: true,
+          stock: 4,
+          low_stock_threshold: 5,
+          allergens: [],
+          vegan: false,
+          vegetarian: false,
+          unavailable_until: null,
+        },
       });
     });
 

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import type { IngredientRecord, Int8, InventoryMovementRecord } from '../../db/tables.js';
+import type { Allergen } from '../../lib/allergens.js';
 
 /** An active (not archived) ingredient row, with the stock figures only staff may see. */
 export interface IngredientRow {
@@ -11,6 +12,11 @@ export interface IngredientRow {
   available: boolean;
   stock: number;
   low_stock_threshold: number;
+  allergens: Allergen[];
+  vegan: boolean;
+  vegetarian: boolean;
+  /** RFC 3339: when a timed "86" ends and the ingredient comes back by itself; null when not timed. */
+  unavailable_until: string | null;
 }
 
 export interface IngredientChanges {
@@ -20,9 +26,13 @@ export interface IngredientChanges {
   price_cents?: number;
   available?: boolean;
   low_stock_threshold?: number;
+  allergens?: Allergen[];
+  vegan?: boolean;
+  vegetarian?: boolean;
+  unavailable_until?: Date | null;
 }
 
-export interface NewIngredient extends Required<Omit<IngredientChanges, 'description'>> {
+export interface NewIngredient extends Required<Omit<IngredientChanges, 'description' | 'unavailable_until'>> {
   description: string;
   stock: number;
 }
@@ -41,7 +51,9 @@ export interface MovementRow {
   created_at: string;
 }
 
-const ingredientColumns = ['id', 'name', 'description', 'unit', 'price_cents', 'available', 'stock', 'low_stock_threshold'] satisfies Array<keyof IngredientRecord>;
+const ingredientColumns = [
+  'id', 'name', 'description', 'unit', 'price_cents', 'available', 'stock', 'low_stock_threshold', 'allergens', 'vegan', 'vegetarian', 'unavailable_until',
+] satisfies Array<keyof IngredientRecord>;
 const movementColumns = ['id', 'ingredient_id', 'delta', 'reason', 'stock_after', 'order_id', 'user_sub', 'note', 'created_at'] satisfies Array<keyof InventoryMovementRecord>;
 
 type IngredientSelect = Pick<IngredientRecord, (typeof ingredientColumns)[number]>;
@@ -99,6 +111,19 @@ export async function archiveIngredient(db: Queryable, restaurantId: number, id:
     .whereNull('archived_at')
     .returning('id');
   return rows.length > 0;
+}
+
+/**
+ * Switches back on every ingredient whose timed "86" has ended by `now` (any restaurant), clearing the
+ * time. Not a stock change: the ledger is untouched. Returns the ingredients it switched back on.
+ */
+export async function restoreDueIngredients(db: Queryable, now: Date): Promise<Array<{ restaurant_id: number; id: number }>> {
+  const rows = await db('ingredients')
+    .update({ available: true, unavailable_until: null, updated_at: db.fn.now() })
+    .whereNotNull('unavailable_until')
+    .where('unavailable_until', '<=', now)
+    .returning(['restaurant_id', 'id']);
+  return rows.map((row) => ({ restaurant_id: Number(row.restaurant_id), id: Number(row.id) }));
 }
 
 /** Which rows a stock change may touch, beyond the 0..maxStock range every change keeps to. */
@@ -214,7 +239,13 @@ export async function selectMovementPage(
 }
 
 function toIngredient(row: IngredientSelect): IngredientRow {
-  return { ...row, id: Number(row.id) };
+  return {
+    ...row,
+    id: Number(row.id),
+    // The column's CHECK admits only the EU names.
+    allergens: row.allergens as Allergen[],
+    unavailable_until: row.unavailable_until === null ? null : row.unavailable_until.toISOString(),
+  };
 }
 
 function toMovement(row: MovementSelect): MovementRow {

@@ -3,6 +3,7 @@ import { notFound } from '../../lib/errors.js';
 import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
 import type { Principal, StaffRole } from '../../lib/identity.js';
 import type { UserDirectory } from '../../lib/identity.js';
+import type { Allergen, Diet, MenuPreferences } from '../../lib/allergens.js';
 import * as repo from './repo.js';
 import { E164, EMAIL_MAX, NAME_MAX } from './schemas.js';
 
@@ -13,11 +14,12 @@ export interface Customer {
   name: string | null;
   phone: string | null;
   address: string | null;
+  preferences: MenuPreferences;
   created_at: string;
 }
 
 export function customerView(row: repo.CustomerRow): Customer {
-  return { id: row.id, email: row.email, name: row.name, phone: row.phone, address: row.address, created_at: row.created_at };
+  return { id: row.id, email: row.email, name: row.name, phone: row.phone, address: row.address, preferences: row.preferences, created_at: row.created_at };
 }
 
 /** What the pool says goes in only when it fits our limits; the customer can set the rest. */
@@ -56,6 +58,7 @@ export interface CustomerChanges {
   name?: string | null | undefined;
   phone?: string | null | undefined;
   address?: string | null | undefined;
+  preferences?: { exclude_allergens?: Allergen[] | undefined; dietary?: Diet[] | undefined } | null | undefined;
 }
 
 export async function updateOwnCustomer(
@@ -70,6 +73,13 @@ export async function updateOwnCustomer(
   if (changes.name !== undefined) set.name = changes.name;
   if (changes.phone !== undefined) set.phone = changes.phone;
   if (changes.address !== undefined) set.address = changes.address;
+  if (changes.preferences === null) set.preferences = { exclude_allergens: [], dietary: [] };
+  else if (changes.preferences !== undefined) {
+    set.preferences = {
+      exclude_allergens: changes.preferences.exclude_allergens ?? current.preferences.exclude_allergens,
+      dietary: changes.preferences.dietary ?? current.preferences.dietary,
+    };
+  }
   if (Object.keys(set).length === 0) return current;
   const updated = await repo.updateCustomerBySub(db, restaurantId, principal.sub, set);
   if (updated === undefined) throw new Error('customer row vanished during an update');
@@ -103,6 +113,14 @@ export async function getCustomer(
   const row = await repo.selectCustomerById(db, restaurantId, id);
   if (row === undefined || (caller.staffRole === undefined && row.user_sub !== caller.principal.sub)) throw notFound('The customer');
   return row;
+}
+
+/**
+ * The menu preferences saved by the user's customer record in this restaurant; undefined when there is no
+ * record yet (reading the menu never creates one).
+ */
+export async function savedPreferences(db: Queryable, restaurantId: number, userSub: string): Promise<MenuPreferences | undefined> {
+  return repo.selectPreferencesBySub(db, restaurantId, userSub);
 }
 
 /** For other modules (orders, cart): the customer id of the caller in this restaurant, created on first use. */

@@ -337,6 +337,22 @@ describe('the menu a guest reads', () => {
       expect(await t.db.knex('inventory_movements').where({ ingredient_id: avocado }).count({ n: '*' })).toEqual(ledgerBefore);
     });
 
+    it('with opening hours, ends the 86 with the day\'s last opening range: a Saturday night service until 03:00', async () => {
+      const lime = await ingredient({ name: unique('Lime') });
+      const hours = await api.put('/v1/restaurant/hours', { weekly: [{ day: 'sat', opens: '18:00', closes: '03:00' }] }, manager);
+      expect(hours.status, hours.text).toBe(200);
+      try {
+        // Saturday 24 October 2026, 23:00 in Berlin (CEST): service runs until 03:00 on Sunday, after the clocks went back at 03:00 CEST.
+        now = new Date('2026-10-24T21:00:00Z');
+        const res = await api.patch(`/v1/ingredients/${lime}`, { available: false, unavailable_until: 'end_of_day' }, kitchen);
+        expect(res.status, res.text).toBe(200);
+        // 03:00 CET on Sunday 25 October is 02:00 UTC.
+        expect(res.body).toMatchObject({ available: false, unavailable_until: '2026-10-25T02:00:00.000Z' });
+      } finally {
+        expect((await api.put('/v1/restaurant/hours', { weekly: [] }, manager)).status).toBe(200);
+      }
+    });
+
     it('takes an instant, refuses one already past (400), and clears the time when switched back on', async () => {
       const basil = await ingredient();
       now = new Date('2026-06-01T12:00:00Z');

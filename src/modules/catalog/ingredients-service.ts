@@ -4,7 +4,7 @@ import { sqlState, withTransaction } from '../../db/transaction.js';
 import { conflict, notFound, validationFailed } from '../../lib/errors.js';
 import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
 import type { Allergen } from '../../lib/allergens.js';
-import { endOfDayFor } from './end-of-day.js';
+import { endOfServiceDay } from '../schedule/service.js';
 import { activeRecipesUsingIngredient } from './recipes-service.js';
 import * as repo from './ingredients-repo.js';
 import { recordOpeningStock } from './stock-service.js';
@@ -132,7 +132,7 @@ export async function updateIngredient(
   if (input.vegan === true && input.vegetarian === undefined) changes.vegetarian = true;
   if (input.vegetarian === false && input.vegan === undefined) changes.vegan = false;
   if (input.available === true) changes.unavailable_until = null;
-  if (input.available === false) changes.unavailable_until = returnTime(until, restaurant, now);
+  if (input.available === false) changes.unavailable_until = await returnTime(db, until, restaurant, now);
   const row = await withNameConflict(changes.name, () =>
     Object.keys(changes).length === 0 ? repo.selectIngredient(db, restaurant.id, id) : repo.updateIngredient(db, restaurant.id, id, changes),
   );
@@ -140,9 +140,10 @@ export async function updateIngredient(
   return row;
 }
 
-function returnTime(until: string | null | undefined, restaurant: { timezone: string }, now: Date): Date | null {
+/** `end_of_day`: the end of today's last opening range, local time (local midnight without hours). */
+async function returnTime(db: Queryable, until: string | null | undefined, restaurant: { id: number; timezone: string }, now: Date): Promise<Date | null> {
   if (until === undefined || until === null) return null;
-  const at = until === 'end_of_day' ? endOfDayFor(restaurant, now) : new Date(until);
+  const at = until === 'end_of_day' ? await endOfServiceDay(db, restaurant, now) : new Date(until);
   if (at.getTime() <= now.getTime()) {
     throw validationFailed('The return time has already passed', [{ path: 'unavailable_until', message: `must be after ${now.toISOString()}` }]);
   }

@@ -8,6 +8,7 @@ import * as orders from './20261121100500_orders.js';
 import * as payments from './20261121100600_payments.js';
 import * as idempotencyAndOutbox from './20261121100700_idempotency_and_outbox.js';
 import * as paymentSettlement from './20261121100800_payment_settlement.js';
+import * as tenantIds from './20261201110000_tenant_ids.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -29,4 +30,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261121100600_payments', payments],
   ['20261121100700_idempotency_and_outbox', idempotencyAndOutbox],
   ['20261121100800_payment_settlement', paymentSettlement],
+  ['20261201110000_tenant_ids', tenantIds],
 ];

@@ -1,5 +1,6 @@
 import { z } from './zod.js';
 import { validationFailed } from './errors.js';
+import { textProblem } from '../lib/text.js';
 
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: 'Page size, 1-100' }),
@@ -33,7 +34,7 @@ export function decodeCursor(cursor: string | undefined, shape: ReadonlyArray<'n
   const valid =
     Array.isArray(parsed) &&
     parsed.length === shape.length &&
-    parsed.every((value, i) => (shape[i] === 'number' ? Number.isSafeInteger(value) : typeof value === 'string'));
+    parsed.every((value, i) => (shape[i] === 'number' ? Number.isSafeInteger(value) : typeof value === 'string' && textProblem(value, false) === undefined));
   if (!valid) throw validationFailed('The cursor is not valid', [{ path: 'cursor', message: 'not a cursor this list issued' }]);
   return parsed as Array<string | number>;
 }

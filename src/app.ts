@@ -89,11 +89,6 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
   app.use(api.router);
 
-  // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
-
   const openApi = generateOpenApiDocument(registry);
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);

@@ -9,7 +9,7 @@ import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createIdentityServices, startIdentity, type IdentityProvider } from './auth/identity.js';
 import { seedDemoRestaurant, DEMO_DOMAIN } from '../seeds/demo-restaurant.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, startMetricsServer, type Metrics } from './metrics.js';
 import { openOrdersQueue, findDeadLetterQueueUrl, type OrdersQueue } from './queue/sqs.js';
 import { OutboxRelay } from './queue/relay.js';
 import { OrderWorker } from './queue/worker.js';
@@ -28,6 +28,8 @@ export interface RunningService {
   identity: IdentityProvider;
   demoDomain: string | undefined;
   metrics: Metrics;
+  /** The port /metrics is served on (METRICS_PORT), undefined when it is off. */
+  metricsPort: number | undefined;
   /** The orders queue, when this process runs the background work (WORKER_ENABLED). */
   queue: OrdersQueue | undefined;
   /** Stops in stages: refuse new work, drain in-flight requests, then close what they used. Idempotent. */
@@ -65,6 +67,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     }
 
     const metrics = createMetrics(database.knex);
+    // Up until the database closes, so a scrape during the drain still sees the shutdown.
+    const metricsServer = config.metrics === undefined ? undefined : await startMetricsServer(metrics, config.metrics);
+    if (metricsServer !== undefined) stack.push(() => metricsServer.stop());
     const paymentProvider = await createPaymentProvider(config, logger);
     let relay: OutboxRelay | undefined;
 
@@ -190,6 +195,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       identity,
       demoDomain,
       metrics,
+      metricsPort: metricsServer?.port,
       queue,
       stop,
       isShuttingDown: () => shuttingDown,

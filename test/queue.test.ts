@@ -318,7 +318,7 @@ describe('the service runs the queue in process', () => {
   it('confirms a placed cash order within a second, and reports it in /metrics', async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-queue-'));
     const db = await createTestDatabase();
-    const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+    const env: Record<string, string> = { PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
     if (db.url !== undefined) env['DATABASE_URL'] = db.url;
     else await db.destroy();
     const service = await startService(loadConfig(env), silentLogger);
@@ -332,7 +332,9 @@ describe('the service runs the queue in process', () => {
       await waitFor('confirmation', async () => (await knex('orders').select('status').where({ id: order.id }).first()).status === 'confirmed', 5_000);
       expect(Date.now() - placed).toBeLessThan(1_000);
       await fetch(`${service.url}/healthz`);
-      const metricsText = await (await fetch(`${service.url}/metrics`)).text();
+      // On its own listener only (METRICS_PORT), never on the API's.
+      expect((await fetch(`${service.url}/metrics`)).status).toBe(404);
+      const metricsText = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
       expect(metricsText).toMatch(/tablekit_queue_messages_handled_total\{type="order.confirmation_requested",outcome="confirmed"\} 1/);
       expect(metricsText).toMatch(/tablekit_order_confirmation_latency_seconds_count 1/);
       expect(metricsText).toMatch(/tablekit_outbox_backlog 0/);
@@ -347,12 +349,13 @@ describe('the service runs the queue in process', () => {
   it('runs no queue work with WORKER_ENABLED=false', async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-apionly-'));
     const db = await createTestDatabase();
-    const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', WORKER_ENABLED: 'false' };
+    const env: Record<string, string> = { PORT: '0', METRICS_PORT: 'off', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', WORKER_ENABLED: 'false' };
     if (db.url !== undefined) env['DATABASE_URL'] = db.url;
     else await db.destroy();
     const service = await startService(loadConfig(env), silentLogger);
     try {
       expect(service.queue).toBeUndefined();
+      expect(service.metricsPort).toBeUndefined();
       const knex = service.database.knex;
       const restaurantId = (await createRestaurant(knex)).id;
       const customerId = (await createCustomer(knex, restaurantId)).id;

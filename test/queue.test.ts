@@ -13,6 +13,7 @@ import { findDeadLetterQueueUrl } from '../src/queue/sqs.js';
 import { loadConfig } from '../src/config.js';
 import { startService } from '../src/service.js';
 import { silentLogger } from './support/app.js';
+import { captureLog } from './support/log-capture.js';
 import { createTestDatabase, onRealPostgres, type TestDatabase } from './support/database.js';
 import { createCustomer, createIngredient, createPlacedOrder, createRestaurant } from './support/factories.js';
 
@@ -204,6 +205,19 @@ describe('the order queue: outbox relay → SQS → worker', () => {
     const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: sqs.deadLetterQueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
     expect(Messages?.[0]?.Body).toContain('DROP TABLE');
     expect(await metrics.registry.getSingleMetricAsString('tablekit_queue_messages_failed_total')).toMatch(/reason="unparseable"} 1/);
+  });
+
+  it('logs no error when stop() abandons a waiting long poll, as every SIGTERM does', async () => {
+    const log = captureLog('debug');
+    const worker = new OrderWorker({ db: knex, sqs: client, queueUrl: sqs.queueUrl, deadLetterQueueUrl, batchSize: 1, logger: log.logger, metrics, waitTimeSeconds: 20 });
+    worker.start();
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the long poll is waiting at the queue
+    const stopping = Date.now();
+    await worker.stop();
+    expect(Date.now() - stopping).toBeLessThan(2_000);
+    await waitFor('the aborted poll to be reported', async () => log.records().some((record) => /^queue receive/.test(String(record['msg']))), 5_000);
+    expect(log.records().filter((record) => Number(record['level']) >= 50)).toEqual([]);
+    expect(log.records().filter((record) => record['msg'] === 'queue receive ended by shutdown')).toHaveLength(1);
   });
 
   it('acknowledges a confirmation for an order that is no longer pending without changing it', async () => {

@@ -15,6 +15,7 @@ import { OutboxRelay } from './queue/relay.js';
 import { OrderWorker } from './queue/worker.js';
 import { PaymentTimeoutSweeper } from './queue/payment-timeout.js';
 import { Periodic } from './queue/periodic.js';
+import { createJobLock } from './db/job-lock.js';
 import { sweepExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createPaymentProvider } from './modules/payments/providers/index.js';
 import { processOrderRefunds } from './modules/payments/service.js';
@@ -123,8 +124,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     });
     const port = (server.address() as AddressInfo).port;
 
-    // Background work starts once the server is up and stops (in reverse) before the database closes.
+    // Background work starts once the server is up. At shutdown the workers and the jobs stop claiming
+    // first (STYLE.md 16); the relay keeps sending what in-flight requests commit until the drain is over.
     let queue: OrdersQueue | undefined;
+    const stopClaiming: Array<() => Promise<void>> = [];
     if (config.workerEnabled) {
       queue = await openOrdersQueue(config.queue);
       stack.push(queue.stop);
@@ -144,8 +147,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       };
       // Several consumers where the queue hands out one message per receive (the embedded emulator): see src/queue/sqs.ts.
       const workers = Array.from({ length: queue.receiveConsumers }, () => new OrderWorker(workerOptions));
-      const sweeper = new PaymentTimeoutSweeper({ db: database.knex, timeoutMs: config.orderPaymentTimeoutMs, logger, metrics });
-      const keySweeper = new Periodic('idempotency-key sweep', 10 * 60_000, () => sweepExpiredIdempotencyKeys(database.knex), logger);
+      // One instance at a time runs each job (an advisory lock on Postgres).
+      const lock = createJobLock(database.knex, database.kind);
+      const sweeper = new PaymentTimeoutSweeper({ db: database.knex, timeoutMs: config.orderPaymentTimeoutMs, logger, metrics, lock });
+      const keySweeper = new Periodic('idempotency-key sweep', 10 * 60_000, () => sweepExpiredIdempotencyKeys(database.knex), logger, lock);
       const startedRelay = relay;
       const reconciler = new PaymentReconciler({
         db: database.knex,
@@ -154,13 +159,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         reconcileAfterMs: config.paymentReconcileAfterMs,
         abandonAfterMs: config.orderPaymentTimeoutMs,
         afterChanges: () => startedRelay.nudge(),
+        lock,
       });
       startedRelay.start();
       for (const worker of workers) worker.start();
       sweeper.start();
       keySweeper.start();
       reconciler.start();
-      stack.push(() => startedRelay.stop(), () => Promise.all(workers.map((worker) => worker.stop())).then(() => undefined), () => sweeper.stop(), () => keySweeper.stop(), () => reconciler.stop());
+      stopClaiming.push(() => Promise.all(workers.map((worker) => worker.stop())).then(() => undefined), () => sweeper.stop(), () => keySweeper.stop(), () => reconciler.stop());
+      // Also unwound if starting fails later; a stop already done is a no-op.
+      stack.push(() => startedRelay.stop(), ...stopClaiming);
     }
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 
@@ -172,6 +180,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         for (const res of inFlight) closeAfterResponse(res);
+        await Promise.all(stopClaiming.map((stopPart) => stopPart().catch((error: unknown) => logger.error({ err: error }, 'stop failed'))));
+        logger.info('stopped claiming work: no more queue messages or background jobs');
         const drained = await Promise.race([
           closed.then(() => true),
           new Promise<boolean>((resolve) => setTimeout(() => resolve(false), config.shutdownTimeoutMs).unref()),
@@ -181,6 +191,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
           server.closeAllConnections();
           await closed;
         }
+        logger.info('in-flight requests drained');
         await unwind();
         logger.info('stopped');
       })();

@@ -144,6 +144,8 @@ describe('the order queue: outbox relay → SQS → worker', () => {
     await expect(crashingRelay.relayOnce()).rejects.toThrow('simulated crash');
     const unsent = await knex('outbox').whereNull('sent_at').count({ n: '*' }).first();
     expect(Number(unsent?.n)).toBe(1);
+    expect(await newRelay().relayOnce()).toBe(0); // still leased to the relay that crashed
+    await knex('outbox').whereNull('sent_at').update({ available_at: knex.fn.now() }); // the lease runs out
     expect(await crashingRelay.relayOnce()).toBe(1); // the re-send
     expect(await queueDepth(client, sqs.queueUrl)).toBe(2);
 

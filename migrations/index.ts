@@ -18,7 +18,8 @@ export interface Migration {
 /**
  * The migrations in the order they run. Listed here rather than read from the directory so the built
  * service carries them (no .ts loader in production) and a missing file is a compile error.
- * Never edit a landed migration: add a new one at the end.
+ * Never edit a landed migration: add a new one at the end. A new table holding a restaurant's rows
+ * (`restaurant_id`, `id bigint NOT NULL`) takes its ids from `assignTenantIds(knex, table)` (tenant-ids.ts).
  */
 export const migrations: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ['20261121100000_restaurants_and_staff', restaurantsAndStaff],

@@ -15,13 +15,13 @@ export interface OutboxRelayOptions {
   idleDelayMs?: number;
   /** Runs after SQS accepted a batch and before the rows are marked sent (tests simulate a crash here). */
   afterSend?: (ids: number[]) => Promise<void>;
-  /** How long a claimed row stays this relay's before another may claim it again (default 60 s). */
+  /** How long a claimed row stays this relay's before another may claim it again (default 30 s; the send is given up at half). */
   leaseMs?: number;
 }
 
 const BATCH_SIZE = 10; // SendMessageBatch's maximum
 const MAX_BACKOFF_SECONDS = 300;
-const DEFAULT_LEASE_MS = 60_000;
+const DEFAULT_LEASE_MS = 30_000;
 
 /**
  * Sends committed outbox rows to SQS in three steps, none of them holding a transaction across the

@@ -1,10 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-express';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { httpLogger } from './http/logging.js';
-import { AppError, errorMiddleware, sendProblem } from './http/errors.js';
+import { AppError, errorMiddleware, sendProblem, validationFailed } from './http/errors.js';
 import { corsMiddleware } from './http/cors.js';
 import { requireHttps } from './http/https.js';
 import { createRegistry, generateOpenApiDocument, type OpenApiDocument } from './http/openapi.js';
@@ -96,7 +97,9 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
     express.json({
       limit: '100kb',
       strict: true,
-      verify: (req, _res, buf) => {
+      verify: (req, _res, buf, encoding) => {
+        // The decoder would put U+FFFD for bytes that are not UTF-8; refuse them instead of storing that.
+        if (encoding.toLowerCase().replace('-', '') === 'utf8' && !isUtf8(buf)) throw validationFailed('The request body is not valid UTF-8');
         (req as express.Request).rawBody = buf;
       },
     }),
@@ -148,11 +151,6 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerWebhookRoutes(api, { production: deps.production });
   app.use(api.router);
   app.use('/kitchen', kitchenScreen({ production: deps.production }));
-
-  // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
 
   const openApi = generateOpenApiDocument(registry);
   app.get('/openapi.json', (_req, res) => {

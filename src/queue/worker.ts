@@ -49,6 +49,8 @@ export type HandleOutcome = 'confirmed' | 'duplicate' | 'stale' | 'refunded' | W
  */
 export class OrderWorker {
   private consumer: Consumer | undefined;
+  /** Consumers we asked to stop: the long poll we abort then fails, and that is no error. */
+  private readonly stopping = new WeakSet<Consumer>();
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: OrderWorkerOptions) {}
@@ -75,7 +77,12 @@ export class OrderWorker {
         return undefined;
       },
     });
-    this.consumer.on('error', (error) => logger.error({ err: error }, 'queue receive failed'));
+    const consumer = this.consumer;
+    consumer.on('error', (error) => {
+      // Every instance aborts its long polls at each deploy: that must not page anyone.
+      if (this.stopping.has(consumer)) logger.debug({ err: error }, 'queue receive ended by shutdown');
+      else logger.error({ err: error }, 'queue receive failed');
+    });
     this.consumer.on('processing_error', (error) => logger.error({ err: error }, 'queue message failed; it will be redelivered'));
     this.consumer.start();
   }
@@ -85,6 +92,7 @@ export class OrderWorker {
     const consumer = this.consumer;
     if (consumer === undefined) return;
     this.consumer = undefined;
+    this.stopping.add(consumer);
     // sqs-consumer acts on the first stop() only, so abort the waiting long poll in that one call. Our
     // handler deletes with its own client, so the messages in hand still finish and are deleted.
     consumer.stop({ abort: true });

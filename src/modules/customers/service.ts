@@ -6,6 +6,7 @@ import type { UserDirectory } from '../../lib/identity.js';
 import type { Allergen, Diet, MenuPreferences } from '../../lib/allergens.js';
 import * as repo from './repo.js';
 import { E164, EMAIL_MAX, NAME_MAX } from './schemas.js';
+import { cleanText } from '../../lib/text.js';
 
 /** A customer as the API shows it (API.md, "Customers"). */
 export interface Customer {
@@ -42,7 +43,9 @@ export async function customerForPrincipal(
 
   // Outside any transaction: a network call must not hold a database connection.
   const pooled = await directory.findUser(principal.sub);
-  const email = (principal.email ?? pooled?.email)?.toLowerCase();
+  // The token's email is the pool's too: cleaned like the directory's attributes (src/lib/text.ts).
+  const tokenEmail = principal.email === undefined ? undefined : cleanText(principal.email);
+  const email = (tokenEmail ?? pooled?.email)?.toLowerCase();
   await repo.insertCustomerIfAbsent(db, restaurantId, {
     user_sub: principal.sub,
     email: fitting(email, (v) => v.length <= EMAIL_MAX),

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { buildApp } from './app.js';
 import { answerClientError } from './http/errors.js';
+import { trackConnections } from './http/drain.js';
 import { createDatabase, type Database } from './db/database.js';
 import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { createAuthenticator } from './auth/authenticator.js';
@@ -98,17 +99,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     // otherwise it may send a request down a socket we are closing and answer the client with a 502.
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
-    // Responses in flight, so a drain can tell their keep-alive clients to reconnect (to another instance).
-    const inFlight = new Set<http.ServerResponse>();
-    const closeAfterResponse = (res: http.ServerResponse) => {
-      if (!res.headersSent) res.setHeader('Connection', 'close');
-      else res.once('finish', () => res.socket?.end());
-    };
-    server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
-      if (shuttingDown) closeAfterResponse(res);
-      inFlight.add(res);
-      res.once('close', () => inFlight.delete(res));
-    });
+    // From the first connection, so a drain can tell the connections clients still use from idle ones.
+    const connections = trackConnections(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -164,18 +156,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       stopping ??= (async () => {
         shuttingDown = true;
         logger.info('shutting down: refusing new connections, draining in-flight requests');
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        for (const res of inFlight) closeAfterResponse(res);
-        const drained = await Promise.race([
-          closed.then(() => true),
-          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), config.shutdownTimeoutMs).unref()),
-        ]);
-        if (!drained) {
-          logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'drain timed out; closing remaining connections');
-          server.closeAllConnections();
-          await closed;
-        }
+        const drained = await connections.drain(config.shutdownTimeoutMs);
+        if (!drained) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'drain timed out; closed the remaining connections');
         await unwind();
         logger.info('stopped');
       })();

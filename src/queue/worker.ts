@@ -43,7 +43,7 @@ export class OrderWorker {
   start(): void {
     if (this.consumer !== undefined) return;
     const { sqs, queueUrl, batchSize, logger } = this.options;
-    this.consumer = Consumer.create({
+    const consumer = Consumer.create({
       sqs,
       queueUrl,
       batchSize,
@@ -62,9 +62,14 @@ export class OrderWorker {
         return undefined;
       },
     });
-    this.consumer.on('error', (error) => logger.error({ err: error }, 'queue receive failed'));
-    this.consumer.on('processing_error', (error) => logger.error({ err: error }, 'queue message failed; it will be redelivered'));
-    this.consumer.start();
+    consumer.on('error', (error) => {
+      // After stop() the only receive left is the long poll it aborted: that failing is the point.
+      if (this.consumer !== consumer) return;
+      logger.error({ err: error }, 'queue receive failed');
+    });
+    consumer.on('processing_error', (error) => logger.error({ err: error }, 'queue message failed; it will be redelivered'));
+    this.consumer = consumer;
+    consumer.start();
   }
 
   /** Stops receiving (abandoning the long poll still waiting) and finishes the messages in hand. */

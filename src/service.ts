@@ -46,7 +46,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     for (const stopPart of stack.reverse()) await stopPart().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
   };
   try {
-    const database = await createDatabase(config.database);
+    const database = await createDatabase(config.database, { logger });
     stack.push(() => database.close());
 
     // In production migrations are a deploy step (npm run migrate): instances never race to alter a live schema.

@@ -1,0 +1,56 @@
+import { ConfigError, type Config } from './config.js';
+import { DatabaseUnreachableError } from './db/database.js';
+
+/**
+ * The development dependencies behind the embedded parts (src/local), loaded only when a part is
+ * embedded. An install without them (npm ci --omit=dev) has none.
+ */
+const EMBEDDED_PACKAGES = ['@electric-sql/pglite', 'knex-pglite', 'cognito-local', 'local-aws-sqs'];
+
+export interface StartupFailure {
+  /** One line: what failed and the variable to set or the thing to do. */
+  message: string;
+  /** Extra fields for the log line (the error itself when it is not one we can explain). */
+  fields: Record<string, unknown>;
+}
+
+/** The variables whose absence made each part embedded, in the order the service starts them. */
+function embeddedVariables(config: Config): string[] {
+  return [
+    ...(config.database.kind === 'embedded' ? ['DATABASE_URL'] : []),
+    ...(config.cognito.kind === 'embedded' ? ['COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID'] : []),
+    ...(config.workerEnabled && config.queue.kind === 'embedded' ? ['SQS_QUEUE_URL'] : []),
+  ];
+}
+
+function listed(names: string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
+/** Why `startService` failed, as the one line an operator needs, naming the variable or the fix. */
+export function describeStartupFailure(error: unknown, config: Config): StartupFailure {
+  if (error instanceof ConfigError) return { message: `invalid configuration: ${error.message}`, fields: { issues: error.issues } };
+  if (error instanceof DatabaseUnreachableError) return { message: error.message, fields: {} };
+
+  const { code, syscall, message } = (error ?? {}) as { code?: string; syscall?: string; message?: string };
+  if (syscall === 'listen' && code === 'EADDRINUSE') {
+    return { message: `PORT ${config.port} is already in use on ${config.host}: stop what listens there, or set PORT to a free port`, fields: {} };
+  }
+  if (syscall === 'listen' && code === 'EACCES') {
+    return { message: `PORT ${config.port} needs privileges this process lacks: set PORT above 1023 (a balancer or proxy maps 80 and 443)`, fields: {} };
+  }
+  if (code === 'ERR_MODULE_NOT_FOUND') {
+    const missing = /Cannot find package '([^']+)'/.exec(message ?? '')?.[1];
+    if (missing !== undefined && EMBEDDED_PACKAGES.includes(missing)) {
+      const variables = embeddedVariables(config);
+      return {
+        message:
+          `${missing} is not installed: the embedded stand-ins for unset ${listed(variables)} are development dependencies. ` +
+          `Set ${variables.length > 1 ? 'them' : 'it'} to use the real services, or install the development dependencies (npm install)`,
+        fields: { variables },
+      };
+    }
+    if (missing !== undefined) return { message: `${missing} is not installed: reinstall the dependencies (npm ci)`, fields: {} };
+  }
+  return { message: `could not start: ${message ?? String(error)}`, fields: { err: error } };
+}

@@ -1,8 +1,9 @@
+import cluster from 'node:cluster';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger } from './http/logging.js';
+import { createLogger, exitAfterLogs } from './http/logging.js';
 import { startService, type RunningService } from './service.js';
 import { banner } from './banner.js';
-import { describeStartupFailure } from './startup-failure.js';
+import { clusterFailure, describeStartupFailure } from './startup-failure.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -12,18 +13,23 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) {
       // LOG_LEVEL may be among the bad values: this one line is written at the default level.
       createLogger('info').fatal({ issues: error.issues }, `invalid configuration: ${error.message}`);
-      process.exit(1);
+      return exitAfterLogs(1);
     }
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  const clustered = cluster.isWorker ? clusterFailure(config) : undefined;
+  if (clustered !== undefined) {
+    logger.fatal(clustered.fields, clustered.message);
+    return exitAfterLogs(1);
+  }
   let service: RunningService;
   try {
     service = await startService(config, logger);
   } catch (error) {
     const failure = describeStartupFailure(error, config);
     logger.fatal(failure.fields, failure.message);
-    process.exit(1);
+    return exitAfterLogs(1);
   }
 
   process.stdout.write(`\n${banner({ url: service.url, demoDomain: service.demoDomain, demoUsers: service.identity.demoUsers !== undefined }, config)}\n\n`);
@@ -34,10 +40,10 @@ async function main(): Promise<void> {
     if (service.isShuttingDown()) return;
     logger.info({ signal }, 'signal received');
     service.stop().then(
-      () => process.exit(0),
+      () => exitAfterLogs(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        return exitAfterLogs(1);
       },
     );
   };

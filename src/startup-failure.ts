@@ -27,6 +27,23 @@ function listed(names: string[]): string {
   return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }
 
+/**
+ * One of several cluster workers (pm2 cluster mode) cannot run embedded parts: each would open the same
+ * PGlite directory, or start an identity server and a queue of its own, so users and messages would
+ * depend on which instance a request reached.
+ */
+export function clusterFailure(config: Config): StartupFailure | undefined {
+  const variables = embeddedVariables(config);
+  if (variables.length === 0) return undefined;
+  const databaseHint = config.database.kind === 'embedded' ? ' (the embedded database serves one process: a cluster needs DATABASE_URL)' : '';
+  return {
+    message:
+      `a cluster instance cannot run embedded parts: set ${listed(variables)}${databaseHint}, ` +
+      'or start the cluster with ecosystem.config.js, which runs one identity server and one queue for all instances',
+    fields: { variables },
+  };
+}
+
 /** Why `startService` failed, as the one line an operator needs, naming the variable or the fix. */
 export function describeStartupFailure(error: unknown, config: Config): StartupFailure {
   if (error instanceof ConfigError) return { message: `invalid configuration: ${error.message}`, fields: { issues: error.issues } };

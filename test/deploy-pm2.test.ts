@@ -2,6 +2,7 @@
 // (README: "the usual development setup"), as a developer would start it. The identity server and the
 // orders queue then run once, in the app `tablekit-embedded`, for both instances; the database is one of
 // this test's own on the real PostgreSQL server. test/support/pm2.ts keeps pm2 away from the machine's.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -226,4 +227,46 @@ describe.skipIf(!onRealPostgres)('pm2 cluster mode without DATABASE_URL (needs t
     expect(line.msg).toContain('ecosystem.config.js');
     expect(line.variables).toEqual(['DATABASE_URL', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'SQS_QUEUE_URL']);
   }, 60_000);
+});
+
+describe('ecosystem.config.js: what it runs for which environment', () => {
+  /** The apps pm2 would get, loaded as pm2 loads the file, with this environment and pm2 command line. */
+  function appsFor(env: Record<string, string>, pm2Args: string[] = ['start', 'ecosystem.config.js']) {
+    const result = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', "const { apps } = await import('./ecosystem.config.js'); console.log(JSON.stringify(apps))", '--', ...pm2Args],
+      { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    return (JSON.parse(result.stdout) as Array<{ name: string; args?: string[]; env?: Record<string, string> }>).map((app) => ({
+      name: app.name,
+      args: app.args,
+      variables: Object.keys(app.env ?? {}).sort(),
+    }));
+  }
+  const identityVariables = ['COGNITO_AUTH_FLOW', 'COGNITO_CLIENT_ID', 'COGNITO_ENDPOINT', 'COGNITO_USER_POOL_ID'];
+  const queueVariables = ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL_SQS', 'AWS_SECRET_ACCESS_KEY', 'SQS_QUEUE_URL'];
+
+  it('with DATABASE_URL alone: the shared identity server and queue, and the instances pointed at them', () => {
+    const variables = [...identityVariables, ...queueVariables].sort();
+    expect(appsFor({ DATABASE_URL: 'postgres://localhost/tablekit' })).toEqual([
+      { name: EMBEDDED_APP, args: ['identity', 'queue'], variables },
+      { name: APP, variables },
+    ]);
+  });
+
+  it('shares only what is not configured', () => {
+    expect(appsFor({ SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/orders' })).toEqual([
+      { name: EMBEDDED_APP, args: ['identity'], variables: identityVariables },
+      { name: APP, variables: identityVariables },
+    ]);
+    expect(appsFor({ SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/orders', COGNITO_USER_POOL_ID: 'eu-west-1_AbC', COGNITO_CLIENT_ID: 'c' })).toEqual([
+      { name: APP, variables: [] },
+    ]);
+  });
+
+  it('embeds nothing in production, so the instances name what is missing', () => {
+    expect(appsFor({}, ['start', 'ecosystem.config.js', '--env', 'production'])).toEqual([{ name: APP, variables: [] }]);
+    expect(appsFor({ NODE_ENV: 'production' })).toEqual([{ name: APP, variables: [] }]);
+  });
 });

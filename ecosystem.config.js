@@ -32,6 +32,9 @@ const root = fileURLToPath(new URL('.', import.meta.url));
  */
 const instances = process.env.WEB_CONCURRENCY?.trim() || 'max';
 
+/** How long a stopping instance may drain (src/config.ts's default when unset). */
+const drainTimeoutMs = Number.parseInt(process.env.SHUTDOWN_TIMEOUT_MS ?? '', 10) || 10_000;
+
 /** pm2 tells a config file nothing of `--env production` but its own command line. */
 function cliEnvironments() {
   const argv = process.argv;
@@ -110,8 +113,8 @@ export const apps = [
     // SIGTERM: stop listening, answer each keep-alive connection's next request with Connection: close,
     // let requests in flight finish (src/http/drain.ts; at most SHUTDOWN_TIMEOUT_MS, default 10 s),
     // close the pools, log "stopped", exit 0. pm2 sends SIGKILL only after kill_timeout, so it must
-    // outlast all that.
-    kill_timeout: 15_000,
+    // outlast all that, whatever SHUTDOWN_TIMEOUT_MS says (an invalid one stops the instance at start).
+    kill_timeout: drainTimeoutMs + 5_000,
     // A crash loop (bad configuration exits 1 at once) must not spin forever.
     max_restarts: 10,
     min_uptime: 10_000,

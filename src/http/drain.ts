@@ -2,8 +2,8 @@ import type http from 'node:http';
 import net from 'node:net';
 
 /**
- * How long a keep-alive connection must have been idle, once the drain has begun, before it is closed.
- * A client sends its next request on a connection it has just used, and that request is answered with
+ * During a drain, a keep-alive connection is closed once it has been idle this long (since its last
+ * response, or since it opened). A client sends its next request on a connection it has just used, and that request is answered with
  * `Connection: close`; one it has left alone this long is most unlikely to be written to at the very
  * moment we close it. Closing an idle connection at once races exactly that write: the request then
  * meets a closed socket and its client an ECONNRESET (or, behind a balancer, a 502).
@@ -31,7 +31,7 @@ export interface ConnectionDrain {
 
 /**
  * Keeps count of the server's connections from the start, so a drain can tell a connection its client
- * is still using from one it has left idle. `now` is the clock (tests move it).
+ * is still using from one it has left idle. `now` is the clock.
  */
 export function trackConnections(server: http.Server, now: () => number = Date.now): ConnectionDrain {
   const connections = new Map<net.Socket, ConnectionState>();

@@ -1,37 +1,9 @@
-import { ConfigError, DEFAULT_DEMO_PASSWORD, loadConfig, type Config } from './config/config.js';
-import { createLogger } from './http/logging.js';
+import cluster from 'node:cluster';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { createLogger, exitAfterLogs } from './http/logging.js';
 import { startService, type RunningService } from './service.js';
-import { BISTRO_MANAGER_EMAIL, DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL } from './auth/identity.js';
-import { BISTRO_DOMAIN } from '../seeds/bistro-restaurant.js';
-
-function banner(service: RunningService, config: Config): string {
-  const lines = [`Tablekit is listening on ${service.url}  (API reference: ${service.url}/docs)`];
-  if (service.metricsPort !== undefined && config.metrics !== undefined) lines.push(`Metrics: http://${config.metrics.host}:${service.metricsPort}/metrics`);
-  if (service.demoDomain !== undefined) {
-    lines.push(
-      `Demo restaurant: ${service.demoDomain}`,
-      `  curl -H 'X-Restaurant-Domain: ${service.demoDomain}' ${service.url}/v1/recipes`,
-      `And ${BISTRO_DOMAIN}, with opening hours and slots (manager ${BISTRO_MANAGER_EMAIL}): curl -H 'X-Restaurant-Domain: ${BISTRO_DOMAIN}' ${service.url}/v1/restaurant/slots`,
-    );
-  }
-  if (service.identity.demoUsers !== undefined) {
-    lines.push(
-      `Demo users (password from DEMO_PASSWORD${config.demoPassword === DEFAULT_DEMO_PASSWORD ? `, default ${DEFAULT_DEMO_PASSWORD}` : ''}):`,
-      `  manager: ${DEMO_MANAGER_EMAIL}    platform admin: ${DEMO_ADMIN_EMAIL}`,
-      `  curl -X POST -H 'Content-Type: application/json' -H 'X-Restaurant-Domain: ${service.demoDomain ?? 'demo.localhost'}' ` +
-        // The documented default is no secret; a password the operator chose is never printed.
-        `-d '{"email":"${DEMO_MANAGER_EMAIL}","password":"${config.demoPassword === DEFAULT_DEMO_PASSWORD ? DEFAULT_DEMO_PASSWORD : '<DEMO_PASSWORD>'}"}' ${service.url}/v1/auth/login`,
-    );
-  }
-  const embedded = [
-    config.database.kind === 'embedded' ? `database (PGlite in ${config.dataDir})` : undefined,
-    config.queue.kind === 'embedded' ? 'queue (local SQS)' : undefined,
-    config.cognito.kind === 'embedded' ? 'identity (local Cognito)' : undefined,
-    config.payments.provider === 'test' ? 'payments (test provider)' : undefined,
-  ].filter((part) => part !== undefined);
-  if (embedded.length > 0) lines.push(`Embedded: ${embedded.join(', ')}. Set the variables in README.md to use real services.`);
-  return lines.join('\n');
-}
+import { banner } from './banner.js';
+import { clusterFailure, describeStartupFailure } from './startup-failure.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -39,21 +11,29 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`tablekit: invalid configuration: ${error.message}\n`);
-      process.exit(1);
+      // LOG_LEVEL may be among the bad values: this one line is written at the default level.
+      createLogger('info').fatal({ issues: error.issues }, `invalid configuration: ${error.message}`);
+      return exitAfterLogs(1);
     }
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  const clustered = cluster.isWorker ? clusterFailure(config) : undefined;
+  if (clustered !== undefined) {
+    logger.fatal(clustered.fields, clustered.message);
+    return exitAfterLogs(1);
+  }
   let service: RunningService;
   try {
     service = await startService(config, logger);
   } catch (error) {
-    logger.fatal({ err: error }, 'could not start');
-    process.exit(1);
+    const failure = describeStartupFailure(error, config);
+    logger.fatal(failure.fields, failure.message);
+    return exitAfterLogs(1);
   }
 
-  process.stdout.write(`\n${banner(service, config)}\n\n`);
+  if (service.metricsPort !== undefined && config.metrics !== undefined) logger.info({ url: `http://${config.metrics.host}:${service.metricsPort}/metrics` }, 'metrics served');
+  process.stdout.write(`\n${banner({ url: service.url, demoDomain: service.demoDomain, demoUsers: service.identity.demoUsers !== undefined }, config)}\n\n`);
   // pm2 (wait_ready) routes traffic to this instance only once it says so.
   process.send?.('ready');
 
@@ -61,10 +41,10 @@ async function main(): Promise<void> {
     if (service.isShuttingDown()) return;
     logger.info({ signal }, 'signal received');
     service.stop().then(
-      () => process.exit(0),
+      () => exitAfterLogs(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        return exitAfterLogs(1);
       },
     );
   };

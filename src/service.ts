@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { buildApp } from './app.js';
 import { answerClientError } from './http/errors.js';
+import { trackConnections } from './http/drain.js';
 import { createDatabase, type Database } from './db/database.js';
 import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { createAuthenticator } from './auth/authenticator.js';
@@ -56,7 +57,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     for (const stopPart of stack.reverse()) await stopPart().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
   };
   try {
-    const database = await createDatabase(config.database);
+    const database = await createDatabase(config.database, { logger });
     stack.push(() => database.close());
 
     // In production migrations are a deploy step (npm run migrate): instances never race to alter a live schema.
@@ -123,17 +124,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     // otherwise it may send a request down a socket we are closing and answer the client with a 502.
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
-    // Responses in flight, so a drain can tell their keep-alive clients to reconnect (to another instance).
-    const inFlight = new Set<http.ServerResponse>();
-    const closeAfterResponse = (res: http.ServerResponse) => {
-      if (!res.headersSent) res.setHeader('Connection', 'close');
-      else res.once('finish', () => res.socket?.end());
-    };
-    server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
-      if (shuttingDown) closeAfterResponse(res);
-      inFlight.add(res);
-      res.once('close', () => inFlight.delete(res));
-    });
+    // From the first connection, so a drain can tell the connections clients still use from idle ones.
+    const connections = trackConnections(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -218,20 +210,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         logger.info('shutting down: refusing new connections, draining in-flight requests');
         // Streams never finish by themselves: end them now, with a hint to reconnect (elsewhere) and resume.
         live.streams.closeAll();
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        for (const res of inFlight) closeAfterResponse(res);
+        // The drain stops listening at once; work is no longer claimed before in-flight requests are waited for.
+        const draining = connections.drain(config.shutdownTimeoutMs);
         await Promise.all(stopClaiming.map((stopPart) => stopPart().catch((error: unknown) => logger.error({ err: error }, 'stop failed'))));
         logger.info('stopped claiming work: no more queue messages or background jobs');
-        const drained = await Promise.race([
-          closed.then(() => true),
-          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), config.shutdownTimeoutMs).unref()),
-        ]);
-        if (!drained) {
-          logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'drain timed out; closing remaining connections');
-          server.closeAllConnections();
-          await closed;
-        }
+        const drained = await draining;
+        if (!drained) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'drain timed out; closed the remaining connections');
         logger.info('in-flight requests drained');
         await unwind();
         logger.info('stopped');

@@ -171,16 +171,29 @@ describe('configuration', () => {
     expect(configError({ S3_BUCKET: 'Not_A_Bucket' })).toMatch(/^S3_BUCKET must be an S3 bucket name/);
   });
 
-  it('exits with status 1 and one line naming the variable when started with a bad value', () => {
+  it('names every bad variable at once, values and combinations alike', () => {
+    expect(configError({ PORT: 'abc', LOG_LEVEL: 'loud' })).toBe(
+      'PORT must be a port number; LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    );
+    expect(configError({ SHUTDOWN_TIMEOUT_MS: '0', COGNITO_CLIENT_ID: 'c' })).toBe(
+      'SHUTDOWN_TIMEOUT_MS must be greater than 0; COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID must be set together',
+    );
+  });
+
+  it('exits with status 1 and one JSON log line naming each bad variable', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { PATH: process.env['PATH'] ?? '', PORT: 'not-a-port' },
+      env: { PATH: process.env['PATH'] ?? '', PORT: 'not-a-port', DATABASE_URL: 'mysql://x@y/z' },
       encoding: 'utf8',
       timeout: 20_000,
     });
     expect(result.status).toBe(1);
-    const lines = result.stderr.trim().split('\n');
+    expect(result.stderr).toBe('');
+    const lines = result.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^tablekit: invalid configuration: PORT /);
+    const line = JSON.parse(lines[0] ?? '') as { level: number; msg: string; issues: string[] };
+    expect(line.level).toBe(60);
+    expect(line.msg).toMatch(/^invalid configuration: PORT .*; DATABASE_URL must start with postgres:\/\//);
+    expect(line.issues).toEqual([expect.stringMatching(/^PORT /), expect.stringMatching(/^DATABASE_URL /)]);
   });
 
   it('refuses to start in production with embedded parts', () => {
@@ -190,7 +203,7 @@ describe('configuration', () => {
       timeout: 20_000,
     });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/refuses embedded parts; set DATABASE_URL, SQS_QUEUE_URL/);
+    expect(result.stdout).toMatch(/refuses embedded parts; set DATABASE_URL, SQS_QUEUE_URL/);
   });
 });
 

@@ -1,12 +1,14 @@
+import { randomBytes } from 'node:crypto';
+import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Knex } from 'knex';
 import { migrateToLatest, migratorConfig, pendingMigrations } from '../src/db/migrate.js';
 import { sqlState } from '../src/db/transaction.js';
 import { createPglite, knexOnPglite } from '../src/local/pglite.js';
 import { migrations } from '../migrations/index.js';
 import { runSql, splitStatements } from '../migrations/sql.js';
 import { TENANT_ID_SHIFT } from '../migrations/tenant-ids.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestDatabase, onRealPostgres, type TestDatabase } from './support/database.js';
+import { adminUrlFor, databaseUrlFor } from './support/urls.js';
 
 describe('migrations from an empty database', () => {
   it('run forward, then are a no-op when current', async () => {
@@ -112,6 +114,29 @@ describe('migrations back down', () => {
       expect(again % TENANT_ID_SHIFT).toBe(Number(restaurant.id));
     } finally {
       await db.destroy();
+    }
+  });
+});
+
+describe.skipIf(!onRealPostgres)('migrations from several processes at once (needs the real PostgreSQL server: set DATABASE_URL)', () => {
+  it('on a fresh database: every process succeeds, the migrations run once, and the lock stays usable', async () => {
+    const baseUrl = process.env['DATABASE_URL'] ?? '';
+    const name = `tablekit_migrate_race_${randomBytes(6).toString('hex')}`;
+    const admin = knexFactory({ client: 'pg', connection: adminUrlFor(baseUrl), pool: { min: 0, max: 1 } });
+    await admin.raw(`CREATE DATABASE ${name}`);
+    // Like pm2 cluster instances starting together: one pool each, all migrating at start.
+    const instances = Array.from({ length: 4 }, () => knexFactory({ client: 'pg', connection: databaseUrlFor(baseUrl, name), pool: { min: 0, max: 2 } }));
+    try {
+      const applied = await Promise.all(instances.map((knex) => migrateToLatest(knex)));
+      expect(applied.map((names) => names.length).sort((a, b) => a - b)).toEqual([0, 0, 0, migrations.length]);
+      const knex = instances[0]!;
+      expect(await knex('knex_migrations_lock').select('index', 'is_locked')).toEqual([{ index: 1, is_locked: 0 }]);
+      expect(await knex('knex_migrations').count('* as n').first()).toEqual({ n: migrations.length });
+      expect(await migrateToLatest(knex)).toEqual([]);
+    } finally {
+      await Promise.all(instances.map((knex) => knex.destroy()));
+      await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.destroy();
     }
   });
 });

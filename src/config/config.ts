@@ -183,52 +183,78 @@ export interface Config {
   media: MediaConfig;
 }
 
-/** Thrown for a configuration the service cannot run with; `message` is one line fit for an operator. */
+/**
+ * Thrown for a configuration the service cannot run with: every problem found, each one line fit for an
+ * operator that names its variable; `message` joins them.
+ */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  readonly issues: readonly string[];
+
+  constructor(issues: string | readonly string[]) {
+    const list = typeof issues === 'string' ? [issues] : issues;
+    super(list.join('; '));
+    this.issues = list;
+  }
+}
+
+/** One line per variable: the first problem zod found with it. */
+function schemaIssues(error: z.ZodError): string[] {
+  const byVariable = new Map<string, string>();
+  for (const issue of error.issues) {
+    const variable = String(issue.path[0] ?? 'environment');
+    if (!byVariable.has(variable)) byVariable.set(variable, `${variable} ${issue.message}`);
+  }
+  return [...byVariable.values()];
+}
+
+/**
+ * The rules between variables. They look only at which variables are set (unset and empty are the same)
+ * and at two enum values, so they are checked, and reported with the rest, even when some value is bad.
+ */
+function combinationIssues(env: Record<string, string | undefined>): string[] {
+  const isSet = (name: string) => (env[name]?.trim() ?? '') !== '';
+  const issues: string[] = [];
+  if (!isSet('SQS_QUEUE_URL') && isSet('AWS_ENDPOINT_URL_SQS')) {
+    issues.push('AWS_ENDPOINT_URL_SQS is set but SQS_QUEUE_URL is not: name the queue to use');
+  }
+  if (isSet('COGNITO_USER_POOL_ID') !== isSet('COGNITO_CLIENT_ID')) {
+    issues.push('COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID must be set together');
+  }
+  if (!isSet('COGNITO_USER_POOL_ID') && isSet('COGNITO_ENDPOINT')) {
+    issues.push('COGNITO_ENDPOINT is set but COGNITO_USER_POOL_ID is not: name the user pool to use');
+  }
+  const provider = env['PAYMENT_PROVIDER'] ?? 'test';
+  if (provider === 'stripe' && (!isSet('STRIPE_SECRET_KEY') || !isSet('STRIPE_WEBHOOK_SECRET'))) {
+    const missing = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'].filter((name) => !isSet(name));
+    issues.push(`PAYMENT_PROVIDER=stripe needs ${missing.join(' and ')}`);
+  }
+  if (!isSet('S3_BUCKET') && (isSet('AWS_ENDPOINT_URL_S3') || isSet('MEDIA_BASE_URL'))) {
+    issues.push(`${isSet('AWS_ENDPOINT_URL_S3') ? 'AWS_ENDPOINT_URL_S3' : 'MEDIA_BASE_URL'} is set but S3_BUCKET is not: name the bucket pictures go to`);
+  }
+
+  if (env['NODE_ENV'] === 'production') {
+    const embedded: string[] = [];
+    if (!isSet('DATABASE_URL')) embedded.push('DATABASE_URL');
+    if (!isSet('SQS_QUEUE_URL')) embedded.push('SQS_QUEUE_URL');
+    if (!isSet('COGNITO_USER_POOL_ID')) embedded.push('COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID');
+    if (provider === 'test') embedded.push('PAYMENT_PROVIDER (the test provider is not for production)');
+    if (!isSet('S3_BUCKET')) embedded.push('S3_BUCKET');
+    if (embedded.length > 0) {
+      issues.push(`NODE_ENV=production refuses embedded parts; set ${embedded.join(', ')}`);
+    }
+    if (isSet('COGNITO_ENDPOINT')) {
+      issues.push('COGNITO_ENDPOINT must not be set in production: tokens are only accepted from Amazon Cognito');
+    }
+  }
+  return issues;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? 'environment');
-    throw new ConfigError(`${variable} ${issue?.message ?? 'is invalid'}`);
-  }
+  const issues = [...(parsed.success ? [] : schemaIssues(parsed.error)), ...combinationIssues(env)];
+  if (!parsed.success || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
-
-  if (e.SQS_QUEUE_URL === undefined && e.AWS_ENDPOINT_URL_SQS !== undefined) {
-    throw new ConfigError('AWS_ENDPOINT_URL_SQS is set but SQS_QUEUE_URL is not: name the queue to use');
-  }
-  if ((e.COGNITO_USER_POOL_ID === undefined) !== (e.COGNITO_CLIENT_ID === undefined)) {
-    throw new ConfigError('COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID must be set together');
-  }
-  if (e.COGNITO_USER_POOL_ID === undefined && e.COGNITO_ENDPOINT !== undefined) {
-    throw new ConfigError('COGNITO_ENDPOINT is set but COGNITO_USER_POOL_ID is not: name the user pool to use');
-  }
-  if (e.PAYMENT_PROVIDER === 'stripe' && (e.STRIPE_SECRET_KEY === undefined || e.STRIPE_WEBHOOK_SECRET === undefined)) {
-    const missing = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'].filter((name) => e[name as 'STRIPE_SECRET_KEY'] === undefined);
-    throw new ConfigError(`PAYMENT_PROVIDER=stripe needs ${missing.join(' and ')}`);
-  }
-
-  if (e.S3_BUCKET === undefined && (e.AWS_ENDPOINT_URL_S3 !== undefined || e.MEDIA_BASE_URL !== undefined)) {
-    throw new ConfigError(`${e.AWS_ENDPOINT_URL_S3 === undefined ? 'MEDIA_BASE_URL' : 'AWS_ENDPOINT_URL_S3'} is set but S3_BUCKET is not: name the bucket pictures go to`);
-  }
-
-  if (e.NODE_ENV === 'production') {
-    const embedded: string[] = [];
-    if (e.DATABASE_URL === undefined) embedded.push('DATABASE_URL');
-    if (e.SQS_QUEUE_URL === undefined) embedded.push('SQS_QUEUE_URL');
-    if (e.COGNITO_USER_POOL_ID === undefined) embedded.push('COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID');
-    if (e.PAYMENT_PROVIDER === 'test') embedded.push('PAYMENT_PROVIDER (the test provider is not for production)');
-    if (e.S3_BUCKET === undefined) embedded.push('S3_BUCKET');
-    if (embedded.length > 0) {
-      throw new ConfigError(`NODE_ENV=production refuses embedded parts; set ${embedded.join(', ')}`);
-    }
-    if (e.COGNITO_ENDPOINT !== undefined) {
-      throw new ConfigError('COGNITO_ENDPOINT must not be set in production: tokens are only accepted from Amazon Cognito');
-    }
-  }
 
   return {
     env: e.NODE_ENV,
@@ -294,10 +320,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
  */
 export function loadDatabaseConfig(env: Record<string, string | undefined>): DatabaseConfig {
   const parsed = envSchema.pick({ DATABASE_URL: true, DATABASE_POOL_MAX: true, DATA_DIR: true, NODE_ENV: true }).safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`${String(issue?.path[0] ?? 'environment')} ${issue?.message ?? 'is invalid'}`);
-  }
+  if (!parsed.success) throw new ConfigError(schemaIssues(parsed.error));
   const e = parsed.data;
   if (e.DATABASE_URL === undefined) {
     if (e.NODE_ENV === 'production') throw new ConfigError('NODE_ENV=production refuses embedded parts; set DATABASE_URL');

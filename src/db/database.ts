@@ -2,6 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../config/config.js';
 import type { NotificationSource } from './listener.js';
 
@@ -19,6 +20,7 @@ export interface Database {
 }
 
 const INT8_OID = 20;
+const ACQUIRE_TIMEOUT_MS = 10_000;
 const NUMERIC_OID = 1700;
 
 /**
@@ -34,14 +36,68 @@ function baseConfig(): Partial<Knex.Config> {
   return {
     // A query on the root instance while a transaction holds PGlite's only connection would wait forever;
     // fail loudly instead. On pg this bounds the wait for a pooled connection under overload.
-    acquireConnectionTimeout: 10_000,
+    acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
   };
 }
 
-export async function createDatabase(config: DatabaseConfig): Promise<Database> {
+/** The database at DATABASE_URL did not answer at start; `message` says where and why, without the password. */
+export class DatabaseUnreachableError extends Error {
+  override name = 'DatabaseUnreachableError';
+
+  constructor(url: string, cause: unknown) {
+    super(`DATABASE_URL: cannot use the database at ${displayUrl(url)}: ${reason(cause)}`, { cause });
+  }
+}
+
+function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return 'the configured URL';
+  }
+}
+
+function reason(error: unknown): string {
+  const { code, message, name } = (error ?? {}) as { code?: string; message?: string; name?: string };
+  // knex's own words for this ("the pool is probably full") would mislead here.
+  if (name === 'KnexTimeoutError') return `no connection within ${ACQUIRE_TIMEOUT_MS / 1000} s (is the host reachable from here?)`;
+  const text = message ?? String(error);
+  if (code === 'ECONNREFUSED') return `${text} (is PostgreSQL running there?)`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${text} (the host name does not resolve)`;
+  if (code === '3D000') return `${text} (create it, or name an existing database)`;
+  if (code === '28P01' || code === '28000') return `${text} (check the user and password)`;
+  return text;
+}
+
+export interface DatabaseOptions {
+  /** Receives the driver's own warnings; without one they go to the console (the CLIs). */
+  logger?: Logger;
+}
+
+/**
+ * knex's warnings, one JSON line each when a logger is given. A failed connection attempt is left out:
+ * the query that needed it fails with the same error, and its caller reports it (a 503, the startup line).
+ */
+function knexLog(logger: Logger | undefined): Knex.Config['log'] {
+  const warn = (message: unknown) => {
+    if (typeof message === 'string' && message.startsWith('Acquire connection error')) return;
+    if (logger === undefined) console.warn(message);
+    else logger.warn({ detail: message }, 'database client warning');
+  };
+  return { warn, error: warn, deprecate: warn, debug: (message: unknown) => logger?.debug({ detail: message }, 'database client') };
+}
+
+/**
+ * Opens the configured database. A real server must answer one query here, so a wrong DATABASE_URL
+ * stops the start with `DatabaseUnreachableError` rather than an instance that is never ready.
+ */
+export async function createDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<Database> {
   if (config.kind === 'postgres') {
     const knex = knexFactory({
       ...baseConfig(),
+      log: knexLog(options.logger),
       client: 'pg',
       connection: {
         connectionString: config.url,
@@ -51,6 +107,12 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
       } as Knex.PgConnectionConfig,
       pool: { min: 0, max: config.poolMax },
     });
+    try {
+      await knex.raw('select 1');
+    } catch (error) {
+      await knex.destroy();
+      throw new DatabaseUnreachableError(config.url, error);
+    }
     return { knex, kind: 'postgres', notifications: { kind: 'postgres', url: config.url }, close: () => knex.destroy() };
   }
   await fs.mkdir(config.dataDir, { recursive: true });

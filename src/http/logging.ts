@@ -98,3 +98,15 @@ export function httpLogger(logger: Logger): HttpLogger {
     autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
   });
 }
+
+/**
+ * Exits once the lines already logged are written. Under pm2's cluster mode stdout is replaced by a
+ * file stream that writes asynchronously (pino then writes through it), so an immediate process.exit
+ * loses the last lines: "stopped", or the one line saying why a start failed.
+ */
+export function exitAfterLogs(code: number): void {
+  const exit = () => process.exit(code);
+  // Should stdout never drain (a stuck pipe), the exit comes anyway.
+  setTimeout(exit, 2_000).unref();
+  process.stdout.write('', exit);
+}

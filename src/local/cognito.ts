@@ -28,6 +28,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pino, type Logger } from "pino";
+// Types only (erased): the package itself is loaded by loadCognitoLocal, when the emulator is wanted.
+import type { CognitoService } from "cognito-local/lib/services/cognitoService.js";
+import type { Context } from "cognito-local/lib/services/context.js";
 
 export interface EmbeddedCognito {
   /** http://127.0.0.1:PORT, what amazon-cognito-identity-js (`endpoint`) and the AWS SDK take */
@@ -48,6 +51,13 @@ export interface EmbeddedCognitoOptions {
   /** 0 or unset = the port used last time if free, else any free port */
   port?: number;
   logger: Logger;
+  /**
+   * Serve the pool and app client with these ids (created if missing), with the endpoint itself as the
+   * token issuer: for processes that know the emulator only by its address and these ids, as they would
+   * know Amazon Cognito (the shared emulator of src/cli/embedded.ts). Unset: the emulator's own ids,
+   * remembered in dataDir.
+   */
+  shared?: { userPoolId: string; clientId: string };
 }
 
 export const POOL_NAME = "tablekit";
@@ -55,6 +65,15 @@ export const CLIENT_NAME = "tablekit";
 export const PLATFORM_ADMIN_GROUP = "platform-admin";
 
 const STATE_FILE = "tablekit.json";
+
+const APP_CLIENT_SETTINGS = {
+  ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+  // Real Cognito's defaults, so expiry handling is exercised in development too.
+  AccessTokenValidity: 60,
+  IdTokenValidity: 60,
+  RefreshTokenValidity: 30,
+  TokenValidityUnits: { AccessToken: "minutes", IdToken: "minutes", RefreshToken: "days" },
+};
 
 interface PersistedState {
   userPoolId: string;
@@ -320,11 +339,14 @@ export async function startEmbeddedCognito(options: EmbeddedCognitoOptions): Pro
   }
 
   const endpoint = `http://${urlHost(host)}:${address.port}`;
-  tokenConfig.IssuerDomain = typeof state.issuerDomain === "string" && state.issuerDomain !== "" ? state.issuerDomain : endpoint;
+  const rememberedIssuer = typeof state.issuerDomain === "string" && state.issuerDomain !== "" ? state.issuerDomain : undefined;
+  tokenConfig.IssuerDomain = options.shared === undefined ? (rememberedIssuer ?? endpoint) : endpoint;
 
   try {
-    const userPoolId = await ensureUserPool(endpoint, state.userPoolId);
-    const clientId = await ensureClient(endpoint, userPoolId, state.userPoolId === userPoolId ? state.clientId : undefined);
+    if (options.shared !== undefined) await ensureSharedPoolAndClient(cognito, ctx, clock.get(), options.shared);
+    const userPoolId = options.shared?.userPoolId ?? (await ensureUserPool(endpoint, state.userPoolId));
+    const clientId =
+      options.shared?.clientId ?? (await ensureClient(endpoint, userPoolId, state.userPoolId === userPoolId ? state.clientId : undefined));
     await ensureGroup(endpoint, userPoolId, PLATFORM_ADMIN_GROUP, "Creates restaurants and their first manager");
     await writeState(stateFile, { userPoolId, clientId, issuerDomain: tokenConfig.IssuerDomain, port: address.port });
 
@@ -347,6 +369,44 @@ export async function startEmbeddedCognito(options: EmbeddedCognitoOptions): Pro
   } catch (error) {
     await close(server).catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * The pool and client with ids of our choosing. The API (CreateUserPool, CreateUserPoolClient) makes up
+ * its own ids, so these are written through the emulator's services, with what those calls would write
+ * for the requests ensureUserPool and ensureClient send.
+ */
+async function ensureSharedPoolAndClient(
+  cognito: CognitoService,
+  ctx: Context,
+  now: Date,
+  ids: { userPoolId: string; clientId: string },
+): Promise<void> {
+  const pools = await cognito.listUserPools(ctx);
+  if (!pools.some((pool) => pool.Id === ids.userPoolId)) {
+    // createUserPool fills in AWS's defaults (schema attributes, policies) under what is given here.
+    await cognito.createUserPool(ctx, {
+      Id: ids.userPoolId,
+      Name: POOL_NAME,
+      Arn: `arn:aws:cognito-idp:local:local:userpool/${ids.userPoolId}`,
+      CreationDate: now,
+      LastModifiedDate: now,
+      UsernameAttributes: ["email"],
+      UsernameConfiguration: { CaseSensitive: false },
+      AutoVerifiedAttributes: ["email"],
+    });
+  }
+  if ((await cognito.getAppClient(ctx, ids.clientId)) === null) {
+    const pool = await cognito.getUserPool(ctx, ids.userPoolId);
+    await pool.saveAppClient(ctx, {
+      ClientId: ids.clientId,
+      ClientName: CLIENT_NAME,
+      UserPoolId: ids.userPoolId,
+      CreationDate: now,
+      LastModifiedDate: now,
+      ...APP_CLIENT_SETTINGS,
+    });
   }
 }
 
@@ -398,12 +458,7 @@ async function ensureClient(endpoint: string, userPoolId: string, remembered: st
     UserPoolId: userPoolId,
     ClientName: CLIENT_NAME,
     GenerateSecret: false,
-    ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-    // Real Cognito's defaults, so expiry handling is exercised in development too.
-    AccessTokenValidity: 60,
-    IdTokenValidity: 60,
-    RefreshTokenValidity: 30,
-    TokenValidityUnits: { AccessToken: "minutes", IdToken: "minutes", RefreshToken: "days" },
+    ...APP_CLIENT_SETTINGS,
   });
   return created.UserPoolClient.ClientId;
 }

@@ -45,6 +45,18 @@ export interface EmbeddedSqsOptions {
   maxReceiveCount?: number;
   /** default visibility timeout of the orders queue; default 30 */
   visibilityTimeoutSeconds?: number;
+  /**
+   * Answer every receive with at most one message, as soon as there is one, whatever its
+   * MaxNumberOfMessages: as SQS answers a long poll once a message is there. Left alone, the emulator
+   * holds the message until a full batch or the end of the wait (see above), so a client written for SQS
+   * (batches of 10, one consumer) waits out each long poll. For the shared emulator that service
+   * processes reach by SQS_QUEUE_URL (src/cli/embedded.ts).
+   */
+  oneMessagePerReceive?: boolean;
+}
+
+interface EmulatedQueue {
+  receive(request: { MaxNumberOfMessages?: number | string; [parameter: string]: unknown }): Promise<unknown>;
 }
 
 function isLoopback(host: string): boolean {
@@ -108,6 +120,13 @@ export async function startEmbeddedSqs(options: EmbeddedSqsOptions = {}): Promis
       },
     ],
   });
+
+  if (options.oneMessagePerReceive === true) {
+    for (const queue of service.Queues as EmulatedQueue[]) {
+      const receive = queue.receive.bind(queue);
+      queue.receive = (request) => receive({ ...request, MaxNumberOfMessages: 1 });
+    }
+  }
 
   const server = createServer((req, res) => {
     requestHandler(req, res).catch(() => {

@@ -58,7 +58,7 @@ export class OrderWorker {
   start(): void {
     if (this.consumer !== undefined) return;
     const { sqs, queueUrl, batchSize, logger } = this.options;
-    this.consumer = Consumer.create({
+    const consumer = Consumer.create({
       sqs,
       queueUrl,
       batchSize,
@@ -77,14 +77,14 @@ export class OrderWorker {
         return undefined;
       },
     });
-    const consumer = this.consumer;
     consumer.on('error', (error) => {
       // Every instance aborts its long polls at each deploy: that must not page anyone.
       if (this.stopping.has(consumer)) logger.debug({ err: error }, 'queue receive ended by shutdown');
       else logger.error({ err: error }, 'queue receive failed');
     });
-    this.consumer.on('processing_error', (error) => logger.error({ err: error }, 'queue message failed; it will be redelivered'));
-    this.consumer.start();
+    consumer.on('processing_error', (error) => logger.error({ err: error }, 'queue message failed; it will be redelivered'));
+    this.consumer = consumer;
+    consumer.start();
   }
 
   /** Stops receiving (abandoning the long poll still waiting) and finishes the messages in hand. */

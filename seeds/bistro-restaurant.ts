@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import type { Weekday } from '../src/modules/schedule/core.js';
 import { setHours, type HoursInput } from '../src/modules/schedule/service.js';
+import { replacePricingSettings } from '../src/modules/pricing/service.js';
+import { demoBistroPricing } from '../src/modules/pricing/demo.js';
 import { DEMO_MENU, menuOf, seedRestaurant, type DemoSeedOptions, type DemoSeedResult } from './demo-restaurant.js';
 
 // The second demo restaurant: the same kitchen's dishes, but with opening hours, slots and a cap per slot,
@@ -49,6 +51,8 @@ export async function seedBistroRestaurant(knex: Knex, options: DemoSeedOptions 
       menu: BISTRO_MENU,
       afterCreate: async (trx, restaurantId) => {
         await setHours(trx, restaurantId, BISTRO_HOURS);
+        // A sales tax, a taxable service charge and tips, so a newcomer sees a full breakdown in the quote.
+        await replacePricingSettings(trx, restaurantId, demoBistroPricing());
       },
     },
     options,

@@ -8,6 +8,7 @@ import {
   type DemoSeedResult,
 } from '../seeds/demo-restaurant.js';
 import { BISTRO_DOMAIN, BISTRO_HOURS, BISTRO_MENU, seedBistroRestaurant } from '../seeds/bistro-restaurant.js';
+import { getPricingSettings } from '../src/modules/pricing/service.js';
 import { getHours, orderingFor } from '../src/modules/schedule/service.js';
 import { hoursSchema, hoursUpdateSchema } from '../src/modules/schedule/schemas.js';
 import { createTestDatabase, onRealPostgres, type TestDatabase } from './support/database.js';
@@ -284,6 +285,15 @@ describe('the second demo restaurant, with opening hours', () => {
 
     const staff = await db.knex('staff_members').where({ restaurant_id: bistro.restaurantId });
     expect(staff).toEqual([expect.objectContaining({ user_sub: bistroManager.sub, email: bistroManager.email, role: 'manager' })]);
+  });
+
+  it('charges the bistro a sales tax and a service charge and takes tips, while demo.localhost keeps v1 totals', async () => {
+    const bistroPricing = await getPricingSettings(db.knex, bistro.restaurantId);
+    expect(bistroPricing.tax_rates).toEqual([expect.objectContaining({ name: 'Sales tax', rate: '8.875', inclusive: false })]);
+    expect(bistroPricing.service_charges).toEqual([expect.objectContaining({ name: 'Service', percent: '10', taxable: true })]);
+    expect(bistroPricing.tips).toEqual({ enabled: true, suggested_percentages: ['10', '15', '20'] });
+    const demoPricing = await getPricingSettings(db.knex, demo.restaurantId);
+    expect([demoPricing.tax_rates, demoPricing.service_charges, demoPricing.tips.enabled]).toEqual([[], [], false]);
   });
 
   it('opens Tuesday to Sunday for lunch and dinner, later on Friday and Saturday, with 8 orders a slot', async () => {

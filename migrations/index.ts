@@ -16,6 +16,7 @@ import * as recipeImages from './20261201170000_recipe_images.js';
 import * as deliveryZones from './20261201180000_delivery_zones.js';
 import * as coupons from './20261201180100_coupons.js';
 import * as orderPriceBreakdown from './20261201210000_order_price_breakdown.js';
+import * as orderSlots from './20261201220000_order_slots.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -45,4 +46,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261201180000_delivery_zones', deliveryZones],
   ['20261201180100_coupons', coupons],
   ['20261201210000_order_price_breakdown', orderPriceBreakdown],
+  ['20261201220000_order_slots', orderSlots],
 ];

@@ -122,7 +122,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerRecipeRoutes(api);
   registerCartRoutes(api, deps.identity.directory);
   registerLiveRoutes(api, deps.identity.directory, deps.orderStreams, deps.metrics.registry);
-  registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
+  registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.(), clock);
   registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
   registerPricingRoutes(api);
   registerDeliveryZoneRoutes(api);

@@ -5,7 +5,8 @@ import type { UserDirectory } from '../../lib/identity.js';
 import { customerForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
-import { placeOrder } from './checkout.js';
+import { placeOrder, requestedAtOf } from './checkout.js';
+import { decideTiming, requireSlotRoom } from './slot-step.js';
 import { quoteCart } from './pricing-step.js';
 import { cancelOrderBody, listOrdersQuery, orderEventSchema, orderPageSchema, orderSchema, placeOrderBody, quoteBody, quoteSchema, transitionOrderBody } from './schemas.js';
 import { getOrder, getOrderEvents, listOrders, moveOrderAs, type OrderViewer } from './service.js';
@@ -17,6 +18,13 @@ const pricingErrors = {
   below_minimum: 'A delivery whose subtotal (before any discount) is under the minimum; `shortfall_cents` says how much is missing',
   outside_delivery_area: 'The delivery_location is outside every delivery zone',
   coupon_invalid: 'The coupon cannot be used; `reason` says why (unknown, not_started, expired, limit_reached, customer_limit_reached, min_not_met, not_applicable)',
+} as const;
+
+/** The refusals of when an order is for, the same for the quote and the order (API.md "Service hours"). */
+const timingErrors = {
+  restaurant_closed: 'An ASAP order while the restaurant is not taking orders (closed, a closure or a pause); `next_open_at` says when it takes them again (null: not within a year)',
+  invalid_slot: 'requested_at is not the start of a bookable slot (outside the hours, in a closure, sooner than the lead time, beyond order_ahead_days, or off a slot boundary)',
+  slot_full: 'The slot already holds max_orders_per_slot orders; `next_available_slot` is the earliest later slot with room (null: none in the order-ahead window)',
 } as const;
 
 export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nudgeOutbox: () => void, clock: Clock = systemClock): void {
@@ -32,7 +40,9 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     description:
       'In one transaction: the cart becomes a pending order with snapshots of names, prices and the price breakdown (the one POST /v1/cart/quote shows), the ingredients it needs are taken from stock (ledger rows `order_reserved`), a coupon is counted and the cart is emptied. ' +
       'If anything is short or refused nothing changes. With `expected_total_cents` (a quote\'s total) and any other total, nothing is ordered: `409 price_changed` with the fresh breakdown as `quote`. ' +
-      'A cash order goes to the kitchen at once; a card order once paid, and one with nothing to pay is paid at placement.',
+      'A cash order goes to the kitchen at once; a card order once paid, and one with nothing to pay is paid at placement. ' +
+      '`requested_at` (a slot start from GET /v1/restaurant/slots) schedules it; absent or null, it is for as soon as possible and counts in the slot of its promised_at. ' +
+      'The slot place is counted in the same transaction and given back when the order is rejected or cancelled.',
     tags,
     access: access.signedIn,
     idempotent: true,
@@ -44,6 +54,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
       cart_empty: 'The cart has no lines',
       price_changed: 'expected_total_cents is not what the order would be charged; `quote` holds the fresh breakdown',
       ...pricingErrors,
+      ...timingErrors,
     },
     handler: async ({ tenant, principal, body, transaction }) => {
       // Created (or read) before the transaction: it may ask the user pool, and that is no work to hold locks for.
@@ -63,7 +74,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     summary: 'Price the cart as an order with these fields would be charged now (changes nothing)',
     description:
       'The breakdown (subtotal, discount, service charges, delivery fee, taxes, tip, total) from the same function that prices the order, so an order placed with the same fields and `expected_total_cents` set to this `total_cents` is charged exactly it. ' +
-      'The refusals are those of placing the order. Nothing is reserved and no coupon is counted.',
+      'The refusals are those of placing the order, `requested_at` included (restaurant_closed, invalid_slot, slot_full). Nothing is reserved, no coupon and no slot place is counted.',
     tags: ['cart'],
     access: access.signedIn,
     body: quoteBody,
@@ -72,13 +83,18 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
       cart_empty: 'The cart has no lines',
       conflict: 'A cart line is no longer on the menu or no longer fits its recipe, or the total is too large for one order',
       ...pricingErrors,
+      ...timingErrors,
     },
     handler: async ({ tenant, principal, body, res }) => {
       res.setHeader('Cache-Control', 'private, no-store');
       const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
-      // requested_at is checked as an instant by the body schema; the price does not depend on it.
-      const { requested_at: _requestedAt, ...pricing } = body;
-      return { status: 200, body: await quoteCart(api.deps.db, tenant, { id: customer.id }, pricing, clock()) };
+      const { requested_at: requested, ...pricing } = body;
+      const now = clock();
+      const quote = await quoteCart(api.deps.db, tenant, { id: customer.id }, pricing, now);
+      // The same checks of when as the order, after the price (the order meets them in that order too).
+      const timing = await decideTiming(api.deps.db, tenant, requestedAtOf({ requested_at: requested }), now);
+      await requireSlotRoom(api.deps.db, tenant.id, timing, now);
+      return { status: 200, body: quote };
     },
   });
 
@@ -86,7 +102,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     method: 'get',
     path: '/v1/orders',
     summary: 'Orders, newest first: a customer sees their own, staff see all',
-    description: '`status` filters by one or more statuses (comma-separated).',
+    description: '`status` filters by one or more statuses (comma-separated); `due_from`/`due_to` by when orders are due (promised_at, from inclusive, to exclusive), e.g. what the kitchen has in the next hour.',
     tags,
     access: access.signedIn,
     query: listOrdersQuery,
@@ -94,7 +110,17 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     handler: async ({ tenant, principal, staffRole, query, res }) => {
       res.setHeader('Cache-Control', 'private, no-store');
       const viewer = await viewerOf(tenant.id, principal, staffRole);
-      return { status: 200, body: await listOrders(api.deps.db, tenant.id, viewer, { limit: query.limit, cursor: query.cursor, statuses: query.status }) };
+      const instant = (text: string | undefined) => (text === undefined ? undefined : new Date(text));
+      return {
+        status: 200,
+        body: await listOrders(api.deps.db, tenant.id, viewer, {
+          limit: query.limit,
+          cursor: query.cursor,
+          statuses: query.status,
+          dueFrom: instant(query.due_from),
+          dueTo: instant(query.due_to),
+        }),
+      };
     },
   });
 

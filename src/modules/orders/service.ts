@@ -19,12 +19,20 @@ export async function listOrders(
   db: Queryable,
   restaurantId: number,
   viewer: OrderViewer,
-  options: { limit: number; cursor?: string | undefined; statuses?: OrderStatus[] | undefined },
+  options: {
+    limit: number;
+    cursor?: string | undefined;
+    statuses?: OrderStatus[] | undefined;
+    dueFrom?: Date | undefined;
+    dueTo?: Date | undefined;
+  },
 ): Promise<Page<OrderView>> {
   const [beforeId] = decodeCursor(options.cursor, ['number']) ?? [];
   const rows = await selectOrders(db, restaurantId, {
     customerId: ownerFilter(viewer),
     statuses: options.statuses,
+    dueFrom: options.dueFrom,
+    dueTo: options.dueTo,
     beforeId: beforeId as number | undefined,
     limit: options.limit + 1,
   });

@@ -6,6 +6,7 @@ import * as catalog from '../catalog/index.js';
 import { redeemCoupon } from '../coupons/service.js';
 import { checkoutLines, priceCheckout, requireExpectedTotal, type CheckoutLine, type CheckoutPrice, type CheckoutPricingInput } from './pricing-step.js';
 import * as repo from './repo.js';
+import { requireOpenUnpaidRoom, type CustomerOrderLimits } from './customer-limits.js';
 import { decideTiming, takeSlotPlace, type OrderTiming } from './slot-step.js';
 import type { OrderView } from './repo.js';
 
@@ -39,13 +40,22 @@ export interface CheckoutCustomer {
  * The price comes from `priceCheckout`, the function the quote calls, so the order charges what the
  * quote showed. Any step that throws leaves nothing behind: the transaction rolls back.
  */
-export async function placeOrder(trx: Knex.Transaction, tenant: CheckoutTenant, customer: CheckoutCustomer, input: PlaceOrderInput, now: Date): Promise<OrderView> {
+export async function placeOrder(
+  trx: Knex.Transaction,
+  tenant: CheckoutTenant,
+  customer: CheckoutCustomer,
+  input: PlaceOrderInput,
+  now: Date,
+  limits: CustomerOrderLimits,
+): Promise<OrderView> {
   const deliveryAddress = chooseDeliveryAddress(input, customer.address);
   const cartLines = await cart.takeCart(trx, tenant.id, customer.id);
   const lines = checkoutLines(cartLines, await catalog.priceLines(trx, tenant.id, cartLines));
   const price = await priceCheckout(trx, tenant, customer, lines, input, now);
   requireExpectedTotal(input.expected_total_cents, lines, price);
   const slot = await decideTiming(trx, tenant, requestedAtOf(input), now);
+  // The customer's row lock before any stock lock (a fixed order: customer, stock, slot, coupon).
+  if (leftUnpaid(input, price.breakdown.total_cents)) await requireOpenUnpaidRoom(trx, tenant.id, customer.id, limits.maxOpenUnpaidOrders);
   const order = await repo.insertOrder(trx, tenant.id, newOrder(tenant, customer, input, deliveryAddress, lines, price, slot.timing));
   if (needsConfirmationNow(input, price.breakdown.total_cents)) await enqueueOrderEvent(trx, { type: 'order.confirmation_requested', restaurantId: tenant.id, orderId: order.id });
   await cart.emptyCart(trx, tenant.id, customer.id);
@@ -87,6 +97,10 @@ export function chooseDeliveryAddress(input: Pick<PlaceOrderInput, 'fulfillment'
  */
 export const needsConfirmationNow = (input: Pick<PlaceOrderInput, 'payment_method'>, totalCents: number): boolean =>
   input.payment_method === 'cash' || paidAtPlacement(totalCents);
+
+/** A card order with something to pay waits for its payment, holding stock meanwhile: it counts toward the cap. Pure. */
+const leftUnpaid = (input: Pick<PlaceOrderInput, 'payment_method'>, totalCents: number): boolean =>
+  input.payment_method === 'card' && !paidAtPlacement(totalCents);
 
 /** An order with nothing to pay is paid when placed (API.md "Prices"): no payment can ever be taken for it. Pure. */
 export const paidAtPlacement = (totalCents: number): boolean => totalCents === 0;

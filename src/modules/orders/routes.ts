@@ -5,10 +5,24 @@ import type { UserDirectory } from '../../lib/identity.js';
 import { customerForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
+import { createHitLimiter } from '../../http/hit-limiter.js';
 import { placeOrder, requestedAtOf } from './checkout.js';
+import { rejectOpenOrdersOf, type CustomerOrderLimits } from './customer-limits.js';
 import { decideTiming, requireSlotRoom } from './slot-step.js';
 import { quoteCart } from './pricing-step.js';
-import { cancelOrderBody, listOrdersQuery, orderEventSchema, orderPageSchema, orderSchema, placeOrderBody, quoteBody, quoteSchema, transitionOrderBody } from './schemas.js';
+import {
+  cancelOrderBody,
+  listOrdersQuery,
+  orderEventSchema,
+  orderPageSchema,
+  orderSchema,
+  placeOrderBody,
+  quoteBody,
+  quoteSchema,
+  rejectCustomerOrdersBody,
+  rejectedOrdersSchema,
+  transitionOrderBody,
+} from './schemas.js';
 import { getOrder, getOrderEvents, listOrders, moveOrderAs, type OrderViewer } from './service.js';
 
 const tags = ['orders'];
@@ -27,7 +41,14 @@ const timingErrors = {
   slot_full: 'The slot already holds max_orders_per_slot orders; `next_available_slot` is the earliest later slot with room (null: none in the order-ahead window)',
 } as const;
 
-export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nudgeOutbox: () => void, clock: Clock = systemClock): void {
+export function registerOrderRoutes(
+  api: ApiRouter,
+  directory: UserDirectory,
+  nudgeOutbox: () => void,
+  clock: Clock = systemClock,
+  limits: CustomerOrderLimits = { maxOpenUnpaidOrders: 3, checkoutsPerMinute: 10 },
+): void {
+  const checkoutLimiter = createHitLimiter(api.deps.db, { prefix: 'orders-customer', limit: limits.checkoutsPerMinute, windowMs: 60_000, now: clock, what: 'orders' });
   const viewerOf = async (tenantId: number, principal: Principal, staffRole: StaffRole | undefined): Promise<OrderViewer> =>
     staffRole !== undefined
       ? { kind: 'staff', sub: principal.sub }
@@ -55,13 +76,16 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
       price_changed: 'expected_total_cents is not what the order would be charged; `quote` holds the fresh breakdown',
       ...pricingErrors,
       ...timingErrors,
+      too_many_open_orders: 'The customer already holds MAX_OPEN_UNPAID_ORDERS unpaid card orders here (cash orders do not count)',
+      rate_limited: 'More checkouts by this customer in a minute than allowed (10); Retry-After says when to try again',
     },
     handler: async ({ tenant, principal, body, transaction }) => {
       // Created (or read) before the transaction: it may ask the user pool, and that is no work to hold locks for.
       const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
+      await checkoutLimiter.hit(`${tenant.id}:${customer.id}`);
       const result = await transaction(async (trx) => ({
         status: 201,
-        body: await placeOrder(trx, tenant, { id: customer.id, address: customer.address }, body, clock()),
+        body: await placeOrder(trx, tenant, { id: customer.id, address: customer.address }, body, clock(), limits),
       }));
       nudgeOutbox();
       return result;
@@ -102,7 +126,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     method: 'get',
     path: '/v1/orders',
     summary: 'Orders, newest first: a customer sees their own, staff see all',
-    description: '`status` filters by one or more statuses (comma-separated); `due_from`/`due_to` by when orders are due (promised_at, from inclusive, to exclusive), e.g. what the kitchen has in the next hour.',
+    description: '`status` filters by one or more statuses (comma-separated); `customer_id` (staff) by customer; `due_from`/`due_to` by when orders are due (promised_at, from inclusive, to exclusive), e.g. what the kitchen has in the next hour.',
     tags,
     access: access.signedIn,
     query: listOrdersQuery,
@@ -119,6 +143,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
           statuses: query.status,
           dueFrom: instant(query.due_from),
           dueTo: instant(query.due_to),
+          customerId: query.customer_id,
         }),
       };
     },
@@ -168,6 +193,29 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     handler: async ({ tenant, principal, staffRole, params, body }) => {
       const viewer = await viewerOf(tenant.id, principal, staffRole);
       return { status: 200, body: await moveOrderAs(api.deps.db, tenant.id, viewer, params.id, 'cancelled', body.reason) };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/customers/{id}/orders/reject',
+    summary: "Reject every open (pending or confirmed) order of one customer (manager)",
+    description:
+      'Each order is rejected through the normal transition: its stock, slot place and coupon are given back once and a paid order is refunded. ' +
+      'For a customer hoarding stock with unpaid or cash orders. Orders already preparing or later are left alone.',
+    tags,
+    access: access.manager,
+    params: idParams,
+    body: rejectCustomerOrdersBody,
+    responses: { 200: { description: 'The orders rejected (none: an empty list)', schema: rejectedOrdersSchema } },
+    errors: { not_found: 'No such customer in this restaurant' },
+    handler: async ({ tenant, principal, params, body, transaction }) => {
+      const result = await transaction(async (trx) => ({
+        status: 200,
+        body: { rejected: await rejectOpenOrdersOf(trx, tenant.id, params.id, { sub: principal.sub, reason: body.reason }) },
+      }));
+      nudgeOutbox();
+      return result;
     },
   });
 

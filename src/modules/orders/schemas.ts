@@ -129,6 +129,7 @@ export const listOrdersQuery = z
         return statuses as Array<(typeof orderStatuses)[number]>;
       })
       .openapi({ description: 'Comma-separated statuses, e.g. pending,confirmed' }),
+    customer_id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().openapi({ description: "Staff: one customer's orders" }),
     due_from: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Staff: orders due (promised_at) at or after this instant' }),
     due_to: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Staff: orders due (promised_at) before this instant; after due_from' }),
   })
@@ -152,6 +153,15 @@ export const cancelOrderBody = z
   .object({ reason: z.string().trim().max(200).optional() })
   .strict()
   .openapi('CancelOrder');
+
+export const rejectCustomerOrdersBody = z
+  .object({ reason: z.string().trim().min(1).max(200).optional() })
+  .strict()
+  .openapi('RejectCustomerOrders');
+
+export const rejectedOrdersSchema = z
+  .object({ rejected: z.array(z.number().int().positive()).openapi({ description: 'The orders rejected, oldest first' }) })
+  .openapi('RejectedOrders');
 
 export const transitionOrderBody = z
   .object({ to: z.enum(orderStatuses), reason: z.string().trim().max(200).optional() })

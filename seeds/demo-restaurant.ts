@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Allergen } from '../src/lib/allergens.js';
 
 export const DEMO_DOMAIN = 'demo.localhost';
 
@@ -21,6 +22,10 @@ export interface DemoIngredient {
   priceCents: number;
   stock: number;
   lowStockThreshold: number;
+  /** EU allergens it contains, as a kitchen's allergen matrix would list them. */
+  allergens: readonly Allergen[];
+  /** vegan implies vegetarian. */
+  diet: 'vegan' | 'vegetarian' | 'neither';
 }
 
 export interface DemoRecipeLine {
@@ -31,11 +36,26 @@ export interface DemoRecipeLine {
   maxQuantity?: number;
 }
 
+export interface DemoOption {
+  name: string;
+  priceCents: number;
+  ingredients: ReadonlyArray<{ ingredient: string; quantity: number }>;
+  default?: boolean;
+}
+
+export interface DemoOptionGroup {
+  name: string;
+  minSelect: number;
+  maxSelect: number;
+  options: readonly DemoOption[];
+}
+
 export interface DemoRecipe {
   name: string;
   description: string;
   category: string;
   ingredients: readonly DemoRecipeLine[];
+  optionGroups?: readonly DemoOptionGroup[];
 }
 
 export interface DemoMenu {
@@ -52,63 +72,93 @@ export const DEMO_RESTAURANT = {
 
 const ingredients: readonly DemoIngredient[] = [
   // Burgers
-  { name: 'Brioche bun', unit: 'piece', priceCents: 100, stock: 120, lowStockThreshold: 25, description: 'Soft butter brioche bun, toasted to order.' },
-  { name: 'Beef patty', unit: 'piece', priceCents: 650, stock: 90, lowStockThreshold: 20, description: '180 g dry-aged beef, ground in house each morning.' },
-  { name: 'Crispy chicken fillet', unit: 'piece', priceCents: 690, stock: 60, lowStockThreshold: 12, description: 'Buttermilk-marinated chicken thigh, fried crisp.' },
-  { name: 'Plant-based patty', unit: 'piece', priceCents: 690, stock: 30, lowStockThreshold: 8, description: 'Pea-protein patty, vegan.' },
-  { name: 'Cheddar', unit: 'slice', priceCents: 120, stock: 240, lowStockThreshold: 50, description: 'Mature farmhouse cheddar.' },
-  { name: 'Bacon', unit: 'slice', priceCents: 90, stock: 160, lowStockThreshold: 30, description: 'Beech-smoked streaky bacon.' },
-  { name: 'Lettuce', unit: 'portion', priceCents: 30, stock: 150, lowStockThreshold: 30, description: 'Crisp romaine leaves.' },
-  { name: 'Tomato', unit: 'slice', priceCents: 25, stock: 300, lowStockThreshold: 60, description: 'Ripe vine tomato.' },
-  { name: 'Red onion', unit: 'portion', priceCents: 25, stock: 120, lowStockThreshold: 25, description: 'Thinly sliced red onion.' },
-  { name: 'Pickles', unit: 'portion', priceCents: 30, stock: 100, lowStockThreshold: 20, description: 'House-brined dill pickle slices.' },
-  { name: 'House burger sauce', unit: 'portion', priceCents: 40, stock: 200, lowStockThreshold: 40, description: 'Smoky mayonnaise with mustard and gherkin.' },
-  { name: 'Jalapeños', unit: 'portion', priceCents: 50, stock: 80, lowStockThreshold: 15, description: 'Pickled green jalapeño slices. Hot.' },
+  { name: 'Sesame bun', unit: 'piece', priceCents: 100, stock: 100, lowStockThreshold: 20, description: 'Wheat bun topped with sesame seeds; no egg or dairy.', allergens: ['gluten', 'sesame'], diet: 'vegan' },
+  { name: 'Brioche bun', unit: 'piece', priceCents: 100, stock: 120, lowStockThreshold: 25, description: 'Soft butter brioche bun, toasted to order.', allergens: ['eggs', 'gluten', 'milk'], diet: 'vegetarian' },
+  { name: 'Beef patty', unit: 'piece', priceCents: 650, stock: 90, lowStockThreshold: 20, description: '180 g dry-aged beef, ground in house each morning.', allergens: [], diet: 'neither' },
+  { name: 'Crispy chicken fillet', unit: 'piece', priceCents: 690, stock: 60, lowStockThreshold: 12, description: 'Buttermilk-marinated chicken thigh, fried crisp.', allergens: ['eggs', 'gluten', 'milk'], diet: 'neither' },
+  { name: 'Plant-based patty', unit: 'piece', priceCents: 690, stock: 30, lowStockThreshold: 8, description: 'Pea-protein patty, vegan.', allergens: [], diet: 'vegan' },
+  { name: 'Cheddar', unit: 'slice', priceCents: 120, stock: 240, lowStockThreshold: 50, description: 'Mature cheddar, made with vegetarian rennet.', allergens: ['milk'], diet: 'vegetarian' },
+  { name: 'Bacon', unit: 'slice', priceCents: 90, stock: 160, lowStockThreshold: 30, description: 'Beech-smoked streaky bacon.', allergens: [], diet: 'neither' },
+  { name: 'Lettuce', unit: 'portion', priceCents: 30, stock: 150, lowStockThreshold: 30, description: 'Crisp romaine leaves.', allergens: [], diet: 'vegan' },
+  { name: 'Tomato', unit: 'slice', priceCents: 25, stock: 300, lowStockThreshold: 60, description: 'Ripe vine tomato.', allergens: [], diet: 'vegan' },
+  { name: 'Red onion', unit: 'portion', priceCents: 25, stock: 120, lowStockThreshold: 25, description: 'Thinly sliced red onion.', allergens: [], diet: 'vegan' },
+  { name: 'Pickles', unit: 'portion', priceCents: 30, stock: 100, lowStockThreshold: 20, description: 'House-brined dill pickle slices.', allergens: ['mustard'], diet: 'vegan' },
+  { name: 'House burger sauce', unit: 'portion', priceCents: 40, stock: 200, lowStockThreshold: 40, description: 'Smoky mayonnaise with mustard and gherkin.', allergens: ['eggs', 'mustard'], diet: 'vegetarian' },
+  { name: 'Jalapeños', unit: 'portion', priceCents: 50, stock: 80, lowStockThreshold: 15, description: 'Pickled green jalapeño slices. Hot.', allergens: [], diet: 'vegan' },
   // Used by the Truffle Burger alone, and out of stock: the demo's sold-out dish.
-  { name: 'Black truffle', unit: 'portion', priceCents: 380, stock: 0, lowStockThreshold: 4, description: 'Shaved Périgord black truffle, 3 g.' },
-  { name: 'Mushrooms', unit: 'portion', priceCents: 150, stock: 60, lowStockThreshold: 12, description: 'Brown mushrooms sautéed in butter and thyme.' },
+  { name: 'Black truffle', unit: 'portion', priceCents: 380, stock: 0, lowStockThreshold: 4, description: 'Shaved Périgord black truffle, 3 g.', allergens: [], diet: 'vegan' },
+  { name: 'Mushrooms', unit: 'portion', priceCents: 150, stock: 60, lowStockThreshold: 12, description: 'Brown mushrooms sautéed in butter and thyme.', allergens: ['milk'], diet: 'vegetarian' },
   // Pizza
-  { name: 'Pizza dough', unit: 'piece', priceCents: 450, stock: 70, lowStockThreshold: 15, description: '48-hour fermented dough ball for one 30 cm pizza.' },
-  { name: 'Tomato sauce', unit: 'portion', priceCents: 150, stock: 90, lowStockThreshold: 20, description: 'San Marzano tomatoes, salt, olive oil.' },
-  { name: 'Mozzarella', unit: '100 g', priceCents: 300, stock: 100, lowStockThreshold: 20, description: 'Fior di latte mozzarella.' },
-  { name: 'Spicy salami', unit: 'portion', priceCents: 280, stock: 50, lowStockThreshold: 10, description: 'Calabrian salami with chilli.' },
-  { name: 'Fresh basil', unit: 'portion', priceCents: 50, stock: 60, lowStockThreshold: 12, description: 'A handful of basil leaves.' },
-  { name: 'Parmesan', unit: 'portion', priceCents: 120, stock: 80, lowStockThreshold: 15, description: 'Parmigiano Reggiano aged 24 months, shaved.' },
+  { name: 'Pizza dough', unit: 'piece', priceCents: 450, stock: 70, lowStockThreshold: 15, description: '48-hour fermented dough ball for one 30 cm pizza.', allergens: ['gluten'], diet: 'vegan' },
+  { name: 'Tomato sauce', unit: 'portion', priceCents: 150, stock: 90, lowStockThreshold: 20, description: 'San Marzano tomatoes, salt, olive oil.', allergens: [], diet: 'vegan' },
+  { name: 'Mozzarella', unit: '100 g', priceCents: 300, stock: 100, lowStockThreshold: 20, description: 'Fior di latte mozzarella.', allergens: ['milk'], diet: 'vegetarian' },
+  { name: 'Spicy salami', unit: 'portion', priceCents: 280, stock: 50, lowStockThreshold: 10, description: 'Calabrian salami with chilli.', allergens: [], diet: 'neither' },
+  { name: 'Fresh basil', unit: 'portion', priceCents: 50, stock: 60, lowStockThreshold: 12, description: 'A handful of basil leaves.', allergens: [], diet: 'vegan' },
+  // Parmigiano Reggiano is made with animal rennet: not vegetarian.
+  { name: 'Parmesan', unit: 'portion', priceCents: 120, stock: 80, lowStockThreshold: 15, description: 'Parmigiano Reggiano aged 24 months, shaved.', allergens: ['milk'], diet: 'neither' },
   // Bowls and salads
-  { name: 'Jasmine rice', unit: 'portion', priceCents: 250, stock: 80, lowStockThreshold: 15, description: 'Steamed jasmine rice, lightly seasoned.' },
-  { name: 'Salmon', unit: '100 g', priceCents: 650, stock: 40, lowStockThreshold: 8, description: 'Sashimi-grade Norwegian salmon, diced.' },
-  { name: 'Marinated tofu', unit: '100 g', priceCents: 380, stock: 35, lowStockThreshold: 8, description: 'Firm tofu in soy, ginger and sesame.' },
-  { name: 'Avocado', unit: 'half', priceCents: 200, stock: 60, lowStockThreshold: 12, description: 'Half a ripe Hass avocado, sliced.' },
-  { name: 'Edamame', unit: 'portion', priceCents: 120, stock: 60, lowStockThreshold: 12, description: 'Shelled soy beans.' },
-  { name: 'Cucumber', unit: 'portion', priceCents: 60, stock: 100, lowStockThreshold: 20, description: 'Crunchy cucumber slices.' },
-  { name: 'Sesame dressing', unit: 'portion', priceCents: 60, stock: 90, lowStockThreshold: 20, description: 'Toasted sesame, rice vinegar and soy.' },
-  { name: 'Croutons', unit: 'portion', priceCents: 60, stock: 70, lowStockThreshold: 15, description: 'Sourdough croutons baked with garlic.' },
-  { name: 'Caesar dressing', unit: 'portion', priceCents: 70, stock: 70, lowStockThreshold: 15, description: 'Anchovy, garlic, lemon and parmesan.' },
+  { name: 'Jasmine rice', unit: 'portion', priceCents: 250, stock: 80, lowStockThreshold: 15, description: 'Steamed jasmine rice, lightly seasoned.', allergens: [], diet: 'vegan' },
+  { name: 'Salmon', unit: '100 g', priceCents: 650, stock: 40, lowStockThreshold: 8, description: 'Sashimi-grade Norwegian salmon, diced.', allergens: ['fish'], diet: 'neither' },
+  { name: 'Marinated tofu', unit: '100 g', priceCents: 380, stock: 35, lowStockThreshold: 8, description: 'Firm tofu in soy, ginger and sesame.', allergens: ['gluten', 'sesame', 'soya'], diet: 'vegan' },
+  { name: 'Avocado', unit: 'half', priceCents: 200, stock: 60, lowStockThreshold: 12, description: 'Half a ripe Hass avocado, sliced.', allergens: [], diet: 'vegan' },
+  { name: 'Edamame', unit: 'portion', priceCents: 120, stock: 60, lowStockThreshold: 12, description: 'Shelled soy beans.', allergens: ['soya'], diet: 'vegan' },
+  { name: 'Cucumber', unit: 'portion', priceCents: 60, stock: 100, lowStockThreshold: 20, description: 'Crunchy cucumber slices.', allergens: [], diet: 'vegan' },
+  { name: 'Sesame dressing', unit: 'portion', priceCents: 60, stock: 90, lowStockThreshold: 20, description: 'Toasted sesame, rice vinegar and soy.', allergens: ['gluten', 'sesame', 'soya'], diet: 'vegan' },
+  { name: 'Croutons', unit: 'portion', priceCents: 60, stock: 70, lowStockThreshold: 15, description: 'Sourdough croutons baked with garlic.', allergens: ['gluten'], diet: 'vegan' },
+  { name: 'Caesar dressing', unit: 'portion', priceCents: 70, stock: 70, lowStockThreshold: 15, description: 'Anchovy, garlic, lemon and parmesan.', allergens: ['eggs', 'fish', 'milk', 'mustard'], diet: 'neither' },
   // Sides
-  { name: 'Fries', unit: 'portion', priceCents: 380, stock: 150, lowStockThreshold: 30, description: 'Hand-cut potatoes, fried twice, sea salt.' },
-  { name: 'Sweet potato fries', unit: 'portion', priceCents: 450, stock: 60, lowStockThreshold: 12, description: 'Sweet potato wedges with smoked paprika.' },
-  { name: 'Ketchup', unit: 'portion', priceCents: 30, stock: 300, lowStockThreshold: 50, description: 'Tomato ketchup.' },
-  { name: 'Mayonnaise', unit: 'portion', priceCents: 30, stock: 300, lowStockThreshold: 50, description: 'Free-range egg mayonnaise.' },
+  { name: 'Fries', unit: 'portion', priceCents: 380, stock: 150, lowStockThreshold: 30, description: 'Hand-cut potatoes, fried twice, sea salt.', allergens: [], diet: 'vegan' },
+  { name: 'Sweet potato fries', unit: 'portion', priceCents: 450, stock: 60, lowStockThreshold: 12, description: 'Sweet potato wedges with smoked paprika.', allergens: [], diet: 'vegan' },
+  { name: 'Sea salt', unit: 'pinch', priceCents: 5, stock: 500, lowStockThreshold: 50, description: 'Flaky Maldon sea salt.', allergens: [], diet: 'vegan' },
+  { name: 'Ketchup', unit: 'portion', priceCents: 30, stock: 300, lowStockThreshold: 50, description: 'Tomato ketchup.', allergens: [], diet: 'vegan' },
+  { name: 'Mayonnaise', unit: 'portion', priceCents: 30, stock: 300, lowStockThreshold: 50, description: 'Free-range egg mayonnaise.', allergens: ['eggs', 'mustard'], diet: 'vegetarian' },
   // Drinks
-  { name: 'Espresso', unit: 'shot', priceCents: 180, stock: 500, lowStockThreshold: 80, description: 'A double-ristretto shot of our house blend.' },
-  { name: 'Milk', unit: '100 ml', priceCents: 60, stock: 400, lowStockThreshold: 80, description: 'Whole organic milk, steamed or cold.' },
-  { name: 'Ice', unit: 'portion', priceCents: 10, stock: 600, lowStockThreshold: 100, description: 'A scoop of ice cubes.' },
-  { name: 'Cane syrup', unit: 'shot', priceCents: 50, stock: 120, lowStockThreshold: 25, description: 'Raw cane sugar syrup.' },
-  { name: 'Lemon juice', unit: 'shot', priceCents: 120, stock: 100, lowStockThreshold: 20, description: 'Freshly squeezed lemon juice.' },
-  { name: 'Sparkling water', unit: '250 ml', priceCents: 100, stock: 120, lowStockThreshold: 24, description: 'Chilled sparkling mineral water.' },
-  { name: 'Fresh mint', unit: 'sprig', priceCents: 30, stock: 80, lowStockThreshold: 15, description: 'A sprig of garden mint.' },
+  { name: 'Espresso', unit: 'shot', priceCents: 180, stock: 500, lowStockThreshold: 80, description: 'A double-ristretto shot of our house blend.', allergens: [], diet: 'vegan' },
+  { name: 'Milk', unit: '100 ml', priceCents: 60, stock: 400, lowStockThreshold: 80, description: 'Whole organic milk, steamed or cold.', allergens: ['milk'], diet: 'vegetarian' },
+  { name: 'Ice', unit: 'portion', priceCents: 10, stock: 600, lowStockThreshold: 100, description: 'A scoop of ice cubes.', allergens: [], diet: 'vegan' },
+  { name: 'Cane syrup', unit: 'shot', priceCents: 50, stock: 120, lowStockThreshold: 25, description: 'Raw cane sugar syrup.', allergens: [], diet: 'vegan' },
+  { name: 'Lemon juice', unit: 'shot', priceCents: 120, stock: 100, lowStockThreshold: 20, description: 'Freshly squeezed lemon juice.', allergens: [], diet: 'vegan' },
+  { name: 'Sparkling water', unit: '250 ml', priceCents: 100, stock: 120, lowStockThreshold: 24, description: 'Chilled sparkling mineral water.', allergens: [], diet: 'vegan' },
+  { name: 'Fresh mint', unit: 'sprig', priceCents: 30, stock: 80, lowStockThreshold: 15, description: 'A sprig of garden mint.', allergens: [], diet: 'vegan' },
   // Desserts
-  { name: 'Chocolate brownie', unit: 'piece', priceCents: 380, stock: 24, lowStockThreshold: 6, description: 'Fudgy dark chocolate brownie, baked daily.' },
-  { name: 'Vanilla ice cream', unit: 'scoop', priceCents: 180, stock: 120, lowStockThreshold: 25, description: 'Madagascar vanilla ice cream.' },
-  { name: 'Chocolate sauce', unit: 'portion', priceCents: 50, stock: 80, lowStockThreshold: 15, description: 'Warm dark chocolate sauce.' },
-  { name: 'Whipped cream', unit: 'portion', priceCents: 60, stock: 60, lowStockThreshold: 12, description: 'Lightly sweetened whipped cream.' },
+  { name: 'Chocolate brownie', unit: 'piece', priceCents: 380, stock: 24, lowStockThreshold: 6, description: 'Fudgy dark chocolate brownie, baked daily.', allergens: ['eggs', 'gluten', 'milk', 'soya'], diet: 'vegetarian' },
+  { name: 'Vanilla ice cream', unit: 'scoop', priceCents: 180, stock: 120, lowStockThreshold: 25, description: 'Madagascar vanilla ice cream.', allergens: ['eggs', 'milk'], diet: 'vegetarian' },
+  { name: 'Chocolate sauce', unit: 'portion', priceCents: 50, stock: 80, lowStockThreshold: 15, description: 'Warm dark chocolate sauce.', allergens: ['milk', 'soya'], diet: 'vegetarian' },
+  { name: 'Whipped cream', unit: 'portion', priceCents: 60, stock: 60, lowStockThreshold: 12, description: 'Lightly sweetened whipped cream.', allergens: ['milk'], diet: 'vegetarian' },
 ];
+
+// Option groups the burgers share (each recipe gets its own copy in the database).
+const burgerSize: DemoOptionGroup = {
+  name: 'Size',
+  minSelect: 1,
+  maxSelect: 1,
+  options: [
+    { name: 'Single', priceCents: 0, ingredients: [], default: true },
+    { name: 'Double', priceCents: 750, ingredients: [{ ingredient: 'Beef patty', quantity: 1 }, { ingredient: 'Cheddar', quantity: 1 }] },
+  ],
+};
+
+const addASide: DemoOptionGroup = {
+  name: 'Add a side',
+  minSelect: 0,
+  maxSelect: 2,
+  options: [
+    { name: 'Fries', priceCents: 350, ingredients: [{ ingredient: 'Fries', quantity: 1 }] },
+    { name: 'Sweet potato fries', priceCents: 420, ingredients: [{ ingredient: 'Sweet potato fries', quantity: 1 }] },
+    // Shares the lettuce and tomato with the burger: both are reserved together at checkout.
+    {
+      name: 'Side salad',
+      priceCents: 300,
+      ingredients: [{ ingredient: 'Lettuce', quantity: 1 }, { ingredient: 'Tomato', quantity: 2 }, { ingredient: 'Cucumber', quantity: 1 }],
+    },
+  ],
+};
 
 const recipes: readonly DemoRecipe[] = [
   {
-    name: 'Classic Cheeseburger', category: 'Burgers', description: 'Beef, cheddar, lettuce, tomato, red onion and house sauce on brioche.',
+    name: 'Classic Cheeseburger', category: 'Burgers', description: 'Beef, cheddar, lettuce, tomato, red onion and house sauce on a sesame bun.',
     ingredients: [
-      { ingredient: 'Brioche bun', quantity: 1 },
+      { ingredient: 'Sesame bun', quantity: 1 },
       { ingredient: 'Beef patty', quantity: 1 },
       { ingredient: 'Cheddar', quantity: 1, removable: true, maxQuantity: 3 },
       { ingredient: 'Lettuce', quantity: 1, removable: true },
@@ -116,6 +166,7 @@ const recipes: readonly DemoRecipe[] = [
       { ingredient: 'Red onion', quantity: 1, removable: true },
       { ingredient: 'House burger sauce', quantity: 1, removable: true, maxQuantity: 3 },
     ],
+    optionGroups: [burgerSize, addASide],
   },
   {
     name: 'Bacon Cheeseburger', category: 'Burgers', description: 'Beef, cheddar, smoked bacon, pickles, red onion and house sauce.',
@@ -128,6 +179,7 @@ const recipes: readonly DemoRecipe[] = [
       { ingredient: 'Red onion', quantity: 1, removable: true },
       { ingredient: 'House burger sauce', quantity: 1, removable: true, maxQuantity: 3 },
     ],
+    optionGroups: [burgerSize, addASide],
   },
   {
     name: 'Crispy Chicken Burger', category: 'Burgers', description: 'Buttermilk fried chicken, lettuce, tomato, jalapeños and house sauce.',
@@ -139,17 +191,19 @@ const recipes: readonly DemoRecipe[] = [
       { ingredient: 'Jalapeños', quantity: 1, removable: true, maxQuantity: 3 },
       { ingredient: 'House burger sauce', quantity: 1, removable: true, maxQuantity: 3 },
     ],
+    optionGroups: [addASide],
   },
   {
-    name: 'Garden Burger', category: 'Burgers', description: 'Plant-based patty, avocado, lettuce, tomato and red onion. Vegan.',
+    name: 'Garden Burger', category: 'Burgers', description: 'Plant-based patty, avocado, lettuce, tomato and red onion on a sesame bun. Vegan.',
     ingredients: [
-      { ingredient: 'Brioche bun', quantity: 1 },
+      { ingredient: 'Sesame bun', quantity: 1 },
       { ingredient: 'Plant-based patty', quantity: 1 },
       { ingredient: 'Avocado', quantity: 1, removable: true, maxQuantity: 2 },
       { ingredient: 'Lettuce', quantity: 1, removable: true },
       { ingredient: 'Tomato', quantity: 2, removable: true, maxQuantity: 4 },
       { ingredient: 'Red onion', quantity: 1, removable: true },
     ],
+    optionGroups: [addASide],
   },
   {
     name: 'Truffle Burger', category: 'Burgers', description: 'Beef, shaved black truffle, butter mushrooms and parmesan.',
@@ -234,10 +288,22 @@ const recipes: readonly DemoRecipe[] = [
     ],
   },
   {
-    name: 'Fries', category: 'Sides', description: 'Hand-cut fries with sea salt and ketchup.',
+    name: 'Fries', category: 'Sides', description: 'Hand-cut fries with sea salt and a sauce of your choice.',
     ingredients: [
       { ingredient: 'Fries', quantity: 1 },
-      { ingredient: 'Ketchup', quantity: 1, removable: true, maxQuantity: 3 },
+      { ingredient: 'Sea salt', quantity: 1, removable: true },
+    ],
+    optionGroups: [
+      {
+        name: 'Choose a sauce',
+        minSelect: 1,
+        maxSelect: 1,
+        options: [
+          { name: 'Ketchup', priceCents: 0, ingredients: [{ ingredient: 'Ketchup', quantity: 1 }], default: true },
+          { name: 'Mayonnaise', priceCents: 0, ingredients: [{ ingredient: 'Mayonnaise', quantity: 1 }] },
+          { name: 'House burger sauce', priceCents: 40, ingredients: [{ ingredient: 'House burger sauce', quantity: 1 }] },
+        ],
+      },
     ],
   },
   {
@@ -309,7 +375,8 @@ export function assertDemoMenuConsistent(menu: DemoMenu): void {
     const key = recipe.name.toLowerCase();
     if (recipeNames.has(key)) throw new Error(`Demo menu: recipe "${recipe.name}" is listed twice`);
     recipeNames.add(key);
-    for (const line of recipe.ingredients) {
+    const optionLines = (recipe.optionGroups ?? []).flatMap((group) => group.options.flatMap((option) => option.ingredients));
+    for (const line of [...recipe.ingredients, ...optionLines]) {
       if (!ingredientNames.has(line.ingredient.toLowerCase())) {
         throw new Error(`Demo menu: recipe "${recipe.name}" uses unknown ingredient "${line.ingredient}"`);
       }
@@ -386,6 +453,9 @@ async function insertMenu(trx: Knex.Transaction, restaurantId: number, menu: Dem
         price_cents: ingredient.priceCents,
         stock: ingredient.stock,
         low_stock_threshold: ingredient.lowStockThreshold,
+        allergens: [...ingredient.allergens],
+        vegan: ingredient.diet === 'vegan',
+        vegetarian: ingredient.diet !== 'neither',
       })),
     )
     .returning(['id', 'name']);
@@ -415,6 +485,38 @@ async function insertMenu(trx: Knex.Transaction, restaurantId: number, menu: Dem
       })),
     ),
   );
+
+  for (const recipe of menu.recipes) {
+    const recipeId = lookUp(recipeIds, recipe.name, 'recipe');
+    for (const [position, group] of (recipe.optionGroups ?? []).entries()) {
+      const [groupRow]: Array<{ id: number | string }> = await trx('recipe_option_groups')
+        .insert({ restaurant_id: restaurantId, recipe_id: recipeId, name: group.name, min_select: group.minSelect, max_select: group.maxSelect, position })
+        .returning('id');
+      for (const [optionPosition, option] of group.options.entries()) {
+        const [optionRow]: Array<{ id: number | string }> = await trx('recipe_options')
+          .insert({
+            restaurant_id: restaurantId,
+            recipe_id: recipeId,
+            group_id: Number(groupRow?.id),
+            name: option.name,
+            price_cents: option.priceCents,
+            is_default: option.default ?? false,
+            position: optionPosition,
+          })
+          .returning('id');
+        if (option.ingredients.length > 0) {
+          await trx('recipe_option_ingredients').insert(
+            option.ingredients.map((line) => ({
+              restaurant_id: restaurantId,
+              option_id: Number(optionRow?.id),
+              ingredient_id: lookUp(ingredientIds, line.ingredient, `ingredient of an option of "${recipe.name}"`),
+              quantity: line.quantity,
+            })),
+          );
+        }
+      }
+    }
+  }
 
   // The ledger must sum to the stock, so the opening stock is a movement like any later restock.
   const openingStock = menu.ingredients

@@ -1,10 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-express';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { httpLogger } from './http/logging.js';
-import { AppError, errorMiddleware, sendProblem } from './http/errors.js';
+import { AppError, errorMiddleware, sendProblem, validationFailed } from './http/errors.js';
 import { corsMiddleware } from './http/cors.js';
 import { requireHttps } from './http/https.js';
 import { createRegistry, generateOpenApiDocument, type OpenApiDocument } from './http/openapi.js';
@@ -19,6 +20,8 @@ import type { AuthRateLimitConfig } from './auth/rate-limit.js';
 import type { IdentityServices } from './auth/identity.js';
 import { registerStaffRoutes } from './modules/staff/routes.js';
 import { registerCustomerRoutes } from './modules/customers/routes.js';
+import { savedPreferences } from './modules/customers/service.js';
+import { systemClock, type Clock } from './lib/clock.js';
 import { registerIngredientRoutes } from './modules/catalog/ingredients-routes.js';
 import { registerRecipeRoutes } from './modules/catalog/recipes-routes.js';
 import { httpMetricsMiddleware, type Metrics } from './metrics.js';
@@ -38,7 +41,11 @@ import type { RouteDeps } from './http/route.js';
 import { registerDeliveryZoneRoutes } from './modules/delivery-zones/routes.js';
 import { registerCouponRoutes } from './modules/coupons/routes.js';
 import { registerScheduleRoutes } from './modules/schedule/routes.js';
-import { systemClock, type Clock } from './lib/clock.js';
+import { onStockThresholdCrossed } from './modules/catalog/index.js';
+import { onOrderPaymentStatusChanged } from './modules/orders/hooks.js';
+import { emitIngredientWebhooks, emitOrderPaymentWebhooks, emitRestaurantEvent } from './modules/webhooks/index.js';
+import { onPauseChanged } from './modules/schedule/service.js';
+import { registerWebhookRoutes } from './modules/webhooks/routes.js';
 
 export interface AppDeps {
   production: boolean;
@@ -101,7 +108,9 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
     express.json({
       limit: '100kb',
       strict: true,
-      verify: (req, _res, buf) => {
+      verify: (req, _res, buf, encoding) => {
+        // The decoder would put U+FFFD for bytes that are not UTF-8; refuse them instead of storing that.
+        if (encoding.toLowerCase().replace('-', '') === 'utf8' && !isUtf8(buf)) throw validationFailed('The request body is not valid UTF-8');
         (req as express.Request).rawBody = buf;
       },
     }),
@@ -109,6 +118,17 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
 
   // Orders announce, payments listen: payments depends on orders, never the reverse.
   onOrderReleased(refundReleasedOrder);
+  // Catalog and orders announce, webhooks listens (and writes its deliveries in their transaction).
+  onStockThresholdCrossed(emitIngredientWebhooks);
+  onOrderPaymentStatusChanged(emitOrderPaymentWebhooks);
+  onPauseChanged((trx, change) =>
+    emitRestaurantEvent(
+      trx,
+      change.restaurantId,
+      change.kind === 'paused' ? 'restaurant.paused' : 'restaurant.resumed',
+      change.kind === 'paused' ? { paused_until: change.pausedUntil.toISOString(), reason: change.reason } : {},
+    ).then(() => undefined),
+  );
 
   const registry = createRegistry();
   const api = createApiRouter(
@@ -130,8 +150,9 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerScheduleRoutes(api, clock);
   registerStaffRoutes(api, deps.identity.directory);
   registerCustomerRoutes(api, deps.identity.directory);
-  registerIngredientRoutes(api);
-  registerRecipeRoutes(api);
+  registerIngredientRoutes(api, deps.clock ?? systemClock);
+  // The menu applies a customer's saved preferences; customers own them, the catalog only asks.
+  registerRecipeRoutes(api, { preferencesOf: (restaurantId, userSub) => savedPreferences(deps.db, restaurantId, userSub) });
   registerCartRoutes(api, deps.identity.directory);
   registerLiveRoutes(api, deps.identity.directory, deps.orderStreams, deps.metrics.registry);
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.(), clock, limits);
@@ -139,13 +160,9 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerPricingRoutes(api);
   registerDeliveryZoneRoutes(api);
   registerCouponRoutes(api);
+  registerWebhookRoutes(api, { production: deps.production });
   app.use(api.router);
   app.use('/kitchen', kitchenScreen({ production: deps.production }));
-
-  // Scraped from inside the VPC; the load balancer should not route /metrics from the internet.
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
 
   const openApi = generateOpenApiDocument(registry);
   app.get('/openapi.json', (_req, res) => {

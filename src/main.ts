@@ -6,6 +6,7 @@ import { BISTRO_DOMAIN } from '../seeds/bistro-restaurant.js';
 
 function banner(service: RunningService, config: Config): string {
   const lines = [`Tablekit is listening on ${service.url}  (API reference: ${service.url}/docs)`];
+  if (service.metricsPort !== undefined && config.metrics !== undefined) lines.push(`Metrics: http://${config.metrics.host}:${service.metricsPort}/metrics`);
   if (service.demoDomain !== undefined) {
     lines.push(
       `Demo restaurant: ${service.demoDomain}`,

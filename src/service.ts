@@ -10,12 +10,13 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { createIdentityServices, startIdentity, type IdentityProvider } from './auth/identity.js';
 import { seedDemoRestaurant, DEMO_DOMAIN } from '../seeds/demo-restaurant.js';
 import { seedBistroRestaurant } from '../seeds/bistro-restaurant.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, startMetricsServer, type Metrics } from './metrics.js';
 import { openOrdersQueue, findDeadLetterQueueUrl, type OrdersQueue } from './queue/sqs.js';
 import { OutboxRelay } from './queue/relay.js';
 import { OrderWorker } from './queue/worker.js';
 import { PaymentTimeoutSweeper } from './modules/orders/payment-timeout.js';
 import { Periodic } from './queue/periodic.js';
+import { createJobLock } from './db/job-lock.js';
 import { sweepExpiredIdempotencyKeys } from './http/idempotency.js';
 import { sweepExpiredRateLimitCounters } from './http/rate-limit-store.js';
 import { createPaymentProvider } from './modules/payments/providers/index.js';
@@ -24,6 +25,9 @@ import { PaymentReconciler } from './modules/payments/reconciler.js';
 import { confirmOrderBySystem } from './modules/orders/service.js';
 import { startLiveOrders } from './modules/live/live-orders.js';
 import { startMediaStore } from './modules/media/start.js';
+import { attemptWebhookDelivery, OrderEventWebhooks } from './modules/webhooks/index.js';
+import { restoreTimedUnavailability } from './modules/catalog/index.js';
+import { systemClock } from './lib/clock.js';
 
 export interface RunningService {
   url: string;
@@ -33,6 +37,8 @@ export interface RunningService {
   identity: IdentityProvider;
   demoDomain: string | undefined;
   metrics: Metrics;
+  /** The port /metrics is served on (METRICS_PORT), undefined when it is off. */
+  metricsPort: number | undefined;
   /** The orders queue, when this process runs the background work (WORKER_ENABLED). */
   queue: OrdersQueue | undefined;
   /** Stops in stages: refuse new work, drain in-flight requests, then close what they used. Idempotent. */
@@ -78,6 +84,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     stack.push(() => media.stop());
 
     const metrics = createMetrics(database.knex);
+    // Up until the database closes, so a scrape during the drain still sees the shutdown.
+    const metricsServer = config.metrics === undefined ? undefined : await startMetricsServer(metrics, config.metrics);
+    if (metricsServer !== undefined) stack.push(() => metricsServer.stop());
     const paymentProvider = await createPaymentProvider(config, logger);
     let relay: OutboxRelay | undefined;
 
@@ -135,8 +144,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     });
     const port = (server.address() as AddressInfo).port;
 
-    // Background work starts once the server is up and stops (in reverse) before the database closes.
+    // Background work starts once the server is up. At shutdown the workers and the jobs stop claiming
+    // first (STYLE.md 16); the relay keeps sending what in-flight requests commit until the drain is over.
     let queue: OrdersQueue | undefined;
+    const stopClaiming: Array<() => Promise<void>> = [];
     if (config.workerEnabled) {
       queue = await openOrdersQueue(config.queue);
       stack.push(queue.stop);
@@ -153,16 +164,23 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         logger,
         metrics,
         processRefunds: (restaurantId, orderId) => processOrderRefunds({ db: database.knex, provider: paymentProvider, logger }, restaurantId, orderId),
+        deliverWebhook: (restaurantId, deliveryId, attempt) =>
+          attemptWebhookDelivery({ db: database.knex, logger, production: config.env === 'production' }, restaurantId, deliveryId, attempt),
       };
       // Several consumers where the queue hands out one message per receive (the embedded emulator): see src/queue/sqs.ts.
       const workers = Array.from({ length: queue.receiveConsumers }, () => new OrderWorker(workerOptions));
-      const sweeper = new PaymentTimeoutSweeper({ db: database.knex, timeoutMs: config.orderPaymentTimeoutMs, logger, metrics });
+      // One instance at a time runs each job (an advisory lock on Postgres).
+      const lock = createJobLock(database.knex, database.kind);
+      const sweeper = new PaymentTimeoutSweeper({ db: database.knex, timeoutMs: config.orderPaymentTimeoutMs, logger, metrics, lock });
       const keySweeper = new Periodic(
         'idempotency-key and rate-limit sweep',
         10 * 60_000,
         async () => (await sweepExpiredIdempotencyKeys(database.knex)) + (await sweepExpiredRateLimitCounters(database.knex)),
         logger,
+        lock,
       );
+      // Every 5 s, so a timed "86" ends within 10 s of its time (API.md); one instance per tick does the work.
+      const un86 = new Periodic('timed unavailability', 5_000, () => restoreTimedUnavailability(database.knex, systemClock()), logger, lock);
       const startedRelay = relay;
       const reconciler = new PaymentReconciler({
         db: database.knex,
@@ -171,13 +189,26 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         reconcileAfterMs: config.paymentReconcileAfterMs,
         abandonAfterMs: config.orderPaymentTimeoutMs,
         afterChanges: () => startedRelay.nudge(),
+        lock,
       });
+      const orderWebhooks = new OrderEventWebhooks({ db: database.knex, feed: live.feed, logger });
       startedRelay.start();
+      orderWebhooks.start();
       for (const worker of workers) worker.start();
       sweeper.start();
       keySweeper.start();
+      un86.start();
       reconciler.start();
-      stack.push(() => startedRelay.stop(), () => Promise.all(workers.map((worker) => worker.stop())).then(() => undefined), () => sweeper.stop(), () => keySweeper.stop(), () => reconciler.stop());
+      stopClaiming.push(
+        () => orderWebhooks.stop(),
+        () => Promise.all(workers.map((worker) => worker.stop())).then(() => undefined),
+        () => sweeper.stop(),
+        () => keySweeper.stop(),
+        () => un86.stop(),
+        () => reconciler.stop(),
+      );
+      // Also unwound if starting fails later; a stop already done is a no-op.
+      stack.push(() => startedRelay.stop(), ...stopClaiming);
     }
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 
@@ -191,6 +222,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         for (const res of inFlight) closeAfterResponse(res);
+        await Promise.all(stopClaiming.map((stopPart) => stopPart().catch((error: unknown) => logger.error({ err: error }, 'stop failed'))));
+        logger.info('stopped claiming work: no more queue messages or background jobs');
         const drained = await Promise.race([
           closed.then(() => true),
           new Promise<boolean>((resolve) => setTimeout(() => resolve(false), config.shutdownTimeoutMs).unref()),
@@ -200,6 +233,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
           server.closeAllConnections();
           await closed;
         }
+        logger.info('in-flight requests drained');
         await unwind();
         logger.info('stopped');
       })();
@@ -214,6 +248,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       identity,
       demoDomain,
       metrics,
+      metricsPort: metricsServer?.port,
       queue,
       stop,
       isShuttingDown: () => shuttingDown,

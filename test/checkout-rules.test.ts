@@ -25,7 +25,13 @@ const recipe = (id: number, name: string, lines: Array<{ ingredient_id: number; 
     stock: 100,
     available: true,
     archived: false,
+    allergens: [],
+    vegan: true,
+    vegetarian: true,
   })),
+  option_groups: [],
+  allergens: [],
+  dietary: ['vegan', 'vegetarian'],
 });
 
 const errorOf = (work: () => unknown): AppError => {

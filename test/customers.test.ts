@@ -70,7 +70,7 @@ describe('customers', () => {
   it('creates the customer record on first use, with the email from the user pool, and returns the same one after', async () => {
     const first = await as(x, a).me();
     expect(first.status).toBe(200);
-    expect(Object.keys(first.body).sort()).toEqual(['address', 'created_at', 'email', 'id', 'name', 'phone']);
+    expect(Object.keys(first.body).sort()).toEqual(['address', 'created_at', 'email', 'id', 'name', 'phone', 'preferences']);
     expect(first.body).toMatchObject({ id: expect.any(Number), email: x.email, name: null, phone: null, address: null });
     expect(first.body.created_at).toMatch(RFC3339_UTC);
     expect((await as(x, a).me()).body).toEqual(first.body);
@@ -161,7 +161,7 @@ describe('customers', () => {
       const ids = all.body.data.map((c: { id: number }) => c.id);
       expect(ids).toEqual([...ids].sort((p: number, q: number) => q - p));
       expect(ids.slice(0, 3)).toEqual(people.map((p) => p.id).reverse());
-      for (const customer of all.body.data) expect(Object.keys(customer).sort()).toEqual(['address', 'created_at', 'email', 'id', 'name', 'phone']);
+      for (const customer of all.body.data) expect(Object.keys(customer).sort()).toEqual(['address', 'created_at', 'email', 'id', 'name', 'phone', 'preferences']);
 
       const seen: number[] = [];
       let cursor: string | null = null;

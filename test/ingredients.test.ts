@@ -56,6 +56,10 @@ describe('ingredients', () => {
         available: true,
         stock: 0,
         low_stock_threshold: 10,
+        allergens: [],
+        vegan: false,
+        vegetarian: false,
+        unavailable_until: null,
       });
     });
 
@@ -70,7 +74,18 @@ describe('ingredients', () => {
       for (const user of [undefined, customer]) {
         const one = await a.get(`/v1/ingredients/${created.id}`, user);
         expect(one.status).toBe(200);
-        expect(one.body).toEqual({ id: created.id, name: 'Secret stock', description: '', unit: 'piece', price_cents: 100, available: true });
+        expect(one.body).toEqual({
+          id: created.id,
+          name: 'Secret stock',
+          description: '',
+          unit: 'piece',
+          price_cents: 100,
+          available: true,
+          allergens: [],
+          vegan: false,
+          vegetarian: false,
+          unavailable_until: null,
+        });
         const list = await a.get('/v1/ingredients?limit=100', user);
         expect(list.status).toBe(200);
         for (const item of list.body.data) {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
-import { migrateToLatest, pendingMigrations } from '../src/db/migrate.js';
+import { migrateToLatest, migratorConfig, pendingMigrations } from '../src/db/migrate.js';
 import { sqlState } from '../src/db/transaction.js';
 import { createPglite, knexOnPglite } from '../src/local/pglite.js';
 import { migrations } from '../migrations/index.js';
-import { splitStatements } from '../migrations/sql.js';
+import { runSql, splitStatements } from '../migrations/sql.js';
+import { TENANT_ID_SHIFT } from '../migrations/tenant-ids.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 describe('migrations from an empty database', () => {
@@ -19,7 +20,9 @@ describe('migrations from an empty database', () => {
       await knex.destroy();
     }
   });
+});
 
+describe('the order_slots migration', () => {
   it('give orders placed before slots existed a promised_at of their placed_at, and no slot', async () => {
     const knex = knexOnPglite(await createPglite({}));
     try {
@@ -38,13 +41,99 @@ describe('migrations from an empty database', () => {
       await knex.destroy();
     }
   });
+});
 
-  it('split scripts on semicolons but not inside comments or function bodies', () => {
+describe('splitting a migration script into statements', () => {
+  it('splits on semicolons but not inside comments or function bodies', () => {
     expect(
       splitStatements(`CREATE TABLE a (x int); -- one; two
         CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no'; END; $$;
         SELECT 1`),
     ).toHaveLength(3);
+  });
+
+  it.each([
+    ['a semicolon in a string', `SELECT 'a;b'; SELECT 2`, [`SELECT 'a;b'`, 'SELECT 2']],
+    ['a doubled quote in a string', `SELECT 'it''s; fine'; SELECT 2`, [`SELECT 'it''s; fine'`, 'SELECT 2']],
+    ['two dashes in a string, and the statement after it', `SELECT '-- no comment'; SELECT 2`, [`SELECT '-- no comment'`, 'SELECT 2']],
+    ['a block comment opener in a string', `SELECT '/*'; SELECT 2`, [`SELECT '/*'`, 'SELECT 2']],
+    ['a backslash-escaped quote in an E string', `SELECT E'a\\'; b'; SELECT 2`, [`SELECT E'a\\'; b'`, 'SELECT 2']],
+    ['a backslash in a plain string, which escapes nothing', `SELECT 'a\\'; SELECT 2`, [`SELECT 'a\\'`, 'SELECT 2']],
+    ['a semicolon and quotes in a quoted identifier', `SELECT 1 AS "we;ird""'"; SELECT 2`, [`SELECT 1 AS "we;ird""'"`, 'SELECT 2']],
+    ['a tagged dollar quote holding $$ and semicolons', `DO $body$ BEGIN PERFORM $$;$$; END $body$; SELECT 2`, [`DO $body$ BEGIN PERFORM $$;$$; END $body$`, 'SELECT 2']],
+    ['a positional parameter, which is no dollar quote', `PREPARE p AS SELECT $1; SELECT 2`, ['PREPARE p AS SELECT $1', 'SELECT 2']],
+    ['a dollar sign inside a word', `SELECT 1 AS a$b; SELECT 2`, ['SELECT 1 AS a$b', 'SELECT 2']],
+    ['a nested block comment with semicolons', `/* a; /* b; */ c; */ SELECT 1; SELECT 2`, [`/* a; /* b; */ c; */ SELECT 1`, 'SELECT 2']],
+    ['a quote inside a line comment', `SELECT 1; -- it's done\nSELECT 2`, ['SELECT 1', `-- it's done\nSELECT 2`]],
+    ['parts that are only comments and blanks', `SELECT 1; -- the end; really\n ; /* nothing */ ;`, ['SELECT 1']],
+  ])('keeps %s', (_name, script, statements) => {
+    expect(splitStatements(script)).toEqual(statements);
+  });
+
+  it.each([
+    ['string literal', `SELECT 'open; SELECT 2`],
+    ['quoted identifier', `SELECT "open; SELECT 2`],
+    ['dollar-quoted body $x$', `DO $x$ BEGIN END $y$; SELECT 2`],
+    ['block comment', `/* open; SELECT 2`],
+  ])('refuses an unterminated %s', (what, script) => {
+    expect(() => splitStatements(script)).toThrow(`unterminated ${what}`);
+  });
+
+  it('runs a tricky script on the database exactly as written', async () => {
+    const db = await createTestDatabase();
+    try {
+      await runSql(db.knex, `
+        CREATE TABLE tricky (id int PRIMARY KEY, value text); -- a comment; with a semicolon
+        INSERT INTO tricky VALUES (1, 'a;b'), (2, 'it''s -- not a comment'), (3, E'back\\\\slash; \\'quoted\\''), (4, $q$ dollar; 'quoted' $$ $q$);
+        /* a block comment; /* nested; */ */ INSERT INTO tricky VALUES (5, 'after the comment?');
+      `);
+      const rows = await db.knex('tricky').orderBy('id');
+      expect(rows.map((row: { value: string }) => row.value)).toEqual(['a;b', "it's -- not a comment", "back\\slash; 'quoted'", " dollar; 'quoted' $$ ", 'after the comment?']);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
+describe('migrations back down', () => {
+  it('roll back all the way, then forward again to a schema that works', async () => {
+    const db = await createTestDatabase();
+    const knex = db.knex;
+    try {
+      await knex.migrate.rollback(migratorConfig, true);
+      const left = await knex.raw(`SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'S', 'v') AND relname NOT LIKE 'knex_migrations%' ORDER BY 1`);
+      expect(left.rows).toEqual([]);
+      expect(await pendingMigrations(knex)).toHaveLength(migrations.length);
+
+      expect(await migrateToLatest(knex)).toEqual(migrations.map(([name]) => name));
+      const [restaurant] = await knex('restaurants').insert({ domain: 'again.example.com', name: 'Again', currency: 'EUR', timezone: 'UTC' }).returning('id');
+      const [customer] = await knex('customers').insert({ restaurant_id: restaurant.id, user_sub: 'again' }).returning('id');
+      expect(Number(customer.id) % TENANT_ID_SHIFT).toBe(Number(restaurant.id));
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('keep ids unique when tenant ids are rolled back with rows in the tables, and after they come back', async () => {
+    const db = await createTestDatabase();
+    const knex = db.knex;
+    try {
+      const [restaurant] = await knex('restaurants').insert({ domain: 'down.example.com', name: 'Down', currency: 'EUR', timezone: 'UTC' }).returning('id');
+      const insertCustomer = async (sub: string) => Number((await knex('customers').insert({ restaurant_id: restaurant.id, user_sub: sub }).returning('id'))[0].id);
+      const tenantId = await insertCustomer('before');
+      // Back down to just before per-restaurant ids (the migrations after them go first), then up again.
+      while (!(await pendingMigrations(knex)).includes('20261201110000_tenant_ids')) await knex.migrate.down(migratorConfig);
+      expect((await pendingMigrations(knex))[0]).toBe('20261201110000_tenant_ids');
+      const globalId = await insertCustomer('while-down');
+      expect(globalId).toBeGreaterThan(tenantId);
+      await knex.migrate.latest(migratorConfig);
+      const again = await insertCustomer('after');
+      expect(again).toBeGreaterThan(globalId);
+      expect(again % TENANT_ID_SHIFT).toBe(Number(restaurant.id));
+    } finally {
+      await db.destroy();
+    }
   });
 });
 

@@ -68,8 +68,8 @@ describe('placing orders and moving them through the kitchen', () => {
       total_cents: 2 * (430 + 80) + (60 + 80),
     });
     expect(res.body.items).toEqual([
-      { recipe_id: burgerId, name: 'Cheeseburger', description: 'Beef, cheddar, brioche', quantity: 2, customizations: [{ ingredient_id: ing.cheese, quantity: 2 }], unit_price_cents: 510, line_total_cents: 1020 },
-      { recipe_id: saladId, name: 'Salad', description: '', quantity: 1, customizations: [], unit_price_cents: 140, line_total_cents: 140 },
+      { recipe_id: burgerId, name: 'Cheeseburger', description: 'Beef, cheddar, brioche', quantity: 2, customizations: [{ ingredient_id: ing.cheese, quantity: 2 }], options: [], allergens: [], unit_price_cents: 510, line_total_cents: 1020 },
+      { recipe_id: saladId, name: 'Salad', description: '', quantity: 1, customizations: [], options: [], allergens: [], unit_price_cents: 140, line_total_cents: 140 },
     ]);
     expect(new Date(res.body.placed_at).toISOString()).toBe(res.body.placed_at);
 

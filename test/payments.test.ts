@@ -742,7 +742,7 @@ describe('the service takes payments in process', () => {
   it('confirms a card order paid with tok_visa, and refunds it through the worker when staff reject it', async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-pay-service-'));
     const db = await createTestDatabase();
-    const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+    const env: Record<string, string> = { PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
     if (db.url !== undefined) env['DATABASE_URL'] = db.url;
     else await db.destroy();
     const service = await startService(loadConfig(env), silentLogger);

@@ -14,6 +14,7 @@ import { findDeadLetterQueueUrl } from '../src/queue/sqs.js';
 import { loadConfig } from '../src/config/config.js';
 import { startService } from '../src/service.js';
 import { silentLogger } from './support/app.js';
+import { captureLog } from './support/log-capture.js';
 import { createTestDatabase, onRealPostgres, type TestDatabase } from './support/database.js';
 import { createCustomer, createIngredient, createPlacedOrder, createRestaurant } from './support/factories.js';
 
@@ -144,6 +145,8 @@ describe('the order queue: outbox relay → SQS → worker', () => {
     await expect(crashingRelay.relayOnce()).rejects.toThrow('simulated crash');
     const unsent = await knex('outbox').whereNull('sent_at').count({ n: '*' }).first();
     expect(Number(unsent?.n)).toBe(1);
+    expect(await newRelay().relayOnce()).toBe(0); // still leased to the relay that crashed
+    await knex('outbox').whereNull('sent_at').update({ available_at: knex.fn.now() }); // the lease runs out
     expect(await crashingRelay.relayOnce()).toBe(1); // the re-send
     expect(await queueDepth(client, sqs.queueUrl)).toBe(2);
 
@@ -205,6 +208,19 @@ describe('the order queue: outbox relay → SQS → worker', () => {
     const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: sqs.deadLetterQueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
     expect(Messages?.[0]?.Body).toContain('DROP TABLE');
     expect(await metrics.registry.getSingleMetricAsString('tablekit_queue_messages_failed_total')).toMatch(/reason="unparseable"} 1/);
+  });
+
+  it('logs no error when stop() abandons a waiting long poll, as every SIGTERM does', async () => {
+    const log = captureLog('debug');
+    const worker = new OrderWorker({ confirmOrder: (r, o) => confirmOrderBySystem(knex, r, o), sqs: client, queueUrl: sqs.queueUrl, deadLetterQueueUrl, batchSize: 1, logger: log.logger, metrics, waitTimeSeconds: 20 });
+    worker.start();
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the long poll is waiting at the queue
+    const stopping = Date.now();
+    await worker.stop();
+    expect(Date.now() - stopping).toBeLessThan(2_000);
+    await waitFor('the aborted poll to be reported', async () => log.records().some((record) => /^queue receive/.test(String(record['msg']))), 5_000);
+    expect(log.records().filter((record) => Number(record['level']) >= 50)).toEqual([]);
+    expect(log.records().filter((record) => record['msg'] === 'queue receive ended by shutdown')).toHaveLength(1);
   });
 
   it('acknowledges a confirmation for an order that is no longer pending without changing it', async () => {
@@ -319,7 +335,7 @@ describe('the service runs the queue in process', () => {
   it('confirms a placed cash order within a second, and reports it in /metrics', async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-queue-'));
     const db = await createTestDatabase();
-    const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+    const env: Record<string, string> = { PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
     if (db.url !== undefined) env['DATABASE_URL'] = db.url;
     else await db.destroy();
     const service = await startService(loadConfig(env), silentLogger);
@@ -333,7 +349,9 @@ describe('the service runs the queue in process', () => {
       await waitFor('confirmation', async () => (await knex('orders').select('status').where({ id: order.id }).first()).status === 'confirmed', 5_000);
       expect(Date.now() - placed).toBeLessThan(1_000);
       await fetch(`${service.url}/healthz`);
-      const metricsText = await (await fetch(`${service.url}/metrics`)).text();
+      // On its own listener only (METRICS_PORT), never on the API's.
+      expect((await fetch(`${service.url}/metrics`)).status).toBe(404);
+      const metricsText = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
       expect(metricsText).toMatch(/tablekit_queue_messages_handled_total\{type="order.confirmation_requested",outcome="confirmed"\} 1/);
       expect(metricsText).toMatch(/tablekit_order_confirmation_latency_seconds_count 1/);
       expect(metricsText).toMatch(/tablekit_outbox_backlog 0/);
@@ -348,12 +366,13 @@ describe('the service runs the queue in process', () => {
   it('runs no queue work with WORKER_ENABLED=false', async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-apionly-'));
     const db = await createTestDatabase();
-    const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', WORKER_ENABLED: 'false' };
+    const env: Record<string, string> = { PORT: '0', METRICS_PORT: 'off', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', WORKER_ENABLED: 'false' };
     if (db.url !== undefined) env['DATABASE_URL'] = db.url;
     else await db.destroy();
     const service = await startService(loadConfig(env), silentLogger);
     try {
       expect(service.queue).toBeUndefined();
+      expect(service.metricsPort).toBeUndefined();
       const knex = service.database.knex;
       const restaurantId = (await createRestaurant(knex)).id;
       const customerId = (await createCustomer(knex, restaurantId)).id;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './support/app.js';
+import { recipePageSchema } from '../src/modules/catalog/recipes-schemas.js';
 import { createRestaurant, type RestaurantRow } from './support/factories.js';
 import { signInCustomer, signInStaff, type SignedInUser } from './support/users.js';
 import { catalogClient, insertIngredientRow, insertRecipeRows, problem, type CatalogClient } from './support/catalog.js';
@@ -94,13 +95,17 @@ describe('recipes', () => {
         max_orderable: 4, // floor(9 / 2)
         image: null,
         ingredients: [
-          { ingredient_id: bun, name: 'Brioche bun', unit: 'piece', quantity: 1, removable: false, max_quantity: null, price_cents: 100 },
-          { ingredient_id: patty, name: 'Beef patty', unit: 'piece', quantity: 2, removable: false, max_quantity: null, price_cents: 650 },
-          { ingredient_id: tomato, name: 'Tomato slice', unit: 'slice', quantity: 2, removable: true, max_quantity: 4, price_cents: 25 },
+          { ingredient_id: bun, name: 'Brioche bun', unit: 'piece', quantity: 1, removable: false, max_quantity: null, price_cents: 100, allergens: [] },
+          { ingredient_id: patty, name: 'Beef patty', unit: 'piece', quantity: 2, removable: false, max_quantity: null, price_cents: 650, allergens: [] },
+          { ingredient_id: tomato, name: 'Tomato slice', unit: 'slice', quantity: 2, removable: true, max_quantity: 4, price_cents: 25, allergens: [] },
         ],
+        option_groups: [],
+        allergens: [],
+        dietary: [],
       });
       expect(await read(res.body.id)).toEqual(res.body);
       const list = await a.get('/v1/recipes?limit=100', customer);
+      expect(list.body.applied_preferences).toBeNull();
       expect(list.body.data.find((item: RecipeBody) => item.id === res.body.id)).toEqual(res.body);
       expect(list.text).not.toMatch(/"stock"/);
     });
@@ -449,24 +454,28 @@ describe('recipes', () => {
       expect(priced?.ingredients.find((line) => line.ingredient_id === onion)).toMatchObject({ stock: 0, available: true, archived: false });
       if (priced === undefined) throw new Error('no recipe');
 
-      expect(priceRecipeLine(priced, [])).toEqual({
+      expect(priceRecipeLine(priced, { customizations: [] })).toEqual({
         unit_price_cents: 245,
         ingredients: [
           { ingredient_id: bun, quantity: 1 },
           { ingredient_id: cheese, quantity: 1 },
           { ingredient_id: onion, quantity: 1 },
         ],
+        options: [],
+        allergens: [],
       });
-      expect(priceRecipeLine(priced, [{ ingredient_id: cheese, quantity: 3 }, { ingredient_id: onion, quantity: 0 }])).toEqual({
+      expect(priceRecipeLine(priced, { customizations: [{ ingredient_id: cheese, quantity: 3 }, { ingredient_id: onion, quantity: 0 }] })).toEqual({
         unit_price_cents: 245 + 2 * 120 - 25,
         ingredients: [
           { ingredient_id: bun, quantity: 1 },
           { ingredient_id: cheese, quantity: 3 },
         ],
+        options: [],
+        allergens: [],
       });
       const failure = (customizations: Array<{ ingredient_id: number; quantity: number }>) => {
         try {
-          priceRecipeLine(priced, customizations, 'items.0.customizations');
+          priceRecipeLine(priced, { customizations }, 'items.0.');
         } catch (error) {
           if (error instanceof AppError) return { code: error.code, paths: error.errors?.map((e) => e.path) };
         }
@@ -491,13 +500,29 @@ describe('recipes', () => {
       expect(res.status).toBe(200);
       expect(res.body.data).toHaveLength(DEMO_MENU.recipes.length);
       const byName = new Map((res.body.data as RecipeBody[]).map((item) => [item.name, item]));
-      // Brioche 100 + beef 650 + cheddar 120 + lettuce 30 + 2 × tomato 25 + onion 25 + sauce 40.
+      // Sesame bun 100 + beef 650 + cheddar 120 + lettuce 30 + 2 × tomato 25 + onion 25 + sauce 40.
       expect(byName.get('Classic Cheeseburger')).toMatchObject({ price_cents: 1015, available: true, max_orderable: 90 });
       expect(byName.get('Truffle Burger')).toMatchObject({ available: false, max_orderable: 0 });
       const orderable = await demo.get('/v1/recipes?available=true&limit=100');
       expect(orderable.body.data.map((item: RecipeBody) => item.name)).not.toContain('Truffle Burger');
       expect((await demo.get('/v1/recipes?category=Pizza')).body.data).toHaveLength(3);
       expect((await demo.get('/v1/ingredients?limit=100')).body.data).toHaveLength(DEMO_MENU.ingredients.length);
+    });
+
+    it('shows allergens and vegan badges, and which dishes can be made without milk', async () => {
+      const demo = catalogClient(t.app, DEMO_DOMAIN);
+      const all = recipePageSchema.parse((await demo.get('/v1/recipes?limit=100')).body).data;
+      const byName = new Map(all.map((item) => [item.name, item]));
+      expect(byName.get('Garden Burger')).toMatchObject({ dietary: ['vegan', 'vegetarian'], allergens: ['gluten', 'sesame'] });
+      expect(byName.get('Classic Cheeseburger')?.option_groups.map((group) => group.name)).toEqual(['Size', 'Add a side']);
+      expect(byName.get('Fries')?.option_groups[0]).toMatchObject({ name: 'Choose a sauce', min_select: 1, max_select: 1 });
+
+      const milkFree = recipePageSchema.parse((await demo.get('/v1/recipes?exclude_allergens=milk&limit=100')).body).data;
+      const cheeseburger = milkFree.find((item) => item.name === 'Classic Cheeseburger');
+      const cheddar = cheeseburger?.ingredients.find((line) => line.name === 'Cheddar')?.ingredient_id;
+      expect(cheeseburger?.free_of_by_removing).toEqual([cheddar]);
+      expect(milkFree.map((item) => item.name)).toEqual(expect.arrayContaining(['Garden Burger', 'Salmon Poke Bowl', 'Homemade Lemonade']));
+      expect(milkFree.map((item) => item.name)).not.toContain('Cappuccino');
     });
   });
 

@@ -27,6 +27,9 @@ async function snapshot(knex: Knex): Promise<Record<string, { count: number; che
     ingredients: 'restaurant_id, id',
     recipes: 'restaurant_id, id',
     recipe_ingredients: 'restaurant_id, recipe_id, ingredient_id',
+    recipe_option_groups: 'restaurant_id, id',
+    recipe_options: 'restaurant_id, id',
+    recipe_option_ingredients: 'restaurant_id, option_id, ingredient_id',
     inventory_movements: 'restaurant_id, id',
     schedule_settings: 'restaurant_id',
     opening_ranges: 'restaurant_id, iso_weekday, opens_minute',
@@ -159,6 +162,33 @@ describe('the demo restaurant seed', () => {
       expect(movement).toMatchObject({ reason: 'restock', note: 'Opening stock', user_sub: null, order_id: null });
       expect(movement.stock_after).toBe(movement.delta);
     }
+  });
+
+  it('offers sizes, a choice of sauce and sides, each group satisfiable by its defaults', async () => {
+    const groups = await rows<{ recipe: string; name: string; min_select: number; defaults: number | string; options: number | string }>(
+      db.knex,
+      `SELECT r.name AS recipe, g.name, g.min_select, count(*) FILTER (WHERE o.is_default) AS defaults, count(*) AS options
+         FROM recipe_option_groups g
+         JOIN recipes r ON r.restaurant_id = g.restaurant_id AND r.id = g.recipe_id
+         JOIN recipe_options o ON o.restaurant_id = g.restaurant_id AND o.group_id = g.id
+        WHERE g.restaurant_id = ?
+        GROUP BY r.name, g.id, g.name, g.min_select`,
+      [first.restaurantId],
+    );
+    expect(new Set(groups.map((group) => group.name))).toEqual(new Set(['Size', 'Choose a sauce', 'Add a side']));
+    for (const group of groups) {
+      expect(Number(group.defaults), `${group.recipe}: ${group.name}`).toBeGreaterThanOrEqual(group.min_select);
+    }
+  });
+
+  it('labels every ingredient with its allergens and diet, vegan always vegetarian', async () => {
+    const ingredients = await db.knex('ingredients').where({ restaurant_id: first.restaurantId });
+    const byName = new Map(ingredients.map((row: { name: string }) => [row.name, row]));
+    expect(byName.get('Brioche bun')).toMatchObject({ allergens: ['eggs', 'gluten', 'milk'], vegan: false, vegetarian: true });
+    expect(byName.get('Salmon')).toMatchObject({ allergens: ['fish'], vegetarian: false });
+    expect(byName.get('Parmesan')).toMatchObject({ allergens: ['milk'], vegetarian: false });
+    expect(ingredients.filter((row: { vegan: boolean; vegetarian: boolean }) => row.vegan && !row.vegetarian)).toEqual([]);
+    expect(ingredients.filter((row: { vegan: boolean }) => row.vegan).length).toBeGreaterThan(10);
   });
 
   it('changes nothing when run a second time', async () => {

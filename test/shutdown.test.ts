@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
 import { startService, type RunningService } from '../src/service.js';
-import { silentLogger } from './support/app.js';
+import { captureLog } from './support/log-capture.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 /** A raw HTTP/1.1 exchange whose body we finish sending when we choose, so it is in flight meanwhile. */
@@ -37,10 +37,12 @@ describe('graceful shutdown of the service', () => {
   let db: TestDatabase | undefined;
   let dataDir: string;
   let service: RunningService;
+  const log = captureLog('info');
+  const messages = () => log.records().map((record) => String(record['msg']));
 
   beforeAll(async () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-shutdown-'));
-    const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SHUTDOWN_TIMEOUT_MS: '5000' };
+    const env: Record<string, string> = { PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SHUTDOWN_TIMEOUT_MS: '5000' };
     db = await createTestDatabase();
     if (db.url !== undefined) env['DATABASE_URL'] = db.url;
     else {
@@ -48,7 +50,7 @@ describe('graceful shutdown of the service', () => {
       await db.destroy();
       db = undefined;
     }
-    service = await startService(loadConfig(env), silentLogger);
+    service = await startService(loadConfig(env), log.logger);
   });
 
   afterAll(async () => {
@@ -72,6 +74,15 @@ describe('graceful shutdown of the service', () => {
 
     await expect(fetch(`http://127.0.0.1:${service.port}/healthz`)).rejects.toThrow();
 
+    // The queue worker and the jobs stop claiming work first, while requests are still in flight (STYLE.md 16).
+    const started = Date.now();
+    while (!messages().includes('stopped claiming work: no more queue messages or background jobs')) {
+      if (Date.now() - started > 10_000) throw new Error(`the worker and the jobs did not stop: ${messages().join(' | ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(service.queue).toBeDefined();
+    expect(messages()).not.toContain('in-flight requests drained');
+
     readyRequest.finish();
     menuRequest.finish();
     const [readyRaw, menuRaw] = await Promise.all([readyRequest.response, menuRequest.response]);
@@ -80,6 +91,14 @@ describe('graceful shutdown of the service', () => {
     expect(menuRaw).toContain('"domain":"demo.localhost"');
     expect(menuRaw.toLowerCase()).toContain('connection: close');
     await stopped;
+    // Then HTTP drained, then the relay, the queue and the pools closed.
+    expect(messages().filter((message) => /^(shutting down|stopped|in-flight)/.test(message))).toEqual([
+      'shutting down: refusing new connections, draining in-flight requests',
+      'stopped claiming work: no more queue messages or background jobs',
+      'in-flight requests drained',
+      'stopped',
+    ]);
+    expect(log.records().filter((record) => Number(record['level']) >= 50)).toEqual([]);
   });
 
   it('a second stop is the same stop', async () => {
@@ -95,6 +114,7 @@ describe('the process on SIGTERM', () => {
       const env: Record<string, string> = {
         PATH: process.env['PATH'] ?? '',
         PORT: '0',
+        METRICS_PORT: '0',
         HOST: '127.0.0.1',
         DATA_DIR: dataDir,
         LOG_LEVEL: 'info',
@@ -123,6 +143,9 @@ describe('the process on SIGTERM', () => {
       expect(await exited).toBe(0);
       expect(output.match(/"msg":"shutting down/g)).toHaveLength(1);
       expect(output).toContain('"msg":"stopped"');
+      // A deploy pages no one: the aborted long polls and the stopped jobs log nothing at error level.
+      const severe = output.split('\n').filter((line) => line.startsWith('{') && Number((JSON.parse(line) as { level?: number }).level) >= 50);
+      expect(severe).toEqual([]);
     } finally {
       await db.destroy();
       await fs.rm(dataDir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import {
 import type { Logger } from 'pino';
 import { AppError } from '../lib/errors.js';
 import type { DirectoryUser, UserDirectory } from '../lib/identity.js';
+import { cleanText } from '../lib/text.js';
 
 export type { DirectoryUser, UserDirectory } from '../lib/identity.js';
 
@@ -55,12 +56,12 @@ export function createUserPoolAdmin(options: UserPoolAdminOptions): UserPoolAdmi
         const user = await client.send(new AdminGetUserCommand({ UserPoolId: options.userPoolId, Username: key }));
         const sub = attribute(user.UserAttributes, 'sub');
         if (sub === undefined) return undefined;
-        return {
-          sub,
-          email: attribute(user.UserAttributes, 'email')?.toLowerCase(),
-          name: attribute(user.UserAttributes, 'name'),
-          phone: attribute(user.UserAttributes, 'phone_number'),
+        // The pool stores what it was given (a NUL in a name, say): cleaned here, before anything of ours stores it.
+        const text = (name: string) => {
+          const value = attribute(user.UserAttributes, name);
+          return value === undefined ? undefined : cleanText(value);
         };
+        return { sub, email: text('email')?.toLowerCase(), name: text('name'), phone: text('phone_number') };
       } catch (error) {
         if (error instanceof UserNotFoundException || (error instanceof Error && error.name === 'UserNotFoundException')) return undefined;
         return fail('AdminGetUser', error);

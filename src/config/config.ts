@@ -92,6 +92,12 @@ export const envSchema = z.object({
   DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').default(DEFAULT_DEMO_PASSWORD),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   MAX_STREAMS: positiveInt(1000),
+  // Prometheus scrapes its own listener, never the API's: loopback unless the operator opens it (README).
+  METRICS_PORT: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.union([z.literal('off'), z.coerce.number({ error: 'must be a port number or off' }).int().min(0).max(65535, 'must be a port number (0-65535) or off')]).default(9464),
+  ),
+  METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
 
   DATABASE_URL: url('postgres://').refine(
     (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
@@ -164,6 +170,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Order event streams (SSE) one process holds open at most; beyond, 503. */
   maxStreams: number;
+  /** Where /metrics is served (0: any free port); undefined with METRICS_PORT=off. */
+  metrics: { host: string; port: number } | undefined;
   database: DatabaseConfig;
   queue: QueueConfig;
   workerEnabled: boolean;
@@ -236,6 +244,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     demoPassword: e.DEMO_PASSWORD,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     maxStreams: e.MAX_STREAMS,
+    metrics: e.METRICS_PORT === 'off' ? undefined : { host: e.METRICS_HOST, port: e.METRICS_PORT },
     database:
       e.DATABASE_URL === undefined
         ? { kind: 'embedded', dataDir: e.DATA_DIR }

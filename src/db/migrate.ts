@@ -7,7 +7,8 @@ const migrationSource: Knex.MigrationSource<Migration> = {
   getMigration: async (migration) => migration,
 };
 
-const migratorConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex_migrations' };
+/** For tests and tools that step the schema back (knex.migrate.rollback / down). */
+export const migratorConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex_migrations' };
 
 /** Runs every pending migration, each in its own transaction; a no-op when the schema is current. */
 export async function migrateToLatest(knex: Knex): Promise<string[]> {

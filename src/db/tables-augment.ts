@@ -4,6 +4,11 @@ import type {
   IngredientRecord,
   RecipeRecord,
   RecipeIngredientRecord,
+  RecipeOptionGroupRecord,
+  RecipeOptionRecord,
+  RecipeOptionIngredientRecord,
+  CartItemOptionRecord,
+  OrderItemOptionRecord,
   InventoryMovementRecord,
   CartItemRecord,
   CartItemIngredientRecord,
@@ -26,12 +31,17 @@ declare module 'knex/types/tables.js' {
     ingredients: Table<IngredientRecord, 'restaurant_id' | 'name' | 'unit' | 'price_cents'>;
     recipes: Table<RecipeRecord, 'restaurant_id' | 'name'>;
     recipe_ingredients: Table<RecipeIngredientRecord, 'restaurant_id' | 'recipe_id' | 'ingredient_id' | 'quantity'>;
+    recipe_option_groups: Table<RecipeOptionGroupRecord, 'restaurant_id' | 'recipe_id' | 'name' | 'min_select' | 'max_select' | 'position'>;
+    recipe_options: Table<RecipeOptionRecord, 'restaurant_id' | 'recipe_id' | 'group_id' | 'name' | 'price_cents' | 'position'>;
+    recipe_option_ingredients: Table<RecipeOptionIngredientRecord, 'restaurant_id' | 'option_id' | 'ingredient_id' | 'quantity'>;
     inventory_movements: Table<InventoryMovementRecord, 'restaurant_id' | 'ingredient_id' | 'delta' | 'reason' | 'stock_after'>;
     cart_items: Table<CartItemRecord, 'restaurant_id' | 'customer_id' | 'recipe_id' | 'quantity'>;
     cart_item_ingredients: Table<CartItemIngredientRecord, 'restaurant_id' | 'cart_item_id' | 'ingredient_id' | 'quantity'>;
+    cart_item_options: Table<CartItemOptionRecord, 'restaurant_id' | 'cart_item_id' | 'option_id'>;
     orders: Table<OrderRecord, 'restaurant_id' | 'customer_id' | 'payment_method' | 'fulfillment' | 'currency' | 'total_cents'>;
     order_items: Table<OrderItemRecord, 'restaurant_id' | 'order_id' | 'recipe_id' | 'name' | 'quantity' | 'unit_price_cents' | 'line_total_cents'>;
     order_item_ingredients: Table<OrderItemIngredientRecord, 'restaurant_id' | 'order_item_id' | 'ingredient_id' | 'quantity'>;
+    order_item_options: Table<OrderItemOptionRecord, 'restaurant_id' | 'order_item_id' | 'option_id' | 'name' | 'price_cents' | 'position'>;
     order_events: Table<OrderEventRecord, 'restaurant_id' | 'order_id' | 'status' | 'actor'>;
   }
 }

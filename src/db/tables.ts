@@ -44,6 +44,12 @@ export interface IngredientRecord {
   available: boolean;
   stock: number;
   low_stock_threshold: number;
+  /** EU allergen names (src/lib/allergens.ts); text[] reads as an array on both drivers. */
+  allergens: string[];
+  vegan: boolean;
+  vegetarian: boolean;
+  /** When a timed "86" ends: the un-86 job switches the ingredient back on then. */
+  unavailable_until: Date | null;
   archived_at: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -71,6 +77,36 @@ export interface RecipeIngredientRecord {
   quantity: number;
   removable: boolean;
   max_quantity: number | null;
+}
+
+export interface RecipeOptionGroupRecord {
+  restaurant_id: Int8;
+  id: Int8;
+  recipe_id: Int8;
+  name: string;
+  min_select: number;
+  max_select: number;
+  position: number;
+  archived_at: Date | null;
+}
+
+export interface RecipeOptionRecord {
+  restaurant_id: Int8;
+  id: Int8;
+  recipe_id: Int8;
+  group_id: Int8;
+  name: string;
+  price_cents: number;
+  is_default: boolean;
+  position: number;
+  archived_at: Date | null;
+}
+
+export interface RecipeOptionIngredientRecord {
+  restaurant_id: Int8;
+  option_id: Int8;
+  ingredient_id: Int8;
+  quantity: number;
 }
 
 export interface InventoryMovementRecord {
@@ -101,6 +137,12 @@ export interface CartItemIngredientRecord {
   cart_item_id: Int8;
   ingredient_id: Int8;
   quantity: number;
+}
+
+export interface CartItemOptionRecord {
+  restaurant_id: Int8;
+  cart_item_id: Int8;
+  option_id: Int8;
 }
 
 export interface OrderRecord {
@@ -148,6 +190,16 @@ export interface OrderItemRecord {
   quantity: number;
   unit_price_cents: number;
   line_total_cents: number;
+  allergens: string[];
+}
+
+export interface OrderItemOptionRecord {
+  restaurant_id: Int8;
+  order_item_id: Int8;
+  option_id: Int8;
+  name: string;
+  price_cents: number;
+  position: number;
 }
 
 export interface OrderItemIngredientRecord {

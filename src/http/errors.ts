@@ -121,6 +121,11 @@ export function toAppError(error: unknown): AppError {
     case '22007':
     case '22008':
       return validationFailed('A value is out of range or malformed');
+    // A backstop: text with a NUL (character_not_in_repertoire) or that the database encoding cannot hold
+    // (untranslatable_character) is refused before it gets here (src/lib/text.ts).
+    case '22021':
+    case '22P05':
+      return validationFailed('A text value holds characters that are not allowed');
     default:
       break;
   }

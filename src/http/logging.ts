@@ -16,12 +16,14 @@ const redactPaths = [
   'refresh_token',
   'payment_token',
   'client_secret',
+  'secret',
   '*.password',
   '*.access_token',
   '*.id_token',
   '*.refresh_token',
   '*.payment_token',
   '*.client_secret',
+  '*.secret',
 ];
 
 export function createLogger(level: LevelWithSilent): Logger {

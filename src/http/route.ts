@@ -9,6 +9,7 @@ import type { Tenant, TenantResolver } from './tenant.js';
 import type { Access, Authenticator, Principal, StaffRole } from './principal.js';
 import { withTransaction } from '../db/transaction.js';
 import type { MediaStore } from '../modules/media/store.js';
+import { findTextIssues } from '../lib/text.js';
 import {
   beginIdempotentRequest,
   completeIdempotentRequest,
@@ -133,6 +134,12 @@ export function zodIssuesToFieldErrors(issues: readonly z.core.$ZodIssue[], pref
 }
 
 function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: 'body' | 'query' | 'params'): z.infer<S> {
+  // Before the schema: no string of any request reaches a service (or Postgres) with a NUL in it (src/lib/text.ts).
+  const textIssues = findTextIssues(value, { multilineFields: what === 'body' });
+  if (textIssues.length > 0) {
+    const errors = textIssues.map((issue) => ({ path: [what === 'body' ? undefined : what, issue.path].filter((part) => part !== undefined && part !== '').join('.'), message: issue.message }));
+    throw new AppError('validation_failed', 400, `The request ${what === 'params' ? 'path' : what} holds characters that are not allowed in text`, errors);
+  }
   const result = schema.safeParse(value);
   if (!result.success) {
     const errors = zodIssuesToFieldErrors(result.error.issues, what === 'body' ? undefined : what);

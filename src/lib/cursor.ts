@@ -1,4 +1,5 @@
 import { validationFailed } from './errors.js';
+import { textProblem } from './text.js';
 
 /** One page of a keyset-paginated list (API.md "Pagination"). */
 export interface Page<T> {
@@ -25,7 +26,7 @@ export function decodeCursor(cursor: string | undefined, shape: ReadonlyArray<'n
   const valid =
     Array.isArray(parsed) &&
     parsed.length === shape.length &&
-    parsed.every((value, i) => (shape[i] === 'number' ? Number.isSafeInteger(value) : typeof value === 'string'));
+    parsed.every((value, i) => (shape[i] === 'number' ? Number.isSafeInteger(value) : typeof value === 'string' && textProblem(value, false) === undefined));
   if (!valid) throw validationFailed('The cursor is not valid', [{ path: 'cursor', message: 'not a cursor this list issued' }]);
   return parsed as Array<string | number>;
 }

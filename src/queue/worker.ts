@@ -2,10 +2,13 @@ import { DeleteMessageCommand, SendMessageCommand, type Message, type SQSClient 
 import { Consumer } from 'sqs-consumer';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { orderEventSchema, type OrderEvent } from './outbox.js';
+import { queueMessageSchema, type OrderEvent, type QueueMessage, type WebhookDeliveryRequest } from './outbox.js';
 
 /** What confirming an order came to: moved now, already moved (a redelivery), or no such order. */
 export type ConfirmationOutcome = { kind: 'confirmed'; placedAt: Date } | { kind: 'duplicate' } | { kind: 'stale' };
+
+/** What one webhook delivery attempt came to: the receiver took it, it did not (a retry is planned or it gave up), or nothing to do. */
+export type WebhookAttemptOutcome = 'delivered' | 'undelivered' | 'duplicate';
 
 export interface OrderWorkerOptions {
   /**
@@ -28,18 +31,26 @@ export interface OrderWorkerOptions {
    * sends refunds left pending).
    */
   processRefunds?: (restaurantId: number, orderId: number) => Promise<number>;
+  /**
+   * Makes one attempt of a webhook delivery (`webhook.delivery_requested`; the webhooks module's, set at
+   * composition). Without it such messages fail and are redelivered.
+   */
+  deliverWebhook?: (restaurantId: number, deliveryId: number, attempt: number) => Promise<WebhookAttemptOutcome>;
 }
 
-export type HandleOutcome = 'confirmed' | 'duplicate' | 'stale' | 'refunded';
+export type HandleOutcome = 'confirmed' | 'duplicate' | 'stale' | 'refunded' | WebhookAttemptOutcome;
 
 /**
  * The confirm-meal worker: consumes `order.confirmation_requested` and moves the order pending →
- * confirmed (actor system) only if it is still pending, so a redelivered message is a no-op. A message
+ * confirmed (actor system) only if it is still pending, so a redelivered message is a no-op; likewise
+ * `payment.refund_requested` and `webhook.delivery_requested` (one numbered attempt). A message
  * is deleted only after its transaction committed; if handling throws it stays on the queue and comes
  * back after its visibility timeout (and goes to the dead-letter queue after maxReceiveCount).
  */
 export class OrderWorker {
   private consumer: Consumer | undefined;
+  /** Consumers we asked to stop: the long poll we abort then fails, and that is no error. */
+  private readonly stopping = new WeakSet<Consumer>();
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: OrderWorkerOptions) {}
@@ -66,7 +77,12 @@ export class OrderWorker {
         return undefined;
       },
     });
-    this.consumer.on('error', (error) => logger.error({ err: error }, 'queue receive failed'));
+    const consumer = this.consumer;
+    consumer.on('error', (error) => {
+      // Every instance aborts its long polls at each deploy: that must not page anyone.
+      if (this.stopping.has(consumer)) logger.debug({ err: error }, 'queue receive ended by shutdown');
+      else logger.error({ err: error }, 'queue receive failed');
+    });
     this.consumer.on('processing_error', (error) => logger.error({ err: error }, 'queue message failed; it will be redelivered'));
     this.consumer.start();
   }
@@ -76,6 +92,7 @@ export class OrderWorker {
     const consumer = this.consumer;
     if (consumer === undefined) return;
     this.consumer = undefined;
+    this.stopping.add(consumer);
     // sqs-consumer acts on the first stop() only, so abort the waiting long poll in that one call. Our
     // handler deletes with its own client, so the messages in hand still finish and are deleted.
     consumer.stop({ abort: true });
@@ -92,14 +109,25 @@ export class OrderWorker {
       return;
     }
     try {
-      const outcome = parsed.type === 'payment.refund_requested' ? await this.refund(parsed) : await this.confirm(parsed);
+      const outcome = await this.dispatch(parsed);
       metrics.queueMessagesHandled.inc({ type: parsed.type, outcome });
-      logger.debug({ orderId: parsed.order_id, type: parsed.type, outcome }, 'order event handled');
+      logger.debug({ type: parsed.type, outcome }, 'queue message handled');
     } catch (error) {
       metrics.queueMessagesFailed.inc({ type: parsed.type, reason: 'error' });
       throw error;
     }
     await this.delete(message);
+  }
+
+  private dispatch(message: QueueMessage): Promise<HandleOutcome> {
+    switch (message.type) {
+      case 'webhook.delivery_requested':
+        return this.deliverWebhook(message);
+      case 'payment.refund_requested':
+        return this.refund(message);
+      case 'order.confirmation_requested':
+        return this.confirm(message);
+    }
   }
 
   async confirm(event: OrderEvent): Promise<HandleOutcome> {
@@ -114,6 +142,11 @@ export class OrderWorker {
     if (this.options.processRefunds === undefined) throw new Error('this worker has no payment provider to send refunds to');
     const settled = await this.options.processRefunds(event.restaurant_id, event.order_id);
     return settled > 0 ? 'refunded' : 'duplicate';
+  }
+
+  async deliverWebhook(request: WebhookDeliveryRequest): Promise<HandleOutcome> {
+    if (this.options.deliverWebhook === undefined) throw new Error('this worker cannot deliver webhooks');
+    return this.options.deliverWebhook(request.restaurant_id, request.delivery_id, request.attempt);
   }
 
   private async delete(message: Message): Promise<void> {
@@ -132,10 +165,10 @@ export class OrderWorker {
   }
 }
 
-function parseEvent(body: string | undefined): OrderEvent | undefined {
+function parseEvent(body: string | undefined): QueueMessage | undefined {
   if (body === undefined) return undefined;
   try {
-    const result = orderEventSchema.safeParse(JSON.parse(body));
+    const result = queueMessageSchema.safeParse(JSON.parse(body));
     return result.success ? result.data : undefined;
   } catch {
     return undefined;

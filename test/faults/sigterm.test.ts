@@ -150,6 +150,8 @@ describe.skipIf(!onRealPostgres)('SIGTERM under load (needs the real PostgreSQL 
     expect(messages.filter((m) => m === 'shutting down: refusing new connections, draining in-flight requests')).toHaveLength(1);
     expect(messages).toContain('stopped');
     expect(messages).not.toContain('drain timed out; closing remaining connections');
+    // A deploy under load pages no one: nothing at error level or above (the aborted long polls included).
+    expect(logRecords(running.output()).filter((r) => Number(r['level']) >= 50).map((r) => r['msg'])).toEqual([]);
     console.info(
       `SIGTERM: ${answered.length} answered (${inFlightAtSignal.length} in flight at the signal), ${failed.length} refused after it; exit ${exit?.code} ${(exit?.at ?? 0) - signalledAt} ms after the signal`,
     );

@@ -16,6 +16,7 @@ export function catalogClient(app: Express, domain: string) {
     get: (url: string, user?: SignedInUser) => withAuth(request(app).get(url), user),
     post: (url: string, body: unknown, user?: SignedInUser) => withAuth(request(app).post(url), user).send(body as object),
     patch: (url: string, body: unknown, user?: SignedInUser) => withAuth(request(app).patch(url), user).send(body as object),
+    put: (url: string, body: unknown, user?: SignedInUser) => withAuth(request(app).put(url), user).send(body as object),
     delete: (url: string, user?: SignedInUser) => withAuth(request(app).delete(url), user),
   };
 }

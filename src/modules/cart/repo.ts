@@ -8,9 +8,11 @@ export interface CartLineRow {
   recipe_name: string;
   recipe_archived: boolean;
   customizations: Array<{ ingredient_id: number; quantity: number }>;
+  /** The options the line holds (chosen, or its groups' defaults when it was added), by id. */
+  options: number[];
 }
 
-/** The customer's cart lines in the order they were added, with their customisations; one statement. */
+/** The customer's cart lines in the order they were added, with their customisations and options; one statement. */
 export async function selectCartLines(db: Queryable, restaurantId: number, customerId: number, options: { lock?: boolean } = {}): Promise<CartLineRow[]> {
   const query = db
     .select(
@@ -21,6 +23,8 @@ export async function selectCartLines(db: Queryable, restaurantId: number, custo
       db.raw('r.archived_at IS NOT NULL AS recipe_archived'),
       db.raw(`coalesce((SELECT json_agg(json_build_object('ingredient_id', ci.ingredient_id, 'quantity', ci.quantity) ORDER BY ci.ingredient_id)
                  FROM cart_item_ingredients ci WHERE ci.restaurant_id = c.restaurant_id AND ci.cart_item_id = c.id), '[]'::json) AS customizations`),
+      db.raw(`coalesce((SELECT json_agg(co.option_id ORDER BY co.option_id)
+                 FROM cart_item_options co WHERE co.restaurant_id = c.restaurant_id AND co.cart_item_id = c.id), '[]'::json) AS options`),
     )
     .from('cart_items as c')
     .join('recipes as r', function joinRecipe() {
@@ -41,6 +45,7 @@ export async function selectCartLines(db: Queryable, restaurantId: number, custo
       ingredient_id: Number(c.ingredient_id),
       quantity: Number(c.quantity),
     })),
+    options: (row['options'] as unknown[]).map(Number),
   }));
 }
 
@@ -53,7 +58,7 @@ export async function insertCartLine(
   db: Queryable,
   restaurantId: number,
   customerId: number,
-  line: { recipe_id: number; quantity: number; customizations: ReadonlyArray<{ ingredient_id: number; quantity: number }> },
+  line: { recipe_id: number; quantity: number; customizations: ReadonlyArray<{ ingredient_id: number; quantity: number }>; options: readonly number[] },
 ): Promise<number> {
   const [row] = await db('cart_items')
     .insert({ restaurant_id: restaurantId, customer_id: customerId, recipe_id: line.recipe_id, quantity: line.quantity })
@@ -66,7 +71,17 @@ export async function insertCartLine(
       line.customizations.map((c) => ({ restaurant_id: restaurantId, cart_item_id: id, ingredient_id: c.ingredient_id, quantity: c.quantity })),
     );
   }
+  if (line.options.length > 0) {
+    await db('cart_item_options').insert(line.options.map((optionId) => ({ restaurant_id: restaurantId, cart_item_id: id, option_id: optionId })));
+  }
   return id;
+}
+
+export async function replaceOptions(db: Queryable, restaurantId: number, cartItemId: number, options: readonly number[]): Promise<void> {
+  await db('cart_item_options').where({ restaurant_id: restaurantId, cart_item_id: cartItemId }).delete();
+  if (options.length > 0) {
+    await db('cart_item_options').insert(options.map((optionId) => ({ restaurant_id: restaurantId, cart_item_id: cartItemId, option_id: optionId })));
+  }
 }
 
 export async function updateCartLineQuantity(db: Queryable, restaurantId: number, id: number, quantity: number): Promise<void> {

@@ -24,16 +24,18 @@ export const isStaff = (viewer: CatalogViewer): viewer is Extract<CatalogViewer,
  *   `If-None-Match` with 304.
  * - customer (a token was sent): the same body, but the request carried credentials, so `private`.
  * - staff: stock figures, `private, no-store`.
+ * - personalised (a menu filtered by the caller's saved preferences): `private, no-cache`, so a change of
+ *   preferences shows at once; the ETag still spares the body when nothing changed.
  * `Vary` keeps variants apart in any cache keyed by URL: the token decides the view, and
  * `X-Restaurant-Domain` (like `Host`, already part of a URL's cache key) decides the restaurant.
  */
-export function setCatalogCacheHeaders(res: Response, viewer: CatalogViewer): void {
+export function setCatalogCacheHeaders(res: Response, viewer: CatalogViewer, options: { personalised?: boolean } = {}): void {
   res.vary('Authorization');
   res.vary('X-Restaurant-Domain');
   res.vary('Host');
   const cacheControl = {
     anonymous: 'public, max-age=5',
-    customer: 'private, max-age=5',
+    customer: options.personalised === true ? 'private, no-cache' : 'private, max-age=5',
     staff: 'private, no-store',
   }[viewer.kind];
   res.set('Cache-Control', cacheControl);

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import type { IngredientRecord, Int8, InventoryMovementRecord } from '../../db/tables.js';
+import type { Allergen } from '../../lib/allergens.js';
 
 /** An active (not archived) ingredient row, with the stock figures only staff may see. */
 export interface IngredientRow {
@@ -11,6 +12,11 @@ export interface IngredientRow {
   available: boolean;
   stock: number;
   low_stock_threshold: number;
+  allergens: Allergen[];
+  vegan: boolean;
+  vegetarian: boolean;
+  /** RFC 3339: when a timed "86" ends and the ingredient comes back by itself; null when not timed. */
+  unavailable_until: string | null;
 }
 
 export interface IngredientChanges {
@@ -20,9 +26,13 @@ export interface IngredientChanges {
   price_cents?: number;
   available?: boolean;
   low_stock_threshold?: number;
+  allergens?: Allergen[];
+  vegan?: boolean;
+  vegetarian?: boolean;
+  unavailable_until?: Date | null;
 }
 
-export interface NewIngredient extends Required<Omit<IngredientChanges, 'description'>> {
+export interface NewIngredient extends Required<Omit<IngredientChanges, 'description' | 'unavailable_until'>> {
   description: string;
   stock: number;
 }
@@ -41,7 +51,9 @@ export interface MovementRow {
   created_at: string;
 }
 
-const ingredientColumns = ['id', 'name', 'description', 'unit', 'price_cents', 'available', 'stock', 'low_stock_threshold'] satisfies Array<keyof IngredientRecord>;
+const ingredientColumns = [
+  'id', 'name', 'description', 'unit', 'price_cents', 'available', 'stock', 'low_stock_threshold', 'allergens', 'vegan', 'vegetarian', 'unavailable_until',
+] satisfies Array<keyof IngredientRecord>;
 const movementColumns = ['id', 'ingredient_id', 'delta', 'reason', 'stock_after', 'order_id', 'user_sub', 'note', 'created_at'] satisfies Array<keyof InventoryMovementRecord>;
 
 type IngredientSelect = Pick<IngredientRecord, (typeof ingredientColumns)[number]>;
@@ -101,6 +113,19 @@ export async function archiveIngredient(db: Queryable, restaurantId: number, id:
   return rows.length > 0;
 }
 
+/**
+ * Switches back on every ingredient whose timed "86" has ended by `now` (any restaurant), clearing the
+ * time. Not a stock change: the ledger is untouched. Returns the ingredients it switched back on.
+ */
+export async function restoreDueIngredients(db: Queryable, now: Date): Promise<Array<{ restaurant_id: number; id: number }>> {
+  const rows = await db('ingredients')
+    .update({ available: true, unavailable_until: null, updated_at: db.fn.now() })
+    .whereNotNull('unavailable_until')
+    .where('unavailable_until', '<=', now)
+    .returning(['restaurant_id', 'id']);
+  return rows.map((row) => ({ restaurant_id: Number(row.restaurant_id), id: Number(row.id) }));
+}
+
 /** Which rows a stock change may touch, beyond the 0..maxStock range every change keeps to. */
 export interface StockGuard {
   maxStock: number;
@@ -114,19 +139,20 @@ export interface StockGuard {
  * The one guarded statement of every stock change (DESIGN.md, "Placing an order without overselling"):
  * it applies only while the result stays within 0..maxStock, so concurrent changes can never oversell or
  * overflow (no read-modify-write). The sum is taken in bigint so an out-of-range result is a refused row,
- * not an integer-overflow error. Returns the new stock, or undefined when no row matched (unknown,
- * archived or switched off where the guard asks, or out of range).
+ * not an integer-overflow error. Returns the ingredient with its new stock (and the threshold the move
+ * may have crossed), or undefined when no row matched (unknown, archived or switched off where the
+ * guard asks, or out of range).
  */
-export async function applyStockDelta(db: Queryable, restaurantId: number, id: number, delta: number, guard: StockGuard): Promise<number | undefined> {
+export async function applyStockDelta(db: Queryable, restaurantId: number, id: number, delta: number, guard: StockGuard): Promise<IngredientRow | undefined> {
   const query = db('ingredients')
     .where({ restaurant_id: restaurantId, id })
     .whereRaw('stock::bigint + ? BETWEEN 0 AND ?', [delta, guard.maxStock])
     .update({ stock: db.raw('stock + ?', [delta]), updated_at: db.fn.now() })
-    .returning('stock');
+    .returning(ingredientColumns);
   if (guard.activeOnly) query.whereNull('archived_at');
   if (guard.availableOnly) query.where('available', true);
-  const [row] = await query;
-  return row === undefined ? undefined : Number(row.stock);
+  const [row] = (await query) as IngredientSelect[];
+  return row === undefined ? undefined : toIngredient(row);
 }
 
 /** What the stock statement's refusal is explained from: the rows as they stand, archived or not. */
@@ -213,7 +239,13 @@ export async function selectMovementPage(
 }
 
 function toIngredient(row: IngredientSelect): IngredientRow {
-  return { ...row, id: Number(row.id) };
+  return {
+    ...row,
+    id: Number(row.id),
+    // The column's CHECK admits only the EU names.
+    allergens: row.allergens as Allergen[],
+    unavailable_until: row.unavailable_until === null ? null : row.unavailable_until.toISOString(),
+  };
 }
 
 function toMovement(row: MovementSelect): MovementRow {

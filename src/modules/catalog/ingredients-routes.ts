@@ -2,12 +2,14 @@ import { AppError } from '../../http/errors.js';
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
 import { idParams } from '../../http/params.js';
+import type { Clock } from '../../lib/clock.js';
 import { catalogReadNote, catalogViewer, isStaff, setCatalogCacheHeaders } from './catalog-http.js';
 import {
   createAdjustmentBody,
   createIngredientBody,
   ingredientPageSchema,
   ingredientSchema,
+  kitchenIngredientFields,
   listIngredientsQuery,
   listMovementsQuery,
   movementPageSchema,
@@ -19,7 +21,7 @@ import * as stock from './stock-service.js';
 
 const tags = ['ingredients'];
 
-export function registerIngredientRoutes(api: ApiRouter): void {
+export function registerIngredientRoutes(api: ApiRouter, clock: Clock): void {
   defineRoute(api, {
     method: 'get',
     path: '/v1/ingredients',
@@ -87,16 +89,26 @@ export function registerIngredientRoutes(api: ApiRouter): void {
   defineRoute(api, {
     method: 'patch',
     path: '/v1/ingredients/{id}',
-    summary: 'Change an ingredient (manager); stock changes go through adjustments',
-    description: 'Only the fields sent change. `available: false` takes every recipe using it off the orderable menu at once.',
+    summary: 'Change an ingredient (manager), or switch it off and on ("86", kitchen too); stock changes go through adjustments',
+    description:
+      'Only the fields sent change. `available: false` takes every recipe and option using it off the orderable menu at once; with ' +
+      '`unavailable_until` (an instant, or "end_of_day") it comes back by itself then. The kitchen role may send only `available` and `unavailable_until`.',
     tags,
-    access: access.manager,
+    access: access.staff,
     params: idParams,
     body: updateIngredientBody,
     responses: { 200: { description: 'The ingredient, staff view', schema: ingredientSchema } },
-    errors: { conflict: 'An active ingredient already has this name' },
-    handler: async ({ tenant, params, body }) => {
-      const row = await ingredients.updateIngredient(api.deps.db, tenant.id, params.id, body);
+    errors: {
+      validation_failed: 'Invalid input, including a return time (`unavailable_until`) already past',
+      forbidden: 'The kitchen role sent a field other than `available` and `unavailable_until`',
+      conflict: 'An active ingredient already has this name',
+    },
+    handler: async ({ tenant, params, body, staffRole }) => {
+      const managerOnly = Object.keys(body).filter((field) => !(kitchenIngredientFields as readonly string[]).includes(field));
+      if (staffRole !== 'manager' && managerOnly.length > 0) {
+        throw new AppError('forbidden', 403, `The kitchen may switch an ingredient off and on; ${managerOnly.join(', ')} needs the manager role`);
+      }
+      const row = await ingredients.updateIngredient(api.deps.db, tenant, params.id, body, clock());
       return { status: 200, body: ingredients.staffIngredient(row) };
     },
   });

@@ -1,6 +1,7 @@
 import { z } from '../../http/zod.js';
 import { pageOf, pageQuery } from '../../http/pagination.js';
-import { idValue, queryFlag } from '../../http/params.js';
+import { queryFlag } from '../../http/params.js';
+import { ALLERGENS, allergenSet } from '../../lib/allergens.js';
 
 /** Largest price of one unit of an ingredient (100 000.00 in the currency): keeps every recipe total far inside 2^53. */
 export const MAX_PRICE_CENTS = 10_000_000;
@@ -13,6 +14,26 @@ const description = z.string().trim().max(200, 'must be at most 200 characters')
 const unit = z.string().trim().min(1, 'must not be empty').max(20, 'must be at most 20 characters');
 const priceCents = z.number().int().min(0).max(MAX_PRICE_CENTS);
 const threshold = z.number().int().min(0).max(MAX_ADJUSTMENT);
+
+export const allergenName = z.enum(ALLERGENS);
+
+const allergensInput = z
+  .array(allergenName)
+  .max(ALLERGENS.length * 2)
+  .transform((values) => allergenSet(values))
+  .openapi({ description: `Allergens the ingredient contains, from the EU list: ${ALLERGENS.join(', ')}. Stored once each, sorted.` });
+
+const dietFlags = {
+  vegan: z.boolean().optional().openapi({ description: 'Contains no animal product. A vegan ingredient is vegetarian: `vegan: true` sets `vegetarian` too.' }),
+  vegetarian: z.boolean().optional().openapi({ description: 'Contains no meat or fish. `vegetarian: false` clears `vegan` too.' }),
+};
+
+/** `vegan: true` with `vegetarian: false` in one body says two contradicting things. */
+function refuseContradictingDiet(body: { vegan?: boolean | undefined; vegetarian?: boolean | undefined }, ctx: z.RefinementCtx): void {
+  if (body.vegan === true && body.vegetarian === false) ctx.addIssue({ code: 'custom', path: ['vegetarian'], message: 'a vegan ingredient is vegetarian' });
+}
+
+export const END_OF_DAY = 'end_of_day';
 
 export const ingredientSchema = z
   .object({
@@ -29,6 +50,13 @@ export const ingredientSchema = z
     stock: z.number().int().min(0).optional().openapi({ description: 'Units on hand. Staff only: absent for customers and anonymous callers.' }),
     low_stock_threshold: z.number().int().min(0).optional().openapi({
       description: 'At or below this stock the ingredient is listed by `low_stock=true`. Staff only.',
+    }),
+    allergens: z.array(allergenName).openapi({ description: 'EU allergens it contains, sorted' }),
+    vegan: z.boolean(),
+    vegetarian: z.boolean(),
+    unavailable_until: z.string().nullable().openapi({
+      format: 'date-time',
+      description: 'While switched off for a while ("86"): when it comes back by itself (within 10 s of this instant). Null otherwise.',
     }),
   })
   .openapi('Ingredient');
@@ -54,8 +82,11 @@ export const createIngredientBody = z
     stock: z.number().int().min(0).max(MAX_ADJUSTMENT).optional().openapi({
       description: 'Opening stock, default 0. Recorded in the ledger as a `restock` movement; later changes go through adjustments.',
     }),
+    allergens: allergensInput.optional().openapi({ description: 'Defaults to none' }),
+    ...dietFlags,
   })
   .strict()
+  .superRefine(refuseContradictingDiet)
   .openapi('CreateIngredient');
 
 export const updateIngredientBody = z
@@ -64,11 +95,33 @@ export const updateIngredientBody = z
     description: description.optional(),
     unit: unit.optional(),
     price_cents: priceCents.optional(),
-    available: z.boolean().optional(),
+    available: z.boolean().optional().openapi({ description: '`true` switches it back on and clears `unavailable_until`; `false` switches it off' }),
+    unavailable_until: z
+      .union([z.literal(END_OF_DAY), z.iso.datetime({ offset: true })])
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'With `available: false` only: when it comes back by itself, an RFC 3339 instant in the future or `"end_of_day"` (the end of ' +
+          "today's last opening range in the restaurant's time zone; local midnight without hours). Absent or null: off until switched back on.",
+      }),
     low_stock_threshold: threshold.optional(),
+    allergens: allergensInput.optional().openapi({ description: 'Replaces the list' }),
+    ...dietFlags,
   })
   .strict()
-  .openapi('UpdateIngredient', { description: 'Stock is not set here: send an adjustment, so the ledger records it.' });
+  .superRefine((body, ctx) => {
+    refuseContradictingDiet(body, ctx);
+    if (body.unavailable_until !== undefined && body.unavailable_until !== null && body.available !== false) {
+      ctx.addIssue({ code: 'custom', path: ['unavailable_until'], message: 'a return time goes with available: false' });
+    }
+  })
+  .openapi('UpdateIngredient', {
+    description: 'Stock is not set here: send an adjustment, so the ledger records it. The kitchen role may send `available` and `unavailable_until` only.',
+  });
+
+/** The fields the kitchen may change (the "86"); everything else of an ingredient is the manager's. */
+export const kitchenIngredientFields: ReadonlyArray<keyof z.infer<typeof updateIngredientBody>> = ['available', 'unavailable_until'];
 
 export const manualReasons = ['restock', 'waste', 'correction', 'count'] as const;
 export const movementReasons = [...manualReasons, 'order_reserved', 'order_released'] as const;

@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { sqlState, withTransaction } from '../../db/transaction.js';
-import { conflict, notFound } from '../../lib/errors.js';
+import { conflict, notFound, validationFailed } from '../../lib/errors.js';
 import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
+import type { Allergen } from '../../lib/allergens.js';
+import { endOfServiceDay } from '../schedule/service.js';
 import { activeRecipesUsingIngredient } from './recipes-service.js';
 import * as repo from './ingredients-repo.js';
 import { recordOpeningStock } from './stock-service.js';
@@ -17,6 +19,10 @@ export interface PublicIngredient {
   unit: string;
   price_cents: number;
   available: boolean;
+  allergens: Allergen[];
+  vegan: boolean;
+  vegetarian: boolean;
+  unavailable_until: string | null;
 }
 
 /** The staff view adds the stock figures. */
@@ -26,7 +32,18 @@ export interface StaffIngredient extends PublicIngredient {
 }
 
 export function publicIngredient(row: repo.IngredientRow): PublicIngredient {
-  return { id: row.id, name: row.name, description: row.description, unit: row.unit, price_cents: row.price_cents, available: row.available };
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    unit: row.unit,
+    price_cents: row.price_cents,
+    available: row.available,
+    allergens: row.allergens,
+    vegan: row.vegan,
+    vegetarian: row.vegetarian,
+    unavailable_until: row.unavailable_until,
+  };
 }
 
 export function staffIngredient(row: repo.IngredientRow): StaffIngredient {
@@ -62,6 +79,9 @@ export interface CreateIngredientInput {
   available?: boolean | undefined;
   low_stock_threshold?: number | undefined;
   stock?: number | undefined;
+  allergens?: Allergen[] | undefined;
+  vegan?: boolean | undefined;
+  vegetarian?: boolean | undefined;
 }
 
 /**
@@ -79,6 +99,10 @@ export async function createIngredient(knex: Knex, restaurantId: number, userSub
         available: input.available ?? true,
         low_stock_threshold: input.low_stock_threshold ?? 0,
         stock: input.stock ?? 0,
+        allergens: input.allergens ?? [],
+        vegan: input.vegan ?? false,
+        // A vegan ingredient is vegetarian (the schema refused a body saying otherwise).
+        vegetarian: input.vegetarian ?? input.vegan ?? false,
       }),
     );
     await recordOpeningStock(trx, restaurantId, row, userSub);
@@ -86,12 +110,60 @@ export async function createIngredient(knex: Knex, restaurantId: number, userSub
   });
 }
 
-export async function updateIngredient(db: Queryable, restaurantId: number, id: number, changes: repo.IngredientChanges): Promise<repo.IngredientRow> {
+export interface UpdateIngredientInput extends Omit<repo.IngredientChanges, 'unavailable_until'> {
+  /** With `available: false`: an RFC 3339 instant, or `end_of_day`; null or absent: off until switched back on. */
+  unavailable_until?: string | null | undefined;
+}
+
+/**
+ * Changes the given fields. Switching an ingredient off ("86") takes an optional return time, which must
+ * be in the future at `now`; switching it on clears any return time. The diet flags stay coherent: `vegan`
+ * sets `vegetarian`, `vegetarian: false` clears `vegan`.
+ */
+export async function updateIngredient(
+  db: Queryable,
+  restaurant: { id: number; timezone: string },
+  id: number,
+  input: UpdateIngredientInput,
+  now: Date,
+): Promise<repo.IngredientRow> {
+  const { unavailable_until: until, ...rest } = input;
+  const changes: repo.IngredientChanges = { ...rest };
+  if (input.vegan === true && input.vegetarian === undefined) changes.vegetarian = true;
+  if (input.vegetarian === false && input.vegan === undefined) changes.vegan = false;
+  if (input.available === true) changes.unavailable_until = null;
+  if (input.available === false) changes.unavailable_until = await returnTime(db, until, restaurant, now);
   const row = await withNameConflict(changes.name, () =>
-    Object.keys(changes).length === 0 ? repo.selectIngredient(db, restaurantId, id) : repo.updateIngredient(db, restaurantId, id, changes),
+    Object.keys(changes).length === 0 ? repo.selectIngredient(db, restaurant.id, id) : repo.updateIngredient(db, restaurant.id, id, changes),
   );
   if (row === undefined) throw notFound('The ingredient');
   return row;
+}
+
+/** `end_of_day`: the end of today's last opening range, local time (local midnight without hours). */
+async function returnTime(db: Queryable, until: string | null | undefined, restaurant: { id: number; timezone: string }, now: Date): Promise<Date | null> {
+  if (until === undefined || until === null) return null;
+  const at = until === 'end_of_day' ? await endOfServiceDay(db, restaurant, now) : new Date(until);
+  if (at.getTime() <= now.getTime()) {
+    throw validationFailed('The return time has already passed', [{ path: 'unavailable_until', message: `must be after ${now.toISOString()}` }]);
+  }
+  return at;
+}
+
+// pg_try_advisory_xact_lock(int, int): "tabl" and the issue that added the job, so no other job's lock collides.
+const UN86_LOCK: readonly [number, number] = [0x7461626c, 17];
+
+/**
+ * The un-86 tick: switches back on every ingredient whose return time has come. One instance does it per
+ * tick: the others find the advisory lock taken and skip (the UPDATE alone would be safe twice; the lock
+ * spares the others the work). Not a stock movement: the ledger is untouched. Returns how many came back.
+ */
+export async function restoreTimedUnavailability(knex: Knex, now: Date): Promise<number> {
+  return withTransaction(knex, async (trx) => {
+    const result: { rows: Array<{ locked: boolean }> } = await trx.raw('SELECT pg_try_advisory_xact_lock(?, ?) AS locked', [...UN86_LOCK]);
+    if (result.rows[0]?.locked !== true) return 0;
+    return (await repo.restoreDueIngredients(trx, now)).length;
+  });
 }
 
 /**

@@ -1,22 +1,56 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
+import type { Allergen, Diet } from '../../lib/allergens.js';
 
-/** One ingredient of a recipe as it stands now: the recipe's line plus the ingredient's live row. */
-export interface RecipeIngredientLine {
+/** What a menu needs to know of an ingredient, live: whether it can be used now, and what it contains. */
+export interface IngredientFacts {
   ingredient_id: number;
   name: string;
   unit: string;
+  /** Price of one unit of the ingredient, now. */
+  price_cents: number;
+  stock: number;
+  /** The ingredient's own switch (the manager's or the kitchen's "86"). */
+  available: boolean;
+  archived: boolean;
+  allergens: Allergen[];
+  vegan: boolean;
+  vegetarian: boolean;
+}
+
+/** One ingredient of a recipe as it stands now: the recipe's line plus the ingredient's live row. */
+export interface RecipeIngredientLine extends IngredientFacts {
   /** Units in one portion (≥ 1). */
   quantity: number;
   removable: boolean;
   /** Most units a customer may ask for; null: no more than `quantity`. */
   max_quantity: number | null;
-  /** Price of one unit of the ingredient, now. */
+}
+
+/** One ingredient an option adds to a portion. */
+export interface OptionIngredientLine extends IngredientFacts {
+  quantity: number;
+}
+
+export interface RecipeOption {
+  id: number;
+  name: string;
+  /** Added to the line's unit price when chosen. */
   price_cents: number;
-  stock: number;
-  /** The ingredient's own switch (the manager's). */
+  default: boolean;
+  /** Every ingredient of it switched on, not archived, and in stock for it plus the recipe's own need of it. */
   available: boolean;
-  archived: boolean;
+  /** Ordered by ingredient id. */
+  ingredients: OptionIngredientLine[];
+}
+
+export interface RecipeOptionGroup {
+  id: number;
+  name: string;
+  min_select: number;
+  max_select: number;
+  /** In the manager's order. */
+  options: RecipeOption[];
 }
 
 /** An active recipe with its price and availability computed from the current ingredient rows. */
@@ -25,11 +59,20 @@ export interface PricedRecipe {
   name: string;
   description: string;
   category: string;
+  /** Σ price × quantity of the recipe's own lines; chosen options add their price on top. */
   price_cents: number;
+  /** Every own line can be made, and every group with min_select ≥ 1 has that many available options. */
   available: boolean;
+  /** Portions the stock allows as served by default (own lines plus the available default options); 0 when not available. */
   max_orderable: number;
   /** Ordered by ingredient id. */
   ingredients: RecipeIngredientLine[];
+  /** In the manager's order. */
+  option_groups: RecipeOptionGroup[];
+  /** Of what it holds as served: its own lines and its default options' ingredients. Sorted. */
+  allergens: Allergen[];
+  /** The diets every ingredient it holds as served keeps to. */
+  dietary: Diet[];
   /** The picture's upload id and full size; its objects are named from the id (catalog/recipe-images.ts). */
   image: StoredImage | null;
 }
@@ -47,40 +90,94 @@ export interface RecipeFilter {
   /** A LIKE pattern, already escaped and wrapped in `%`. */
   searchPattern?: string | undefined;
   available?: boolean | undefined;
+  /** Only recipes free of these as served, or once removable ingredients are taken off. */
+  excludeAllergens?: readonly Allergen[] | undefined;
+  /** Only recipes that keep to every one of these diets as served. */
+  dietary?: readonly Diet[] | undefined;
   limit?: number | undefined;
 }
 
+const INGREDIENT_FACTS = `'name', i.name, 'unit', i.unit, 'price_cents', i.price_cents, 'stock', i.stock, 'available', i.available,
+           'archived', i.archived_at IS NOT NULL, 'allergens', i.allergens, 'vegan', i.vegan, 'vegetarian', i.vegetarian`;
+
 /**
- * Everything a menu shows of a recipe, per recipe, in the lateral subquery: price = Σ price × quantity,
- * available = every line switched on, not archived, with stock ≥ quantity; max_orderable = the smallest
- * floor(stock / quantity) when available; the lines as JSON. Prices are multiplied in bigint so a large
- * price × quantity cannot overflow integer.
+ * The recipe's own lines, per recipe, in a lateral subquery: price = Σ price × quantity, available = every
+ * line switched on, not archived, with stock ≥ quantity; the lines as JSON. Prices are multiplied in bigint
+ * so a large price × quantity cannot overflow integer.
  */
 const LIVE_RECIPE_LINES = `
   SELECT coalesce(sum(i.price_cents::bigint * ri.quantity), 0)::bigint AS price_cents,
          coalesce(bool_and(i.available AND i.archived_at IS NULL AND i.stock >= ri.quantity), false) AS available,
-         CASE WHEN coalesce(bool_and(i.available AND i.archived_at IS NULL AND i.stock >= ri.quantity), false)
-              THEN min(i.stock / ri.quantity) ELSE 0 END AS max_orderable,
          coalesce(json_agg(json_build_object(
-           'ingredient_id', ri.ingredient_id,
-           'name', i.name,
-           'unit', i.unit,
-           'quantity', ri.quantity,
-           'removable', ri.removable,
-           'max_quantity', ri.max_quantity,
-           'price_cents', i.price_cents,
-           'stock', i.stock,
-           'available', i.available,
-           'archived', i.archived_at IS NOT NULL
+           'ingredient_id', ri.ingredient_id, 'quantity', ri.quantity, 'removable', ri.removable, 'max_quantity', ri.max_quantity,
+           ${INGREDIENT_FACTS}
          ) ORDER BY ri.ingredient_id), '[]'::json) AS ingredients
     FROM recipe_ingredients ri
     JOIN ingredients i ON i.restaurant_id = ri.restaurant_id AND i.id = ri.ingredient_id
    WHERE ri.restaurant_id = r.restaurant_id AND ri.recipe_id = r.id`;
 
 /**
+ * The recipe's active option groups with their active options as JSON. An option is available when each of
+ * its ingredients is switched on, not archived, and in stock for the option plus what the recipe's own line
+ * takes of it (an option sharing the patty with the recipe needs both). The groups hold (`available`) when
+ * each has at least `min_select` available options.
+ */
+const LIVE_OPTION_GROUPS = `
+  SELECT coalesce(json_agg(json_build_object(
+           'id', g.id, 'name', g.name, 'min_select', g.min_select, 'max_select', g.max_select, 'options', go.options
+         ) ORDER BY g.position, g.id), '[]'::json) AS option_groups,
+         coalesce(bool_and(go.available_options >= g.min_select), true) AS available
+    FROM recipe_option_groups g
+   CROSS JOIN LATERAL (
+     SELECT coalesce(json_agg(json_build_object(
+              'id', o.id, 'name', o.name, 'price_cents', o.price_cents, 'default', o.is_default,
+              'available', oi.available, 'ingredients', oi.ingredients
+            ) ORDER BY o.position, o.id), '[]'::json) AS options,
+            count(*) FILTER (WHERE oi.available) AS available_options
+       FROM recipe_options o
+      CROSS JOIN LATERAL (
+        SELECT coalesce(bool_and(i.available AND i.archived_at IS NULL AND i.stock >= x.quantity + coalesce(ri.quantity, 0)), true) AS available,
+               coalesce(json_agg(json_build_object(
+                 'ingredient_id', x.ingredient_id, 'quantity', x.quantity,
+                 ${INGREDIENT_FACTS}
+               ) ORDER BY x.ingredient_id), '[]'::json) AS ingredients
+          FROM recipe_option_ingredients x
+          JOIN ingredients i ON i.restaurant_id = x.restaurant_id AND i.id = x.ingredient_id
+          LEFT JOIN recipe_ingredients ri ON ri.restaurant_id = x.restaurant_id AND ri.recipe_id = o.recipe_id AND ri.ingredient_id = x.ingredient_id
+         WHERE x.restaurant_id = o.restaurant_id AND x.option_id = o.id
+      ) AS oi
+      WHERE o.restaurant_id = g.restaurant_id AND o.group_id = g.id AND o.archived_at IS NULL
+   ) AS go
+   WHERE g.restaurant_id = r.restaurant_id AND g.recipe_id = r.id AND g.archived_at IS NULL`;
+
+/**
+ * What the recipe holds as served (its own lines and its default options' ingredients): the allergens, those
+ * of them no removal can take away (`fixed_allergens`: from a line that is not removable, or from a default
+ * option), and whether every such ingredient is vegan or vegetarian. The menu filters on these in SQL, so a
+ * filtered page is still a full page.
+ */
+const AS_SERVED = `
+  SELECT to_json(coalesce(array_agg(DISTINCT a.allergen ORDER BY a.allergen) FILTER (WHERE a.allergen IS NOT NULL), '{}')) AS allergens,
+         coalesce(array_agg(DISTINCT a.allergen) FILTER (WHERE a.allergen IS NOT NULL AND NOT s.removable), '{}') AS fixed_allergens,
+         coalesce(bool_and(i.vegan), false) AS vegan,
+         coalesce(bool_and(i.vegetarian), false) AS vegetarian
+    FROM (SELECT ri.ingredient_id, ri.removable
+            FROM recipe_ingredients ri
+           WHERE ri.restaurant_id = r.restaurant_id AND ri.recipe_id = r.id
+          UNION ALL
+          SELECT x.ingredient_id, false
+            FROM recipe_options o
+            JOIN recipe_option_groups g ON g.restaurant_id = o.restaurant_id AND g.id = o.group_id
+            JOIN recipe_option_ingredients x ON x.restaurant_id = o.restaurant_id AND x.option_id = o.id
+           WHERE o.restaurant_id = r.restaurant_id AND o.recipe_id = r.id AND o.is_default
+             AND o.archived_at IS NULL AND g.archived_at IS NULL) AS s
+    JOIN ingredients i ON i.restaurant_id = r.restaurant_id AND i.id = s.ingredient_id
+    LEFT JOIN LATERAL unnest(i.allergens) AS a(allergen) ON true`;
+
+/**
  * Active recipes with live prices and availability, in id order: one statement whatever the number of
- * recipes (no query per recipe). Filters, including availability, are in the WHERE, so a page of N is
- * N matching recipes (the scan continues past non-matching ones) and keyset pages are never short.
+ * recipes (no query per recipe). Filters, including availability and allergens, are in the WHERE, so a page
+ * of N is N matching recipes (the scan continues past non-matching ones) and keyset pages are never short.
  */
 export async function selectPricedRecipes(db: Queryable, restaurantId: number, filter: RecipeFilter): Promise<PricedRecipe[]> {
   if (filter.ids !== undefined && filter.ids.length === 0) return [];
@@ -94,9 +191,26 @@ export async function selectPricedRecipes(db: Queryable, restaurantId: number, f
  */
 export function pricedRecipesQuery(db: Queryable, restaurantId: number, filter: RecipeFilter): Knex.QueryBuilder {
   const query = db
-    .select('r.id', 'r.name', 'r.description', 'r.category', 'r.image_id', 'r.image_width', 'r.image_height', 't.price_cents', 't.available', 't.max_orderable', 't.ingredients')
+    .select(
+      'r.id',
+      'r.name',
+      'r.description',
+      'r.category',
+      'r.image_id',
+      'r.image_width',
+      'r.image_height',
+      't.price_cents',
+      db.raw('(t.available AND og.available) AS available'),
+      't.ingredients',
+      'og.option_groups',
+      's.allergens',
+      's.vegan',
+      's.vegetarian',
+    )
     .from('recipes as r')
     .joinRaw(`CROSS JOIN LATERAL (${LIVE_RECIPE_LINES}) AS t`)
+    .joinRaw(`CROSS JOIN LATERAL (${LIVE_OPTION_GROUPS}) AS og`)
+    .joinRaw(`CROSS JOIN LATERAL (${AS_SERVED}) AS s`)
     .where('r.restaurant_id', restaurantId)
     .whereNull('r.archived_at')
     .orderBy('r.id', 'asc');
@@ -105,12 +219,22 @@ export function pricedRecipesQuery(db: Queryable, restaurantId: number, filter: 
   if (filter.category !== undefined) query.where('r.category', filter.category);
   // The same expression as the trigram index recipes_search_trgm, so the index can serve it.
   if (filter.searchPattern !== undefined) query.whereRaw(`lower(r.name || ' ' || r.description) LIKE lower(?) ESCAPE '\\'`, [filter.searchPattern]);
-  if (filter.available !== undefined) query.where('t.available', filter.available);
+  if (filter.available !== undefined) query.whereRaw('(t.available AND og.available) = ?', [filter.available]);
+  const excluded = filter.excludeAllergens ?? [];
+  // One text[] binding whatever the number of allergens, so one filter shape is one SQL text. The names come
+  // from the fixed EU list (validated), so the array literal needs no quoting.
+  if (excluded.length > 0) query.whereRaw('NOT (s.fixed_allergens && ?::text[])', [`{${excluded.join(',')}}`]);
+  const vegan = filter.dietary?.includes('vegan') === true;
+  const vegetarian = filter.dietary?.includes('vegetarian') === true;
+  if (vegan) query.where('s.vegan', true);
+  if (vegetarian) query.where('s.vegetarian', true);
   if (filter.limit !== undefined) query.limit(filter.limit);
   // A named (prepared) statement: Postgres plans this one afresh each time otherwise, which costs as much as
   // running it. The name says which filters are set, so one name is always one SQL text (pg requires it).
   // Behind PgBouncer in transaction mode this needs its max_prepared_statements (PgBouncer 1.21 and later).
-  const shape = [filter.afterId, filter.category, filter.searchPattern, filter.available, filter.limit].map((v) => (v === undefined ? '0' : '1')).join('');
+  const shape = [filter.afterId, filter.category, filter.searchPattern, filter.available, excluded.length > 0 || undefined, vegan || undefined, vegetarian || undefined, filter.limit]
+    .map((v) => (v === undefined ? '0' : '1'))
+    .join('');
   return query.options({ name: `priced_recipes_${shape}_${filter.ids?.length ?? 'all'}` });
 }
 
@@ -157,6 +281,134 @@ export async function replaceRecipeLines(db: Queryable, restaurantId: number, re
   await db('recipe_ingredients').insert(lines.map((line) => ({ restaurant_id: restaurantId, recipe_id: recipeId, ...line })));
 }
 
+/** An active option group of a recipe with its active options, as a rewrite of the groups matches them. */
+export interface StoredOptionGroup {
+  id: number;
+  name: string;
+  options: Array<{ id: number; name: string }>;
+}
+
+/** The recipe's active groups and options, in their order (the recipe row is already locked by the caller's update). */
+export async function selectStoredOptionGroups(db: Queryable, restaurantId: number, recipeId: number): Promise<StoredOptionGroup[]> {
+  const groups = await db('recipe_option_groups')
+    .select('id', 'name')
+    .where({ restaurant_id: restaurantId, recipe_id: recipeId })
+    .whereNull('archived_at')
+    .orderBy(['position', 'id']);
+  const options = await db('recipe_options')
+    .select('id', 'group_id', 'name')
+    .where({ restaurant_id: restaurantId, recipe_id: recipeId })
+    .whereNull('archived_at')
+    .orderBy(['position', 'id']);
+  return groups.map((group) => ({
+    id: Number(group.id),
+    name: group.name,
+    options: options.filter((option) => Number(option.group_id) === Number(group.id)).map((option) => ({ id: Number(option.id), name: option.name })),
+  }));
+}
+
+export interface OptionGroupFields {
+  name: string;
+  min_select: number;
+  max_select: number;
+  position: number;
+}
+
+export async function insertOptionGroup(db: Queryable, restaurantId: number, recipeId: number, group: OptionGroupFields): Promise<number> {
+  const [row] = await db('recipe_option_groups').insert({ restaurant_id: restaurantId, recipe_id: recipeId, ...group }).returning('id');
+  if (row === undefined) throw new Error('insert into recipe_option_groups returned no row');
+  return Number(row.id);
+}
+
+export async function updateOptionGroup(db: Queryable, restaurantId: number, id: number, group: OptionGroupFields): Promise<void> {
+  await db('recipe_option_groups').update(group).where({ restaurant_id: restaurantId, id });
+}
+
+export interface OptionFields {
+  name: string;
+  price_cents: number;
+  is_default: boolean;
+  position: number;
+}
+
+export async function insertOption(db: Queryable, restaurantId: number, recipeId: number, groupId: number, option: OptionFields): Promise<number> {
+  const [row] = await db('recipe_options').insert({ restaurant_id: restaurantId, recipe_id: recipeId, group_id: groupId, ...option }).returning('id');
+  if (row === undefined) throw new Error('insert into recipe_options returned no row');
+  return Number(row.id);
+}
+
+export async function updateOption(db: Queryable, restaurantId: number, id: number, option: OptionFields): Promise<void> {
+  await db('recipe_options').update(option).where({ restaurant_id: restaurantId, id });
+}
+
+export async function replaceOptionIngredients(
+  db: Queryable,
+  restaurantId: number,
+  optionId: number,
+  lines: ReadonlyArray<{ ingredient_id: number; quantity: number }>,
+): Promise<void> {
+  await db('recipe_option_ingredients').where({ restaurant_id: restaurantId, option_id: optionId }).delete();
+  if (lines.length === 0) return;
+  await db('recipe_option_ingredients').insert(lines.map((line) => ({ restaurant_id: restaurantId, option_id: optionId, ...line })));
+}
+
+/**
+ * Archives the recipe's active groups and options not kept. Archived, not deleted: cart lines and order
+ * snapshots still point at them (a cart line holding one is no longer orderable; a reorder skips it).
+ */
+export async function archiveOptionsNotIn(
+  db: Queryable,
+  restaurantId: number,
+  recipeId: number,
+  keep: { groupIds: readonly number[]; optionIds: readonly number[] },
+): Promise<void> {
+  await db('recipe_options')
+    .update({ archived_at: db.fn.now() })
+    .where({ restaurant_id: restaurantId, recipe_id: recipeId })
+    .whereNull('archived_at')
+    .whereNotIn('id', [...keep.optionIds]);
+  await db('recipe_option_groups')
+    .update({ archived_at: db.fn.now() })
+    .where({ restaurant_id: restaurantId, recipe_id: recipeId })
+    .whereNull('archived_at')
+    .whereNotIn('id', [...keep.groupIds]);
+}
+
+/** An option found by id, active or archived, with where it belongs. */
+export interface OptionOwner {
+  id: number;
+  name: string;
+  price_cents: number;
+  group_id: number;
+  recipe_id: number;
+  recipe_name: string;
+  /** The option or its group was taken off the recipe. */
+  archived: boolean;
+}
+
+export async function selectOptionOwners(db: Queryable, restaurantId: number, ids: readonly number[]): Promise<OptionOwner[]> {
+  if (ids.length === 0) return [];
+  const rows = await db('recipe_options as o')
+    .select('o.id', 'o.name', 'o.price_cents', 'o.group_id', 'o.recipe_id', 'r.name as recipe_name', db.raw('(o.archived_at IS NOT NULL OR g.archived_at IS NOT NULL) AS archived'))
+    .join('recipe_option_groups as g', function joinGroup() {
+      this.on('g.restaurant_id', '=', 'o.restaurant_id').andOn('g.id', '=', 'o.group_id');
+    })
+    .join('recipes as r', function joinRecipe() {
+      this.on('r.restaurant_id', '=', 'o.restaurant_id').andOn('r.id', '=', 'o.recipe_id');
+    })
+    .where('o.restaurant_id', restaurantId)
+    .whereIn('o.id', [...ids]);
+  return rows.map((row: Record<string, unknown>) => ({
+    id: Number(row['id']),
+    name: String(row['name']),
+    price_cents: Number(row['price_cents']),
+    group_id: Number(row['group_id']),
+    recipe_id: Number(row['recipe_id']),
+    recipe_name: String(row['recipe_name']),
+    archived: row['archived'] === true,
+  }));
+}
+
 /**
  * Which of these ingredient ids are active ingredients of the restaurant, locked `FOR SHARE` in id order
  * until the transaction ends: an ingredient cannot be archived under a recipe being written.
@@ -166,52 +418,118 @@ export async function lockActiveIngredientIds(db: Queryable, restaurantId: numbe
   const rows: Array<{ id: unknown }> = await db('ingredients')
     .select('id')
     .where('restaurant_id', restaurantId)
-    .whereIn('id', [...ids])
+    .whereIn('id', [...new Set(ids)])
     .whereNull('archived_at')
     .orderBy('id')
     .forShare();
   return new Set(rows.map((row) => Number(row.id)));
 }
 
-/** Active recipes with this ingredient in them, by id. */
+/** Active recipes with this ingredient in them, in their own lines or in an active option, by id. */
 export async function selectActiveRecipesUsingIngredient(db: Queryable, restaurantId: number, ingredientId: number): Promise<Array<{ id: number; name: string }>> {
   const rows: Array<{ id: unknown; name: unknown }> = await db('recipes as r')
     .select('r.id', 'r.name')
-    .join('recipe_ingredients as ri', function joinLines() {
-      this.on('ri.restaurant_id', '=', 'r.restaurant_id').andOn('ri.recipe_id', '=', 'r.id');
-    })
-    .where({ 'r.restaurant_id': restaurantId, 'ri.ingredient_id': ingredientId })
+    .where('r.restaurant_id', restaurantId)
     .whereNull('r.archived_at')
+    .where((where) => {
+      where
+        .whereExists(function ownLine() {
+          this.select(db.raw('1'))
+            .from('recipe_ingredients as ri')
+            .whereRaw('ri.restaurant_id = r.restaurant_id AND ri.recipe_id = r.id AND ri.ingredient_id = ?', [ingredientId]);
+        })
+        .orWhereExists(function optionLine() {
+          this.select(db.raw('1'))
+            .from('recipe_options as o')
+            .join('recipe_option_groups as g', function joinGroup() {
+              this.on('g.restaurant_id', '=', 'o.restaurant_id').andOn('g.id', '=', 'o.group_id');
+            })
+            .join('recipe_option_ingredients as x', function joinLines() {
+              this.on('x.restaurant_id', '=', 'o.restaurant_id').andOn('x.option_id', '=', 'o.id');
+            })
+            .whereRaw('o.restaurant_id = r.restaurant_id AND o.recipe_id = r.id AND o.archived_at IS NULL AND g.archived_at IS NULL AND x.ingredient_id = ?', [ingredientId]);
+        });
+    })
     .orderBy('r.id');
   return rows.map((row) => ({ id: Number(row.id), name: String(row.name) }));
 }
 
+type Json = Record<string, unknown>;
+
+const parseJson = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
+
+function toFacts(line: Json): IngredientFacts {
+  return {
+    ingredient_id: Number(line['ingredient_id']),
+    name: String(line['name']),
+    unit: String(line['unit']),
+    price_cents: Number(line['price_cents']),
+    stock: Number(line['stock']),
+    available: Boolean(line['available']),
+    archived: Boolean(line['archived']),
+    // The column's CHECK admits only the EU names.
+    allergens: (line['allergens'] ?? []) as Allergen[],
+    vegan: Boolean(line['vegan']),
+    vegetarian: Boolean(line['vegetarian']),
+  };
+}
+
 function toPricedRecipe(row: Record<string, unknown>): PricedRecipe {
-  const lines = (typeof row['ingredients'] === 'string' ? JSON.parse(row['ingredients']) : row['ingredients']) as Array<Record<string, unknown>>;
+  const lines = parseJson(row['ingredients']) as Json[];
+  const groups = parseJson(row['option_groups']) as Json[];
+  const ingredients = lines.map((line) => ({
+    ...toFacts(line),
+    quantity: Number(line['quantity']),
+    removable: Boolean(line['removable']),
+    max_quantity: line['max_quantity'] === null || line['max_quantity'] === undefined ? null : Number(line['max_quantity']),
+  }));
+  const optionGroups = groups.map((group) => ({
+    id: Number(group['id']),
+    name: String(group['name']),
+    min_select: Number(group['min_select']),
+    max_select: Number(group['max_select']),
+    options: (group['options'] as Json[]).map((option) => ({
+      id: Number(option['id']),
+      name: String(option['name']),
+      price_cents: Number(option['price_cents']),
+      default: Boolean(option['default']),
+      available: Boolean(option['available']),
+      ingredients: (option['ingredients'] as Json[]).map((line) => ({ ...toFacts(line), quantity: Number(line['quantity']) })),
+    })),
+  }));
+  const available = Boolean(row['available']);
+  const dietary: Diet[] = [];
+  if (row['vegan'] === true) dietary.push('vegan');
+  if (row['vegetarian'] === true) dietary.push('vegetarian');
   return {
     id: Number(row['id']),
     name: String(row['name']),
     description: String(row['description']),
     category: String(row['category']),
     price_cents: Number(row['price_cents']),
-    available: Boolean(row['available']),
-    max_orderable: Number(row['max_orderable']),
+    available,
+    max_orderable: available ? portionsAsServed(ingredients, optionGroups) : 0,
+    ingredients,
+    option_groups: optionGroups,
+    allergens: parseJson(row['allergens']) as Allergen[],
+    dietary,
     image: typeof row['image_id'] === 'string' ? { id: row['image_id'], width: Number(row['image_width']), height: Number(row['image_height']) } : null,
-    ingredients: lines.map((line) => ({
-      ingredient_id: Number(line['ingredient_id']),
-      name: String(line['name']),
-      unit: String(line['unit']),
-      quantity: Number(line['quantity']),
-      removable: Boolean(line['removable']),
-      max_quantity: line['max_quantity'] === null || line['max_quantity'] === undefined ? null : Number(line['max_quantity']),
-      price_cents: Number(line['price_cents']),
-      stock: Number(line['stock']),
-      available: Boolean(line['available']),
-      archived: Boolean(line['archived']),
-    })),
   };
 }
 
+/** The smallest floor(stock / need) over what a default portion needs: own lines plus the available default options. */
+function portionsAsServed(lines: readonly RecipeIngredientLine[], groups: readonly RecipeOptionGroup[]): number {
+  const needs = new Map<number, { stock: number; quantity: number }>();
+  const add = (line: { ingredient_id: number; stock: number; quantity: number }) => {
+    const need = needs.get(line.ingredient_id);
+    needs.set(line.ingredient_id, { stock: line.stock, quantity: (need?.quantity ?? 0) + line.quantity });
+  };
+  lines.forEach(add);
+  for (const group of groups) for (const option of group.options) if (option.default && option.available) option.ingredients.forEach(add);
+  let portions = Number.POSITIVE_INFINITY;
+  for (const need of needs.values()) portions = Math.min(portions, Math.floor(need.stock / need.quantity));
+  return Number.isFinite(portions) ? portions : 0;
+}
 /**
  * Points the recipe at a new picture (or none) and answers the one it replaces; in the caller's transaction,
  * the row locked first so two uploads at once each learn what they replaced. `undefined`: no such active recipe.

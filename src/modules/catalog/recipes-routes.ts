@@ -7,27 +7,45 @@ import * as recipes from './recipes-service.js';
 import { removeRecipeImage, setRecipeImage } from './recipe-images.js';
 import { ACCEPTED_IMAGE_TYPES, MAX_IMAGE_BYTES, isAcceptedImageType } from '../media/images.js';
 import { z } from '../../http/zod.js';
+import type { MenuPreferences } from '../../lib/allergens.js';
 
 const tags = ['recipes'];
 
-export function registerRecipeRoutes(api: ApiRouter): void {
+export interface RecipeRouteDeps {
+  /** The signed-in user's saved menu preferences in a restaurant (the customers module's, given at composition). */
+  preferencesOf: (restaurantId: number, userSub: string) => Promise<MenuPreferences | undefined>;
+}
+
+export function registerRecipeRoutes(api: ApiRouter, deps: RecipeRouteDeps): void {
   defineRoute(api, {
     method: 'get',
     path: '/v1/recipes',
-    summary: 'The menu: active recipes with live price and availability',
-    description: `Price and availability are computed from the ingredients now, so they follow stock. \`search\` matches name and description, case-insensitive. ${catalogReadNote}`,
+    summary: 'The menu: active recipes with live price and availability, filtered by allergens and diets',
+    description:
+      'Price and availability are computed from the ingredients now, so they follow stock. `search` matches name and description, case-insensitive; ' +
+      '`exclude_allergens` and `dietary` filter by what the dish holds as served (or can be made free of by removing removable ingredients).',
     tags,
     access: access.optional,
     query: listRecipesQuery,
     responses: {
-      200: { description: 'A page of recipes, by id', schema: recipePageSchema },
+      200: {
+        description:
+          `A page of recipes, by id. ${catalogReadNote} Signed in, the caller's saved preferences filter the page as if they were in the ` +
+          'query (`applied_preferences` says which); such a page is `private, no-cache`.',
+        schema: recipePageSchema,
+      },
       304: { description: 'Not modified (If-None-Match)' },
     },
     handler: async ({ tenant, query, res, principal, staffRole }) => {
       const viewer = catalogViewer(principal, staffRole);
-      const page = await recipes.listRecipes(api.deps.db, tenant.id, query);
-      setCatalogCacheHeaders(res, viewer);
-      return { status: 200, body: { data: page.data.map((recipe) => recipes.recipeView(recipe, api.deps.media)), next_cursor: page.next_cursor } };
+      const saved = principal !== undefined && recipes.menuQueryTakesPreferences(query) ? await deps.preferencesOf(tenant.id, principal.sub) : undefined;
+      const filter = recipes.menuFilterFor(query, saved);
+      const page = await recipes.listRecipes(api.deps.db, tenant.id, { ...query, excludeAllergens: filter.excludeAllergens, dietary: filter.dietary });
+      setCatalogCacheHeaders(res, viewer, { personalised: filter.applied !== null });
+      return {
+        status: 200,
+        body: { data: page.data.map((recipe) => recipes.recipeView(recipe, api.deps.media, filter.excludeAllergens)), next_cursor: page.next_cursor, applied_preferences: filter.applied },
+      };
     },
   });
 
@@ -70,8 +88,8 @@ export function registerRecipeRoutes(api: ApiRouter): void {
   defineRoute(api, {
     method: 'patch',
     path: '/v1/recipes/{id}',
-    summary: 'Change a recipe (manager); `ingredients` replaces the whole set',
-    description: 'Only the fields sent change. Orders already placed keep the names and prices they were placed with.',
+    summary: 'Change a recipe (manager); `ingredients` and `option_groups` each replace the whole set',
+    description: 'Only the fields sent change. Orders already placed keep the names, prices and options they were placed with.',
     tags,
     access: access.manager,
     params: idParams,

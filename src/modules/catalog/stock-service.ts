@@ -3,12 +3,14 @@ import { withTransaction } from '../../db/transaction.js';
 import { AppError, conflict, notFound, type FieldError } from '../../lib/errors.js';
 import * as repo from './ingredients-repo.js';
 import { MAX_STOCK } from './ingredients-schemas.js';
+import { announceStockThresholdCrossed, stockCrossings } from './hooks.js';
 
 /**
  * Every change to `ingredients.stock` and every `inventory_movements` row goes through this file
  * (STYLE.md habit 14): manual adjustments, an order's reservation and its release. Each is the one
  * guarded statement `repo.applyStockDelta` plus its ledger row, so the ledger of an ingredient always
- * sums to its stock.
+ * sums to its stock. A change that takes stock (a reservation, a manual adjustment) is checked for a
+ * low-stock crossing (`hooks.ts`), announced in its transaction; giving stock back never crosses one.
  */
 
 export interface IngredientQuantity {
@@ -49,12 +51,15 @@ const RELEASE: repo.StockGuard = { maxStock: MAX_STOCK, activeOnly: false, avail
 export async function reserveForOrder(trx: Knex.Transaction, restaurantId: number, orderId: number, lines: readonly LineNeeds[]): Promise<void> {
   const needs = sumNeeds(lines);
   const ledger: repo.NewMovement[] = [];
+  const moved: StockMove[] = [];
   for (const need of needs) {
-    const stockAfter = await repo.applyStockDelta(trx, restaurantId, need.ingredient_id, -need.quantity, RESERVE);
-    if (stockAfter === undefined) throw await insufficientStock(trx, restaurantId, lines, needs, new Set(ledger.map((row) => row.ingredient_id)));
-    ledger.push({ ingredient_id: need.ingredient_id, delta: -need.quantity, reason: 'order_reserved', stock_after: stockAfter, order_id: orderId });
+    const after = await repo.applyStockDelta(trx, restaurantId, need.ingredient_id, -need.quantity, RESERVE);
+    if (after === undefined) throw await insufficientStock(trx, restaurantId, lines, needs, new Set(ledger.map((row) => row.ingredient_id)));
+    ledger.push({ ingredient_id: need.ingredient_id, delta: -need.quantity, reason: 'order_reserved', stock_after: after.stock, order_id: orderId });
+    moved.push({ ingredient: after, delta: -need.quantity });
   }
   await repo.insertMovements(trx, restaurantId, ledger);
+  await announceCrossings(trx, restaurantId, moved);
 }
 
 /**
@@ -64,9 +69,23 @@ export async function reserveForOrder(trx: Knex.Transaction, restaurantId: numbe
  */
 export async function releaseForOrder(trx: Knex.Transaction, restaurantId: number, orderId: number): Promise<void> {
   for (const held of await repo.selectHeldForOrder(trx, restaurantId, orderId)) {
-    const stockAfter = await repo.applyStockDelta(trx, restaurantId, held.ingredient_id, held.quantity, RELEASE);
-    if (stockAfter === undefined) throw new Error(`ingredient ${held.ingredient_id} cannot take back ${held.quantity} units of order ${orderId}`);
-    await repo.insertMovement(trx, restaurantId, { ingredient_id: held.ingredient_id, delta: held.quantity, reason: 'order_released', stock_after: stockAfter, order_id: orderId });
+    const after = await repo.applyStockDelta(trx, restaurantId, held.ingredient_id, held.quantity, RELEASE);
+    if (after === undefined) throw new Error(`ingredient ${held.ingredient_id} cannot take back ${held.quantity} units of order ${orderId}`);
+    await repo.insertMovement(trx, restaurantId, { ingredient_id: held.ingredient_id, delta: held.quantity, reason: 'order_released', stock_after: after.stock, order_id: orderId });
+  }
+}
+
+/** One ingredient's stock change, with the ingredient as it now stands. */
+interface StockMove {
+  ingredient: repo.IngredientRow;
+  delta: number;
+}
+
+/** Announces the low-stock and out-of-stock thresholds these changes crossed, in their transaction. */
+async function announceCrossings(trx: Knex.Transaction, restaurantId: number, moves: readonly StockMove[]): Promise<void> {
+  for (const { ingredient, delta } of moves) {
+    const crossings = stockCrossings({ delta, stockAfter: ingredient.stock, lowStockThreshold: ingredient.low_stock_threshold });
+    if (crossings.length > 0) await announceStockThresholdCrossed(trx, { restaurantId, ingredient, crossings });
   }
 }
 
@@ -113,15 +132,17 @@ export interface AdjustmentInput {
  */
 export async function adjustStock(knex: Knex, restaurantId: number, ingredientId: number, userSub: string, input: AdjustmentInput): Promise<repo.MovementRow> {
   return withTransaction(knex, async (trx) => {
-    const stockAfter = await changeStock(trx, restaurantId, ingredientId, input.delta);
-    return repo.insertMovement(trx, restaurantId, {
+    const after = await changeStock(trx, restaurantId, ingredientId, input.delta);
+    const movement = await repo.insertMovement(trx, restaurantId, {
       ingredient_id: ingredientId,
       delta: input.delta,
       reason: input.reason,
-      stock_after: stockAfter,
+      stock_after: after.stock,
       user_sub: userSub,
       note: input.note === undefined || input.note === '' ? null : input.note,
     });
+    await announceCrossings(trx, restaurantId, [{ ingredient: after, delta: input.delta }]);
+    return movement;
   });
 }
 
@@ -138,12 +159,12 @@ export async function recordOpeningStock(trx: Knex.Transaction, restaurantId: nu
   });
 }
 
-async function changeStock(trx: Knex.Transaction, restaurantId: number, ingredientId: number, delta: number): Promise<number> {
+async function changeStock(trx: Knex.Transaction, restaurantId: number, ingredientId: number, delta: number): Promise<repo.IngredientRow> {
   // A refused update is explained from the row as it now stands; should a concurrent change have made
   // the delta possible in between, the update is simply tried again.
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    const stockAfter = await repo.applyStockDelta(trx, restaurantId, ingredientId, delta, ADJUST);
-    if (stockAfter !== undefined) return stockAfter;
+    const after = await repo.applyStockDelta(trx, restaurantId, ingredientId, delta, ADJUST);
+    if (after !== undefined) return after;
     const current = await repo.selectIngredient(trx, restaurantId, ingredientId);
     if (current === undefined) throw notFound('The ingredient');
     if (current.stock + delta < 0) {

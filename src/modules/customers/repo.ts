@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import { DIETS, isAllergen, type Diet, type MenuPreferences } from '../../lib/allergens.js';
 
 export interface CustomerRow {
   id: number;
@@ -7,10 +8,22 @@ export interface CustomerRow {
   name: string | null;
   phone: string | null;
   address: string | null;
+  /** What the customer wants the menu filtered by when signed in. */
+  preferences: MenuPreferences;
   created_at: string;
 }
 
-const columns = ['id', 'user_sub', 'email', 'name', 'phone', 'address', 'created_at'] as const;
+const columns = ['id', 'user_sub', 'email', 'name', 'phone', 'address', 'preferences', 'created_at'] as const;
+
+/** The jsonb column as the service wrote it; anything else in it (a hand edit) is dropped, not trusted. */
+function toPreferences(value: unknown): MenuPreferences {
+  const parsed = (typeof value === 'string' ? JSON.parse(value) : value) as Partial<Record<keyof MenuPreferences, unknown>> | null;
+  const names = (list: unknown) => (Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : []);
+  return {
+    exclude_allergens: names(parsed?.exclude_allergens).filter(isAllergen),
+    dietary: names(parsed?.dietary).filter((diet): diet is Diet => (DIETS as readonly string[]).includes(diet)),
+  };
+}
 
 const nullableString = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 
@@ -23,6 +36,7 @@ function toCustomer(row: Record<string, unknown>): CustomerRow {
     name: nullableString(row['name']),
     phone: nullableString(row['phone']),
     address: nullableString(row['address']),
+    preferences: toPreferences(row['preferences']),
     created_at: (createdAt instanceof Date ? createdAt : new Date(String(createdAt))).toISOString(),
   };
 }
@@ -53,13 +67,20 @@ export async function updateCustomerBySub(
   db: Queryable,
   restaurantId: number,
   userSub: string,
-  changes: Partial<Pick<CustomerRow, 'name' | 'phone' | 'address'>>,
+  changes: Partial<Pick<CustomerRow, 'name' | 'phone' | 'address' | 'preferences'>>,
 ): Promise<CustomerRow | undefined> {
+  const { preferences, ...fields } = changes;
   const [row] = await db('customers')
     .where({ restaurant_id: restaurantId, user_sub: userSub })
-    .update({ ...changes, updated_at: db.fn.now() })
+    .update({ ...fields, ...(preferences === undefined ? {} : { preferences: JSON.stringify(preferences) }), updated_at: db.fn.now() })
     .returning([...columns]);
   return row === undefined ? undefined : toCustomer(row as Record<string, unknown>);
+}
+
+/** A customer's saved preferences, without creating the customer (none saved: undefined). */
+export async function selectPreferencesBySub(db: Queryable, restaurantId: number, userSub: string): Promise<MenuPreferences | undefined> {
+  const row = await db('customers').select('preferences').where({ restaurant_id: restaurantId, user_sub: userSub }).first();
+  return row === undefined ? undefined : toPreferences(row.preferences);
 }
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);

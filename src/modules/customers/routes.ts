@@ -23,8 +23,9 @@ export function registerCustomerRoutes(api: ApiRouter, directory: UserDirectory)
   defineRoute(api, {
     method: 'put',
     path: '/v1/customers/me',
-    summary: "Change the caller's name, phone or address in this restaurant",
-    description: 'Only the fields sent change; null clears one. The saved address is the default for delivery orders.',
+    summary: "Change the caller's name, phone, address or menu preferences in this restaurant",
+    description:
+      'Only the fields sent change; null clears one. The saved address is the default for delivery orders; saved preferences (allergens to avoid, diets) filter the menu this customer sees.',
     tags: ['customers'],
     access: access.signedIn,
     body: customerUpdateSchema,

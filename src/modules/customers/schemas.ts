@@ -1,5 +1,6 @@
 import { z } from '../../http/zod.js';
 import { pageOf, pageQuery } from '../../http/pagination.js';
+import { ALLERGENS, DIETS } from '../../lib/allergens.js';
 
 // Field limits of API.md ("Customers"); the migration's CHECKs say the same, so a value that passes here
 // always fits the table.
@@ -38,6 +39,18 @@ export const phoneField = z
     description: 'International number starting with + or 00; spaces, dashes and parentheses are allowed. Stored and returned in E.164 (+442079460958).',
   });
 
+const allergenList = z.array(z.enum(ALLERGENS)).max(ALLERGENS.length * 2).transform((list) => [...new Set(list)].sort());
+const dietList = z.array(z.enum(DIETS)).max(DIETS.length * 2).transform((list) => [...new Set(list)].sort());
+
+export const preferencesSchema = z
+  .object({
+    exclude_allergens: z.array(z.enum(ALLERGENS)),
+    dietary: z.array(z.enum(DIETS)),
+  })
+  .openapi('MenuPreferences', {
+    description: 'Applied to the signed-in menu (GET /v1/recipes) as if sent as its query; an explicit query parameter wins, `preferences=off` ignores them.',
+  });
+
 export const customerSchema = z
   .object({
     id: z.number().int().positive(),
@@ -45,6 +58,7 @@ export const customerSchema = z
     name: z.string().nullable(),
     phone: z.string().nullable().openapi({ description: 'E.164' }),
     address: z.string().nullable(),
+    preferences: preferencesSchema,
     created_at: z.string().openapi({ format: 'date-time', description: 'RFC 3339, UTC' }),
   })
   .openapi('Customer');
@@ -56,6 +70,15 @@ export const customerUpdateSchema = z
     name: nameField.nullable().optional(),
     phone: phoneField.nullable().optional(),
     address: addressField.nullable().optional(),
+    preferences: z
+      .object({
+        exclude_allergens: allergenList.optional().openapi({ description: 'EU allergen names; replaces the saved list' }),
+        dietary: dietList.optional().openapi({ description: '`vegan`, `vegetarian`; replaces the saved list' }),
+      })
+      .strict()
+      .nullable()
+      .optional()
+      .openapi({ description: 'Each field given replaces the saved one, an absent one is kept; null clears both' }),
   })
   .strict()
   .openapi('CustomerUpdate', { description: 'Fields to change; null clears one, an absent field is left as it is' });

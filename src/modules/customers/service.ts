@@ -4,8 +4,10 @@ import { notFound } from '../../lib/errors.js';
 import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
 import type { Principal, StaffRole } from '../../lib/identity.js';
 import type { UserDirectory } from '../../lib/identity.js';
+import type { Allergen, Diet, MenuPreferences } from '../../lib/allergens.js';
 import * as repo from './repo.js';
 import { E164, EMAIL_MAX, NAME_MAX } from './schemas.js';
+import { cleanText } from '../../lib/text.js';
 
 /** A customer as the API shows it (API.md, "Customers"). */
 export interface Customer {
@@ -14,11 +16,12 @@ export interface Customer {
   name: string | null;
   phone: string | null;
   address: string | null;
+  preferences: MenuPreferences;
   created_at: string;
 }
 
 export function customerView(row: repo.CustomerRow): Customer {
-  return { id: row.id, email: row.email, name: row.name, phone: row.phone, address: row.address, created_at: row.created_at };
+  return { id: row.id, email: row.email, name: row.name, phone: row.phone, address: row.address, preferences: row.preferences, created_at: row.created_at };
 }
 
 /** What the pool says goes in only when it fits our limits; the customer can set the rest. */
@@ -41,7 +44,9 @@ export async function customerForPrincipal(
 
   // Outside any transaction: a network call must not hold a database connection.
   const pooled = await directory.findUser(principal.sub);
-  const email = (principal.email ?? pooled?.email)?.toLowerCase();
+  // The token's email is the pool's too: cleaned like the directory's attributes (src/lib/text.ts).
+  const tokenEmail = principal.email === undefined ? undefined : cleanText(principal.email);
+  const email = (tokenEmail ?? pooled?.email)?.toLowerCase();
   await repo.insertCustomerIfAbsent(db, restaurantId, {
     user_sub: principal.sub,
     email: fitting(email, (v) => v.length <= EMAIL_MAX),
@@ -57,6 +62,7 @@ export interface CustomerChanges {
   name?: string | null | undefined;
   phone?: string | null | undefined;
   address?: string | null | undefined;
+  preferences?: { exclude_allergens?: Allergen[] | undefined; dietary?: Diet[] | undefined } | null | undefined;
 }
 
 export async function updateOwnCustomer(
@@ -71,6 +77,13 @@ export async function updateOwnCustomer(
   if (changes.name !== undefined) set.name = changes.name;
   if (changes.phone !== undefined) set.phone = changes.phone;
   if (changes.address !== undefined) set.address = changes.address;
+  if (changes.preferences === null) set.preferences = { exclude_allergens: [], dietary: [] };
+  else if (changes.preferences !== undefined) {
+    set.preferences = {
+      exclude_allergens: changes.preferences.exclude_allergens ?? current.preferences.exclude_allergens,
+      dietary: changes.preferences.dietary ?? current.preferences.dietary,
+    };
+  }
   if (Object.keys(set).length === 0) return current;
   const updated = await repo.updateCustomerBySub(db, restaurantId, principal.sub, set);
   if (updated === undefined) throw new Error('customer row vanished during an update');
@@ -104,6 +117,14 @@ export async function getCustomer(
   const row = await repo.selectCustomerById(db, restaurantId, id);
   if (row === undefined || (caller.staffRole === undefined && row.user_sub !== caller.principal.sub)) throw notFound('The customer');
   return row;
+}
+
+/**
+ * The menu preferences saved by the user's customer record in this restaurant; undefined when there is no
+ * record yet (reading the menu never creates one).
+ */
+export async function savedPreferences(db: Queryable, restaurantId: number, userSub: string): Promise<MenuPreferences | undefined> {
+  return repo.selectPreferencesBySub(db, restaurantId, userSub);
 }
 
 /** For other modules (orders, cart): the customer id of the caller in this restaurant, created on first use. */

@@ -142,6 +142,8 @@ function newOrder(
       description: line.description,
       quantity: line.quantity,
       customizations: line.customizations,
+      options: line.options,
+      allergens: line.allergens,
       unit_price_cents: line.unitPriceCents,
       line_total_cents: line.lineTotalCents,
     })),

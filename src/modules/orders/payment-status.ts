@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { enqueueOrderEvent } from '../../queue/outbox.js';
 import type { OrderStatus } from './state-machine.js';
+import { announceOrderPaymentStatusChanged } from './hooks.js';
 
 export type OrderPaymentStatus = 'unpaid' | 'paid' | 'partially_refunded' | 'refunded';
 
@@ -60,7 +61,8 @@ export function paymentStatusFor(totalCents: number, paidCents: number, refunded
 /**
  * Records the order's payment status (the caller holds the order's lock). A card order that has just
  * become paid while pending asks for confirmation in the same transaction (API.md "Confirmation"):
- * the worker confirms it only if the payment committed. Cash orders asked at placement.
+ * the worker confirms it only if the payment committed. Cash orders asked at placement. Listeners hear
+ * of the change in the same transaction (`hooks.ts`).
  */
 export async function recordOrderPaymentStatus(trx: Knex.Transaction, order: OrderForPayment, next: OrderPaymentStatus): Promise<void> {
   if (next === order.paymentStatus) return;
@@ -68,5 +70,6 @@ export async function recordOrderPaymentStatus(trx: Knex.Transaction, order: Ord
   if (order.paymentStatus === 'unpaid' && next === 'paid' && order.paymentMethod === 'card' && order.status === 'pending') {
     await enqueueOrderEvent(trx, { type: 'order.confirmation_requested', restaurantId: order.restaurantId, orderId: order.id });
   }
+  await announceOrderPaymentStatusChanged(trx, { restaurantId: order.restaurantId, orderId: order.id, from: order.paymentStatus, to: next });
   order.paymentStatus = next;
 }

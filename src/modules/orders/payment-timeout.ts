@@ -4,6 +4,7 @@ import type { Metrics } from '../../metrics.js';
 import { withTransaction } from '../../db/transaction.js';
 import { moveOrder } from './lifecycle.js';
 import { Periodic } from '../../queue/periodic.js';
+import type { JobLock } from '../../db/job-lock.js';
 
 export interface PaymentTimeoutSweeperOptions {
   db: Knex;
@@ -11,6 +12,8 @@ export interface PaymentTimeoutSweeperOptions {
   logger: Logger;
   metrics: Metrics;
   intervalMs?: number;
+  /** With several instances: so one of them sweeps at a time. */
+  lock?: JobLock;
 }
 
 /**
@@ -24,7 +27,7 @@ export class PaymentTimeoutSweeper {
 
   constructor(private readonly options: PaymentTimeoutSweeperOptions) {
     const interval = options.intervalMs ?? Math.min(30_000, Math.max(1_000, options.timeoutMs / 10));
-    this.periodic = new Periodic('payment-timeout sweep', interval, () => this.sweepOnce(), options.logger);
+    this.periodic = new Periodic('payment-timeout sweep', interval, () => this.sweepOnce(), options.logger, options.lock);
   }
 
   start(): void {

@@ -64,8 +64,11 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
       'oi.quantity',
       'oi.unit_price_cents',
       'oi.line_total_cents',
+      'oi.allergens',
       db.raw(`coalesce((SELECT json_agg(json_build_object('ingredient_id', x.ingredient_id, 'quantity', x.quantity) ORDER BY x.ingredient_id)
                  FROM order_item_ingredients x WHERE x.restaurant_id = oi.restaurant_id AND x.order_item_id = oi.id), '[]'::json) AS customizations`),
+      db.raw(`coalesce((SELECT json_agg(json_build_object('id', x.option_id, 'name', x.name, 'price_cents', x.price_cents) ORDER BY x.position)
+                 FROM order_item_options x WHERE x.restaurant_id = oi.restaurant_id AND x.order_item_id = oi.id), '[]'::json) AS options`),
     )
     .where('oi.restaurant_id', restaurantId)
     .whereIn('oi.order_id', orders.map((o) => Number(o.id)))
@@ -79,6 +82,8 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
       description: String(item['description']),
       quantity: Number(item['quantity']),
       customizations: item['customizations'] as OrderItemView['customizations'],
+      options: (item['options'] as OrderItemView['options']).map((option) => ({ id: Number(option.id), name: option.name, price_cents: Number(option.price_cents) })),
+      allergens: item['allergens'] as OrderItemView['allergens'],
       unit_price_cents: Number(item['unit_price_cents']),
       line_total_cents: Number(item['line_total_cents']),
     });
@@ -182,6 +187,7 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
         quantity: item.quantity,
         unit_price_cents: item.unit_price_cents,
         line_total_cents: item.line_total_cents,
+        allergens: item.allergens,
       })),
     )
     .returning('id');
@@ -189,6 +195,17 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
     item.customizations.map((c) => ({ restaurant_id: restaurantId, order_item_id: Number(items[index]?.id), ingredient_id: c.ingredient_id, quantity: c.quantity })),
   );
   if (customizations.length > 0) await trx('order_item_ingredients').insert(customizations);
+  const options = order.items.flatMap((item, index) =>
+    item.options.map((option, position) => ({
+      restaurant_id: restaurantId,
+      order_item_id: Number(items[index]?.id),
+      option_id: option.id,
+      name: option.name,
+      price_cents: option.price_cents,
+      position,
+    })),
+  );
+  if (options.length > 0) await trx('order_item_options').insert(options);
   await trx('order_events').insert({ restaurant_id: restaurantId, order_id: orderId, status: 'pending', actor: 'customer' });
 
   return {
@@ -208,6 +225,8 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
       description: item.description,
       quantity: item.quantity,
       customizations: item.customizations.map((c) => ({ ingredient_id: c.ingredient_id, quantity: c.quantity })),
+      options: item.options.map((option) => ({ id: option.id, name: option.name, price_cents: option.price_cents })),
+      allergens: [...item.allergens],
       unit_price_cents: item.unit_price_cents,
       line_total_cents: item.line_total_cents,
     })),

@@ -23,6 +23,8 @@ import {
   rejectedOrdersSchema,
   transitionOrderBody,
 } from './schemas.js';
+import { reorder } from './reorder.js';
+import { reorderBody, reorderSchema } from '../cart/schemas.js';
 import { getOrder, getOrderEvents, listOrders, moveOrderAs, type OrderViewer } from './service.js';
 
 const tags = ['orders'];
@@ -119,6 +121,25 @@ export function registerOrderRoutes(
       const timing = await decideTiming(api.deps.db, tenant, requestedAtOf({ requested_at: requested }), now);
       await requireSlotRoom(api.deps.db, tenant.id, timing, now);
       return { status: 200, body: quote };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/cart/reorder',
+    summary: "Put the lines of one of the caller's past orders back in the cart, priced as today",
+    description:
+      'Each line comes back with the same options and customisations; a line that no longer fits the menu (an archived recipe, an option gone) ' +
+      'is listed in `skipped` with why, never dropped silently.',
+    tags: ['cart'],
+    access: access.signedIn,
+    body: reorderBody,
+    responses: { 200: { description: 'The cart, and the lines that no longer fit the menu (`skipped`, each with why)', schema: reorderSchema } },
+    errors: { not_found: "No such order of the caller (another customer's order included)" },
+    handler: async ({ tenant, principal, body, res }) => {
+      res.setHeader('Cache-Control', 'private, no-store');
+      const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
+      return { status: 200, body: await reorder(api.deps.db, tenant.id, customer.id, body.order_id) };
     },
   });
 

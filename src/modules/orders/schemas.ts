@@ -3,6 +3,7 @@ import { pageOf, pageQuery } from '../../http/pagination.js';
 import { deliveryLocationSchema } from '../delivery-zones/schemas.js';
 import { MAX_TIP_CENTS } from '../pricing/price.js';
 import { percentString } from '../pricing/schemas.js';
+import { ALLERGENS } from '../../lib/allergens.js';
 import { orderActors, orderStatuses } from './state-machine.js';
 
 const fulfillment = z.enum(['pickup', 'delivery']);
@@ -96,6 +97,10 @@ export const orderSchema = z
         description: z.string(),
         quantity: z.number().int(),
         customizations: z.array(customization),
+        options: z
+          .array(z.object({ id: z.number().int().positive(), name: z.string(), price_cents: z.number().int().min(0) }))
+          .openapi({ description: 'The options the line held (defaults included), names and prices as they were when the order was placed' }),
+        allergens: z.array(z.enum(ALLERGENS)).openapi({ description: 'EU allergens of what the line held, as known when the order was placed' }),
         unit_price_cents: z.number().int(),
         line_total_cents: z.number().int(),
       }),

@@ -1,5 +1,6 @@
 import { withTransaction } from '../../db/transaction.js';
 import { Periodic } from '../../queue/periodic.js';
+import type { JobLock } from '../../db/job-lock.js';
 import type { RetrievedCharge } from './providers/types.js';
 import { selectStalePendingPayments, selectStalePendingRefunds, sweepWebhookEvents, type PaymentRow } from './repo.js';
 import { refundAtProvider, type PaymentDeps } from './service.js';
@@ -13,6 +14,8 @@ export interface PaymentReconcilerOptions extends PaymentDeps {
   intervalMs?: number;
   /** Called after a run that may have written outbox rows (a payment settled paid, a refund requested). */
   afterChanges?: () => void;
+  /** With several instances: so one of them reconciles at a time. */
+  lock?: JobLock;
 }
 
 export interface ReconcileReport {
@@ -35,7 +38,7 @@ export class PaymentReconciler {
 
   constructor(private readonly options: PaymentReconcilerOptions) {
     const interval = options.intervalMs ?? Math.min(60_000, Math.max(1_000, options.reconcileAfterMs / 5));
-    this.periodic = new Periodic('payment reconciliation', interval, () => this.reconcileOnce(), options.logger);
+    this.periodic = new Periodic('payment reconciliation', interval, () => this.reconcileOnce(), options.logger, options.lock);
   }
 
   start(): void {

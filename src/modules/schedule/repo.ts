@@ -127,8 +127,10 @@ export async function upsertPause(db: Queryable, restaurantId: number, pause: Pa
     .merge({ ...pause, created_at: db.fn.now() });
 }
 
-export async function deletePause(db: Queryable, restaurantId: number): Promise<void> {
-  await db('ordering_pauses').where({ restaurant_id: restaurantId }).delete();
+/** Whether there was a pause to end. */
+export async function deletePause(db: Queryable, restaurantId: number): Promise<boolean> {
+  const deleted: unknown[] = await db('ordering_pauses').where({ restaurant_id: restaurantId }).delete().returning('restaurant_id');
+  return deleted.length > 0;
 }
 
 /**

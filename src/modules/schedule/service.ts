@@ -20,6 +20,9 @@ import {
   type WeeklyRange,
 } from './core.js';
 import * as repo from './repo.js';
+import { announcePauseChanged } from './hooks.js';
+
+export { onPauseChanged, type PauseChange } from './hooks.js';
 
 export type { ListedSlot, OrderingStatus, Schedule, Slot, RequestedSlotCheck, AsapPlacement, InvalidSlotReason } from './core.js';
 export { validateRequestedSlot, placeAsap, describeInvalidSlot, orderingStatus, nextAvailableSlot, endOfDay } from './core.js';
@@ -141,18 +144,24 @@ export async function removeClosure(db: Queryable, restaurantId: number, id: num
 
 /** Stops ASAP orders for `minutes` from `now` (replacing any pause); answers the ordering status it leaves. */
 export async function pauseOrdering(
-  db: Queryable,
+  db: Knex,
   restaurant: ScheduleRestaurant,
   now: Date,
   input: { minutes: number; reason?: string | undefined; pausedBy: string },
 ): Promise<OrderingView> {
   const reason = input.reason === undefined || input.reason === '' ? null : input.reason;
-  await repo.upsertPause(db, restaurant.id, { paused_until: new Date(now.getTime() + input.minutes * 60_000), reason, paused_by: input.pausedBy });
+  const pausedUntil = new Date(now.getTime() + input.minutes * 60_000);
+  await withTransaction(db, async (trx) => {
+    await repo.upsertPause(trx, restaurant.id, { paused_until: pausedUntil, reason, paused_by: input.pausedBy });
+    await announcePauseChanged(trx, { kind: 'paused', restaurantId: restaurant.id, pausedUntil, reason });
+  });
   return orderingFor(db, restaurant, now);
 }
 
-export async function resumeOrdering(db: Queryable, restaurantId: number): Promise<void> {
-  await repo.deletePause(db, restaurantId);
+export async function resumeOrdering(db: Knex, restaurantId: number): Promise<void> {
+  await withTransaction(db, async (trx) => {
+    if (await repo.deletePause(trx, restaurantId)) await announcePauseChanged(trx, { kind: 'resumed', restaurantId });
+  });
 }
 
 /** The bookable slots starting on local `date` (default: today there), with their remaining capacity. */

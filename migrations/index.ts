@@ -19,6 +19,7 @@ import * as coupons from './20261201180100_coupons.js';
 import * as menuOptionsAllergens from './20261201190000_menu_options_allergens.js';
 import * as webhooks from './20261201200000_webhooks.js';
 import * as orderPriceBreakdown from './20261201210000_order_price_breakdown.js';
+import * as orderSlots from './20261201220000_order_slots.js';
 import * as tenantIdsSecondRelease from './20261201230000_tenant_ids_second_release.js';
 
 export interface Migration {
@@ -53,5 +54,6 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261201190000_menu_options_allergens', menuOptionsAllergens],
   ['20261201200000_webhooks', webhooks],
   ['20261201210000_order_price_breakdown', orderPriceBreakdown],
+  ['20261201220000_order_slots', orderSlots],
   ['20261201230000_tenant_ids_second_release', tenantIdsSecondRelease],
 ];

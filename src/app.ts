@@ -71,6 +71,17 @@ export interface AppDeps {
   onUndocumentedError?: RouteDeps['onUndocumentedError'];
   /** What "now" is for the schedule (hours, slots, pauses); tests set it. Default: the system clock. */
   clock?: Clock;
+  /**
+   * API.md "Limits on one customer": MAX_OPEN_UNPAID_ORDERS (default 3, the config's), and 10 checkouts and 10
+   * card payment attempts a minute. Tests that place many orders as one customer loosen them.
+   */
+  customerLimits?: Partial<CustomerLimits>;
+}
+
+export interface CustomerLimits {
+  maxOpenUnpaidOrders: number;
+  checkoutsPerMinute: number;
+  paymentAttemptsPerMinute: number;
 }
 
 declare module 'express-serve-static-core' {
@@ -134,6 +145,7 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerHealthRoutes(api, deps.readiness);
   registerAuthRoutes(api, { flows: deps.identity.flows, rateLimit: deps.authRateLimit });
   const clock = deps.clock ?? systemClock;
+  const limits: CustomerLimits = { maxOpenUnpaidOrders: 3, checkoutsPerMinute: 10, paymentAttemptsPerMinute: 10, ...deps.customerLimits };
   registerRestaurantRoutes(api, deps.identity.directory, clock);
   registerScheduleRoutes(api, clock);
   registerStaffRoutes(api, deps.identity.directory);
@@ -143,8 +155,8 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerRecipeRoutes(api, { preferencesOf: (restaurantId, userSub) => savedPreferences(deps.db, restaurantId, userSub) });
   registerCartRoutes(api, deps.identity.directory);
   registerLiveRoutes(api, deps.identity.directory, deps.orderStreams, deps.metrics.registry);
-  registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.());
-  registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.());
+  registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.(), clock, limits);
+  registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.(), { clock, attemptsPerMinute: limits.paymentAttemptsPerMinute });
   registerPricingRoutes(api);
   registerDeliveryZoneRoutes(api);
   registerCouponRoutes(api);

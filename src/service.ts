@@ -105,6 +105,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       authenticator: createAuthenticator(identity.verifier, logger),
       identity: createIdentityServices(identity, logger),
       authRateLimit: config.authRateLimit,
+      customerLimits: { maxOpenUnpaidOrders: config.maxOpenUnpaidOrders },
       readiness: {
         isShuttingDown: () => shuttingDown,
         check: async () => {

@@ -268,7 +268,7 @@ describe('the menu a guest reads', () => {
       await api.post('/v1/ingredients/' + ing.patty + '/adjustments', { delta: 1, reason: 'restock' }, kitchen);
       await api.post('/v1/cart/items', { recipe_id: recipe.id, quantity: 1, options: [optionNamed(recipe, 'Large').id] }, guest);
       const short = problem(await place(guest), 409, 'insufficient_stock');
-      expect(short.errors).toEqual([{ path: 'items.0', message: expect.stringMatching(/needs 2 piece, 1 left/) }]);
+      expect(short.errors).toEqual([{ path: 'items.0', message: expect.stringMatching(/for the 2 piece the order needs$/) }]);
       expect(await stockOf(ing.patty)).toBe(1);
       await api.delete('/v1/cart', guest);
     });

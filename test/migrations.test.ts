@@ -24,6 +24,27 @@ describe('migrations from an empty database', () => {
   });
 });
 
+describe('the order_slots migration', () => {
+  it('give orders placed before slots existed a promised_at of their placed_at, and no slot', async () => {
+    const knex = knexOnPglite(await createPglite({}));
+    try {
+      const slotsAt = migrations.findIndex(([name]) => name === '20261201220000_order_slots');
+      for (const [, migration] of migrations.slice(0, slotsAt)) await migration.up(knex);
+      const [restaurant] = await knex('restaurants').insert({ domain: 'old.example.com', name: 'Old', currency: 'EUR', timezone: 'UTC' }).returning('id');
+      const [customer] = await knex('customers').insert({ restaurant_id: restaurant.id, user_sub: 'sub-old' }).returning('id');
+      const [old] = await knex('orders')
+        .insert({ restaurant_id: restaurant.id, customer_id: customer.id, payment_method: 'cash', fulfillment: 'pickup', currency: 'EUR', total_cents: 500, placed_at: new Date('2026-01-02T03:04:05Z') })
+        .returning('id');
+      await migrations[slotsAt]?.[1].up(knex);
+      const row = await knex('orders').where({ id: old.id }).first();
+      expect(row).toMatchObject({ requested_at: null, slot_starts_at: null, slot_counted: false });
+      expect(new Date(row.promised_at).toISOString()).toBe('2026-01-02T03:04:05.000Z');
+    } finally {
+      await knex.destroy();
+    }
+  });
+});
+
 describe('splitting a migration script into statements', () => {
   it('splits on semicolons but not inside comments or function bodies', () => {
     expect(

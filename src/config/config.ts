@@ -110,6 +110,7 @@ export const envSchema = z.object({
   AWS_ENDPOINT_URL_SQS: url('http(s)://'),
   WORKER_ENABLED: booleanFlag(true),
   ORDER_PAYMENT_TIMEOUT: duration(15 * 60),
+  MAX_OPEN_UNPAID_ORDERS: positiveInt(3),
 
   COGNITO_USER_POOL_ID: optionalString.refine(
     (value) => value === undefined || /^[\w-]+_[0-9a-zA-Z]+$/.test(value),
@@ -175,6 +176,8 @@ export interface Config {
   queue: QueueConfig;
   workerEnabled: boolean;
   orderPaymentTimeoutMs: number;
+  /** Unpaid card orders one customer may hold open in one restaurant (API.md "Limits on one customer"). */
+  maxOpenUnpaidOrders: number;
   /** A payment or refund still pending after this long is settled by asking the provider. */
   paymentReconcileAfterMs: number;
   cognito: CognitoConfig;
@@ -278,6 +281,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : { kind: 'sqs', queueUrl: e.SQS_QUEUE_URL, region: e.AWS_REGION, endpoint: e.AWS_ENDPOINT_URL_SQS },
     workerEnabled: e.WORKER_ENABLED,
     orderPaymentTimeoutMs: e.ORDER_PAYMENT_TIMEOUT,
+    maxOpenUnpaidOrders: e.MAX_OPEN_UNPAID_ORDERS,
     paymentReconcileAfterMs: e.PAYMENT_RECONCILE_AFTER,
     cognito:
       e.COGNITO_USER_POOL_ID === undefined || e.COGNITO_CLIENT_ID === undefined

@@ -169,6 +169,13 @@ export interface OrderRecord {
   coupon_code: string | null;
   delivery_lat: number | null;
   delivery_lng: number | null;
+  /** Null: as soon as possible. */
+  requested_at: Date | null;
+  /** Null only for orders placed before slots existed. */
+  slot_starts_at: Date | null;
+  promised_at: Date;
+  /** The order still holds its place in slot_bookings. */
+  slot_counted: boolean;
   placed_at: Date;
   updated_at: Date;
 }

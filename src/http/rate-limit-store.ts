@@ -25,7 +25,8 @@ export class PostgresRateLimitStore implements Store {
     private readonly now: Now = systemNow,
   ) {}
 
-  init(options: Options): void {
+  /** express-rate-limit passes its options; `createHitLimiter` only the window. */
+  init(options: Pick<Options, 'windowMs'>): void {
     this.windowMs = options.windowMs;
   }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
-import { buildApp, type AppDeps } from '../../src/app.js';
+import { buildApp, type AppDeps, type CustomerLimits } from '../../src/app.js';
 import type { TrustProxy } from '../../src/config/config.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
@@ -54,6 +54,8 @@ export async function createTestApp(
     logger?: Logger;
     /** Default: generous, so tests that sign up and log in many times are not throttled. */
     authRateLimit?: AuthRateLimitConfig;
+    /** Default: generous, so tests that place and pay many orders as one customer are not refused; limit tests pass the real ones. */
+    customerLimits?: Partial<CustomerLimits>;
     /** Default: a fresh test provider. Stripe tests pass one pointed at their stand-in server. */
     paymentProvider?: PaymentProvider;
     /**
@@ -114,6 +116,7 @@ export async function createTestApp(
       logger,
     ),
     authRateLimit: options.authRateLimit ?? { perIpPerMinute: 1000, failedPerEmailPerMinute: 1000 },
+    customerLimits: { maxOpenUnpaidOrders: 1000, checkoutsPerMinute: 1000, paymentAttemptsPerMinute: 1000, ...options.customerLimits },
     onUndocumentedError: ({ operationId, code, status }) => {
       const finding = `${operationId} answered ${status} ${code}`;
       if (!undocumentedErrors.includes(finding)) undocumentedErrors.push(finding);

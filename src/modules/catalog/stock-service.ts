@@ -109,9 +109,10 @@ async function insufficientStock(
   lines.forEach((line, index) => {
     for (const ingredient of short) {
       if (!line.perPortion.some((n) => n.ingredient_id === ingredient.id)) continue;
+      // What is short, never how much is left: a customer must not read the restaurant's stock (staff see it elsewhere).
       errors.push({
         path: `items.${index}`,
-        message: `${line.name}: not enough ${ingredient.name} (ingredient ${ingredient.id}): the order needs ${need.get(ingredient.id) ?? 0} ${ingredient.unit}, ${onShelf(ingredient)} left`,
+        message: `${line.name}: not enough ${ingredient.name} (ingredient ${ingredient.id}) for the ${need.get(ingredient.id) ?? 0} ${ingredient.unit} the order needs`,
       });
     }
   });

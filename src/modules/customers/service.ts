@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { notFound } from '../../lib/errors.js';
 import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
@@ -134,4 +135,13 @@ export async function customerIdForPrincipal(
   principal: Principal,
 ): Promise<number> {
   return (await customerForPrincipal(db, directory, restaurantId, principal)).id;
+}
+
+/**
+ * For checkout: locks the customer's row until the caller's transaction ends, so one customer's
+ * concurrent checkouts count their open orders one after the other (a cap then holds under a race).
+ */
+export async function lockCustomer(trx: Knex.Transaction, restaurantId: number, customerId: number): Promise<void> {
+  const row = await trx('customers').select('id').where({ restaurant_id: restaurantId, id: customerId }).forUpdate().first();
+  if (row === undefined) throw notFound('The customer');
 }

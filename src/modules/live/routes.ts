@@ -74,6 +74,8 @@ export function registerLiveRoutes(api: ApiRouter, directory: UserDirectory, str
       'Sign in with a bearer token, or with a stream ticket in the query where headers cannot be sent.',
     errors: {
       unauthenticated: 'No token or ticket, or a ticket used, expired or for another restaurant',
+      // tenant: false, so the router does not add it: a bearer token's domain is still looked up here.
+      restaurant_not_found: 'Signed in with a bearer token at a domain no restaurant is served at',
       service_unavailable: 'This instance holds as many streams as it can, or is shutting down (Retry-After)',
     },
     handler: async ({ req, res, query, principal }) => {

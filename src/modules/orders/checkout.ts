@@ -6,6 +6,8 @@ import * as catalog from '../catalog/index.js';
 import { redeemCoupon } from '../coupons/service.js';
 import { checkoutLines, priceCheckout, requireExpectedTotal, type CheckoutLine, type CheckoutPrice, type CheckoutPricingInput } from './pricing-step.js';
 import * as repo from './repo.js';
+import { requireOpenUnpaidRoom, type CustomerOrderLimits } from './customer-limits.js';
+import { decideTiming, takeSlotPlace, type OrderTiming } from './slot-step.js';
 import type { OrderView } from './repo.js';
 
 export interface PlaceOrderInput extends CheckoutPricingInput {
@@ -14,11 +16,15 @@ export interface PlaceOrderInput extends CheckoutPricingInput {
   payment_method: 'card' | 'cash';
   /** The total the customer was shown; when given and different, nothing is ordered (409 price_changed). */
   expected_total_cents?: number | undefined;
+  /** The start of the slot wanted (RFC 3339); absent or null: as soon as possible. */
+  requested_at?: string | null | undefined;
 }
 
 export interface CheckoutTenant {
   id: number;
   currency: string;
+  /** IANA zone the hours are kept in. */
+  timezone: string;
 }
 
 export interface CheckoutCustomer {
@@ -34,25 +40,41 @@ export interface CheckoutCustomer {
  * The price comes from `priceCheckout`, the function the quote calls, so the order charges what the
  * quote showed. Any step that throws leaves nothing behind: the transaction rolls back.
  */
-export async function placeOrder(trx: Knex.Transaction, tenant: CheckoutTenant, customer: CheckoutCustomer, input: PlaceOrderInput, now: Date): Promise<OrderView> {
+export async function placeOrder(
+  trx: Knex.Transaction,
+  tenant: CheckoutTenant,
+  customer: CheckoutCustomer,
+  input: PlaceOrderInput,
+  now: Date,
+  limits: CustomerOrderLimits,
+): Promise<OrderView> {
   const deliveryAddress = chooseDeliveryAddress(input, customer.address);
   const cartLines = await cart.takeCart(trx, tenant.id, customer.id);
   const lines = checkoutLines(cartLines, await catalog.priceLines(trx, tenant.id, cartLines));
   const price = await priceCheckout(trx, tenant, customer, lines, input, now);
   requireExpectedTotal(input.expected_total_cents, lines, price);
-  const order = await repo.insertOrder(trx, tenant.id, newOrder(tenant, customer, input, deliveryAddress, lines, price));
+  const slot = await decideTiming(trx, tenant, requestedAtOf(input), now);
+  // The customer's row lock before any stock lock (a fixed order: customer, stock, slot, coupon).
+  if (leftUnpaid(input, price.breakdown.total_cents)) await requireOpenUnpaidRoom(trx, tenant.id, customer.id, limits.maxOpenUnpaidOrders);
+  const order = await repo.insertOrder(trx, tenant.id, newOrder(tenant, customer, input, deliveryAddress, lines, price, slot.timing));
   if (needsConfirmationNow(input, price.breakdown.total_cents)) await enqueueOrderEvent(trx, { type: 'order.confirmation_requested', restaurantId: tenant.id, orderId: order.id });
   await cart.emptyCart(trx, tenant.id, customer.id);
   // Guarded stock UPDATEs late: the ingredient rows they lock are then held for as few statements as
   // possible, and checkouts sharing an ingredient queue on them.
   const priced = lines.map((line) => line.priced);
   await catalog.reserveForOrder(trx, tenant.id, order.id, priced);
+  // The slot's guarded counter between stock and coupon: one fixed lock order, so racing checkouts never deadlock.
+  await takeSlotPlace(trx, tenant.id, slot, now);
   // The coupon's guarded counters after the stock: an order refused for stock never queues on them.
   if (price.coupon !== null) {
     await redeemCoupon(trx, tenant.id, { couponId: price.coupon.coupon.id, customerId: customer.id, orderId: order.id, discountCents: price.breakdown.discount_cents, now });
   }
   return order;
 }
+
+/** The requested instant, or null for as soon as possible (the body schema checked it is an instant). */
+export const requestedAtOf = (input: { requested_at?: string | null | undefined }): Date | null =>
+  input.requested_at === undefined || input.requested_at === null ? null : new Date(input.requested_at);
 
 /**
  * Where the order goes: a delivery to the address sent, else the one saved on the customer's record
@@ -76,6 +98,10 @@ export function chooseDeliveryAddress(input: Pick<PlaceOrderInput, 'fulfillment'
 export const needsConfirmationNow = (input: Pick<PlaceOrderInput, 'payment_method'>, totalCents: number): boolean =>
   input.payment_method === 'cash' || paidAtPlacement(totalCents);
 
+/** A card order with something to pay waits for its payment, holding stock meanwhile: it counts toward the cap. Pure. */
+const leftUnpaid = (input: Pick<PlaceOrderInput, 'payment_method'>, totalCents: number): boolean =>
+  input.payment_method === 'card' && !paidAtPlacement(totalCents);
+
 /** An order with nothing to pay is paid when placed (API.md "Prices"): no payment can ever be taken for it. Pure. */
 export const paidAtPlacement = (totalCents: number): boolean => totalCents === 0;
 
@@ -86,6 +112,7 @@ function newOrder(
   deliveryAddress: string | null,
   lines: readonly CheckoutLine[],
   price: CheckoutPrice,
+  timing: OrderTiming,
 ): repo.NewOrder {
   const { breakdown } = price;
   return {
@@ -97,6 +124,7 @@ function newOrder(
     deliveryLocation: price.deliveryLocation,
     notes: input.notes === undefined || input.notes === '' ? null : input.notes,
     currency: tenant.currency,
+    timing,
     breakdown: {
       subtotal_cents: breakdown.subtotal_cents,
       discount_cents: breakdown.discount_cents,

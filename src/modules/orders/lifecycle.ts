@@ -4,6 +4,7 @@ import { releasesStock, statusesAllowingMove, type OrderActor, type OrderStatus 
 import { releaseForOrder } from '../catalog/index.js';
 import { releaseCouponRedemption } from '../coupons/service.js';
 import { announceOrderReleased } from './hooks.js';
+import { releaseOrderSlot } from './slot-step.js';
 
 export interface OrderMove {
   restaurantId: number;
@@ -90,5 +91,6 @@ export async function moveOrderOrThrow(trx: Knex.Transaction, move: OrderMove): 
  */
 export async function releaseOrderHolds(trx: Knex.Transaction, restaurantId: number, orderId: number): Promise<void> {
   await releaseForOrder(trx, restaurantId, orderId);
+  await releaseOrderSlot(trx, restaurantId, orderId);
   await releaseCouponRedemption(trx, restaurantId, orderId);
 }

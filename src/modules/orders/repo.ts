@@ -30,6 +30,10 @@ export interface OrderFilter {
   customerId?: number | undefined;
   ids?: readonly number[] | undefined;
   statuses?: readonly OrderStatus[] | undefined;
+  /** Due at or after this instant (promised_at). */
+  dueFrom?: Date | undefined;
+  /** Due before this instant (promised_at). */
+  dueTo?: Date | undefined;
   /** Keyset: orders with an id below this (lists are newest first). */
   beforeId?: number | undefined;
   limit?: number | undefined;
@@ -44,6 +48,8 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
   if (filter.customerId !== undefined) query.where({ customer_id: filter.customerId });
   if (filter.ids !== undefined) query.whereIn('id', [...filter.ids]);
   if (filter.statuses !== undefined) query.whereIn('status', [...filter.statuses]);
+  if (filter.dueFrom !== undefined) query.where('promised_at', '>=', filter.dueFrom);
+  if (filter.dueTo !== undefined) query.where('promised_at', '<', filter.dueTo);
   if (filter.beforeId !== undefined) query.where('id', '<', filter.beforeId);
   if (filter.limit !== undefined) query.limit(filter.limit);
   const orders: OrderRecord[] = await query;
@@ -96,6 +102,9 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
     currency: o.currency,
     items: itemsByOrder.get(Number(o.id)) ?? [],
     ...storedBreakdown(o),
+    requested_at: o.requested_at === null ? null : o.requested_at.toISOString(),
+    slot_starts_at: o.slot_starts_at === null ? null : o.slot_starts_at.toISOString(),
+    promised_at: o.promised_at.toISOString(),
     placed_at: o.placed_at.toISOString(),
     updated_at: o.updated_at.toISOString(),
   }));
@@ -125,6 +134,8 @@ export interface NewOrder {
   deliveryLocation: OrderView['delivery_location'];
   notes: string | null;
   currency: string;
+  /** When it is for; the order is counted in `slotStartsAt` by checkout in the same transaction. */
+  timing: { requestedAt: Date | null; slotStartsAt: Date; promisedAt: Date };
   breakdown: OrderBreakdown;
   items: readonly OrderItemView[];
 }
@@ -156,6 +167,10 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
       tax_cents: order.breakdown.tax_cents,
       tip_cents: order.breakdown.tip_cents,
       total_cents: order.breakdown.total_cents,
+      requested_at: order.timing.requestedAt,
+      slot_starts_at: order.timing.slotStartsAt,
+      promised_at: order.timing.promisedAt,
+      slot_counted: true,
     })
     .returning(['id', 'status', 'payment_status', 'placed_at', 'updated_at']);
   if (row === undefined) throw new Error('insert into orders returned no row');
@@ -216,6 +231,9 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
       line_total_cents: item.line_total_cents,
     })),
     ...order.breakdown,
+    requested_at: order.timing.requestedAt === null ? null : order.timing.requestedAt.toISOString(),
+    slot_starts_at: order.timing.slotStartsAt.toISOString(),
+    promised_at: order.timing.promisedAt.toISOString(),
     placed_at: row.placed_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

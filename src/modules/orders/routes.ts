@@ -5,9 +5,24 @@ import type { UserDirectory } from '../../lib/identity.js';
 import { customerForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
-import { placeOrder } from './checkout.js';
+import { createHitLimiter } from '../../http/hit-limiter.js';
+import { placeOrder, requestedAtOf } from './checkout.js';
+import { rejectOpenOrdersOf, type CustomerOrderLimits } from './customer-limits.js';
+import { decideTiming, requireSlotRoom } from './slot-step.js';
 import { quoteCart } from './pricing-step.js';
-import { cancelOrderBody, listOrdersQuery, orderEventSchema, orderPageSchema, orderSchema, placeOrderBody, quoteBody, quoteSchema, transitionOrderBody } from './schemas.js';
+import {
+  cancelOrderBody,
+  listOrdersQuery,
+  orderEventSchema,
+  orderPageSchema,
+  orderSchema,
+  placeOrderBody,
+  quoteBody,
+  quoteSchema,
+  rejectCustomerOrdersBody,
+  rejectedOrdersSchema,
+  transitionOrderBody,
+} from './schemas.js';
 import { reorder } from './reorder.js';
 import { reorderBody, reorderSchema } from '../cart/schemas.js';
 import { getOrder, getOrderEvents, listOrders, moveOrderAs, type OrderViewer } from './service.js';
@@ -21,7 +36,21 @@ const pricingErrors = {
   coupon_invalid: 'The coupon cannot be used; `reason` says why (unknown, not_started, expired, limit_reached, customer_limit_reached, min_not_met, not_applicable)',
 } as const;
 
-export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nudgeOutbox: () => void, clock: Clock = systemClock): void {
+/** The refusals of when an order is for, the same for the quote and the order (API.md "Service hours"). */
+const timingErrors = {
+  restaurant_closed: 'An ASAP order while the restaurant is not taking orders (closed, a closure or a pause); `next_open_at` says when it takes them again (null: not within a year)',
+  invalid_slot: 'requested_at is not the start of a bookable slot (outside the hours, in a closure, sooner than the lead time, beyond order_ahead_days, or off a slot boundary)',
+  slot_full: 'The slot already holds max_orders_per_slot orders; `next_available_slot` is the earliest later slot with room (null: none in the order-ahead window)',
+} as const;
+
+export function registerOrderRoutes(
+  api: ApiRouter,
+  directory: UserDirectory,
+  nudgeOutbox: () => void,
+  clock: Clock = systemClock,
+  limits: CustomerOrderLimits = { maxOpenUnpaidOrders: 3, checkoutsPerMinute: 10 },
+): void {
+  const checkoutLimiter = createHitLimiter(api.deps.db, { prefix: 'orders-customer', limit: limits.checkoutsPerMinute, windowMs: 60_000, now: clock, what: 'orders' });
   const viewerOf = async (tenantId: number, principal: Principal, staffRole: StaffRole | undefined): Promise<OrderViewer> =>
     staffRole !== undefined
       ? { kind: 'staff', sub: principal.sub }
@@ -34,7 +63,9 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     description:
       'In one transaction: the cart becomes a pending order with snapshots of names, prices and the price breakdown (the one POST /v1/cart/quote shows), the ingredients it needs are taken from stock (ledger rows `order_reserved`), a coupon is counted and the cart is emptied. ' +
       'If anything is short or refused nothing changes. With `expected_total_cents` (a quote\'s total) and any other total, nothing is ordered: `409 price_changed` with the fresh breakdown as `quote`. ' +
-      'A cash order goes to the kitchen at once; a card order once paid, and one with nothing to pay is paid at placement.',
+      'A cash order goes to the kitchen at once; a card order once paid, and one with nothing to pay is paid at placement. ' +
+      '`requested_at` (a slot start from GET /v1/restaurant/slots) schedules it; absent or null, it is for as soon as possible and counts in the slot of its promised_at. ' +
+      'The slot place is counted in the same transaction and given back when the order is rejected or cancelled.',
     tags,
     access: access.signedIn,
     idempotent: true,
@@ -46,13 +77,17 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
       cart_empty: 'The cart has no lines',
       price_changed: 'expected_total_cents is not what the order would be charged; `quote` holds the fresh breakdown',
       ...pricingErrors,
+      ...timingErrors,
+      too_many_open_orders: 'The customer already holds MAX_OPEN_UNPAID_ORDERS unpaid card orders here (cash orders do not count)',
+      rate_limited: 'More checkouts by this customer in a minute than allowed (10); Retry-After says when to try again',
     },
     handler: async ({ tenant, principal, body, transaction }) => {
       // Created (or read) before the transaction: it may ask the user pool, and that is no work to hold locks for.
       const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
+      await checkoutLimiter.hit(`${tenant.id}:${customer.id}`);
       const result = await transaction(async (trx) => ({
         status: 201,
-        body: await placeOrder(trx, tenant, { id: customer.id, address: customer.address }, body, clock()),
+        body: await placeOrder(trx, tenant, { id: customer.id, address: customer.address }, body, clock(), limits),
       }));
       nudgeOutbox();
       return result;
@@ -65,7 +100,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     summary: 'Price the cart as an order with these fields would be charged now (changes nothing)',
     description:
       'The breakdown (subtotal, discount, service charges, delivery fee, taxes, tip, total) from the same function that prices the order, so an order placed with the same fields and `expected_total_cents` set to this `total_cents` is charged exactly it. ' +
-      'The refusals are those of placing the order. Nothing is reserved and no coupon is counted.',
+      'The refusals are those of placing the order, `requested_at` included (restaurant_closed, invalid_slot, slot_full). Nothing is reserved, no coupon and no slot place is counted.',
     tags: ['cart'],
     access: access.signedIn,
     body: quoteBody,
@@ -74,13 +109,18 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
       cart_empty: 'The cart has no lines',
       conflict: 'A cart line is no longer on the menu or no longer fits its recipe, or the total is too large for one order',
       ...pricingErrors,
+      ...timingErrors,
     },
     handler: async ({ tenant, principal, body, res }) => {
       res.setHeader('Cache-Control', 'private, no-store');
       const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
-      // requested_at is checked as an instant by the body schema; the price does not depend on it.
-      const { requested_at: _requestedAt, ...pricing } = body;
-      return { status: 200, body: await quoteCart(api.deps.db, tenant, { id: customer.id }, pricing, clock()) };
+      const { requested_at: requested, ...pricing } = body;
+      const now = clock();
+      const quote = await quoteCart(api.deps.db, tenant, { id: customer.id }, pricing, now);
+      // The same checks of when as the order, after the price (the order meets them in that order too).
+      const timing = await decideTiming(api.deps.db, tenant, requestedAtOf({ requested_at: requested }), now);
+      await requireSlotRoom(api.deps.db, tenant.id, timing, now);
+      return { status: 200, body: quote };
     },
   });
 
@@ -107,7 +147,7 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     method: 'get',
     path: '/v1/orders',
     summary: 'Orders, newest first: a customer sees their own, staff see all',
-    description: '`status` filters by one or more statuses (comma-separated).',
+    description: '`status` filters by one or more statuses (comma-separated); `customer_id` (staff) by customer; `due_from`/`due_to` by when orders are due (promised_at, from inclusive, to exclusive), e.g. what the kitchen has in the next hour.',
     tags,
     access: access.signedIn,
     query: listOrdersQuery,
@@ -115,7 +155,18 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     handler: async ({ tenant, principal, staffRole, query, res }) => {
       res.setHeader('Cache-Control', 'private, no-store');
       const viewer = await viewerOf(tenant.id, principal, staffRole);
-      return { status: 200, body: await listOrders(api.deps.db, tenant.id, viewer, { limit: query.limit, cursor: query.cursor, statuses: query.status }) };
+      const instant = (text: string | undefined) => (text === undefined ? undefined : new Date(text));
+      return {
+        status: 200,
+        body: await listOrders(api.deps.db, tenant.id, viewer, {
+          limit: query.limit,
+          cursor: query.cursor,
+          statuses: query.status,
+          dueFrom: instant(query.due_from),
+          dueTo: instant(query.due_to),
+          customerId: query.customer_id,
+        }),
+      };
     },
   });
 
@@ -163,6 +214,29 @@ export function registerOrderRoutes(api: ApiRouter, directory: UserDirectory, nu
     handler: async ({ tenant, principal, staffRole, params, body }) => {
       const viewer = await viewerOf(tenant.id, principal, staffRole);
       return { status: 200, body: await moveOrderAs(api.deps.db, tenant.id, viewer, params.id, 'cancelled', body.reason) };
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/customers/{id}/orders/reject',
+    summary: "Reject every open (pending or confirmed) order of one customer (manager)",
+    description:
+      'Each order is rejected through the normal transition: its stock, slot place and coupon are given back once and a paid order is refunded. ' +
+      'For a customer hoarding stock with unpaid or cash orders. Orders already preparing or later are left alone.',
+    tags,
+    access: access.manager,
+    params: idParams,
+    body: rejectCustomerOrdersBody,
+    responses: { 200: { description: 'The orders rejected (none: an empty list)', schema: rejectedOrdersSchema } },
+    errors: { not_found: 'No such customer in this restaurant' },
+    handler: async ({ tenant, principal, params, body, transaction }) => {
+      const result = await transaction(async (trx) => ({
+        status: 200,
+        body: { rejected: await rejectOpenOrdersOf(trx, tenant.id, params.id, { sub: principal.sub, reason: body.reason }) },
+      }));
+      nudgeOutbox();
+      return result;
     },
   });
 

@@ -8,6 +8,12 @@ import { orderActors, orderStatuses } from './state-machine.js';
 
 const fulfillment = z.enum(['pickup', 'delivery']);
 
+const requestedAt = z.iso
+  .datetime({ offset: true })
+  .nullable()
+  .optional()
+  .openapi({ description: 'The start of the slot wanted (RFC 3339 instant, see GET /v1/restaurant/slots); absent or null: as soon as possible' });
+
 /** What decides the price, the same in the quote and the order, so the quote is what the order charges. */
 const pricingFields = {
   fulfillment,
@@ -23,6 +29,7 @@ export const placeOrderBody = z
     delivery_address: z.string().trim().min(1).max(200).optional().openapi({ description: "Required for delivery unless the customer's record has an address" }),
     notes: z.string().trim().max(200).optional(),
     payment_method: z.enum(['card', 'cash']),
+    requested_at: requestedAt,
     expected_total_cents: z
       .number()
       .int()
@@ -36,7 +43,7 @@ export const placeOrderBody = z
 export const quoteBody = z
   .object({
     ...pricingFields,
-    requested_at: z.iso.datetime({ offset: true }).optional().openapi({ description: 'When the order is wanted (RFC 3339 instant); absent: as soon as possible' }),
+    requested_at: requestedAt,
   })
   .strict()
   .openapi('QuoteRequest');
@@ -99,6 +106,9 @@ export const orderSchema = z
       }),
     ),
     ...breakdownFields,
+    requested_at: z.string().nullable().openapi({ format: 'date-time', description: 'The slot start the customer asked for; null: as soon as possible' }),
+    slot_starts_at: z.string().nullable().openapi({ format: 'date-time', description: 'The slot the order counts in (null only for orders placed before slots existed)' }),
+    promised_at: z.string().openapi({ format: 'date-time', description: 'When it is due: ASAP, placement + lead time; scheduled, the slot start' }),
     placed_at: z.string().openapi({ format: 'date-time' }),
     updated_at: z.string().openapi({ format: 'date-time' }),
   })
@@ -124,8 +134,16 @@ export const listOrdersQuery = z
         return statuses as Array<(typeof orderStatuses)[number]>;
       })
       .openapi({ description: 'Comma-separated statuses, e.g. pending,confirmed' }),
+    customer_id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().openapi({ description: "Staff: one customer's orders" }),
+    due_from: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Staff: orders due (promised_at) at or after this instant' }),
+    due_to: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Staff: orders due (promised_at) before this instant; after due_from' }),
   })
-  .strict();
+  .strict()
+  .superRefine((query, ctx) => {
+    if (query.due_from !== undefined && query.due_to !== undefined && Date.parse(query.due_to) <= Date.parse(query.due_from)) {
+      ctx.addIssue({ code: 'custom', path: ['due_to'], message: 'must be after due_from' });
+    }
+  });
 
 export const orderEventSchema = z
   .object({
@@ -140,6 +158,15 @@ export const cancelOrderBody = z
   .object({ reason: z.string().trim().max(200).optional() })
   .strict()
   .openapi('CancelOrder');
+
+export const rejectCustomerOrdersBody = z
+  .object({ reason: z.string().trim().min(1).max(200).optional() })
+  .strict()
+  .openapi('RejectCustomerOrders');
+
+export const rejectedOrdersSchema = z
+  .object({ rejected: z.array(z.number().int().positive()).openapi({ description: 'The orders rejected, oldest first' }) })
+  .openapi('RejectedOrders');
 
 export const transitionOrderBody = z
   .object({ to: z.enum(orderStatuses), reason: z.string().trim().max(200).optional() })

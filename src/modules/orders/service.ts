@@ -19,12 +19,24 @@ export async function listOrders(
   db: Queryable,
   restaurantId: number,
   viewer: OrderViewer,
-  options: { limit: number; cursor?: string | undefined; statuses?: OrderStatus[] | undefined },
+  options: {
+    limit: number;
+    cursor?: string | undefined;
+    statuses?: OrderStatus[] | undefined;
+    dueFrom?: Date | undefined;
+    dueTo?: Date | undefined;
+    /** Staff: one customer's orders. A customer naming anyone but themselves sees none. */
+    customerId?: number | undefined;
+  },
 ): Promise<Page<OrderView>> {
+  const owner = ownerFilter(viewer);
+  if (owner !== undefined && options.customerId !== undefined && options.customerId !== owner) return { data: [], next_cursor: null };
   const [beforeId] = decodeCursor(options.cursor, ['number']) ?? [];
   const rows = await selectOrders(db, restaurantId, {
-    customerId: ownerFilter(viewer),
+    customerId: owner ?? options.customerId,
     statuses: options.statuses,
+    dueFrom: options.dueFrom,
+    dueTo: options.dueTo,
     beforeId: beforeId as number | undefined,
     limit: options.limit + 1,
   });

@@ -5,15 +5,31 @@ import { defineRoute, type ApiRouter } from '../../http/route.js';
 import type { UserDirectory } from '../../lib/identity.js';
 import { customerForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
+import { createHitLimiter } from '../../http/hit-limiter.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 import type { PaymentProvider } from './providers/types.js';
 import { payOrderBody, paymentSchema, refundBody, refundSchema, webhookEventBody, webhookParams, webhookReceipt } from './schemas.js';
-import { listOrderPayments, payCardOrder, recordCashPayment, refundPayment, type PaymentDeps } from './service.js';
+import { listOrderPayments, MAX_FAILED_ATTEMPTS_PER_ORDER, payCardOrder, recordCashPayment, refundPayment, type PaymentDeps } from './service.js';
 import { receiveWebhook } from './webhooks.js';
 
 const tags = ['payments'];
 
-export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, provider: PaymentProvider, nudgeOutbox: () => void): void {
+export function registerPaymentRoutes(
+  api: ApiRouter,
+  directory: UserDirectory,
+  provider: PaymentProvider,
+  nudgeOutbox: () => void,
+  /** `attemptsPerMinute`: card payment attempts one customer may make per minute in a restaurant, against card testing (API.md "Limits on one customer"). */
+  options: { clock: Clock; attemptsPerMinute: number } = { clock: systemClock, attemptsPerMinute: 10 },
+): void {
   const deps: PaymentDeps = { db: api.deps.db, provider, logger: api.deps.logger };
+  const attemptLimiter = createHitLimiter(api.deps.db, {
+    prefix: 'payments-customer',
+    limit: options.attemptsPerMinute,
+    windowMs: 60_000,
+    now: options.clock,
+    what: 'payment attempts',
+  });
 
   defineRoute(api, {
     method: 'post',
@@ -34,10 +50,12 @@ export function registerPaymentRoutes(api: ApiRouter, directory: UserDirectory, 
       payment_declined: "`errors[0].message` is the provider's decline code; the order stays unpaid",
       conflict: 'A cash order, an order already paid or closed, or one with a payment still being settled',
       service_unavailable: 'The provider refused for a reason that is not the card, or the database is briefly unavailable; nothing was charged',
+      rate_limited: `The order already has ${MAX_FAILED_ATTEMPTS_PER_ORDER} failed attempts (no Retry-After: it cannot be paid by card any more), or the customer made more attempts in a minute than allowed (10; Retry-After)`,
     },
     handler: async ({ tenant, principal, params, body, req, log }) => {
       // Read (or created) before any transaction: it may ask the user pool.
       const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
+      await attemptLimiter.hit(`${tenant.id}:${customer.id}`);
       const request = { restaurantId: tenant.id, orderId: params.id, customerId: customer.id, paymentToken: body.payment_token, requestKey: req.get('idempotency-key')! };
       const outcome = await payCardOrder({ ...deps, logger: log }, request);
       nudgeOutbox();

@@ -82,6 +82,9 @@ export function refundView(row: RefundRow): RefundView {
 
 const closedToPayment = ['cancelled', 'rejected', 'completed'];
 
+/** Declined or refused card payments one order may have (API.md "Limits on one customer"): card testing stops there. */
+export const MAX_FAILED_ATTEMPTS_PER_ORDER = 5;
+
 /**
  * Step 1 of a card payment, in its own short transaction (recorded before the provider is called, so a
  * crash in between leaves a `pending` row the reconciler settles): under the order's lock, check it
@@ -108,6 +111,10 @@ export async function startCardPayment(
     const payments = await selectPaymentsOfOrder(trx, restaurantId, orderId);
     if (payments.some((payment) => payment.status === 'pending')) {
       throw conflict('A payment for this order is still being settled; see GET /v1/orders/{id}/payments before paying again');
+    }
+    // Counted under the order's lock, so racing attempts on one order cannot pass the limit together.
+    if (payments.filter((payment) => payment.status === 'failed').length >= MAX_FAILED_ATTEMPTS_PER_ORDER) {
+      throw new AppError('rate_limited', 429, `This order already has ${MAX_FAILED_ATTEMPTS_PER_ORDER} failed card payments and cannot be paid by card any more`);
     }
     const { paidCents } = await sumOrderMoney(trx, restaurantId, orderId);
     const outstanding = order.totalCents - paidCents;

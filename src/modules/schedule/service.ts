@@ -83,7 +83,9 @@ const slotView = (slot: ListedSlot): SlotView => ({
 });
 
 export async function getHours(db: Queryable, restaurantId: number): Promise<Hours> {
-  const [settings, weekly] = await Promise.all([repo.selectSettings(db, restaurantId), repo.selectRanges(db, restaurantId)]);
+  // One after the other: `db` may be a transaction (checkout's), and a connection runs one query at a time.
+  const settings = await repo.selectSettings(db, restaurantId);
+  const weekly = await repo.selectRanges(db, restaurantId);
   return { weekly, ...(settings ?? defaultSettings()) };
 }
 
@@ -113,11 +115,10 @@ export async function setHours(trx: Knex.Transaction, restaurantId: number, inpu
  */
 export async function loadSchedule(db: Queryable, restaurant: ScheduleRestaurant, now: Date): Promise<Schedule> {
   const today = parseLocalDate(localDateOf(restaurant.timezone, now)) as number;
-  const [hours, closures, pause] = await Promise.all([
-    getHours(db, restaurant.id),
-    repo.selectClosuresEndingFrom(db, restaurant.id, formatLocalDate(today - 1)),
-    repo.selectPause(db, restaurant.id),
-  ]);
+  // Sequential for the same reason as in getHours: checkout reads the schedule in its transaction.
+  const hours = await getHours(db, restaurant.id);
+  const closures = await repo.selectClosuresEndingFrom(db, restaurant.id, formatLocalDate(today - 1));
+  const pause = await repo.selectPause(db, restaurant.id);
   const { weekly, ...settings } = hours;
   return { timezone: restaurant.timezone, weekly, settings, closures, pausedUntil: pause?.paused_until ?? null };
 }

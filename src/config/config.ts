@@ -111,6 +111,8 @@ export const envSchema = z.object({
   WORKER_ENABLED: booleanFlag(true),
   ORDER_PAYMENT_TIMEOUT: duration(15 * 60),
   MAX_OPEN_UNPAID_ORDERS: positiveInt(3),
+  ORDER_RATE_LIMIT_PER_CUSTOMER: positiveInt(10),
+  PAYMENT_RATE_LIMIT_PER_CUSTOMER: positiveInt(10),
 
   COGNITO_USER_POOL_ID: optionalString.refine(
     (value) => value === undefined || /^[\w-]+_[0-9a-zA-Z]+$/.test(value),
@@ -178,6 +180,9 @@ export interface Config {
   orderPaymentTimeoutMs: number;
   /** Unpaid card orders one customer may hold open in one restaurant (API.md "Limits on one customer"). */
   maxOpenUnpaidOrders: number;
+  /** Checkouts (POST /v1/orders) and card payment attempts one customer may make a minute. */
+  checkoutsPerMinute: number;
+  paymentAttemptsPerMinute: number;
   /** A payment or refund still pending after this long is settled by asking the provider. */
   paymentReconcileAfterMs: number;
   cognito: CognitoConfig;
@@ -282,6 +287,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     workerEnabled: e.WORKER_ENABLED,
     orderPaymentTimeoutMs: e.ORDER_PAYMENT_TIMEOUT,
     maxOpenUnpaidOrders: e.MAX_OPEN_UNPAID_ORDERS,
+    checkoutsPerMinute: e.ORDER_RATE_LIMIT_PER_CUSTOMER,
+    paymentAttemptsPerMinute: e.PAYMENT_RATE_LIMIT_PER_CUSTOMER,
     paymentReconcileAfterMs: e.PAYMENT_RECONCILE_AFTER,
     cognito:
       e.COGNITO_USER_POOL_ID === undefined || e.COGNITO_CLIENT_ID === undefined

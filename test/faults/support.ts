@@ -21,10 +21,13 @@ export interface ServiceProcess {
 }
 
 /** `node --import tsx src/main.ts` with exactly this environment (nothing of the test process's leaks in). */
+// The fault tests load the service as a few customers placing hundreds of orders: lift the per-customer limits.
+const FAULT_TEST_LIMITS = { ORDER_RATE_LIMIT_PER_CUSTOMER: '100000', PAYMENT_RATE_LIMIT_PER_CUSTOMER: '100000', MAX_OPEN_UNPAID_ORDERS: '100000' };
+
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'development', HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0', ...env },
+    env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'development', HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0', ...FAULT_TEST_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -12,6 +12,7 @@ export default defineConfig({
     ...shared.test,
     include: [
       'test/order-money-core.test.ts',
+      'test/settlement-edges.test.ts',
       'test/idempotency.test.ts',
       'test/idempotency-edges.test.ts',
       'test/pagination-edges.test.ts',

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Knex } from 'knex';
 import { createTestApp, silentLogger, TEST_WEBHOOK_SECRET, type TestApp } from './support/app.js';
-import { catalogClient, insertIngredientRow, insertRecipeRows, type CatalogClient } from './support/catalog.js';
+import { catalogClient, insertIngredientRow, insertRecipeRows, problem, type CatalogClient } from './support/catalog.js';
 import { createRestaurant } from './support/factories.js';
 import { signInCustomer, signInStaff, type SignedInUser } from './support/users.js';
 import { orderActors, orderStatuses, releasesStock, statusesAllowingMove, type OrderActor, type OrderStatus } from '../src/modules/orders/state-machine.js';
@@ -175,24 +175,35 @@ describe('payments, refunds and moves, as the restaurant and its customers see t
     expect((await b.api.get(`/v1/orders/${elsewhere.id}`, alice)).body.payment_status).toBe('paid');
   });
 
+  /**
+   * A card payment for less than the order's total, settled as a provider's answer would be. The API
+   * always charges the whole outstanding amount, so the payment is written as a partial capture would
+   * leave it: charged at the provider, then recorded.
+   */
+  const payPartly = async (at: Restaurant, orderId: number, amountCents: number) => {
+    const key = `partial-${randomUUID()}`;
+    const charged = await provider.charge({ amountCents, currency: 'EUR', paymentToken: 'tok_visa', idempotencyKey: key, metadata: {} });
+    if (charged.status !== 'succeeded') throw new Error(`the test provider did not charge: ${charged.status}`);
+    const [row] = await knex('payments')
+      .insert({ restaurant_id: at.id, order_id: orderId, method: 'card', provider: provider.name, provider_idempotency_key: key, status: 'pending', amount_cents: amountCents, currency: 'EUR' })
+      .returning('id');
+    await knex.transaction((trx) => settleCharge(trx, at.id, Number(row.id), { status: 'succeeded', providerPaymentId: charged.providerPaymentId }));
+    return Number(row.id);
+  };
+
+  it('a customer cannot pay another customer’s order, nor one that does not exist', async () => {
+    const alices = await placeOrder(a, alice);
+    const paymentsBefore = (await knex('payments').where({ restaurant_id: a.id })).length;
+    problem(await pay(a, bob, alices.id), 404, 'not_found');
+    problem(await pay(a, bob, 987_654), 404, 'not_found');
+    expect(await knex('payments').where({ restaurant_id: a.id })).toHaveLength(paymentsBefore);
+    expect(await paymentStatusOf(a, alices.id)).toBe('unpaid');
+    expect((await pay(a, alice, alices.id)).status).toBe(201);
+  });
+
   it('a partial payment does not send the order to the kitchen; the rest taken in cash does', async () => {
     const order = await placeOrder(a, alice, { quantity: 2 });
-    // A card payment for less than the total (the API charges the whole outstanding amount, so the
-    // row is written as a provider's partial capture would leave it).
-    const [row] = await knex('payments')
-      .insert({
-        restaurant_id: a.id,
-        order_id: order.id,
-        method: 'card',
-        provider: 'test',
-        provider_idempotency_key: `partial-${randomUUID()}`,
-        status: 'pending',
-        amount_cents: 400,
-        currency: 'EUR',
-      })
-      .returning('id');
-    await knex.transaction((trx) => settleCharge(trx, a.id, Number(row.id), { status: 'succeeded', providerPaymentId: `tpi_partial_${randomUUID()}` }));
-
+    await payPartly(a, order.id, 400);
     expect(await paymentStatusOf(a, order.id)).toBe('unpaid');
     expect(await outboxOf(a, order.id)).toEqual([]);
     expect((await a.api.get(`/v1/orders/${order.id}`, alice)).body).toMatchObject({ status: 'pending', payment_status: 'unpaid' });
@@ -202,6 +213,14 @@ describe('payments, refunds and moves, as the restaurant and its customers see t
     expect(cash.body.amount_cents).toBe(2 * BURGER_CENTS - 400);
     expect(await paymentStatusOf(a, order.id)).toBe('paid');
     expect(await outboxOf(a, order.id)).toEqual(['order.confirmation_requested']);
+  });
+
+  it('refunding a partial payment does not send the order to the kitchen either', async () => {
+    const order = await placeOrder(a, bob, { quantity: 2 });
+    const paymentId = await payPartly(a, order.id, 400);
+    expect((await refund(a, paymentId, 400)).status).toBe('succeeded');
+    expect(await paymentStatusOf(a, order.id)).toBe('refunded');
+    expect(await outboxOf(a, order.id)).toEqual([]);
   });
 
   it('a refund does not re-confirm an order: the kitchen is asked once, when it is paid', async () => {
@@ -241,6 +260,7 @@ describe('payments, refunds and moves, as the restaurant and its customers see t
     await knex('payments').where({ id: first.id }).update({ status: 'failed', failure_code: 'authentication_failed', client_secret: null });
     expect((await pay(a, alice, order.id)).status).toBe(201);
     expect(await paymentStatusOf(a, order.id)).toBe('paid');
+    const paidAt = (await a.api.get(`/v1/orders/${order.id}`, alice)).body.updated_at;
 
     const late = await webhook({ id: `evt_${randomUUID()}`, type: 'payment_intent.succeeded', payment_intent: first.provider_payment_id });
     expect(late.body).toEqual({ received: true, outcome: 'settled' });
@@ -250,8 +270,25 @@ describe('payments, refunds and moves, as the restaurant and its customers see t
     expect(await sendRefundsToProvider(a, order.id)).toBe(1);
     const [duplicate, kept] = await paymentsOf(a, order.id);
     expect([duplicate.refunded_cents, kept.refunded_cents]).toEqual([BURGER_CENTS, 0]);
-    expect(await paymentStatusOf(a, order.id)).toBe('paid');
-    expect((await a.api.get(`/v1/orders/${order.id}`, alice)).body.payment_status).toBe('paid');
+    // Another report that the kept payment went through changes nothing: it was settled already.
+    await webhook({ id: `evt_${randomUUID()}`, type: 'payment_intent.succeeded', payment_intent: kept.provider_payment_id });
+    expect(await knex('refunds').whereIn('payment_id', [duplicate.id, kept.id])).toHaveLength(1);
+    // The order itself did not change: a client watching its updated_at sees nothing happen.
+    expect((await a.api.get(`/v1/orders/${order.id}`, alice)).body).toMatchObject({ payment_status: 'paid', updated_at: paidAt });
+  });
+
+  it('money arriving late on a refunded order does not send it to the kitchen a second time', async () => {
+    const order = await placeOrder(a, bob);
+    expect((await pay(a, bob, order.id, 'tok_3ds')).status).toBe(201);
+    const [first] = await paymentsOf(a, order.id);
+    await knex('payments').where({ id: first.id }).update({ status: 'failed', failure_code: 'authentication_failed', client_secret: null });
+    const second = await pay(a, bob, order.id);
+    await refund(a, second.body.id, BURGER_CENTS);
+    expect(await paymentStatusOf(a, order.id)).toBe('refunded');
+
+    // The first attempt completes at the provider after all: the order is paid again, still pending.
+    await webhook({ id: `evt_${randomUUID()}`, type: 'payment_intent.succeeded', payment_intent: first.provider_payment_id });
+    expect((await outboxOf(a, order.id)).filter((type) => type === 'order.confirmation_requested')).toHaveLength(1);
   });
 
   it('staff cancel a confirmed order: stock and money come back', async () => {

@@ -13,6 +13,7 @@ export default defineConfig({
     include: [
       'test/order-money-core.test.ts',
       'test/settlement-edges.test.ts',
+      'test/checkout-edges.test.ts',
       'test/idempotency.test.ts',
       'test/idempotency-edges.test.ts',
       'test/pagination-edges.test.ts',

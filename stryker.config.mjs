@@ -19,7 +19,7 @@ export default {
     'src/modules/payments/settlement.ts',
   ],
   coverageAnalysis: 'perTest',
-  // The machine is shared: two Stryker workers at most, each running vitest in one thread.
+  // One Stryker worker running vitest in one thread: the machine is shared, and the tests use the database.
   concurrency: 1,
   timeoutMS: 30_000,
   reporters: ['clear-text', 'progress', 'html'],

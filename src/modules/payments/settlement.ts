@@ -126,7 +126,7 @@ export async function writeRefund(
   trx: Knex.Transaction,
   order: OrderForPayment,
   payment: PaymentRow,
-  values: { amountCents: number; reason: string | null; userSub: string | null; requestKey: string | null },
+  values: { amountCents: number; reason: string; userSub: string | null; requestKey: string | null },
 ): Promise<RefundRow> {
   const cash = payment.method === 'cash';
   const refund = await insertRefund(trx, {
@@ -135,7 +135,7 @@ export async function writeRefund(
     amount_cents: values.amountCents,
     status: cash ? 'succeeded' : 'pending',
     provider_idempotency_key: cash ? null : newProviderKey('refund'),
-    reason: values.reason?.slice(0, 200) ?? null,
+    reason: values.reason.slice(0, 200),
     user_sub: values.userSub,
     request_key: values.requestKey,
   });
@@ -171,8 +171,7 @@ async function refundRemainders(trx: Knex.Transaction, order: OrderForPayment, p
 export async function refundOrderPayments(trx: Knex.Transaction, restaurantId: number, orderId: number, reason: string): Promise<void> {
   const order = await lockOrderForPayment(trx, restaurantId, orderId);
   if (order === undefined) return;
-  const payments = await selectPaymentsOfOrder(trx, restaurantId, orderId, { lock: true });
-  if (payments.some((payment) => payment.status === 'succeeded')) await refundRemainders(trx, order, payments, reason);
+  await refundRemainders(trx, order, await selectPaymentsOfOrder(trx, restaurantId, orderId, { lock: true }), reason);
 }
 
 /** The orders hook (`onOrderReleased`, set in buildApp): a released order that was paid gives the money back. */

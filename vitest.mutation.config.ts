@@ -18,6 +18,9 @@ export default defineConfig({
       'test/idempotency-edges.test.ts',
       'test/pagination-edges.test.ts',
       'test/orders.test.ts',
+      'test/checkout-rules.test.ts',
+      'test/pricing.test.ts',
+      'test/schedule-core.test.ts',
     ],
   },
 });

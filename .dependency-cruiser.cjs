@@ -26,7 +26,7 @@ module.exports = {
     {
       name: 'no-foreign-repo-outside-modules',
       severity: 'error',
-      comment: "Code outside src/modules reaches a module through its service, never its repo.ts.",
+      comment: 'Code outside src/modules reaches a module through its service, never its repo.ts.',
       from: { path: '^src/', pathNot: '^src/modules/' },
       to: { path: '^src/modules/[^/]+/[^/]*repo\\.ts$' },
     },

@@ -2,7 +2,9 @@
 // The tests run on real PostgreSQL (the embedded one is too slow to start once per mutant run). One
 // file at a time while working on it: `npm run test:mutation -- --mutate src/http/pagination.ts`.
 if (!process.env.DATABASE_URL) {
-  console.error('test:mutation runs the tests on PostgreSQL: set DATABASE_URL, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run test:mutation');
+  console.error(
+    'test:mutation runs the tests on PostgreSQL: set DATABASE_URL, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run test:mutation',
+  );
   process.exit(1);
 }
 

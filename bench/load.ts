@@ -121,7 +121,11 @@ async function checkoutScenario(spec: Extract<LoadSpec, { kind: 'checkout' }>): 
             path: '/v1/cart/items',
             setupRequest: (req: autocannon.Request, context: Record<string, number>) => {
               context['k'] = Math.floor(Math.random() * (last + 1));
-              return { ...req, headers: { ...req.headers, authorization: customer.auth }, body: JSON.stringify({ recipe_id: spec.recipeIds[context['k']], quantity: 1 }) };
+              return {
+                ...req,
+                headers: { ...req.headers, authorization: customer.auth },
+                body: JSON.stringify({ recipe_id: spec.recipeIds[context['k']], quantity: 1 }),
+              };
             },
             onResponse: (status: number) => count(status, 'cart'),
           },

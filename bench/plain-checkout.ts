@@ -49,7 +49,11 @@ export function plainCheckoutScript(menu: BenchMenu, pricingSql: string, options
     { name: 'sub', pgbench: `${menu.plainCustomers.firstSub} + :client_id`, js: (v) => menu.plainCustomers.firstSub + Number(v['client_id']) },
     { name: 'key', pgbench: 'random(1, 1000000000000)', js: () => randomInt(1, 1_000_000_000_000) },
     { name: 'p1', pgbench: `${menu.priceOf.base} + ${menu.priceOf.perIndex} * :k`, js: (v) => menu.priceOf.base + menu.priceOf.perIndex * Number(v['k']) },
-    { name: 'p2', pgbench: `${menu.priceOf.base} + ${menu.priceOf.perIndex} * (:k + 1)`, js: (v) => menu.priceOf.base + menu.priceOf.perIndex * (Number(v['k']) + 1) },
+    {
+      name: 'p2',
+      pgbench: `${menu.priceOf.base} + ${menu.priceOf.perIndex} * (:k + 1)`,
+      js: (v) => menu.priceOf.base + menu.priceOf.perIndex * (Number(v['k']) + 1),
+    },
     { name: 'total', pgbench: ':p1 + :p2', js: (v) => Number(v['p1']) + Number(v['p2']) },
   ];
   // Ingredient index of recipe k's line j is k + stride*j; recipe k+1's is one more: ascending pairs.
@@ -95,7 +99,11 @@ export function plainCheckoutScript(menu: BenchMenu, pricingSql: string, options
     },
     { sql: `INSERT INTO order_events (restaurant_id, order_id, status, actor) VALUES (:rid, :oid, 'pending', 'customer')` },
     ...(options.paymentMethod === 'cash'
-      ? [{ sql: `INSERT INTO outbox (restaurant_id, type, payload) VALUES (:rid, 'order.confirmation_requested', json_build_object('order_id', :oid::bigint)::jsonb)` }]
+      ? [
+          {
+            sql: `INSERT INTO outbox (restaurant_id, type, payload) VALUES (:rid, 'order.confirmation_requested', json_build_object('order_id', :oid::bigint)::jsonb)`,
+          },
+        ]
       : []),
     { sql: 'DELETE FROM cart_items WHERE restaurant_id = :rid AND customer_id = :cid' },
     ...takes.map((take, n) => ({

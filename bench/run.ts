@@ -83,7 +83,8 @@ interface Results {
 }
 
 /** BENCH_ONLY=menu,b (for profiling one scenario): run only those; the report is then partial.json. */
-const only = process.env['BENCH_ONLY'] === undefined || process.env['BENCH_ONLY'] === '' ? undefined : new Set(process.env['BENCH_ONLY'].split(',').map((s) => s.trim()));
+const only =
+  process.env['BENCH_ONLY'] === undefined || process.env['BENCH_ONLY'] === '' ? undefined : new Set(process.env['BENCH_ONLY'].split(',').map((s) => s.trim()));
 const wanted = (scenario: 'a' | 'b' | 'menu' | 'c' | 'checkout' | 'queue') => only === undefined || only.has(scenario);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -98,7 +99,8 @@ function report(r: Results): { table: string; targets: Target[] } {
   const target = (name: string, value: number, goal: number, met: (value: number) => boolean) =>
     targets.push({ name, value: Number(value.toFixed(3)), target: goal, met: Number.isFinite(value) && met(value) });
   if (r.menu !== undefined && r.b !== undefined) target('menu req/s ÷ baseline B req/s (≥ 0.70)', r.menu.perSecond / r.b.perSecond, 0.7, (v) => v >= 0.7);
-  if (r.checkout !== undefined && r.c !== undefined) target('checkout orders/s ÷ baseline C orders/s (≥ 0.50)', r.checkout.ordersPerSecond / r.c.ordersPerSecond, 0.5, (v) => v >= 0.5);
+  if (r.checkout !== undefined && r.c !== undefined)
+    target('checkout orders/s ÷ baseline C orders/s (≥ 0.50)', r.checkout.ordersPerSecond / r.c.ordersPerSecond, 0.5, (v) => v >= 0.5);
   if (r.menu !== undefined) target('menu p99 ms (< 50)', r.menu.latency.p99, 50, (v) => v < 50);
   if (r.checkout !== undefined) target('checkout POST /v1/orders p99 ms (< 100)', r.checkout.orderLatency.p99, 100, (v) => v < 100);
   if (r.queue !== undefined) target('queue confirmations/s (≥ 300)', r.queue.confirmedPerSecond, 300, (v) => v >= 300);
@@ -108,11 +110,21 @@ function report(r: Results): { table: string; targets: Target[] } {
   if (r.a !== undefined) rows.push(['A  bare Express, small JSON', rate(r.a.perSecond, 'req/s'), ms(r.a.latency.p50), ms(r.a.latency.p99), '']);
   if (r.b !== undefined) rows.push(['B  node:http + pg, menu SQL', rate(r.b.perSecond, 'req/s'), ms(r.b.latency.p50), ms(r.b.latency.p99), '']);
   if (r.menu !== undefined) {
-    const ratios = [r.b === undefined ? '' : `${percent(r.menu.perSecond, r.b.perSecond)} of B`, r.a === undefined ? '' : `${percent(r.menu.perSecond, r.a.perSecond)} of A`];
+    const ratios = [
+      r.b === undefined ? '' : `${percent(r.menu.perSecond, r.b.perSecond)} of B`,
+      r.a === undefined ? '' : `${percent(r.menu.perSecond, r.a.perSecond)} of A`,
+    ];
     const errors = r.menu.non2xx + r.menu.errors > 0 ? `; ${r.menu.non2xx} non-2xx, ${r.menu.errors} errors` : '';
-    rows.push(['menu  GET /v1/recipes?limit=20', rate(r.menu.perSecond, 'req/s'), ms(r.menu.latency.p50), ms(r.menu.latency.p99), ratios.filter(Boolean).join(', ') + errors]);
+    rows.push([
+      'menu  GET /v1/recipes?limit=20',
+      rate(r.menu.perSecond, 'req/s'),
+      ms(r.menu.latency.p50),
+      ms(r.menu.latency.p99),
+      ratios.filter(Boolean).join(', ') + errors,
+    ]);
   }
-  if (r.c !== undefined) rows.push([`C  place order, plain SQL (${r.c.tool})`, rate(r.c.ordersPerSecond, 'orders/s'), ms(r.c.latency.p50), ms(r.c.latency.p99), '']);
+  if (r.c !== undefined)
+    rows.push([`C  place order, plain SQL (${r.c.tool})`, rate(r.c.ordersPerSecond, 'orders/s'), ms(r.c.latency.p50), ms(r.c.latency.p99), '']);
   if (r.checkout !== undefined) {
     const all = `all requests ${rate(r.checkout.requests / r.checkout.seconds, '/s')}, p50 ${ms(r.checkout.latency.p50)} p99 ${ms(r.checkout.latency.p99)}`;
     rows.push([
@@ -145,10 +157,15 @@ function report(r: Results): { table: string; targets: Target[] } {
   }
 
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  const render = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const render = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   const lines = [render(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(render), ''];
   const nameWidth = Math.max(0, ...targets.map((t) => t.name.length));
-  for (const t of targets) lines.push(`${t.met ? 'met    ' : 'NOT MET'}  ${t.name.padEnd(nameWidth)}  ${Number.isFinite(t.value) ? t.value.toFixed(t.value < 10 ? 2 : 0) : 'n/a'}`);
+  for (const t of targets)
+    lines.push(`${t.met ? 'met    ' : 'NOT MET'}  ${t.name.padEnd(nameWidth)}  ${Number.isFinite(t.value) ? t.value.toFixed(t.value < 10 ? 2 : 0) : 'n/a'}`);
   return { table: lines.join('\n'), targets };
 }
 
@@ -206,7 +223,13 @@ async function signUpCustomers(baseUrl: string, count: number, runId: string): P
   return customers;
 }
 
-async function request(baseUrl: string, method: string, pathname: string, customer: Customer | undefined, domain: string): Promise<{ status: number; body: string }> {
+async function request(
+  baseUrl: string,
+  method: string,
+  pathname: string,
+  customer: Customer | undefined,
+  domain: string,
+): Promise<{ status: number; body: string }> {
   const headers: Record<string, string> = { 'x-restaurant-domain': domain };
   if (customer !== undefined) headers['authorization'] = customer.auth;
   const response = await fetch(`${baseUrl}${pathname}`, { method, headers });
@@ -220,7 +243,9 @@ function pricingSqlFor(knex: Knex): string {
     [-1002, ':r1'],
     [-1003, ':r2'],
   ]);
-  const { sql, bindings } = pricedRecipesQuery(knex, -1001, { ids: [-1002, -1003] }).toSQL().toNative();
+  const { sql, bindings } = pricedRecipesQuery(knex, -1001, { ids: [-1002, -1003] })
+    .toSQL()
+    .toNative();
   return sql.replace(/\$(\d+)/g, (_match, n: string) => {
     const variable = sentinels.get(Number(bindings[Number(n) - 1]));
     if (variable === undefined) throw new Error(`the menu statement has a binding the plain-SQL baseline does not know: ${String(bindings[Number(n) - 1])}`);
@@ -237,7 +262,9 @@ async function plainViaPgbench(url: string, script: PlainScript): Promise<PlainR
     await fs.copyFile(file, path.join(RESULTS_DIR, 'place-order.pgbench'));
     const args = (seconds: number) => ['-n', '-M', 'extended', '-c', String(settings.connections), '-j', '2', '-T', String(seconds), '-f', file];
     if (settings.warmupSeconds > 0) await run('pgbench', [...args(settings.warmupSeconds), url], { maxBuffer: 16 * 1024 * 1024 });
-    const { stdout, stderr } = await run('pgbench', [...args(settings.seconds), '-l', '--log-prefix', path.join(dir, 'tx'), url], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await run('pgbench', [...args(settings.seconds), '-l', '--log-prefix', path.join(dir, 'tx'), url], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
     if (/aborted/i.test(stderr)) throw new Error(`pgbench clients aborted:\n${stderr}`);
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1]);
     const processed = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1]);
@@ -258,7 +285,11 @@ async function plainViaPgbench(url: string, script: PlainScript): Promise<PlainR
 }
 
 /** Baseline C without pgbench: the same statements, the same number of connections, through pg (or the embedded database). */
-async function plainViaConnections(tool: 'pg' | 'embedded', connect: () => Promise<PlainConnection & { close(): Promise<void> }>, script: PlainScript): Promise<PlainResult> {
+async function plainViaConnections(
+  tool: 'pg' | 'embedded',
+  connect: () => Promise<PlainConnection & { close(): Promise<void> }>,
+  script: PlainScript,
+): Promise<PlainResult> {
   const connections = await Promise.all(Array.from({ length: settings.connections }, connect));
   try {
     const drive = async (seconds: number) => {
@@ -378,7 +409,15 @@ async function queueScenario(
   let placedAt: number;
   if (settings.queuePlacedVia === 'api') {
     for (const customer of customers) await request(service.url, 'DELETE', '/v1/cart', customer, menu.domain);
-    placing = runLoad<PlaceResult>({ kind: 'place', url: service.url, domain: menu.domain, customers, recipeIds: menu.recipeIds, orders: count, connections: settings.connections });
+    placing = runLoad<PlaceResult>({
+      kind: 'place',
+      url: service.url,
+      domain: menu.domain,
+      customers,
+      recipeIds: menu.recipeIds,
+      orders: count,
+      connections: settings.connections,
+    });
     placedAt = Number.NaN; // the first order's placed_at, read below
   } else {
     const started = Date.now();
@@ -393,10 +432,10 @@ async function queueScenario(
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     if (placed !== undefined) {
-      const [row] = await query(`SELECT count(*)::bigint AS n FROM orders WHERE restaurant_id = ? AND id > ? AND payment_method = 'cash' AND status = 'confirmed'`, [
-        menu.restaurantId,
-        afterId,
-      ]);
+      const [row] = await query(
+        `SELECT count(*)::bigint AS n FROM orders WHERE restaurant_id = ? AND id > ? AND payment_method = 'cash' AND status = 'confirmed'`,
+        [menu.restaurantId, afterId],
+      );
       if (Number(row?.['n']) >= placed.placed) break;
     }
     if (Date.now() > deadline) throw new Error('the queue did not confirm every order within 4 minutes');
@@ -439,9 +478,11 @@ async function main(): Promise<void> {
   const embedded = baseUrl === undefined || baseUrl === '';
   if (embedded) {
     const bar = '!'.repeat(100);
-    log(`${bar}\n!! DATABASE_URL is not set: benchmarking the EMBEDDED database (PGlite, in this process, ONE connection).\n` +
-      `!! Every query and transaction runs one at a time, so these figures measure a different system and are not\n` +
-      `!! comparable with runs on PostgreSQL. Set DATABASE_URL=postgres://... for the real benchmark.\n${bar}`);
+    log(
+      `${bar}\n!! DATABASE_URL is not set: benchmarking the EMBEDDED database (PGlite, in this process, ONE connection).\n` +
+        `!! Every query and transaction runs one at a time, so these figures measure a different system and are not\n` +
+        `!! comparable with runs on PostgreSQL. Set DATABASE_URL=postgres://... for the real benchmark.\n${bar}`,
+    );
   }
 
   // A fresh database of its own on the server DATABASE_URL names, dropped at the end.
@@ -489,8 +530,10 @@ async function main(): Promise<void> {
     service = await startService(config, createLogger(config.logLevel));
     const knex = service.database.knex;
     const menu = await seedBenchRestaurant(knex);
-    log(`service on ${service.url} (${embedded ? 'embedded database' : `PostgreSQL, pool of ${config.database.kind === 'postgres' ? config.database.poolMax : 1}`}), ` +
-      `menu of ${menu.recipeIds.length} recipes at ${menu.domain}; ${settings.connections} connections, ${settings.warmupSeconds} s warm-up, ${settings.seconds} s each`);
+    log(
+      `service on ${service.url} (${embedded ? 'embedded database' : `PostgreSQL, pool of ${config.database.kind === 'postgres' ? config.database.poolMax : 1}`}), ` +
+        `menu of ${menu.recipeIds.length} recipes at ${menu.domain}; ${settings.connections} connections, ${settings.warmupSeconds} s warm-up, ${settings.seconds} s each`,
+    );
 
     const customers = await signUpCustomers(service.url, settings.connections, runId);
     for (const customer of customers) {
@@ -503,7 +546,8 @@ async function main(): Promise<void> {
     const page = await request(service.url, 'GET', `/v1/recipes?limit=${settings.menuPageSize}`, undefined, menu.domain);
     const pageIds = (JSON.parse(page.body) as { data: Array<{ id: number; price_cents: number }> }).data;
     if (page.status !== 200 || pageIds.length !== settings.menuPageSize) throw new Error(`the menu page is not what the bench expects: ${page.status}`);
-    if (pageIds.some((recipe, k) => recipe.price_cents !== menu.priceOf.base + menu.priceOf.perIndex * k)) throw new Error('menu prices differ from the seed formula');
+    if (pageIds.some((recipe, k) => recipe.price_cents !== menu.priceOf.base + menu.priceOf.perIndex * k))
+      throw new Error('menu prices differ from the seed formula');
 
     // Executed as the service executes it: the same text, bindings and statement name (a prepared statement).
     const menuSql = pricedRecipesQuery(knex, menu.restaurantId, { limit: settings.menuPageSize + 1 }).toSQL();
@@ -519,14 +563,25 @@ async function main(): Promise<void> {
       closers.push(() => monitor.end());
       sqlQuery = async (sql, bindings) => {
         let n = 0;
-        return (await monitor.query(sql.replace(/\?/g, () => `$${(n += 1)}`), bindings)).rows as Array<Record<string, unknown>>;
+        return (
+          await monitor.query(
+            sql.replace(/\?/g, () => `$${(n += 1)}`),
+            bindings,
+          )
+        ).rows as Array<Record<string, unknown>>;
       };
     } else {
-      menuQuery = async () => ((await knex.raw(menuStatement.sql.replace(/\$\d+/g, '?'), [...menuStatement.bindings] as Knex.RawBinding[])) as { rows: unknown[] }).rows;
+      menuQuery = async () =>
+        ((await knex.raw(menuStatement.sql.replace(/\$\d+/g, '?'), [...menuStatement.bindings] as Knex.RawBinding[])) as { rows: unknown[] }).rows;
       sqlQuery = async (sql, bindings) => ((await knex.raw(sql, bindings)) as { rows: Array<Record<string, unknown>> }).rows;
     }
     const baselineRows = (await menuQuery()) as Array<{ id: number }>;
-    if (baselineRows.slice(0, settings.menuPageSize).map((row) => Number(row.id)).join() !== pageIds.map((recipe) => recipe.id).join()) {
+    if (
+      baselineRows
+        .slice(0, settings.menuPageSize)
+        .map((row) => Number(row.id))
+        .join() !== pageIds.map((recipe) => recipe.id).join()
+    ) {
       throw new Error('baseline B does not return the rows of the menu page');
     }
 
@@ -564,7 +619,13 @@ async function main(): Promise<void> {
     if (wanted('c')) {
       await settle();
       const script = plainCheckoutScript(menu, pricingSqlFor(knex), { paymentMethod: settings.checkoutPaymentMethod });
-      const havePgbench = benchUrl !== undefined && process.env['BENCH_PLAIN'] !== 'pg' && (await run('pgbench', ['--version']).then(() => true, () => false));
+      const havePgbench =
+        benchUrl !== undefined &&
+        process.env['BENCH_PLAIN'] !== 'pg' &&
+        (await run('pgbench', ['--version']).then(
+          () => true,
+          () => false,
+        ));
       if (benchUrl !== undefined && havePgbench) {
         log('C: the place-order transaction as plain SQL, pgbench …');
         results.c = await plainViaPgbench(benchUrl, script);

@@ -4,7 +4,9 @@ import { runSql } from './sql.js';
 // Every tenant table carries restaurant_id in its primary and foreign keys, so no join can cross
 // tenants by mistake and the schema can later be distributed by restaurant_id (Citus).
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE TABLE restaurants (
       id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       domain      text NOT NULL CHECK (domain = lower(domain) AND length(domain) BETWEEN 3 AND 253
@@ -27,7 +29,8 @@ export async function up(knex: Knex): Promise<void> {
       PRIMARY KEY (restaurant_id, user_sub)
     );
     CREATE INDEX staff_members_by_user ON staff_members (user_sub);
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import { runSql } from './sql.js';
 
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE TABLE customers (
       restaurant_id bigint NOT NULL REFERENCES restaurants (id),
       id            bigint GENERATED ALWAYS AS IDENTITY,
@@ -16,7 +18,8 @@ export async function up(knex: Knex): Promise<void> {
       PRIMARY KEY (restaurant_id, id),
       CONSTRAINT customers_one_per_user UNIQUE (restaurant_id, user_sub)
     );
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

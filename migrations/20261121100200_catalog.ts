@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import { runSql } from './sql.js';
 
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
     CREATE TABLE ingredients (
@@ -51,7 +53,8 @@ export async function up(knex: Knex): Promise<void> {
       FOREIGN KEY (restaurant_id, ingredient_id) REFERENCES ingredients (restaurant_id, id)
     );
     CREATE INDEX recipe_ingredients_by_ingredient ON recipe_ingredients (restaurant_id, ingredient_id);
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import { runSql } from './sql.js';
 
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE TABLE inventory_movements (
       restaurant_id bigint NOT NULL,
       id            bigint GENERATED ALWAYS AS IDENTITY,
@@ -30,7 +32,8 @@ export async function up(knex: Knex): Promise<void> {
     CREATE TRIGGER inventory_movements_no_update_or_delete
       BEFORE UPDATE OR DELETE ON inventory_movements
       FOR EACH ROW EXECUTE FUNCTION inventory_movements_append_only();
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

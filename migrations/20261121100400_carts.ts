@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import { runSql } from './sql.js';
 
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE TABLE cart_items (
       restaurant_id bigint NOT NULL,
       id            bigint GENERATED ALWAYS AS IDENTITY,
@@ -27,7 +29,8 @@ export async function up(knex: Knex): Promise<void> {
       FOREIGN KEY (restaurant_id, cart_item_id) REFERENCES cart_items (restaurant_id, id) ON DELETE CASCADE,
       FOREIGN KEY (restaurant_id, ingredient_id) REFERENCES ingredients (restaurant_id, id)
     );
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import { runSql } from './sql.js';
 
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE TABLE orders (
       restaurant_id    bigint NOT NULL,
       id               bigint GENERATED ALWAYS AS IDENTITY,
@@ -76,12 +78,16 @@ export async function up(knex: Knex): Promise<void> {
     -- Now that orders exist, the ledger's order movements can point at them.
     ALTER TABLE inventory_movements
       ADD FOREIGN KEY (restaurant_id, order_id) REFERENCES orders (restaurant_id, id);
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     ALTER TABLE inventory_movements DROP CONSTRAINT inventory_movements_restaurant_id_order_id_fkey;
     DROP TABLE order_events; DROP TABLE order_item_ingredients; DROP TABLE order_items; DROP TABLE orders;
-  `);
+  `,
+  );
 }

@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import { runSql } from './sql.js';
 
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE TABLE payments (
       restaurant_id       bigint NOT NULL,
       id                  bigint GENERATED ALWAYS AS IDENTITY,
@@ -39,7 +41,8 @@ export async function up(knex: Knex): Promise<void> {
       FOREIGN KEY (restaurant_id, payment_id) REFERENCES payments (restaurant_id, id)
     );
     CREATE INDEX refunds_by_payment ON refunds (restaurant_id, payment_id, id);
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

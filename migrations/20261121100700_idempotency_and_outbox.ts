@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import { runSql } from './sql.js';
 
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE TABLE idempotency_keys (
       restaurant_id bigint NOT NULL REFERENCES restaurants (id),
       user_sub      text NOT NULL CHECK (length(user_sub) BETWEEN 1 AND 128),
@@ -33,7 +35,8 @@ export async function up(knex: Knex): Promise<void> {
       PRIMARY KEY (restaurant_id, id)
     );
     CREATE INDEX outbox_unsent ON outbox (available_at, id) WHERE sent_at IS NULL;
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

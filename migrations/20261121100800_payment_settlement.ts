@@ -9,7 +9,9 @@ import { runSql } from './sql.js';
  * events already handled (webhooks are delivered at least once).
  */
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     ALTER TABLE payments
       ADD COLUMN provider_idempotency_key text CHECK (length(provider_idempotency_key) BETWEEN 1 AND 255),
       ADD COLUMN client_secret text CHECK (length(client_secret) BETWEEN 1 AND 500),
@@ -41,15 +43,19 @@ export async function up(knex: Knex): Promise<void> {
       PRIMARY KEY (provider, event_id)
     );
     CREATE INDEX payment_webhook_events_by_age ON payment_webhook_events (received_at);
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     DROP TABLE payment_webhook_events;
     DROP INDEX refunds_by_request_key; DROP INDEX refunds_pending; DROP INDEX refunds_provider_idempotency_key_unique;
     ALTER TABLE refunds DROP COLUMN request_key, DROP COLUMN reason, DROP COLUMN failure_code, DROP COLUMN provider_idempotency_key;
     DROP INDEX payments_by_request_key; DROP INDEX payments_one_pending_per_order; DROP INDEX payments_provider_idempotency_key_unique;
     ALTER TABLE payments DROP COLUMN request_key, DROP COLUMN client_secret, DROP COLUMN provider_idempotency_key;
-  `);
+  `,
+  );
 }

@@ -22,18 +22,24 @@ export const tenantTables = [
 ] as const;
 
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     ALTER TABLE restaurants ADD CONSTRAINT restaurants_id_fits_tenant_ids CHECK (id < ${TENANT_ID_SHIFT});
     ${tenantIdFunctions}
-  `);
+  `,
+  );
   for (const table of tenantTables) await assignTenantIds(knex, table);
 }
 
 export async function down(knex: Knex): Promise<void> {
   for (const table of tenantTables) await removeTenantIds(knex, table);
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     DROP FUNCTION tenant_id_assign();
     DROP FUNCTION tenant_id_counter(text, text, bigint, bigint);
     ALTER TABLE restaurants DROP CONSTRAINT restaurants_id_fits_tenant_ids;
-  `);
+  `,
+  );
 }

@@ -5,7 +5,9 @@ import { runSql } from './sql.js';
 // times, kitchen capacity"). A restaurant without a schedule_settings row has the defaults and no hours:
 // always open, as every restaurant was before.
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE TABLE schedule_settings (
       restaurant_id       bigint PRIMARY KEY REFERENCES restaurants (id),
       lead_time_minutes   integer NOT NULL CHECK (lead_time_minutes BETWEEN 0 AND 1440),
@@ -56,15 +58,19 @@ export async function up(knex: Knex): Promise<void> {
       orders_count   integer NOT NULL CHECK (orders_count >= 0),
       PRIMARY KEY (restaurant_id, slot_starts_at)
     );
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     DROP TABLE slot_bookings;
     DROP TABLE ordering_pauses;
     DROP TABLE restaurant_closures;
     DROP TABLE opening_ranges;
     DROP TABLE schedule_settings;
-  `);
+  `,
+  );
 }

@@ -6,7 +6,9 @@ import { runSql } from './sql.js';
 // so they are one jsonb document rather than tables nobody queries apart. next_entry_id hands out the
 // ids of tax rates and service charges, never reusing one.
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE TABLE restaurant_pricing (
       restaurant_id bigint PRIMARY KEY REFERENCES restaurants (id),
       settings      jsonb NOT NULL CHECK (jsonb_typeof(settings) = 'object'),
@@ -14,7 +16,8 @@ export async function up(knex: Knex): Promise<void> {
       created_at    timestamptz NOT NULL DEFAULT now(),
       updated_at    timestamptz NOT NULL DEFAULT now()
     );
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

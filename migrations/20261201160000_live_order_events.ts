@@ -19,7 +19,9 @@ import { runSql } from './sql.js';
  *   Only a hash of the ticket is stored; the ticket names its restaurant, so it is found by primary key.
  */
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE SEQUENCE order_events_feed_seq AS bigint;
     ALTER TABLE order_events ADD COLUMN feed_seq bigint;
     -- Events already committed are in a settled order: their ids.
@@ -58,16 +60,20 @@ export async function up(knex: Knex): Promise<void> {
       CHECK ((staff_role IS NULL) <> (customer_id IS NULL))
     );
     CREATE INDEX stream_tickets_by_expiry ON stream_tickets (expires_at);
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     DROP TABLE stream_tickets;
     DROP TRIGGER order_events_publish ON order_events;
     DROP FUNCTION order_events_publish();
     DROP INDEX order_events_feed;
     ALTER TABLE order_events DROP COLUMN feed_seq;
     DROP SEQUENCE order_events_feed_seq;
-  `);
+  `,
+  );
 }

@@ -6,7 +6,9 @@ import { runSql } from './sql.js';
 // so it is one jsonb document; the terms checkout reads are columns. DELETE archives a zone, so a later
 // order snapshot that names a zone still finds it.
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE TABLE delivery_zones (
       restaurant_id      bigint NOT NULL REFERENCES restaurants (id),
       id                 bigint GENERATED ALWAYS AS IDENTITY,
@@ -23,7 +25,8 @@ export async function up(knex: Knex): Promise<void> {
     );
     -- Checkout reads every active zone of the restaurant; the list pages through them by id.
     CREATE INDEX delivery_zones_active ON delivery_zones (restaurant_id, id) WHERE archived_at IS NULL;
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -7,7 +7,9 @@ import { runSql } from './sql.js';
 // ledger (one row per order that used a coupon); released_at marks one given back, exactly once.
 // A code is unique among a restaurant's active coupons whatever its case; it is kept as the manager wrote it.
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE TABLE coupons (
       restaurant_id      bigint NOT NULL REFERENCES restaurants (id),
       id                 bigint GENERATED ALWAYS AS IDENTITY,
@@ -61,7 +63,8 @@ export async function up(knex: Knex): Promise<void> {
     );
     -- Staff list a coupon's redemptions newest first (keyset on id).
     CREATE INDEX coupon_redemptions_by_coupon ON coupon_redemptions (restaurant_id, coupon_id, id DESC);
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { runSql } from './sql.js';
 
-const EU_ALLERGENS = "ARRAY['celery','gluten','crustaceans','eggs','fish','lupin','milk','molluscs','mustard','tree_nuts','peanuts','sesame','soya','sulphites']::text[]";
+const EU_ALLERGENS =
+  "ARRAY['celery','gluten','crustaceans','eggs','fish','lupin','milk','molluscs','mustard','tree_nuts','peanuts','sesame','soya','sulphites']::text[]";
 
 /**
  * The menu a guest reads (issue 17): allergens and diets on ingredients, timed unavailability, option
@@ -11,7 +12,9 @@ const EU_ALLERGENS = "ARRAY['celery','gluten','crustaceans','eggs','fish','lupin
  * them after a recipe changes.
  */
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     ALTER TABLE ingredients
       ADD COLUMN allergens text[] NOT NULL DEFAULT '{}',
       ADD COLUMN vegan boolean NOT NULL DEFAULT false,
@@ -93,11 +96,14 @@ export async function up(knex: Knex): Promise<void> {
     ALTER TABLE customers
       ADD COLUMN preferences jsonb NOT NULL DEFAULT '{"exclude_allergens": [], "dietary": []}'
         CHECK (jsonb_typeof(preferences) = 'object');
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     ALTER TABLE customers DROP COLUMN preferences;
     DROP TABLE order_item_options;
     ALTER TABLE order_items DROP COLUMN allergens;
@@ -114,5 +120,6 @@ export async function down(knex: Knex): Promise<void> {
       DROP COLUMN vegetarian,
       DROP COLUMN vegan,
       DROP COLUMN allergens;
-  `);
+  `,
+  );
 }

@@ -19,7 +19,9 @@ import { runSql } from './sql.js';
  *   webhook events. Per restaurant because `feed_seq` is commit-ordered within a restaurant only.
  */
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     CREATE TABLE webhook_endpoints (
       restaurant_id   bigint NOT NULL REFERENCES restaurants (id),
       id              bigint GENERATED ALWAYS AS IDENTITY,
@@ -78,14 +80,18 @@ export async function up(knex: Knex): Promise<void> {
       last_feed_seq bigint NOT NULL CHECK (last_feed_seq >= 0),
       updated_at    timestamptz NOT NULL DEFAULT now()
     );
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     DROP TABLE webhook_order_cursors;
     DROP TABLE webhook_deliveries;
     DROP TABLE webhook_events;
     DROP TABLE webhook_endpoints;
-  `);
+  `,
+  );
 }

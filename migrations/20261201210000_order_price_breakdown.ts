@@ -9,7 +9,9 @@ import { runSql } from './sql.js';
 // defaults only serve rows written by hand, such as fixtures). A delivery by zone keeps the
 // location it was priced for (both coordinates or neither) and the coupon code as the customer used it.
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     ALTER TABLE orders
       ADD COLUMN subtotal_cents     integer NOT NULL DEFAULT 0 CHECK (subtotal_cents >= 0),
       ADD COLUMN discount_cents     integer NOT NULL DEFAULT 0 CHECK (discount_cents >= 0),
@@ -24,14 +26,18 @@ export async function up(knex: Knex): Promise<void> {
       ADD CONSTRAINT orders_delivery_location_whole CHECK ((delivery_lat IS NULL) = (delivery_lng IS NULL)),
       ADD CONSTRAINT orders_discount_within_subtotal CHECK (discount_cents <= subtotal_cents);
     UPDATE orders SET subtotal_cents = total_cents;
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     ALTER TABLE orders
       DROP COLUMN subtotal_cents, DROP COLUMN discount_cents, DROP COLUMN service_charges, DROP COLUMN delivery_fee_cents,
       DROP COLUMN taxes, DROP COLUMN tax_cents, DROP COLUMN tip_cents, DROP COLUMN coupon_code,
       DROP COLUMN delivery_lat, DROP COLUMN delivery_lng;
-  `);
+  `,
+  );
 }

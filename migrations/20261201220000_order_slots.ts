@@ -9,7 +9,9 @@ import { runSql } from './sql.js';
 // slot_counted says the order still holds its place in slot_bookings, so releasing it is done once.
 // The kitchen lists what is due by promised_at (GET /v1/orders?due_from=&due_to=).
 export async function up(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     ALTER TABLE orders
       ADD COLUMN requested_at   timestamptz,
       ADD COLUMN slot_starts_at timestamptz,
@@ -19,12 +21,16 @@ export async function up(knex: Knex): Promise<void> {
     UPDATE orders SET promised_at = placed_at;
     ALTER TABLE orders ALTER COLUMN promised_at SET DEFAULT now(), ALTER COLUMN promised_at SET NOT NULL;
     CREATE INDEX orders_due ON orders (restaurant_id, promised_at);
-  `);
+  `,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     DROP INDEX orders_due;
     ALTER TABLE orders DROP COLUMN requested_at, DROP COLUMN slot_starts_at, DROP COLUMN promised_at, DROP COLUMN slot_counted;
-  `);
+  `,
+  );
 }

@@ -86,10 +86,13 @@ export async function assignTenantIds(knex: Knex, table: string): Promise<void> 
   checkTableName(table);
   const row = (await knex.raw(`SELECT coalesce(max(id), 0) AS max FROM ${table}`)) as { rows: Array<{ max: number | string }> };
   const floor = Math.floor(Number(row.rows[0]?.max ?? 0) / TENANT_ID_SHIFT) + 1;
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     ALTER TABLE ${table} ALTER COLUMN id DROP IDENTITY IF EXISTS;
     CREATE TRIGGER assign_tenant_id BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION tenant_id_assign('${floor}');
-  `);
+  `,
+  );
 }
 
 /**
@@ -105,8 +108,11 @@ export async function removeTenantIds(knex: Knex, table: string): Promise<void> 
         AND d.deptype = 'a' AND s.relkind = 'S'`,
   )) as { rows: Array<{ name: string }> };
   for (const { name } of counters.rows) await knex.raw(`DROP SEQUENCE ${name}`);
-  await runSql(knex, `
+  await runSql(
+    knex,
+    `
     ALTER TABLE ${table} ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;
     SELECT setval(pg_get_serial_sequence('${table}', 'id'), coalesce(max(id), 0) + 1, false) FROM ${table};
-  `);
+  `,
+  );
 }

@@ -156,7 +156,10 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   registerCartRoutes(api, deps.identity.directory);
   registerLiveRoutes(api, deps.identity.directory, deps.orderStreams, deps.metrics.registry);
   registerOrderRoutes(api, deps.identity.directory, () => deps.nudgeOutbox?.(), clock, limits);
-  registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.(), { clock, attemptsPerMinute: limits.paymentAttemptsPerMinute });
+  registerPaymentRoutes(api, deps.identity.directory, deps.paymentProvider, () => deps.nudgeOutbox?.(), {
+    clock,
+    attemptsPerMinute: limits.paymentAttemptsPerMinute,
+  });
   registerPricingRoutes(api);
   registerDeliveryZoneRoutes(api);
   registerCouponRoutes(api);

@@ -32,7 +32,8 @@ async function main(): Promise<void> {
     return exitAfterLogs(1);
   }
 
-  if (service.metricsPort !== undefined && config.metrics !== undefined) logger.info({ url: `http://${config.metrics.host}:${service.metricsPort}/metrics` }, 'metrics served');
+  if (service.metricsPort !== undefined && config.metrics !== undefined)
+    logger.info({ url: `http://${config.metrics.host}:${service.metricsPort}/metrics` }, 'metrics served');
   process.stdout.write(`\n${banner({ url: service.url, demoDomain: service.demoDomain, demoUsers: service.identity.demoUsers !== undefined }, config)}\n\n`);
   // pm2 (wait_ready) routes traffic to this instance only once it says so.
   process.send?.('ready');

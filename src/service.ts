@@ -105,7 +105,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       authenticator: createAuthenticator(identity.verifier, logger),
       identity: createIdentityServices(identity, logger),
       authRateLimit: config.authRateLimit,
-      customerLimits: { maxOpenUnpaidOrders: config.maxOpenUnpaidOrders, checkoutsPerMinute: config.checkoutsPerMinute, paymentAttemptsPerMinute: config.paymentAttemptsPerMinute },
+      customerLimits: {
+        maxOpenUnpaidOrders: config.maxOpenUnpaidOrders,
+        checkoutsPerMinute: config.checkoutsPerMinute,
+        paymentAttemptsPerMinute: config.paymentAttemptsPerMinute,
+      },
       readiness: {
         isShuttingDown: () => shuttingDown,
         check: async () => {

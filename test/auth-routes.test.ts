@@ -51,14 +51,19 @@ describe('auth routes against the embedded Cognito', () => {
     expect(signup.body).toEqual({ user_sub: expect.stringMatching(/^[0-9a-f-]{36}$/), confirmed: true });
 
     // No tenant needed, and the email is matched whatever its case.
-    const login = await request(t.app).post('/v1/auth/login').send({ email: ` ${email.toUpperCase()} `, password: PASSWORD });
+    const login = await request(t.app)
+      .post('/v1/auth/login')
+      .send({ email: ` ${email.toUpperCase()} `, password: PASSWORD });
     expect(login.status).toBe(200);
     expect(Object.keys(login.body).sort()).toEqual(['access_token', 'expires_in', 'id_token', 'refresh_token']);
     expect(login.body.expires_in).toBe(3600);
     expect(login.headers['cache-control']).toBe('no-store');
     secrets.push(login.body.access_token, login.body.id_token, login.body.refresh_token);
 
-    const me = await request(t.app).get('/v1/customers/me').set('X-Restaurant-Domain', restaurant.domain).set('Authorization', `Bearer ${login.body.access_token}`);
+    const me = await request(t.app)
+      .get('/v1/customers/me')
+      .set('X-Restaurant-Domain', restaurant.domain)
+      .set('Authorization', `Bearer ${login.body.access_token}`);
     expect(me.status).toBe(200);
     // Email from the user pool (access tokens carry none); name and phone given at sign-up.
     expect(me.body).toMatchObject({ email, name: 'Ada Lovelace', phone: '+442079460958', address: null });
@@ -69,7 +74,10 @@ describe('auth routes against the embedded Cognito', () => {
     expect(refreshed.body.expires_in).toBe(3600);
     secrets.push(refreshed.body.access_token, refreshed.body.id_token);
 
-    const again = await request(t.app).get('/v1/customers/me').set('X-Restaurant-Domain', restaurant.domain).set('Authorization', `Bearer ${refreshed.body.access_token}`);
+    const again = await request(t.app)
+      .get('/v1/customers/me')
+      .set('X-Restaurant-Domain', restaurant.domain)
+      .set('Authorization', `Bearer ${refreshed.body.access_token}`);
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(me.body.id);
     expect(signup.body.user_sub).toBe((await t.db.knex('customers').where({ id: me.body.id }).first()).user_sub);
@@ -92,12 +100,16 @@ describe('auth routes against the embedded Cognito', () => {
 
   it('refuses a password that breaks the policy with 400 naming the rule, and never echoes it', async () => {
     const weak = 'weakpassword-no-caps-1';
-    const res = await request(t.app).post('/v1/auth/signup').send({ email: uniqueEmail('weak'), password: weak });
+    const res = await request(t.app)
+      .post('/v1/auth/signup')
+      .send({ email: uniqueEmail('weak'), password: weak });
     const body = expectProblem(res, 400, 'validation_failed');
     expect(body.detail).toMatch(/password policy: Password must have uppercase characters/);
     expect(body.errors).toEqual([{ path: 'password', message: expect.any(String) }]);
     expect(res.text).not.toContain(weak);
-    const short = await request(t.app).post('/v1/auth/signup').send({ email: uniqueEmail('weak'), password: 'Ab1!' });
+    const short = await request(t.app)
+      .post('/v1/auth/signup')
+      .send({ email: uniqueEmail('weak'), password: 'Ab1!' });
     expect(expectProblem(short, 400, 'validation_failed').detail).toMatch(/not long enough/);
   });
 
@@ -118,7 +130,13 @@ describe('auth routes against the embedded Cognito', () => {
     const email = uniqueEmail('wrong');
     await request(t.app).post('/v1/auth/signup').send({ email, password: PASSWORD }).expect(201);
     const wrong = expectProblem(await request(t.app).post('/v1/auth/login').send({ email, password: 'Not-the-password-1!' }), 401, 'unauthenticated');
-    const unknown = expectProblem(await request(t.app).post('/v1/auth/login').send({ email: uniqueEmail('nobody'), password: PASSWORD }), 401, 'unauthenticated');
+    const unknown = expectProblem(
+      await request(t.app)
+        .post('/v1/auth/login')
+        .send({ email: uniqueEmail('nobody'), password: PASSWORD }),
+      401,
+      'unauthenticated',
+    );
     expect(unknown.detail).toBe(wrong.detail);
     expectProblem(await request(t.app).post('/v1/auth/login').send({ email }), 400, 'validation_failed');
   });
@@ -163,7 +181,9 @@ describe('auth routes against the embedded Cognito', () => {
     });
 
     it('answers an unknown email like a wrong code, so it reveals no accounts', async () => {
-      const res = await request(t.app).post('/v1/auth/confirm').send({ email: uniqueEmail('ghost'), code });
+      const res = await request(t.app)
+        .post('/v1/auth/confirm')
+        .send({ email: uniqueEmail('ghost'), code });
       expectProblem(res, 400, 'validation_failed');
       expectProblem(await request(t.app).post('/v1/auth/confirm').send({ email }), 400, 'validation_failed');
     });
@@ -196,17 +216,33 @@ describe('auth routes against the embedded Cognito', () => {
     it('refuses a wrong code and an unknown email with 400 naming the code, and a weak password with 400 naming it', async () => {
       const code = codeFor(email)!;
       const wrong = code === '000000' ? '111111' : '000000';
-      const bad = expectProblem(await request(t.app).post('/v1/auth/reset-password').send({ email, code: wrong, password: newPassword }), 400, 'validation_failed');
+      const bad = expectProblem(
+        await request(t.app).post('/v1/auth/reset-password').send({ email, code: wrong, password: newPassword }),
+        400,
+        'validation_failed',
+      );
       expect(bad.errors).toEqual([{ path: 'code', message: 'does not match' }]);
-      const ghost = expectProblem(await request(t.app).post('/v1/auth/reset-password').send({ email: uniqueEmail('ghost'), code, password: newPassword }), 400, 'validation_failed');
+      const ghost = expectProblem(
+        await request(t.app)
+          .post('/v1/auth/reset-password')
+          .send({ email: uniqueEmail('ghost'), code, password: newPassword }),
+        400,
+        'validation_failed',
+      );
       expect(ghost.detail).toBe(bad.detail);
-      const weak = expectProblem(await request(t.app).post('/v1/auth/reset-password').send({ email, code, password: 'alllowercase-1!' }), 400, 'validation_failed');
+      const weak = expectProblem(
+        await request(t.app).post('/v1/auth/reset-password').send({ email, code, password: 'alllowercase-1!' }),
+        400,
+        'validation_failed',
+      );
       expect(weak.errors).toEqual([{ path: 'password', message: expect.any(String) }]);
       expect(weak.detail).toMatch(/password policy/);
     });
 
     it('sets the new password with the right code: the old one stops working, the new one logs in', async () => {
-      const res = await request(t.app).post('/v1/auth/reset-password').send({ email, code: codeFor(email), password: newPassword });
+      const res = await request(t.app)
+        .post('/v1/auth/reset-password')
+        .send({ email, code: codeFor(email), password: newPassword });
       expect(res.status, res.text).toBe(204);
       expectProblem(await request(t.app).post('/v1/auth/login').send({ email, password: PASSWORD }), 401, 'unauthenticated');
       const login = await request(t.app).post('/v1/auth/login').send({ email, password: newPassword });
@@ -232,7 +268,15 @@ describe('auth routes against the embedded Cognito', () => {
 
   it('documents the auth routes and their schemas in OpenAPI', async () => {
     const doc = (await request(t.app).get('/openapi.json')).body;
-    for (const path of ['/v1/auth/signup', '/v1/auth/confirm', '/v1/auth/login', '/v1/auth/refresh', '/v1/auth/forgot-password', '/v1/auth/reset-password', '/v1/auth/logout']) {
+    for (const path of [
+      '/v1/auth/signup',
+      '/v1/auth/confirm',
+      '/v1/auth/login',
+      '/v1/auth/refresh',
+      '/v1/auth/forgot-password',
+      '/v1/auth/reset-password',
+      '/v1/auth/logout',
+    ]) {
       expect(doc.paths[path].post).toBeDefined();
       expect(doc.paths[path].post.responses['429'].headers['Retry-After']).toBeDefined();
       expect(doc.paths[path].post.responses['429'].headers['RateLimit']).toBeDefined();
@@ -240,7 +284,18 @@ describe('auth routes against the embedded Cognito', () => {
     expect(doc.paths['/v1/auth/login'].post.security).toEqual([]);
     expect(doc.paths['/v1/auth/login'].post.responses['429']).toBeDefined();
     expect(Object.keys(doc.components.schemas)).toEqual(
-      expect.arrayContaining(['SignUp', 'SignUpResult', 'ConfirmSignUp', 'Login', 'LoginResult', 'Refresh', 'RefreshResult', 'ForgotPassword', 'ResetPassword', 'Logout']),
+      expect.arrayContaining([
+        'SignUp',
+        'SignUpResult',
+        'ConfirmSignUp',
+        'Login',
+        'LoginResult',
+        'Refresh',
+        'RefreshResult',
+        'ForgotPassword',
+        'ResetPassword',
+        'Logout',
+      ]),
     );
   });
 
@@ -273,7 +328,14 @@ describe('auth rate limits', () => {
 
   it('limits sign-ups and logins together per client IP, with 429 rate_limited and Retry-After', async () => {
     const ip = '203.0.113.7';
-    expect((await request(t.app).post('/v1/auth/signup').set('X-Forwarded-For', ip).send({ email: uniqueEmail('ip'), password: PASSWORD })).status).toBe(201);
+    expect(
+      (
+        await request(t.app)
+          .post('/v1/auth/signup')
+          .set('X-Forwarded-For', ip)
+          .send({ email: uniqueEmail('ip'), password: PASSWORD })
+      ).status,
+    ).toBe(201);
     for (let i = 0; i < 3; i += 1) expect((await login(ip)).status).toBe(200);
     const throttled = await login(ip);
     const body = expectProblem(throttled, 429, 'rate_limited');
@@ -282,7 +344,14 @@ describe('auth rate limits', () => {
     expect(Number.isInteger(retryAfter)).toBe(true);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    expectProblem(await request(t.app).post('/v1/auth/signup').set('X-Forwarded-For', ip).send({ email: uniqueEmail('ip'), password: PASSWORD }), 429, 'rate_limited');
+    expectProblem(
+      await request(t.app)
+        .post('/v1/auth/signup')
+        .set('X-Forwarded-For', ip)
+        .send({ email: uniqueEmail('ip'), password: PASSWORD }),
+      429,
+      'rate_limited',
+    );
     // Another client is not affected.
     expect((await login('203.0.113.8')).status).toBe(200);
   });
@@ -334,7 +403,10 @@ describe('auth rate limits that a client cannot dodge', () => {
   });
 
   const wrongLogin = (app: TestApp['app'], forwardedFor: string) =>
-    request(app).post('/v1/auth/login').set('X-Forwarded-For', forwardedFor).send({ email: uniqueEmail('nobody'), password: PASSWORD });
+    request(app)
+      .post('/v1/auth/login')
+      .set('X-Forwarded-For', forwardedFor)
+      .send({ email: uniqueEmail('nobody'), password: PASSWORD });
 
   it('counts a client whose X-Forwarded-For changes on every request as one client', async () => {
     for (let i = 0; i < perIp; i += 1) expect((await wrongLogin(t.app, `198.51.100.${i + 1}`)).status).toBe(401);
@@ -342,9 +414,27 @@ describe('auth rate limits that a client cannot dodge', () => {
     expectProblem(throttled, 429, 'rate_limited');
     expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     // Sign-up, confirm and password reset share that budget; refresh and logout have their own.
-    expectProblem(await request(t.app).post('/v1/auth/confirm').send({ email: uniqueEmail('c'), code: '123456' }), 429, 'rate_limited');
-    expectProblem(await request(t.app).post('/v1/auth/forgot-password').send({ email: uniqueEmail('f') }), 429, 'rate_limited');
-    expectProblem(await request(t.app).post('/v1/auth/reset-password').send({ email: uniqueEmail('r'), code: '123456', password: PASSWORD }), 429, 'rate_limited');
+    expectProblem(
+      await request(t.app)
+        .post('/v1/auth/confirm')
+        .send({ email: uniqueEmail('c'), code: '123456' }),
+      429,
+      'rate_limited',
+    );
+    expectProblem(
+      await request(t.app)
+        .post('/v1/auth/forgot-password')
+        .send({ email: uniqueEmail('f') }),
+      429,
+      'rate_limited',
+    );
+    expectProblem(
+      await request(t.app)
+        .post('/v1/auth/reset-password')
+        .send({ email: uniqueEmail('r'), code: '123456', password: PASSWORD }),
+      429,
+      'rate_limited',
+    );
     expect((await request(t.app).post('/v1/auth/refresh').send({ refresh_token: 'not-a-token' })).status).toBe(401);
     await t.db.knex('rate_limit_counters').delete();
   });
@@ -392,11 +482,22 @@ describe('Cognito failures the client did not cause', () => {
   });
 
   const flowsAt = (url: string, logger = pino({ level: 'silent' })) =>
-    createUserPoolFlows({ userPoolId: 'us-east-1_Test1', clientId: 'client', region: 'us-east-1', endpoint: url, authFlow: 'USER_PASSWORD_AUTH', emulator: false, admin, logger });
+    createUserPoolFlows({
+      userPoolId: 'us-east-1_Test1',
+      clientId: 'client',
+      region: 'us-east-1',
+      endpoint: url,
+      authFlow: 'USER_PASSWORD_AUTH',
+      emulator: false,
+      admin,
+      logger,
+    });
 
   it("answers Cognito's throttling with 429 rate_limited and Retry-After", async () => {
     answer = { status: 400, body: { __type: 'TooManyRequestsException', message: 'Rate exceeded' } };
-    const error = await flowsAt(endpoint).logIn('a@example.com', PASSWORD).catch((e: unknown) => e);
+    const error = await flowsAt(endpoint)
+      .logIn('a@example.com', PASSWORD)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
     expect(error).toMatchObject({ status: 429, code: 'rate_limited', headers: { 'Retry-After': expect.any(String) } });
   });
@@ -454,7 +555,10 @@ describe('Cognito failures the client did not cause', () => {
       expect(mapped?.detail).not.toContain('hunter2');
     }
     expect(appErrorForCognito('login', Object.assign(new Error('x'), { code: 'InternalErrorException' }))).toBeUndefined();
-    const policy = appErrorForCognito('signup', Object.assign(new Error('Password did not conform with policy: Password must have symbol characters'), { code: 'InvalidPasswordException' }));
+    const policy = appErrorForCognito(
+      'signup',
+      Object.assign(new Error('Password did not conform with policy: Password must have symbol characters'), { code: 'InvalidPasswordException' }),
+    );
     expect(policy?.detail).toBe("The password does not meet the user pool's password policy: Password must have symbol characters");
   });
 });

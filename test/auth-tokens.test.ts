@@ -84,9 +84,21 @@ describe('access tokens on a protected route', () => {
     ['a token from another issuer', () => `Bearer ${mint({ iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other1' })}`, 'wrong_issuer'],
     ['a token for another app client', () => `Bearer ${mint({ client_id: 'some-other-client' })}`, 'wrong_client'],
     ['an ID token instead of an access token', () => `Bearer ${idToken}`, 'not_access_token'],
-    ['alg none without a signature', () => `Bearer ${b64url({ ...decode(user.token).header, alg: 'none' })}.${b64url(decode(user.token).payload)}.`, 'malformed'],
-    ['alg none with a signature', () => `Bearer ${b64url({ ...decode(user.token).header, alg: 'none' })}.${user.token.split('.').slice(1).join('.')}`, 'bad_algorithm'],
-    ['alg HS256 (key confusion)', () => `Bearer ${b64url({ ...decode(user.token).header, alg: 'HS256' })}.${user.token.split('.').slice(1).join('.')}`, 'bad_algorithm'],
+    [
+      'alg none without a signature',
+      () => `Bearer ${b64url({ ...decode(user.token).header, alg: 'none' })}.${b64url(decode(user.token).payload)}.`,
+      'malformed',
+    ],
+    [
+      'alg none with a signature',
+      () => `Bearer ${b64url({ ...decode(user.token).header, alg: 'none' })}.${user.token.split('.').slice(1).join('.')}`,
+      'bad_algorithm',
+    ],
+    [
+      'alg HS256 (key confusion)',
+      () => `Bearer ${b64url({ ...decode(user.token).header, alg: 'HS256' })}.${user.token.split('.').slice(1).join('.')}`,
+      'bad_algorithm',
+    ],
     [
       'a tampered signature',
       () => {
@@ -103,7 +115,11 @@ describe('access tokens on a protected route', () => {
       },
       'bad_signature',
     ],
-    ['a token signed by an unrelated key pair (same kid and claims)', () => `Bearer ${mint({}, {}, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey)}`, 'bad_signature'],
+    [
+      'a token signed by an unrelated key pair (same kid and claims)',
+      () => `Bearer ${mint({}, {}, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey)}`,
+      'bad_signature',
+    ],
     ['an unknown kid', () => `Bearer ${mint({}, { kid: 'not-a-key-we-know' })}`, 'unknown_kid'],
   ];
 

@@ -62,7 +62,14 @@ describe('the cart', () => {
   it('prices a customised line: extra cheese costs its price per unit, removed onion saves its price', async () => {
     const res = await api.post(
       '/v1/cart/items',
-      { recipe_id: burgerId, quantity: 2, customizations: [{ ingredient_id: ing.cheese, quantity: 3 }, { ingredient_id: ing.onion, quantity: 0 }] },
+      {
+        recipe_id: burgerId,
+        quantity: 2,
+        customizations: [
+          { ingredient_id: ing.cheese, quantity: 3 },
+          { ingredient_id: ing.onion, quantity: 0 },
+        ],
+      },
       customer,
     );
     expect(res.status).toBe(201);
@@ -84,7 +91,15 @@ describe('the cart', () => {
   it('adds portions to an identical line instead of a second line, however the customisations were spelled', async () => {
     const res = await api.post(
       '/v1/cart/items',
-      { recipe_id: burgerId, quantity: 1, customizations: [{ ingredient_id: ing.onion, quantity: 0 }, { ingredient_id: ing.cheese, quantity: 3 }, { ingredient_id: ing.bun, quantity: 1 }] },
+      {
+        recipe_id: burgerId,
+        quantity: 1,
+        customizations: [
+          { ingredient_id: ing.onion, quantity: 0 },
+          { ingredient_id: ing.cheese, quantity: 3 },
+          { ingredient_id: ing.bun, quantity: 1 },
+        ],
+      },
       customer,
     );
     expect(res.status).toBe(201);
@@ -96,11 +111,38 @@ describe('the cart', () => {
 
   it.each([
     ['an unknown recipe', () => ({ recipe_id: 999_999, quantity: 1 }), 'recipe_id'],
-    ['an ingredient not in the recipe', () => ({ recipe_id: burgerId, quantity: 1, customizations: [{ ingredient_id: ing.potato, quantity: 1 }] }), 'customizations.0.ingredient_id'],
-    ['removing a non-removable ingredient', () => ({ recipe_id: burgerId, quantity: 1, customizations: [{ ingredient_id: ing.patty, quantity: 0 }] }), 'customizations.0.quantity'],
-    ['more than max_quantity', () => ({ recipe_id: burgerId, quantity: 1, customizations: [{ ingredient_id: ing.cheese, quantity: 4 }] }), 'customizations.0.quantity'],
-    ['more of an ingredient without max_quantity', () => ({ recipe_id: burgerId, quantity: 1, customizations: [{ ingredient_id: ing.onion, quantity: 2 }] }), 'customizations.0.quantity'],
-    ['the same ingredient twice', () => ({ recipe_id: burgerId, quantity: 1, customizations: [{ ingredient_id: ing.cheese, quantity: 2 }, { ingredient_id: ing.cheese, quantity: 0 }] }), 'customizations.1.ingredient_id'],
+    [
+      'an ingredient not in the recipe',
+      () => ({ recipe_id: burgerId, quantity: 1, customizations: [{ ingredient_id: ing.potato, quantity: 1 }] }),
+      'customizations.0.ingredient_id',
+    ],
+    [
+      'removing a non-removable ingredient',
+      () => ({ recipe_id: burgerId, quantity: 1, customizations: [{ ingredient_id: ing.patty, quantity: 0 }] }),
+      'customizations.0.quantity',
+    ],
+    [
+      'more than max_quantity',
+      () => ({ recipe_id: burgerId, quantity: 1, customizations: [{ ingredient_id: ing.cheese, quantity: 4 }] }),
+      'customizations.0.quantity',
+    ],
+    [
+      'more of an ingredient without max_quantity',
+      () => ({ recipe_id: burgerId, quantity: 1, customizations: [{ ingredient_id: ing.onion, quantity: 2 }] }),
+      'customizations.0.quantity',
+    ],
+    [
+      'the same ingredient twice',
+      () => ({
+        recipe_id: burgerId,
+        quantity: 1,
+        customizations: [
+          { ingredient_id: ing.cheese, quantity: 2 },
+          { ingredient_id: ing.cheese, quantity: 0 },
+        ],
+      }),
+      'customizations.1.ingredient_id',
+    ],
     ['quantity 0', () => ({ recipe_id: burgerId, quantity: 0 }), 'quantity'],
     ['quantity 51', () => ({ recipe_id: burgerId, quantity: 51 }), 'quantity'],
     ['a fractional quantity', () => ({ recipe_id: burgerId, quantity: 1.5 }), 'quantity'],
@@ -134,7 +176,17 @@ describe('the cart', () => {
     const restaurantId = (await t.db.knex('restaurants').where({ domain: 'cart.example.com' }).first()).id;
     const manager = await signInStaff(t.cognito, t.db.knex, restaurantId, 'manager');
     const basil = await insertIngredientRow(t.db.knex, restaurantId, { name: 'Basil', price_cents: 40, stock: 0 });
-    const pesto = await api.post('/v1/recipes', { name: 'Pesto', ingredients: [{ ingredient_id: basil, quantity: 2 }, { ingredient_id: ing.bun, quantity: 1 }] }, manager);
+    const pesto = await api.post(
+      '/v1/recipes',
+      {
+        name: 'Pesto',
+        ingredients: [
+          { ingredient_id: basil, quantity: 2 },
+          { ingredient_id: ing.bun, quantity: 1 },
+        ],
+      },
+      manager,
+    );
     const shopper = await signInCustomer(t.cognito);
 
     const added = await api.post('/v1/cart/items', { recipe_id: pesto.body.id, quantity: 1 }, shopper);
@@ -166,7 +218,11 @@ describe('the cart', () => {
     const res = await api.patch(`/v1/cart/items/${burger.id}`, { quantity: 1, customizations: [] }, customer);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ quantity: 1, customizations: [], unit_price_cents: 450 });
-    problem(await api.patch(`/v1/cart/items/${burger.id}`, { customizations: [{ ingredient_id: ing.cheese, quantity: 9 }] }, customer), 400, 'validation_failed');
+    problem(
+      await api.patch(`/v1/cart/items/${burger.id}`, { customizations: [{ ingredient_id: ing.cheese, quantity: 9 }] }, customer),
+      400,
+      'validation_failed',
+    );
     problem(await api.patch(`/v1/cart/items/${burger.id}`, {}, customer), 400, 'validation_failed');
   });
 

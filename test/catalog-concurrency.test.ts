@@ -35,7 +35,12 @@ describe.skipIf(!onRealPostgres)('stock under concurrency (real Postgres)', () =
     expect(statuses.filter((status) => status === 409)).toHaveLength(10);
     for (const res of answers.filter((answer) => answer.status === 409)) expect(res.body.code ?? JSON.parse(res.text).code).toBe('insufficient_stock');
     // Every success saw a distinct stock: 9, 8, ..., 0.
-    expect(answers.filter((res) => res.status === 201).map((res) => res.body.stock_after as number).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(
+      answers
+        .filter((res) => res.status === 201)
+        .map((res) => res.body.stock_after as number)
+        .sort((x, y) => x - y),
+    ).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 
     const row = await t.db.knex('ingredients').first('stock').where({ id });
     expect(Number(row.stock)).toBe(0);
@@ -56,7 +61,8 @@ describe.skipIf(!onRealPostgres)('stock under concurrency (real Postgres)', () =
       expect([archive.status, recipe.status].sort()).toSatisfy(
         (pair: number[]) => (pair[0] === 201 && pair[1] === 409) || (pair[0] === 204 && pair[1] === 400),
       );
-      const orphans = await t.db.knex('recipes as r')
+      const orphans = await t.db
+        .knex('recipes as r')
         .join('recipe_ingredients as ri', 'ri.recipe_id', 'r.id')
         .join('ingredients as i', 'i.id', 'ri.ingredient_id')
         .whereNull('r.archived_at')

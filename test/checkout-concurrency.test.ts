@@ -44,7 +44,13 @@ describe.skipIf(!onRealPostgres)('checkout under concurrency (real PostgreSQL)',
     const scarce = await insertIngredientRow(t.db.knex, restaurantId, { name: 'Last portions', stock: 20 });
     const plenty = await insertIngredientRow(t.db.knex, restaurantId, { name: 'Rice', stock: 1000 });
     const [dish] = (await insertRecipeRows(t.db.knex, restaurantId, [
-      { name: 'Rare dish', lines: [{ ingredient_id: plenty, quantity: 1 }, { ingredient_id: scarce, quantity: 2 }] },
+      {
+        name: 'Rare dish',
+        lines: [
+          { ingredient_id: plenty, quantity: 1 },
+          { ingredient_id: scarce, quantity: 2 },
+        ],
+      },
     ])) as [number];
     const racers = await customers(50);
     await Promise.all(racers.map((racer) => addToCart(racer, dish)));

@@ -19,7 +19,8 @@ describe('checkout refusals a customer can act on', () => {
     const res = await api.post('/v1/cart/items', { recipe_id: recipeId, quantity, ...(customizations === undefined ? {} : { customizations }) }, dana);
     expect(res.status, res.text).toBe(201);
   };
-  const checkout = (body: object = { fulfillment: 'pickup', payment_method: 'cash' }) => api.post('/v1/orders', body, dana).set('Idempotency-Key', randomUUID());
+  const checkout = (body: object = { fulfillment: 'pickup', payment_method: 'cash' }) =>
+    api.post('/v1/orders', body, dana).set('Idempotency-Key', randomUUID());
   const stockOf = async (id: number) => Number((await knex('ingredients').where({ id }).first()).stock);
   const cartSize = async () => (await api.get('/v1/cart', dana)).body.items.length as number;
   const emptyCart = async () => expect((await api.delete('/v1/cart', dana)).status).toBeLessThan(300);
@@ -74,7 +75,13 @@ describe('checkout refusals a customer can act on', () => {
     const dough = await insertIngredientRow(knex, restaurantId, { name: 'Dough', stock: 100 });
     const olive = await insertIngredientRow(knex, restaurantId, { name: 'Olive', stock: 100 });
     const [pizza, focaccia] = (await insertRecipeRows(knex, restaurantId, [
-      { name: 'Pizza', lines: [{ ingredient_id: dough, quantity: 1 }, { ingredient_id: olive, quantity: 2 }] },
+      {
+        name: 'Pizza',
+        lines: [
+          { ingredient_id: dough, quantity: 1 },
+          { ingredient_id: olive, quantity: 2 },
+        ],
+      },
       { name: 'Focaccia', lines: [{ ingredient_id: dough, quantity: 1 }] },
     ])) as [number, number];
     await knex('recipe_ingredients').where({ recipe_id: pizza, ingredient_id: olive }).update({ max_quantity: 5 });
@@ -108,9 +115,7 @@ describe('checkout refusals a customer can act on', () => {
 
     const refused = problem(await checkout(), 409, 'insufficient_stock');
     expect(refused.detail).toBe('Not enough stock for this order: Saffron. Nothing was ordered or charged.');
-    expect(refused.errors).toEqual([
-      { path: 'items.1', message: `Paella: not enough Saffron (ingredient ${saffron}) for the 2 g the order needs` },
-    ]);
+    expect(refused.errors).toEqual([{ path: 'items.1', message: `Paella: not enough Saffron (ingredient ${saffron}) for the 2 g the order needs` }]);
     expect([await stockOf(flour), await stockOf(saffron)]).toEqual([6, 1]);
     await emptyCart();
   });
@@ -121,7 +126,14 @@ describe('checkout refusals a customer can act on', () => {
     const burrata = await insertIngredientRow(knex, restaurantId, { name: 'Burrata', stock: 50 });
     await knex('ingredients').where({ id: burrata }).update({ archived_at: knex.fn.now() });
     const [caprese] = (await insertRecipeRows(knex, restaurantId, [
-      { name: 'Caprese', lines: [{ ingredient_id: basil, quantity: 1 }, { ingredient_id: tomato, quantity: 1 }, { ingredient_id: burrata, quantity: 1 }] },
+      {
+        name: 'Caprese',
+        lines: [
+          { ingredient_id: basil, quantity: 1 },
+          { ingredient_id: tomato, quantity: 1 },
+          { ingredient_id: burrata, quantity: 1 },
+        ],
+      },
     ])) as [number];
     await addToCart(caprese, 1);
 

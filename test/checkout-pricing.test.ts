@@ -103,8 +103,17 @@ describe('the quote and the order share one price (issues 15 and 16)', () => {
       tip_cents: 414,
       total_cents: 3168,
     });
-    expect(shown.body.lines.map((line: { name: string; line_total_cents: number; tax_cents: number; total_cents: number }) => [line.name, line.line_total_cents, line.tax_cents, line.total_cents]))
-      .toEqual([['Steak', 1500, 146, 1796], ['Salad', 800, 78, 958]]);
+    expect(
+      shown.body.lines.map((line: { name: string; line_total_cents: number; tax_cents: number; total_cents: number }) => [
+        line.name,
+        line.line_total_cents,
+        line.tax_cents,
+        line.total_cents,
+      ]),
+    ).toEqual([
+      ['Steak', 1500, 146, 1796],
+      ['Salad', 800, 78, 958],
+    ]);
     // The quote changed nothing.
     expect((await till.api.get('/v1/cart', customer)).body.items).toHaveLength(2);
     expect(await stockOf(t.db.knex, till.dishes['Steak']!.ingredientId)).toBe(1000);
@@ -230,7 +239,9 @@ describe('the quote and the order share one price (issues 15 and 16)', () => {
       expect((await quote(till, customer, delivery(inside))).body).toMatchObject({ delivery_fee_cents: 0, total_cents: 5000 });
       problem(await quote(till, customer, delivery(outside)), 422, 'outside_delivery_area');
       problem(await order(till, customer, deliveryOrder(outside)), 422, 'outside_delivery_area');
-      expect(problem(await quote(till, customer, delivery()), 400, 'validation_failed').errors).toEqual([{ path: 'delivery_location', message: expect.any(String) }]);
+      expect(problem(await quote(till, customer, delivery()), 400, 'validation_failed').errors).toEqual([
+        { path: 'delivery_location', message: expect.any(String) },
+      ]);
       problem(await order(till, customer, deliveryOrder()), 400, 'validation_failed');
       const pickup = await quote(till, customer, { fulfillment: 'pickup', delivery_location: outside });
       expect(pickup.body).toMatchObject({ delivery_fee_cents: 0, total_cents: 5000 });
@@ -250,7 +261,14 @@ describe('the quote and the order share one price (issues 15 and 16)', () => {
       const shown = await quote(till, customer, { fulfillment: 'pickup', coupon_code: 'save10' });
       expect(shown.status, shown.text).toBe(200);
       // Discount 230 spread 150 + 80; service 10 % of 2070 = 207 spread 135 + 72; tax 1485 → 131.79 → 132, 792 → 70.29 → 70.
-      expect(shown.body).toMatchObject({ subtotal_cents: 2300, discount_cents: 230, coupon_code: 'Save10', service_charges: [{ amount_cents: 207 }], tax_cents: 202, total_cents: 2479 });
+      expect(shown.body).toMatchObject({
+        subtotal_cents: 2300,
+        discount_cents: 230,
+        coupon_code: 'Save10',
+        service_charges: [{ amount_cents: 207 }],
+        tax_cents: 202,
+        total_cents: 2479,
+      });
       expect(shown.body.lines.map((line: { discount_cents: number }) => line.discount_cents)).toEqual([150, 80]);
       const lineTotals = shown.body.lines.reduce((sum: number, line: { total_cents: number }) => sum + line.total_cents, 0);
       expect(lineTotals).toBe(shown.body.total_cents);
@@ -358,13 +376,18 @@ describe('the quote and the order share one price (issues 15 and 16)', () => {
       const coupon = await newCoupon(till, { code: 'JUSTONE', kind: 'amount', amount_cents: 200, max_per_customer: 1 });
       const customer = await signInCustomer(t.cognito);
       await fill(till, customer, { Soup: 1 });
-      const results = await Promise.all(Array.from({ length: 10 }, () => order(till, customer, { fulfillment: 'pickup', payment_method: 'cash', coupon_code: 'JUSTONE' })));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => order(till, customer, { fulfillment: 'pickup', payment_method: 'cash', coupon_code: 'JUSTONE' })),
+      );
       expect(results.filter((res) => res.status === 201)).toHaveLength(1);
       // The others found the cart taken (or the coupon used): none ordered anything.
       for (const refused of results.filter((res) => res.status !== 201)) expect(['cart_empty', 'coupon_invalid']).toContain(JSON.parse(refused.text).code);
       await fill(till, customer, { Soup: 1 });
-      const again = await Promise.all(Array.from({ length: 5 }, () => order(till, customer, { fulfillment: 'pickup', payment_method: 'cash', coupon_code: 'JUSTONE' })));
-      for (const refused of again.filter((res) => JSON.parse(res.text).code === 'coupon_invalid')) expect(JSON.parse(refused.text).reason).toBe('customer_limit_reached');
+      const again = await Promise.all(
+        Array.from({ length: 5 }, () => order(till, customer, { fulfillment: 'pickup', payment_method: 'cash', coupon_code: 'JUSTONE' })),
+      );
+      for (const refused of again.filter((res) => JSON.parse(res.text).code === 'coupon_invalid'))
+        expect(JSON.parse(refused.text).reason).toBe('customer_limit_reached');
       expect(again.filter((res) => res.status === 201)).toHaveLength(0);
       expect((await till.api.get(`/v1/coupons/${coupon.id}`, till.manager)).body.redemptions_count).toBe(1);
       expect(await t.db.knex('orders').where({ restaurant_id: till.restaurantId })).toHaveLength(1);

@@ -5,7 +5,11 @@ import { chooseDeliveryAddress, needsConfirmationNow } from '../src/modules/orde
 
 // Checkout's pieces that need no database: what the use case in orders/checkout.ts composes.
 
-const recipe = (id: number, name: string, lines: Array<{ ingredient_id: number; quantity: number; price_cents: number; removable?: boolean; max_quantity?: number }>): PricedRecipe => ({
+const recipe = (
+  id: number,
+  name: string,
+  lines: Array<{ ingredient_id: number; quantity: number; price_cents: number; removable?: boolean; max_quantity?: number }>,
+): PricedRecipe => ({
   id,
   name,
   description: '',
@@ -47,7 +51,14 @@ const errorOf = (work: () => unknown): AppError => {
 describe('summing what the lines need', () => {
   it('adds up an ingredient shared by several lines, times their portions, in ascending ingredient id', () => {
     const needs = sumNeeds([
-      { name: 'Pizza', quantity: 2, perPortion: [{ ingredient_id: 9, quantity: 1 }, { ingredient_id: 3, quantity: 2 }] },
+      {
+        name: 'Pizza',
+        quantity: 2,
+        perPortion: [
+          { ingredient_id: 9, quantity: 1 },
+          { ingredient_id: 3, quantity: 2 },
+        ],
+      },
       { name: 'Salad', quantity: 3, perPortion: [{ ingredient_id: 3, quantity: 1 }] },
     ]);
     expect(needs).toEqual([
@@ -80,11 +91,21 @@ describe('choosing the delivery address', () => {
 });
 
 describe('pricing the lines and the total', () => {
-  const pizza = recipe(1, 'Pizza', [{ ingredient_id: 3, quantity: 2, price_cents: 50, removable: true, max_quantity: 4 }, { ingredient_id: 9, quantity: 1, price_cents: 300 }]);
+  const pizza = recipe(1, 'Pizza', [
+    { ingredient_id: 3, quantity: 2, price_cents: 50, removable: true, max_quantity: 4 },
+    { ingredient_id: 9, quantity: 1, price_cents: 300 },
+  ]);
 
   it('prices customisations from the live unit prices and says what one portion needs', () => {
     const [line] = priceLinesWith([{ recipe_id: 1, recipe_name: 'Pizza', quantity: 2, customizations: [{ ingredient_id: 3, quantity: 4 }] }], [pizza]);
-    expect(line).toMatchObject({ unitPriceCents: 400 + 2 * 50, lineTotalCents: 2 * 500, perPortion: [{ ingredient_id: 3, quantity: 4 }, { ingredient_id: 9, quantity: 1 }] });
+    expect(line).toMatchObject({
+      unitPriceCents: 400 + 2 * 50,
+      lineTotalCents: 2 * 500,
+      perPortion: [
+        { ingredient_id: 3, quantity: 4 },
+        { ingredient_id: 9, quantity: 1 },
+      ],
+    });
   });
 
   it('stops at every line that no longer fits the menu: 409 naming each', () => {

@@ -43,7 +43,12 @@ describe('configuration', () => {
     expect(loadConfig({ ...production, TRUST_PROXY: 'false' }).trustProxy).toBe(false);
     expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
-    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,2001:db8::/32, 192.0.2.7' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', '2001:db8::/32', '192.0.2.7']);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,2001:db8::/32, 192.0.2.7' }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      '2001:db8::/32',
+      '192.0.2.7',
+    ]);
   });
 
   it('swaps in each real part by its own variable', () => {
@@ -160,13 +165,22 @@ describe('configuration', () => {
       MEDIA_BASE_URL: 'https://cdn.example.com/media',
     });
     expect(config.env).toBe('production');
-    expect(config.media).toEqual({ kind: 's3', bucket: 'tablekit-media', region: 'us-east-1', endpoint: undefined, publicBaseUrl: 'https://cdn.example.com/media' });
+    expect(config.media).toEqual({
+      kind: 's3',
+      bucket: 'tablekit-media',
+      region: 'us-east-1',
+      endpoint: undefined,
+      publicBaseUrl: 'https://cdn.example.com/media',
+    });
   });
 
   it('keeps pictures in the embedded store unless S3_BUCKET names a bucket, and reads them from the bucket without a CDN', () => {
     expect(loadConfig({}).media).toEqual({ kind: 'embedded', dataDir: '.data' });
     expect(loadConfig({ S3_BUCKET: 'pics', AWS_REGION: 'eu-west-1' }).media).toMatchObject({ publicBaseUrl: 'https://pics.s3.eu-west-1.amazonaws.com' });
-    expect(loadConfig({ S3_BUCKET: 'pics', AWS_ENDPOINT_URL_S3: 'http://minio:9000/' }).media).toMatchObject({ endpoint: 'http://minio:9000/', publicBaseUrl: 'http://minio:9000/pics' });
+    expect(loadConfig({ S3_BUCKET: 'pics', AWS_ENDPOINT_URL_S3: 'http://minio:9000/' }).media).toMatchObject({
+      endpoint: 'http://minio:9000/',
+      publicBaseUrl: 'http://minio:9000/pics',
+    });
     expect(configError({ MEDIA_BASE_URL: 'https://cdn.example.com' })).toMatch(/^MEDIA_BASE_URL is set but S3_BUCKET is not/);
     expect(configError({ S3_BUCKET: 'Not_A_Bucket' })).toMatch(/^S3_BUCKET must be an S3 bucket name/);
   });

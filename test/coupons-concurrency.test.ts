@@ -44,7 +44,9 @@ describe.skipIf(!onRealPostgres)('coupon limits under concurrency (real PostgreS
       return order.id;
     });
   const reasonsOf = (results: PromiseSettledResult<unknown>[]) =>
-    results.flatMap((result) => (result.status === 'rejected' ? [result.reason instanceof AppError ? problemOf(result.reason)['reason'] : String(result.reason)] : []));
+    results.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason instanceof AppError ? problemOf(result.reason)['reason'] : String(result.reason)] : [],
+    );
   const counted = async (couponId: number) => Number((await knex('coupons').where({ id: couponId }).first()).redemptions_count);
 
   it('when 50 customers race for a coupon with max_redemptions 5, exactly 5 orders use it', async () => {
@@ -59,7 +61,12 @@ describe.skipIf(!onRealPostgres)('coupon limits under concurrency (real PostgreS
     expect(redemptions).toHaveLength(5);
     expect(new Set(redemptions.map((row) => Number(row.order_id)))).toEqual(new Set(placed.map((result) => result.value)));
     // The refused checkouts rolled back whole: no order of theirs is left.
-    expect(await knex('orders').whereIn('customer_id', customers.map((customer) => customer.id))).toHaveLength(5);
+    expect(
+      await knex('orders').whereIn(
+        'customer_id',
+        customers.map((customer) => customer.id),
+      ),
+    ).toHaveLength(5);
     expect(await counted(coupon.id)).toBe(5);
   }, 120_000);
 

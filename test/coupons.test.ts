@@ -77,7 +77,10 @@ describe('evaluateCoupon', () => {
     const result = evaluateCoupon(rule({ kind: 'amount', percent: null, amount_cents: 5000 }), context());
     if (!result.ok) throw new Error('expected the coupon to apply');
     const priced = priceOrder({
-      lines: [{ id: 1, quantity: 1, line_total_cents: 1200 }, { id: 2, quantity: 2, line_total_cents: 800 }],
+      lines: [
+        { id: 1, quantity: 1, line_total_cents: 1200 },
+        { id: 2, quantity: 2, line_total_cents: 800 },
+      ],
       rules: { tax_rates: [], service_charges: [], rounding: 'half_even', tips: { enabled: false } },
       fulfillment: 'pickup',
       currency: 'EUR',
@@ -127,14 +130,23 @@ describe('coupons', () => {
   const paths = (res: Parameters<typeof problem>[0]) => (problem(res, 400, 'validation_failed').errors ?? []).map((error) => error.path);
   const now = new Date('2026-12-10T12:00:00Z');
   const reasonOf = async (promise: Promise<unknown>) => {
-    const error = await promise.then(() => undefined, (thrown: unknown) => thrown);
+    const error = await promise.then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
     if (!(error instanceof AppError)) throw new Error(`expected a coupon_invalid AppError, got ${String(error)}`);
     const body = problemOf(error);
     expect(body).toMatchObject({ status: 422, code: 'coupon_invalid' });
     return body['reason'];
   };
   const apply = (code: string, overrides: { customerId?: number; subtotalCents?: number; fulfillment?: 'pickup' | 'delivery'; now?: Date } = {}) =>
-    couponForOrder(knex, restaurant.id, { code, customerId: overrides.customerId, subtotalCents: overrides.subtotalCents ?? 2000, fulfillment: overrides.fulfillment ?? 'pickup', now: overrides.now ?? now });
+    couponForOrder(knex, restaurant.id, {
+      code,
+      customerId: overrides.customerId,
+      subtotalCents: overrides.subtotalCents ?? 2000,
+      fulfillment: overrides.fulfillment ?? 'pickup',
+      now: overrides.now ?? now,
+    });
   const orderFor = async (customerId: number) => (await createPlacedOrder(knex, { restaurantId: restaurant.id, customerId })).id;
   const redeem = (couponId: number, customerId: number, orderId: number, discountCents = 100) =>
     withTransaction(knex, (trx) => redeemCoupon(trx, restaurant.id, { couponId, customerId, orderId, discountCents, now }));
@@ -272,7 +284,9 @@ describe('coupons', () => {
     problem(await b.patch(`/v1/coupons/${coupon.id}`, { percent: '90' }, otherManager), 404, 'not_found');
     problem(await b.delete(`/v1/coupons/${coupon.id}`, otherManager), 404, 'not_found');
     problem(await b.get(`/v1/coupons/${coupon.id}/redemptions`, otherManager), 404, 'not_found');
-    expect(await reasonOf(couponForOrder(knex, other.id, { code: 'OURSONLY', customerId: undefined, subtotalCents: 2000, fulfillment: 'pickup', now }))).toBe('unknown');
+    expect(await reasonOf(couponForOrder(knex, other.id, { code: 'OURSONLY', customerId: undefined, subtotalCents: 2000, fulfillment: 'pickup', now }))).toBe(
+      'unknown',
+    );
     expect(couponSchema.parse((await a.get(`/v1/coupons/${coupon.id}`, manager)).body)).toEqual(coupon);
   });
 
@@ -313,7 +327,9 @@ describe('coupons', () => {
     // Refused in a transaction that then commits: the refusal itself left nothing behind (the total still counts one).
     const secondOrder = await orderFor(alice);
     const refused = await withTransaction(knex, (trx) =>
-      redeemCoupon(trx, restaurant.id, { couponId: coupon.id, customerId: alice, orderId: secondOrder, discountCents: 100, now }).catch((error: unknown) => error),
+      redeemCoupon(trx, restaurant.id, { couponId: coupon.id, customerId: alice, orderId: secondOrder, discountCents: 100, now }).catch(
+        (error: unknown) => error,
+      ),
     );
     expect(await reasonOf(Promise.reject(refused))).toBe('customer_limit_reached');
     expect(await counters(coupon.id, alice)).toEqual({ total: 1, customer: 1 });

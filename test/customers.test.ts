@@ -28,12 +28,20 @@ describe('phone numbers', () => {
     expect(normalisePhone(raw)).toBe(e164);
   });
 
-  it.each(['020 7946 0958', '44 20 7946 0958', '+0 123 456', '+44 20 CALL', '+44.20.7946.0958', '+1234567890123456', '+', '00', '++44 20 7946 0958', '+44 20 7946 0958 ext 2'])(
-    'refuses %j',
-    (raw) => {
-      expect(normalisePhone(raw)).toBeUndefined();
-    },
-  );
+  it.each([
+    '020 7946 0958',
+    '44 20 7946 0958',
+    '+0 123 456',
+    '+44 20 CALL',
+    '+44.20.7946.0958',
+    '+1234567890123456',
+    '+',
+    '00',
+    '++44 20 7946 0958',
+    '+44 20 7946 0958 ext 2',
+  ])('refuses %j', (raw) => {
+    expect(normalisePhone(raw)).toBeUndefined();
+  });
 });
 
 describe('customers', () => {
@@ -62,7 +70,12 @@ describe('customers', () => {
 
   const as = (user: SignedInUser, restaurant: RestaurantRow) => ({
     me: () => request(t.app).get('/v1/customers/me').set('X-Restaurant-Domain', restaurant.domain).set('Authorization', user.auth),
-    update: (body: unknown) => request(t.app).put('/v1/customers/me').set('X-Restaurant-Domain', restaurant.domain).set('Authorization', user.auth).send(body as object),
+    update: (body: unknown) =>
+      request(t.app)
+        .put('/v1/customers/me')
+        .set('X-Restaurant-Domain', restaurant.domain)
+        .set('Authorization', user.auth)
+        .send(body as object),
     list: (query = '') => request(t.app).get(`/v1/customers${query}`).set('X-Restaurant-Domain', restaurant.domain).set('Authorization', user.auth),
     get: (id: number | string) => request(t.app).get(`/v1/customers/${id}`).set('X-Restaurant-Domain', restaurant.domain).set('Authorization', user.auth),
   });
@@ -134,7 +147,11 @@ describe('customers', () => {
 
   it('needs a token (401) and a known restaurant (404)', async () => {
     expectProblem(await request(t.app).get('/v1/customers/me').set('X-Restaurant-Domain', a.domain), 401, 'unauthenticated');
-    expectProblem(await request(t.app).get('/v1/customers/me').set('X-Restaurant-Domain', 'nowhere.example.com').set('Authorization', x.auth), 404, 'restaurant_not_found');
+    expectProblem(
+      await request(t.app).get('/v1/customers/me').set('X-Restaurant-Domain', 'nowhere.example.com').set('Authorization', x.auth),
+      404,
+      'restaurant_not_found',
+    );
   });
 
   describe('for staff', () => {
@@ -161,7 +178,8 @@ describe('customers', () => {
       const ids = all.body.data.map((c: { id: number }) => c.id);
       expect(ids).toEqual([...ids].sort((p: number, q: number) => q - p));
       expect(ids.slice(0, 3)).toEqual(people.map((p) => p.id).reverse());
-      for (const customer of all.body.data) expect(Object.keys(customer).sort()).toEqual(['address', 'created_at', 'email', 'id', 'name', 'phone', 'preferences']);
+      for (const customer of all.body.data)
+        expect(Object.keys(customer).sort()).toEqual(['address', 'created_at', 'email', 'id', 'name', 'phone', 'preferences']);
 
       const seen: number[] = [];
       let cursor: string | null = null;
@@ -176,7 +194,9 @@ describe('customers', () => {
 
     it('keeps a cursor valid while customers are added', async () => {
       const first = await as(managerA, a).list('?limit=2');
-      await as(await signInCustomer(t.cognito), a).me().expect(200);
+      await as(await signInCustomer(t.cognito), a)
+        .me()
+        .expect(200);
       const second = await as(managerA, a).list(`?limit=2&cursor=${first.body.next_cursor}`);
       const all = (await as(managerA, a).list('?limit=100')).body.data.map((c: { id: number }) => c.id);
       expect(second.body.data.map((c: { id: number }) => c.id)).toEqual(all.slice(3, 5));

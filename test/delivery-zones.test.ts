@@ -60,7 +60,15 @@ describe('delivery zone geometry', () => {
     expect(shapeContains(squareShape, { lng: 13.42000001, lat: 52.51 })).toBe(false);
 
     // A slanted edge: the diagonal of a right triangle.
-    const triangle: ZoneShape = { type: 'polygon', coordinates: [[0, 0], [2, 2], [2, 0], [0, 0]] };
+    const triangle: ZoneShape = {
+      type: 'polygon',
+      coordinates: [
+        [0, 0],
+        [2, 2],
+        [2, 0],
+        [0, 0],
+      ],
+    };
     expect(shapeContains(triangle, { lng: 1, lat: 1 })).toBe(true);
     expect(shapeContains(triangle, { lng: 1.5, lat: 1.5 })).toBe(true);
     expect(shapeContains(triangle, { lng: 1, lat: 1.000000001 })).toBe(false);
@@ -75,7 +83,10 @@ describe('delivery zone geometry', () => {
     const inSquare = { lng: 13.41, lat: 52.51 };
     const outsideSquare = alexanderplatz;
 
-    for (const zones of [[cheap, dear, preferred, twin], [twin, preferred, dear, cheap]]) {
+    for (const zones of [
+      [cheap, dear, preferred, twin],
+      [twin, preferred, dear, cheap],
+    ]) {
       expect(resolveDeliveryZone(zones, inSquare)?.id).toBe(3); // priority beats fee
       expect(resolveDeliveryZone(zones, outsideSquare)?.id).toBe(1); // same priority: lowest fee, then lowest id
     }
@@ -146,16 +157,120 @@ describe('delivery zones', () => {
     const unclosed = square.slice(0, 4).concat([[13.4, 52.501]]);
     expect(paths(await post(polygon(unclosed)))).toEqual(['shape.coordinates.4']);
     // A bow tie: its two middle edges cross.
-    expect(paths(await post(polygon([[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]])))).toEqual(['shape.coordinates']);
+    expect(
+      paths(
+        await post(
+          polygon([
+            [0, 0],
+            [1, 1],
+            [1, 0],
+            [0, 1],
+            [0, 0],
+          ]),
+        ),
+      ),
+    ).toEqual(['shape.coordinates']);
     // A vertex touching another edge is a self-intersection too.
-    expect(paths(await post(polygon([[0, 0], [4, 0], [4, 4], [2, 0], [0, 4], [0, 0]])))).toEqual(['shape.coordinates']);
-    expect(paths(await post(polygon([[0, 0], [1, 0], [0, 0]])))).toEqual(['shape.coordinates']);
-    expect(paths(await post(polygon([[0, 0], [1, 0], [2, 0], [0, 0]])))).toEqual(['shape.coordinates.0', 'shape.coordinates.2']); // on one line: no area
-    expect(paths(await post(polygon([[0, 0], [1, 0], [1, 0], [1, 1], [0, 0]])))).toEqual(['shape.coordinates.2']); // repeated position
-    expect(paths(await post(polygon([[0, 0], [2, 0], [1, 0], [1, 1], [0, 1], [0, 0]])))).toContain('shape.coordinates.1'); // a spike back
-    expect(paths(await post(polygon([[0, 0], [181, 0], [1, 1], [0, 0]])))).toEqual(['shape.coordinates.1.0']);
-    expect(paths(await post(polygon([[0, 0], [1, -91], [1, 1], [0, 0]])))).toEqual(['shape.coordinates.1.1']);
-    expect(paths(await post(polygon([[0, 0, 5], [1, 0, 5], [1, 1, 5], [0, 0, 5]])))).toContain('shape.coordinates.0');
+    expect(
+      paths(
+        await post(
+          polygon([
+            [0, 0],
+            [4, 0],
+            [4, 4],
+            [2, 0],
+            [0, 4],
+            [0, 0],
+          ]),
+        ),
+      ),
+    ).toEqual(['shape.coordinates']);
+    expect(
+      paths(
+        await post(
+          polygon([
+            [0, 0],
+            [1, 0],
+            [0, 0],
+          ]),
+        ),
+      ),
+    ).toEqual(['shape.coordinates']);
+    expect(
+      paths(
+        await post(
+          polygon([
+            [0, 0],
+            [1, 0],
+            [2, 0],
+            [0, 0],
+          ]),
+        ),
+      ),
+    ).toEqual(['shape.coordinates.0', 'shape.coordinates.2']); // on one line: no area
+    expect(
+      paths(
+        await post(
+          polygon([
+            [0, 0],
+            [1, 0],
+            [1, 0],
+            [1, 1],
+            [0, 0],
+          ]),
+        ),
+      ),
+    ).toEqual(['shape.coordinates.2']); // repeated position
+    expect(
+      paths(
+        await post(
+          polygon([
+            [0, 0],
+            [2, 0],
+            [1, 0],
+            [1, 1],
+            [0, 1],
+            [0, 0],
+          ]),
+        ),
+      ),
+    ).toContain('shape.coordinates.1'); // a spike back
+    expect(
+      paths(
+        await post(
+          polygon([
+            [0, 0],
+            [181, 0],
+            [1, 1],
+            [0, 0],
+          ]),
+        ),
+      ),
+    ).toEqual(['shape.coordinates.1.0']);
+    expect(
+      paths(
+        await post(
+          polygon([
+            [0, 0],
+            [1, -91],
+            [1, 1],
+            [0, 0],
+          ]),
+        ),
+      ),
+    ).toEqual(['shape.coordinates.1.1']);
+    expect(
+      paths(
+        await post(
+          polygon([
+            [0, 0, 5],
+            [1, 0, 5],
+            [1, 1, 5],
+            [0, 0, 5],
+          ]),
+        ),
+      ),
+    ).toContain('shape.coordinates.0');
     expect(paths(await post(polygon('nope')))).toEqual(['shape.coordinates']);
 
     const radius = (shape: Record<string, unknown>) => radiusZone({ shape: { type: 'radius', center: alexanderplatz, meters: 1000, ...shape } });
@@ -191,11 +306,32 @@ describe('delivery zones', () => {
     const changed = await a.patch(`/v1/delivery-zones/${centre.id}`, { fee_cents: 300, free_over_cents: 4000, priority: -1 }, manager);
     expect(changed.status, changed.text).toBe(200);
     expect(zoneSchema.parse(changed.body)).toMatchObject({ fee_cents: 300, free_over_cents: 4000, priority: -1, min_subtotal_cents: 1500, name: 'Centre' });
-    const cleared = await a.patch(`/v1/delivery-zones/${centre.id}`, { free_over_cents: null, shape: { type: 'radius', center: alexanderplatz, meters: 1500.5 } }, manager);
+    const cleared = await a.patch(
+      `/v1/delivery-zones/${centre.id}`,
+      { free_over_cents: null, shape: { type: 'radius', center: alexanderplatz, meters: 1500.5 } },
+      manager,
+    );
     expect(zoneSchema.parse(cleared.body)).toMatchObject({ free_over_cents: null, shape: { type: 'radius', meters: 1500.5 } });
-    expect(paths(await a.patch(`/v1/delivery-zones/${centre.id}`, { shape: { type: 'polygon', coordinates: [[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]] } }, manager))).toEqual([
-      'shape.coordinates',
-    ]);
+    expect(
+      paths(
+        await a.patch(
+          `/v1/delivery-zones/${centre.id}`,
+          {
+            shape: {
+              type: 'polygon',
+              coordinates: [
+                [0, 0],
+                [1, 1],
+                [1, 0],
+                [0, 1],
+                [0, 0],
+              ],
+            },
+          },
+          manager,
+        ),
+      ),
+    ).toEqual(['shape.coordinates']);
     expect(paths(await a.patch(`/v1/delivery-zones/${centre.id}`, { colour: 'red' }, manager))).toEqual(['']);
 
     expect((await a.delete(`/v1/delivery-zones/${centre.id}`, manager)).status).toBe(204);
@@ -278,7 +414,11 @@ describe('delivery zones', () => {
       const terms = { fee_cents: 300, min_subtotal_cents: 2000, free_over_cents: 5000 };
       expect(() => requireDeliveryMinimum(terms, 2000)).not.toThrow();
       expect(() => requireDeliveryMinimum(terms, 9999)).not.toThrow();
-      for (const [subtotal, shortfall] of [[1999, 1], [0, 2000], [1250, 750]] as const) {
+      for (const [subtotal, shortfall] of [
+        [1999, 1],
+        [0, 2000],
+        [1250, 750],
+      ] as const) {
         let thrown: unknown;
         try {
           requireDeliveryMinimum(terms, subtotal);

@@ -483,9 +483,7 @@ describe('Dockerfile', () => {
     expect(dockerStages.length).toBeGreaterThanOrEqual(2);
     expect(dockerStages[0]?.instructions[0]?.args).toMatch(/^node:\$\{NODE_VERSION\}-slim|^node:22[\w.-]*-slim/);
     expect(read('Dockerfile')).toMatch(/^ARG NODE_VERSION=22$/m);
-    const buildStage = dockerStages.find((stage) =>
-      stage.instructions.some((i) => i.keyword === 'RUN' && /\bnpm run build\b|\btsc\b/.test(i.args)),
-    );
+    const buildStage = dockerStages.find((stage) => stage.instructions.some((i) => i.keyword === 'RUN' && /\bnpm run build\b|\btsc\b/.test(i.args)));
     expect(buildStage?.name, 'a named build stage').toBeDefined();
     expect(buildStage).not.toBe(runtimeStage);
 
@@ -502,7 +500,10 @@ describe('Dockerfile', () => {
     for (const entry of ['src/main.ts', 'src/cli/migrate.ts', 'src/cli/seed.ts']) {
       const packages = [...runtimePackages(entry)];
       expect(packages.length, `${entry} loads packages`).toBeGreaterThan(0);
-      expect(packages.filter((name) => !(name in dependencies)), `${entry} needs dev dependencies`).toEqual([]);
+      expect(
+        packages.filter((name) => !(name in dependencies)),
+        `${entry} needs dev dependencies`,
+      ).toEqual([]);
     }
   });
 

@@ -146,7 +146,10 @@ describe.skipIf(!onRealPostgres)('pm2 cluster mode with ecosystem.config.js and 
     // The demo manager, created by tablekit-embedded, manages the restaurant it seeded.
     const manager = await login('manager@demo.localhost', 'Demo-password-1!');
     expect(manager.status).toBe(200);
-    const staff = await get('/v1/staff', { 'X-Restaurant-Domain': DEMO_DOMAIN, Authorization: `Bearer ${(manager.body as { access_token: string }).access_token}` });
+    const staff = await get('/v1/staff', {
+      'X-Restaurant-Domain': DEMO_DOMAIN,
+      Authorization: `Bearer ${(manager.body as { access_token: string }).access_token}`,
+    });
     expect(staff).toMatchObject({ status: 200, body: { data: [{ email: 'manager@demo.localhost', role: 'manager' }] } });
   });
 
@@ -159,7 +162,10 @@ describe.skipIf(!onRealPostgres)('pm2 cluster mode with ecosystem.config.js and 
     const recipes = (await get('/v1/recipes?available=true&limit=1', headers)).body as { data: Array<{ id: number }> };
     expect((await call('POST', '/v1/cart/items', { headers, body: { recipe_id: recipes.data[0]?.id, quantity: 1 } })).status).toBe(201);
     // Cash: the confirmation message is queued as the order is placed.
-    const placed = await call('POST', '/v1/orders', { headers: { ...headers, 'Idempotency-Key': randomUUID() }, body: { fulfillment: 'pickup', payment_method: 'cash' } });
+    const placed = await call('POST', '/v1/orders', {
+      headers: { ...headers, 'Idempotency-Key': randomUUID() },
+      body: { fulfillment: 'pickup', payment_method: 'cash' },
+    });
     expect(placed).toMatchObject({ status: 201, body: { status: 'pending' } });
     const orderId = (placed.body as { id: number }).id;
     expect(await waitFor(async () => ((await get(`/v1/orders/${orderId}`, headers)).body as { status: string }).status === 'confirmed', 20_000)).toBe(true);

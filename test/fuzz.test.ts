@@ -82,7 +82,7 @@ const nastyStrings = [
   '',
   ' ',
   "' OR '1'='1",
-  "1; DROP TABLE orders; --",
+  '1; DROP TABLE orders; --',
   "'); SELECT pg_sleep(5); --",
   '<script>alert(1)</script>',
   '"><img src=x onerror=alert(1)>',
@@ -124,8 +124,26 @@ const nastyStrings = [
   'é'.repeat(5000),
 ];
 const nastyNumbers = [
-  0, -0, -1, 1.5, -1.5, 0.1, 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, 2 ** 53 + 2, 2 ** 63, -(2 ** 63), 1e21, 1e308, -1e308,
-  Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.EPSILON, 5e-324,
+  0,
+  -0,
+  -1,
+  1.5,
+  -1.5,
+  0.1,
+  2 ** 31 - 1,
+  2 ** 31,
+  -(2 ** 31) - 1,
+  2 ** 53,
+  2 ** 53 + 2,
+  2 ** 63,
+  -(2 ** 63),
+  1e21,
+  1e308,
+  -1e308,
+  Number.MAX_SAFE_INTEGER,
+  Number.MIN_SAFE_INTEGER,
+  Number.EPSILON,
+  5e-324,
 ];
 
 const nastyString = fc.constantFrom(...nastyStrings);
@@ -153,11 +171,19 @@ const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
 
 // --- values from the document's JSON schemas --------------------------------------------------------
 
-function valueArbitrary(schema: Schema, resolve: (ref: string) => Schema, knownIds: () => number[], name = '', depth = 0, mutate = true): fc.Arbitrary<unknown> {
+function valueArbitrary(
+  schema: Schema,
+  resolve: (ref: string) => Schema,
+  knownIds: () => number[],
+  name = '',
+  depth = 0,
+  mutate = true,
+): fc.Arbitrary<unknown> {
   if (schema.$ref !== undefined) return valueArbitrary(resolve(schema.$ref), resolve, knownIds, name, depth, mutate);
   const alternatives = schema.anyOf ?? schema.oneOf;
   if (alternatives !== undefined) return fc.oneof(...alternatives.map((s) => valueArbitrary(s, resolve, knownIds, name, depth, mutate)));
-  if (schema.allOf !== undefined) return valueArbitrary(Object.assign({}, ...schema.allOf.map((s) => (s.$ref ? resolve(s.$ref) : s))), resolve, knownIds, name, depth, mutate);
+  if (schema.allOf !== undefined)
+    return valueArbitrary(Object.assign({}, ...schema.allOf.map((s) => (s.$ref ? resolve(s.$ref) : s))), resolve, knownIds, name, depth, mutate);
   const types = Array.isArray(schema.type) ? schema.type : schema.type === undefined ? [] : [schema.type];
   const nullable = types.includes('null') || schema.nullable === true;
   const type = types.find((t) => t !== 'null');
@@ -177,7 +203,12 @@ function valueArbitrary(schema: Schema, resolve: (ref: string) => Schema, knownI
             { weight: 1, arbitrary: fc.string({ minLength, maxLength }) },
             { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength, maxLength }) },
             // Otherwise valid, so it gets past length and format checks with the bad character still in it.
-            { weight: 1, arbitrary: fc.tuple(words, badCharacter, fc.nat()).map(([word, bad, at]) => word.slice(0, at % (word.length + 1)) + bad + word.slice(at % (word.length + 1))) },
+            {
+              weight: 1,
+              arbitrary: fc
+                .tuple(words, badCharacter, fc.nat())
+                .map(([word, bad, at]) => word.slice(0, at % (word.length + 1)) + bad + word.slice(at % (word.length + 1))),
+            },
           )
         : words;
     }
@@ -203,7 +234,13 @@ function valueArbitrary(schema: Schema, resolve: (ref: string) => Schema, knownI
   return depth > 3 || !mutate ? valid : fc.oneof({ weight: 9, arbitrary: valid }, { weight: 1, arbitrary: nastyValue });
 }
 
-function objectArbitrary(schema: Schema, resolve: (ref: string) => Schema, knownIds: () => number[], depth: number, mutate: boolean): fc.Arbitrary<Record<string, unknown>> {
+function objectArbitrary(
+  schema: Schema,
+  resolve: (ref: string) => Schema,
+  knownIds: () => number[],
+  depth: number,
+  mutate: boolean,
+): fc.Arbitrary<Record<string, unknown>> {
   const properties = schema.properties ?? {};
   const keys = Object.keys(properties);
   const required = keys.filter((key) => (schema.required ?? []).includes(key));
@@ -286,8 +323,8 @@ function requestArbitrary(op: Operation, ctx: FuzzContext): fc.Arbitrary<FuzzReq
 /** Every string leaf of a parsed JSON body, as the object or array holding it and its key. */
 function stringLeaves(value: unknown): Array<[Record<string, unknown>, string]> {
   if (typeof value !== 'object' || value === null) return [];
-  return Object.entries(value).flatMap(([key, item]): Array<[Record<string, unknown>, string]> =>
-    typeof item === 'string' ? [[value as Record<string, unknown>, key]] : stringLeaves(item),
+  return Object.entries(value).flatMap(
+    ([key, item]): Array<[Record<string, unknown>, string]> => (typeof item === 'string' ? [[value as Record<string, unknown>, key]] : stringLeaves(item)),
   );
 }
 
@@ -326,7 +363,14 @@ function cleanRequestArbitrary(op: Operation, ctx: FuzzContext): fc.Arbitrary<Fu
   return fc
     .record({
       path: fc.tuple(...pathParams.map((p) => fc.constantFrom(...known(p)).map(encode))),
-      query: fc.tuple(...queryParams.map((p) => fc.option(valueArbitrary(p.schema, ctx.resolve, ctx.ids, p.name, 0, false).map((v) => `${p.name}=${encode(String(v))}`), { nil: undefined }))),
+      query: fc.tuple(
+        ...queryParams.map((p) =>
+          fc.option(
+            valueArbitrary(p.schema, ctx.resolve, ctx.ids, p.name, 0, false).map((v) => `${p.name}=${encode(String(v))}`),
+            { nil: undefined },
+          ),
+        ),
+      ),
       user: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(ctx.manager, ctx.customer) }, { weight: 1, arbitrary: fc.constant(ctx.admin) }),
       body: op.body === undefined ? fc.constant(undefined) : valueArbitrary(op.body, ctx.resolve, ctx.ids, '', 0, false),
     })
@@ -354,29 +398,84 @@ function anyRequestArbitrary(op: Operation, ctx: FuzzContext): fc.Arbitrary<Fuzz
       { weight: 4, arbitrary: fc.constantFrom(...known).map(encode) },
       { weight: 2, arbitrary: fc.oneof(nastyString, nastyNumber.map(String), fc.string({ unit: 'grapheme', maxLength: 30 })).map((v) => encode(String(v))) },
       // Raw, not encoded: broken percent-escapes, dots, an empty segment.
-      { weight: 1, arbitrary: fc.constantFrom('%', '%zz', '%E0%A4%A', '%C0%AF', '..', '.', '%2e%2e', '%2F', ';', '1;2', '1,2', '0x10', '1e3', ' 1', '%20', ...badEscapes, ...badEscapes.map((e) => `1${e}`)) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          '%',
+          '%zz',
+          '%E0%A4%A',
+          '%C0%AF',
+          '..',
+          '.',
+          '%2e%2e',
+          '%2F',
+          ';',
+          '1;2',
+          '1,2',
+          '0x10',
+          '1e3',
+          ' 1',
+          '%20',
+          ...badEscapes,
+          ...badEscapes.map((e) => `1${e}`),
+        ),
+      },
     );
   };
   const queryPart = (p: Parameter): fc.Arbitrary<string | undefined> =>
     fc.option(
       fc.oneof(
-        { weight: 4, arbitrary: valueArbitrary(p.schema, resolve, ctx.ids, p.name).map((v) => `${p.name}=${encode(typeof v === 'string' ? v : String(JSON.stringify(v)))}`) },
-        { weight: 1, arbitrary: fc.constantFrom(`${p.name}=1&${p.name}=2`, `${p.name}[a]=1`, `${p.name}[]=x`, `${p.name}`, `${p.name}=`, `${p.name}=%zz`, `${p.name}=%E0%A4%A`, ...badEscapes.map((e) => `${p.name}=${e}`)) },
+        {
+          weight: 4,
+          arbitrary: valueArbitrary(p.schema, resolve, ctx.ids, p.name).map(
+            (v) => `${p.name}=${encode(typeof v === 'string' ? v : String(JSON.stringify(v)))}`,
+          ),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(
+            `${p.name}=1&${p.name}=2`,
+            `${p.name}[a]=1`,
+            `${p.name}[]=x`,
+            `${p.name}`,
+            `${p.name}=`,
+            `${p.name}=%zz`,
+            `${p.name}=%E0%A4%A`,
+            ...badEscapes.map((e) => `${p.name}=${e}`),
+          ),
+        },
       ),
       { freq: 3, nil: undefined },
     );
   const extraQuery = fc.option(
     fc.constantFrom(
-      'unknown=1', 'limit=0', 'cursor=WzFd', 'cursor=%FF', 'a[b][c]=d', '__proto__[x]=1', 'x='.concat('y'.repeat(3000)),
+      'unknown=1',
+      'limit=0',
+      'cursor=WzFd',
+      'cursor=%FF',
+      'a[b][c]=d',
+      '__proto__[x]=1',
+      'x='.concat('y'.repeat(3000)),
       // Cursors that decode to keys holding a NUL or a lone surrogate, or to bytes that are not UTF-8.
       `cursor=${Buffer.from(JSON.stringify(['a\u0000', 'b'])).toString('base64url')}`,
       `cursor=${Buffer.from('["\\u0000","\\ud800"]').toString('base64url')}`,
       `cursor=${Buffer.from([0x5b, 0x22, 0xc3, 0x28, 0x22, 0x5d]).toString('base64url')}`,
-      '%00=1', 'a%00=1', '%ED%A0%80=%ED%A0%80',
+      '%00=1',
+      'a%00=1',
+      '%ED%A0%80=%ED%A0%80',
     ),
     { freq: 6, nil: undefined },
   );
-  const auth = fc.constantFrom<'manager' | 'customer' | 'admin' | 'none' | 'garbage' | 'basic'>('manager', 'manager', 'customer', 'customer', 'admin', 'none', 'garbage', 'basic');
+  const auth = fc.constantFrom<'manager' | 'customer' | 'admin' | 'none' | 'garbage' | 'basic'>(
+    'manager',
+    'manager',
+    'customer',
+    'customer',
+    'admin',
+    'none',
+    'garbage',
+    'basic',
+  );
   const domain = fc.oneof(
     { weight: 8, arbitrary: fc.constant(ctx.domain) },
     { weight: 1, arbitrary: fc.constant(ctx.rivalDomain) },
@@ -391,7 +490,14 @@ function anyRequestArbitrary(op: Operation, ctx: FuzzContext): fc.Arbitrary<Fuzz
   );
   type Body = { text: string | Buffer | undefined; type: string | undefined; encoding: string | undefined };
   const bodies: Array<fc.WeightedArbitrary<Body>> = [
-    { weight: op.body === undefined ? 1 : 8, arbitrary: (op.body === undefined ? fc.constant(undefined) : valueArbitrary(op.body, resolve, ctx.ids)).map((v) => ({ text: v === undefined ? undefined : JSON.stringify(v), type: 'application/json', encoding: undefined })) },
+    {
+      weight: op.body === undefined ? 1 : 8,
+      arbitrary: (op.body === undefined ? fc.constant(undefined) : valueArbitrary(op.body, resolve, ctx.ids)).map((v) => ({
+        text: v === undefined ? undefined : JSON.stringify(v),
+        type: 'application/json',
+        encoding: undefined,
+      })),
+    },
     { weight: 1, arbitrary: anyJson.map((v) => ({ text: JSON.stringify(v), type: 'application/json', encoding: undefined })) },
     { weight: 1, arbitrary: fc.constantFrom(...malformedBodies).map((text) => ({ text, type: 'application/json', encoding: undefined })) },
     {
@@ -404,12 +510,21 @@ function anyRequestArbitrary(op: Operation, ctx: FuzzContext): fc.Arbitrary<Fuzz
       weight: 1,
       arbitrary: fc.record({
         text: fc.constantFrom('{"quantity": 1}', 'a=1&b=2', '<x/>', ''),
-        type: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'application/vnd.api+json'),
+        type: fc.constantFrom(
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/xml',
+          'application/json; charset=latin1',
+          'application/json; charset=utf-16',
+          'multipart/form-data; boundary=x',
+          'application/vnd.api+json',
+        ),
         encoding: fc.constantFrom(undefined, 'gzip', 'deflate', 'br', 'identity', 'compress', 'x-unknown'),
       }),
     },
   ];
-  if (op.body !== undefined) bodies.push({ weight: 1, arbitrary: fc.constant({ text: `{"name":"${'x'.repeat(110 * 1024)}"}`, type: 'application/json', encoding: undefined }) });
+  if (op.body !== undefined)
+    bodies.push({ weight: 1, arbitrary: fc.constant({ text: `{"name":"${'x'.repeat(110 * 1024)}"}`, type: 'application/json', encoding: undefined }) });
   const body = fc.oneof(...bodies);
   return fc
     .record({
@@ -429,7 +544,14 @@ function anyRequestArbitrary(op: Operation, ctx: FuzzContext): fc.Arbitrary<Fuzz
       const query = [...r.query, r.extraQuery].filter((part): part is string => part !== undefined).join('&');
       const headers: Record<string, string> = {};
       if (r.domain !== undefined) headers['x-restaurant-domain'] = r.domain;
-      const token = { manager: ctx.manager.auth, customer: ctx.customer.auth, admin: ctx.admin.auth, none: undefined, garbage: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', basic: 'Basic YWRtaW46YWRtaW4=' }[r.auth];
+      const token = {
+        manager: ctx.manager.auth,
+        customer: ctx.customer.auth,
+        admin: ctx.admin.auth,
+        none: undefined,
+        garbage: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+        basic: 'Basic YWRtaW46YWRtaW4=',
+      }[r.auth];
       if (token !== undefined) headers['authorization'] = token;
       if (r.idempotencyKey === 'fresh') headers['idempotency-key'] = randomUUID();
       else if (r.idempotencyKey === 'reused') headers['idempotency-key'] = 'fuzz-reused-key';
@@ -496,7 +618,12 @@ describe(`fuzzing every route of /openapi.json (seed ${SEED}, ${RUNS} requests p
     let req = request(server)[r.method as 'get'](r.url);
     for (const [name, value] of Object.entries(r.headers)) req = req.set(name, value);
     // A Buffer goes as its bytes (superagent would otherwise send it as JSON of its bytes).
-    const res = r.body === undefined ? await req : typeof r.body === 'string' ? await req.send(r.body) : await req.serialize((raw: Buffer) => raw as unknown as string).send(r.body);
+    const res =
+      r.body === undefined
+        ? await req
+        : typeof r.body === 'string'
+          ? await req.send(r.body)
+          : await req.serialize((raw: Buffer) => raw as unknown as string).send(r.body);
     return { status: res.status, contentType: String(res.headers['content-type'] ?? ''), text: res.text ?? '' };
   };
 
@@ -513,13 +640,32 @@ describe(`fuzzing every route of /openapi.json (seed ${SEED}, ${RUNS} requests p
     const customer = await signInCustomer(t.cognito);
     const admin = await signInPlatformAdmin(t.cognito);
     const ingredients: number[] = [];
-    for (const [name, stock] of [['Flour', 500], ['Tomato', 200], ['Cheese', 100], ['Basil', 5], ['Truffle', 0]] as const) {
+    for (const [name, stock] of [
+      ['Flour', 500],
+      ['Tomato', 200],
+      ['Cheese', 100],
+      ['Basil', 5],
+      ['Truffle', 0],
+    ] as const) {
       ingredients.push(await insertIngredientRow(t.db.knex, restaurantId, { name, stock, price_cents: 120 }));
     }
     const rivalIngredient = await insertIngredientRow(t.db.knex, rival.id, { name: 'Rival flour', stock: 10 });
     const recipes = await insertRecipeRows(t.db.knex, restaurantId, [
-      { name: 'Margherita', lines: [{ ingredient_id: ingredients[0]!, quantity: 2 }, { ingredient_id: ingredients[1]!, quantity: 1 }, { ingredient_id: ingredients[2]!, quantity: 1 }] },
-      { name: 'Marinara', lines: [{ ingredient_id: ingredients[0]!, quantity: 2 }, { ingredient_id: ingredients[1]!, quantity: 2 }] },
+      {
+        name: 'Margherita',
+        lines: [
+          { ingredient_id: ingredients[0]!, quantity: 2 },
+          { ingredient_id: ingredients[1]!, quantity: 1 },
+          { ingredient_id: ingredients[2]!, quantity: 1 },
+        ],
+      },
+      {
+        name: 'Marinara',
+        lines: [
+          { ingredient_id: ingredients[0]!, quantity: 2 },
+          { ingredient_id: ingredients[1]!, quantity: 2 },
+        ],
+      },
       { name: 'Truffle special', lines: [{ ingredient_id: ingredients[4]!, quantity: 1 }] },
     ]);
     await t.db.knex('recipe_ingredients').where({ restaurant_id: restaurantId, ingredient_id: ingredients[2]! }).update({ removable: true, max_quantity: 3 });
@@ -545,7 +691,7 @@ describe(`fuzzing every route of /openapi.json (seed ${SEED}, ${RUNS} requests p
       } catch {
         return;
       }
-      const rows = Array.isArray((body as { data?: unknown }).data) ? ((body as { data: unknown[] }).data) : [body];
+      const rows = Array.isArray((body as { data?: unknown }).data) ? (body as { data: unknown[] }).data : [body];
       for (const row of rows) {
         const id = (row as { id?: unknown } | null)?.id;
         if (typeof id === 'number' && seen.size < 200) seen.add(id);
@@ -555,14 +701,24 @@ describe(`fuzzing every route of /openapi.json (seed ${SEED}, ${RUNS} requests p
     // operation, so every route is also tried against a menu that can be ordered from.
     restore = async () => {
       const knex = t.db.knex;
-      await knex('staff_members').insert({ restaurant_id: restaurantId, user_sub: manager.sub, email: manager.email, role: 'manager' }).onConflict(['restaurant_id', 'user_sub']).merge({ role: 'manager' });
-      await knex('recipes').whereIn('id', recipes).update({ archived_at: null }).catch(() => undefined);
-      await knex('ingredients').whereIn('id', ingredients).update({ archived_at: null, available: true, unavailable_until: null, stock: 500 }).catch(() => undefined);
+      await knex('staff_members')
+        .insert({ restaurant_id: restaurantId, user_sub: manager.sub, email: manager.email, role: 'manager' })
+        .onConflict(['restaurant_id', 'user_sub'])
+        .merge({ role: 'manager' });
+      await knex('recipes')
+        .whereIn('id', recipes)
+        .update({ archived_at: null })
+        .catch(() => undefined);
+      await knex('ingredients')
+        .whereIn('id', ingredients)
+        .update({ archived_at: null, available: true, unavailable_until: null, stock: 500 })
+        .catch(() => undefined);
     };
     fillCart = async () => {
       const customerId = Number(me.body.id);
       const lines = await t.db.knex('cart_items').where({ restaurant_id: restaurantId, customer_id: customerId }).count({ n: '*' }).first();
-      if (Number(lines?.n) === 0) await t.db.knex('cart_items').insert({ restaurant_id: restaurantId, customer_id: customerId, recipe_id: recipes[0], quantity: 1 });
+      if (Number(lines?.n) === 0)
+        await t.db.knex('cart_items').insert({ restaurant_id: restaurantId, customer_id: customerId, recipe_id: recipes[0], quantity: 1 });
     };
     ctx = {
       domain: restaurant.domain,
@@ -576,7 +732,10 @@ describe(`fuzzing every route of /openapi.json (seed ${SEED}, ${RUNS} requests p
     };
 
     const document = (await request(server).get('/openapi.json')).body as {
-      paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: { content?: Record<string, { schema?: Schema }> }; security?: unknown[] }>>;
+      paths: Record<
+        string,
+        Record<string, { parameters?: Parameter[]; requestBody?: { content?: Record<string, { schema?: Schema }> }; security?: unknown[] }>
+      >;
       components?: { schemas?: Record<string, Schema> };
     };
     const schemas = document.components?.schemas ?? {};
@@ -605,45 +764,75 @@ describe(`fuzzing every route of /openapi.json (seed ${SEED}, ${RUNS} requests p
     expect(operations.length).toBeGreaterThan(30);
   });
 
-  it('answers every generated request without a 5xx, and every 4xx as problem+json with a known code', async () => {
-    const started = performance.now();
-    for (const op of operations) {
-      await restore();
-      for (const r of fc.sample(requestArbitrary(op, ctx), { seed: seedFor(op), numRuns: RUNS })) {
-        if (op.method === 'post' && op.path === '/v1/orders') await fillCart();
-        const res = await send(r);
-        if (res.status >= 200 && res.status < 300) remember(res.text);
-        if (process.env['FUZZ_TRACE'] !== undefined && `${op.method} ${op.path}` === process.env['FUZZ_TRACE']) console.log(r.method, r.url, JSON.stringify(r.headers).slice(0, 150), r.body?.slice(0, 150), '→', res.status, res.text.slice(0, 150));
-        counts.requests += 1;
-        counts.byStatus.set(res.status, (counts.byStatus.get(res.status) ?? 0) + 1);
-        const problem = findProblem(res.status, res.contentType, res.text);
-        if (problem !== undefined) findings.push({ request: r, status: res.status, contentType: res.contentType, body: res.text.slice(0, 300), problem });
+  it(
+    'answers every generated request without a 5xx, and every 4xx as problem+json with a known code',
+    async () => {
+      const started = performance.now();
+      for (const op of operations) {
+        await restore();
+        for (const r of fc.sample(requestArbitrary(op, ctx), { seed: seedFor(op), numRuns: RUNS })) {
+          if (op.method === 'post' && op.path === '/v1/orders') await fillCart();
+          const res = await send(r);
+          if (res.status >= 200 && res.status < 300) remember(res.text);
+          if (process.env['FUZZ_TRACE'] !== undefined && `${op.method} ${op.path}` === process.env['FUZZ_TRACE'])
+            console.log(r.method, r.url, JSON.stringify(r.headers).slice(0, 150), r.body?.slice(0, 150), '→', res.status, res.text.slice(0, 150));
+          counts.requests += 1;
+          counts.byStatus.set(res.status, (counts.byStatus.get(res.status) ?? 0) + 1);
+          const problem = findProblem(res.status, res.contentType, res.text);
+          if (problem !== undefined) findings.push({ request: r, status: res.status, contentType: res.contentType, body: res.text.slice(0, 300), problem });
+        }
       }
-    }
-    // Paths and methods the document does not have.
-    for (const r of fc.sample(
-      fc.record({
-        method: fc.constantFrom('get', 'post', 'put', 'patch', 'delete', 'options', 'head'),
-        url: fc.oneof(fc.constantFrom('/v2/recipes', '/v1', '/v1/', '/v1/recipes/', '//v1//recipes', '/v1/recipes/1/2', '/%', '/v1/%E0%A4%A', '/.env', '/v1/orders/1/payments/cash/x'), fc.string({ maxLength: 20 }).map((s) => `/v1/${encode(s)}`)),
-      }),
-      { seed: SEED, numRuns: RUNS * 2 },
-    )) {
-      const fuzz = { method: r.method, url: r.url, headers: { 'x-restaurant-domain': ctx.domain }, body: undefined };
-      const res = await send(fuzz);
-      counts.requests += 1;
-      const problem = r.method === 'head' || r.method === 'options' ? (res.status >= 500 ? `answered ${res.status}` : undefined) : findProblem(res.status, res.contentType, res.text);
-      if (problem !== undefined) findings.push({ request: fuzz, status: res.status, contentType: res.contentType, body: res.text.slice(0, 300), problem });
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const statuses = [...counts.byStatus].sort(([a], [b]) => a - b).map(([status, n]) => `${status}×${n}`).join(' ');
-    console.info(`fuzz: ${counts.requests} requests over ${operations.length} operations in ${seconds.toFixed(1)} s (seed ${SEED}): ${statuses}`);
-    if (process.env["FUZZ_DUMP"] !== undefined) writeFileSync(process.env["FUZZ_DUMP"], JSON.stringify(findings, null, 1));
-    const report = findings
-      .slice(0, 25)
-      .map((f) => `${f.problem}: ${f.request.method.toUpperCase()} ${f.request.url}\n  headers ${JSON.stringify(f.request.headers)}\n  body ${f.request.body?.slice(0, 200) ?? '(none)'}\n  → ${f.status} ${f.contentType} ${f.body}`)
-      .join('\n');
-    expect(findings, `${findings.length} bad answers (seed ${SEED}; rerun with FUZZ_SEED=${SEED}):\n${report}`).toEqual([]);
-    // The 2xx answers show the generator gets past validation into the code behind it.
-    expect([...counts.byStatus.keys()].some((status) => status >= 200 && status < 300)).toBe(true);
-  }, Math.max(300_000, RUNS * 2_000));
+      // Paths and methods the document does not have.
+      for (const r of fc.sample(
+        fc.record({
+          method: fc.constantFrom('get', 'post', 'put', 'patch', 'delete', 'options', 'head'),
+          url: fc.oneof(
+            fc.constantFrom(
+              '/v2/recipes',
+              '/v1',
+              '/v1/',
+              '/v1/recipes/',
+              '//v1//recipes',
+              '/v1/recipes/1/2',
+              '/%',
+              '/v1/%E0%A4%A',
+              '/.env',
+              '/v1/orders/1/payments/cash/x',
+            ),
+            fc.string({ maxLength: 20 }).map((s) => `/v1/${encode(s)}`),
+          ),
+        }),
+        { seed: SEED, numRuns: RUNS * 2 },
+      )) {
+        const fuzz = { method: r.method, url: r.url, headers: { 'x-restaurant-domain': ctx.domain }, body: undefined };
+        const res = await send(fuzz);
+        counts.requests += 1;
+        const problem =
+          r.method === 'head' || r.method === 'options'
+            ? res.status >= 500
+              ? `answered ${res.status}`
+              : undefined
+            : findProblem(res.status, res.contentType, res.text);
+        if (problem !== undefined) findings.push({ request: fuzz, status: res.status, contentType: res.contentType, body: res.text.slice(0, 300), problem });
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const statuses = [...counts.byStatus]
+        .sort(([a], [b]) => a - b)
+        .map(([status, n]) => `${status}×${n}`)
+        .join(' ');
+      console.info(`fuzz: ${counts.requests} requests over ${operations.length} operations in ${seconds.toFixed(1)} s (seed ${SEED}): ${statuses}`);
+      if (process.env['FUZZ_DUMP'] !== undefined) writeFileSync(process.env['FUZZ_DUMP'], JSON.stringify(findings, null, 1));
+      const report = findings
+        .slice(0, 25)
+        .map(
+          (f) =>
+            `${f.problem}: ${f.request.method.toUpperCase()} ${f.request.url}\n  headers ${JSON.stringify(f.request.headers)}\n  body ${f.request.body?.slice(0, 200) ?? '(none)'}\n  → ${f.status} ${f.contentType} ${f.body}`,
+        )
+        .join('\n');
+      expect(findings, `${findings.length} bad answers (seed ${SEED}; rerun with FUZZ_SEED=${SEED}):\n${report}`).toEqual([]);
+      // The 2xx answers show the generator gets past validation into the code behind it.
+      expect([...counts.byStatus.keys()].some((status) => status >= 200 && status < 300)).toBe(true);
+    },
+    Math.max(300_000, RUNS * 2_000),
+  );
 });

@@ -33,10 +33,7 @@ describe('HTTP conventions', () => {
   });
 
   it('answers malformed JSON with 400 validation_failed', async () => {
-    const res = await request(t.app)
-      .post('/v1/nothing-here')
-      .set('Content-Type', 'application/json')
-      .send('{"name": "unterminated');
+    const res = await request(t.app).post('/v1/nothing-here').set('Content-Type', 'application/json').send('{"name": "unterminated');
     expectProblem(res, 400, 'validation_failed');
   });
 
@@ -82,7 +79,9 @@ describe('HTTP conventions', () => {
     server.on('clientError', answerClientError);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const res = await request(server).get(`/v1/recipes?search=${'x'.repeat(20_000)}`).set('X-Restaurant-Domain', 'storeabc.com');
+      const res = await request(server)
+        .get(`/v1/recipes?search=${'x'.repeat(20_000)}`)
+        .set('X-Restaurant-Domain', 'storeabc.com');
       expectProblem(res, 431, 'validation_failed');
       expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
@@ -94,7 +93,10 @@ describe('HTTP conventions', () => {
     const badJson = await request(t.app).post('/v1/auth/login').set('Content-Type', 'application/json').set('X-Request-Id', 'bad-json-1').send('{"email": ');
     expectProblem(badJson, 400, 'validation_failed');
     expect(badJson.headers['x-request-id']).toBe('bad-json-1');
-    const tooBig = await request(t.app).post('/v1/auth/login').set('Content-Type', 'application/json').send(JSON.stringify({ email: 'x'.repeat(101 * 1024) }));
+    const tooBig = await request(t.app)
+      .post('/v1/auth/login')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ email: 'x'.repeat(101 * 1024) }));
     expectProblem(tooBig, 413, 'payload_too_large');
     expect(tooBig.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
 
@@ -206,7 +208,9 @@ describe('HTTP conventions', () => {
 
   it('lets a browser read the headers a client acts on: request id, Retry-After, ETag, Idempotent-Replayed, rate limits', async () => {
     const res = await request(t.app).get('/v1/restaurant').set('Origin', 'https://www.storeabc.com').set('Host', 'storeabc.com');
-    const exposed = String(res.headers['access-control-expose-headers']).split(',').map((name) => name.trim().toLowerCase());
+    const exposed = String(res.headers['access-control-expose-headers'])
+      .split(',')
+      .map((name) => name.trim().toLowerCase());
     expect(exposed).toEqual(expect.arrayContaining(['x-request-id', 'retry-after', 'etag', 'idempotent-replayed', 'ratelimit', 'ratelimit-policy']));
   });
 

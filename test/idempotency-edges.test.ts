@@ -91,7 +91,9 @@ describe('retries around the 120 s takeover and the 24 h lifetime', () => {
   let n = 0;
   const scope = (): IdempotencyScope => ({ restaurantId, userSub: 'edge-user', key: `edge-${(n += 1)}` });
   const age = async (s: IdempotencyScope, column: 'locked_at' | 'created_at', interval: string) =>
-    knex('idempotency_keys').where({ restaurant_id: s.restaurantId, user_sub: s.userSub, key: s.key }).update({ [column]: knex.raw(`now() - interval '${interval}'`) });
+    knex('idempotency_keys')
+      .where({ restaurant_id: s.restaurantId, user_sub: s.userSub, key: s.key })
+      .update({ [column]: knex.raw(`now() - interval '${interval}'`) });
   const rowOf = (s: IdempotencyScope) => knex('idempotency_keys').where({ restaurant_id: s.restaurantId, user_sub: s.userSub, key: s.key }).first();
   const completed = async (s: IdempotencyScope, body: unknown = { id: 1 }) => {
     expect(await beginIdempotentRequest(knex, s, 'h1')).toEqual({ kind: 'new' });

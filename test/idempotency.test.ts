@@ -17,7 +17,11 @@ describe('idempotency keys', () => {
   let restaurantId: number;
   let n = 0;
   const scope = (): IdempotencyScope => ({ restaurantId, userSub: 'user-1', key: `key-${(n += 1)}` });
-  const codeOf = async (work: Promise<unknown>) => work.then(() => 'ok', (error: unknown) => (error instanceof AppError ? error.code : String(error)));
+  const codeOf = async (work: Promise<unknown>) =>
+    work.then(
+      () => 'ok',
+      (error: unknown) => (error instanceof AppError ? error.code : String(error)),
+    );
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -29,7 +33,9 @@ describe('idempotency keys', () => {
   });
 
   it('fingerprints a body regardless of key order, but not regardless of route or values', () => {
-    expect(requestFingerprint('POST', '/v1/orders', { a: 1, b: { c: 2, d: [1, 2] } })).toBe(requestFingerprint('post', '/v1/orders', { b: { d: [1, 2], c: 2 }, a: 1 }));
+    expect(requestFingerprint('POST', '/v1/orders', { a: 1, b: { c: 2, d: [1, 2] } })).toBe(
+      requestFingerprint('post', '/v1/orders', { b: { d: [1, 2], c: 2 }, a: 1 }),
+    );
     expect(requestFingerprint('POST', '/v1/orders', { a: 1 })).not.toBe(requestFingerprint('POST', '/v1/orders/1/payments', { a: 1 }));
     expect(requestFingerprint('POST', '/v1/orders', { a: 1 })).not.toBe(requestFingerprint('POST', '/v1/orders', { a: 2 }));
     expect(requestFingerprint('POST', '/v1/orders', { a: [1, 2] })).not.toBe(requestFingerprint('POST', '/v1/orders', { a: [2, 1] }));
@@ -47,7 +53,9 @@ describe('idempotency keys', () => {
   it('lets a retry take over a key whose request died while running', async () => {
     const s = scope();
     await beginIdempotentRequest(knex, s, 'h1');
-    await knex('idempotency_keys').where({ key: s.key }).update({ locked_at: knex.raw(`now() - interval '10 minutes'`) });
+    await knex('idempotency_keys')
+      .where({ key: s.key })
+      .update({ locked_at: knex.raw(`now() - interval '10 minutes'`) });
     expect(await beginIdempotentRequest(knex, s, 'h1')).toEqual({ kind: 'new' });
   });
 
@@ -58,7 +66,9 @@ describe('idempotency keys', () => {
     await completeIdempotentRequest(knex, old, 201, { id: 1 });
     await beginIdempotentRequest(knex, fresh, 'h1');
     await completeIdempotentRequest(knex, fresh, 201, { id: 2 });
-    await knex('idempotency_keys').where({ key: old.key }).update({ created_at: knex.raw(`now() - interval '25 hours'`) });
+    await knex('idempotency_keys')
+      .where({ key: old.key })
+      .update({ created_at: knex.raw(`now() - interval '25 hours'`) });
     expect(await sweepExpiredIdempotencyKeys(knex)).toBe(1);
     expect(await knex('idempotency_keys').where({ key: old.key })).toHaveLength(0);
     expect(await knex('idempotency_keys').where({ key: fresh.key })).toHaveLength(1);
@@ -69,7 +79,9 @@ describe('idempotency keys', () => {
     const s = scope();
     await beginIdempotentRequest(knex, s, 'h1');
     await completeIdempotentRequest(knex, s, 201, { id: 1 });
-    await knex('idempotency_keys').where({ key: s.key }).update({ created_at: knex.raw(`now() - interval '25 hours'`) });
+    await knex('idempotency_keys')
+      .where({ key: s.key })
+      .update({ created_at: knex.raw(`now() - interval '25 hours'`) });
     expect(await beginIdempotentRequest(knex, s, 'h2')).toEqual({ kind: 'new' });
     expect(await knex('idempotency_keys').where({ key: s.key }).first()).toMatchObject({ request_hash: 'h2', status: 'running' });
   });

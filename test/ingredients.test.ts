@@ -36,8 +36,7 @@ describe('ingredients', () => {
     return res.body as { id: number; stock: number; name: string };
   };
   const stockOf = async (id: number) => Number((await t.db.knex('ingredients').first('stock').where({ id })).stock);
-  const ledgerOf = async (id: number) =>
-    t.db.knex('inventory_movements').select('delta', 'reason', 'stock_after').where({ ingredient_id: id }).orderBy('id');
+  const ledgerOf = async (id: number) => t.db.knex('inventory_movements').select('delta', 'reason', 'stock_after').where({ ingredient_id: id }).orderBy('id');
 
   describe('create, read, update', () => {
     it('lets a manager create an ingredient and answers the staff view', async () => {
@@ -166,7 +165,11 @@ describe('ingredients', () => {
       ['a negative opening stock', { stock: -5 }, 'stock'],
       ['available as a string', { available: 'yes' }, 'available'],
     ])('refuses %s with 400 naming the field', async (_what, override, field) => {
-      const body = problem(await a.post('/v1/ingredients', { name: 'Valid name', unit: 'piece', price_cents: 100, ...override }, manager), 400, 'validation_failed');
+      const body = problem(
+        await a.post('/v1/ingredients', { name: 'Valid name', unit: 'piece', price_cents: 100, ...override }, manager),
+        400,
+        'validation_failed',
+      );
       expect(body.errors?.map((error) => error.path)).toContain(field);
     });
 
@@ -396,9 +399,7 @@ describe('ingredients', () => {
 
   it('is described in the OpenAPI document', async () => {
     const doc = (await catalogClient(t.app, restaurant.domain).get('/openapi.json')).body;
-    expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/ingredients', '/v1/ingredients/{id}', '/v1/ingredients/{id}/adjustments']),
-    );
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/ingredients', '/v1/ingredients/{id}', '/v1/ingredients/{id}/adjustments']));
     expect(doc.paths['/v1/ingredients'].post.security).toBeDefined();
     expect(doc.components.schemas.Ingredient.properties.available.description).toMatch(/switch/);
   });

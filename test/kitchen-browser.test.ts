@@ -42,7 +42,8 @@ describe.skipIf(!runHere)('the kitchen screen in a real browser (Chromium)', () 
   let cheese: number;
   const streamSockets = new Set<Socket>();
 
-  const api = (method: 'get' | 'post', url: string, user: SignedInUser) => request(t.app)[method](url).set('X-Restaurant-Domain', DOMAIN).set('Authorization', user.auth);
+  const api = (method: 'get' | 'post', url: string, user: SignedInUser) =>
+    request(t.app)[method](url).set('X-Restaurant-Domain', DOMAIN).set('Authorization', user.auth);
 
   async function placeOrder(notes?: string): Promise<number> {
     const line = await api('post', '/v1/cart/items', customer).send({

@@ -38,7 +38,11 @@ type Restaurant = Awaited<ReturnType<typeof openRestaurant>>;
 
 /** Places an order through the API as the customer does: a cart line, then checkout. */
 async function placeOrder(app: TestApp['app'], r: Restaurant, customer: SignedInUser): Promise<number> {
-  const line = await request(app).post('/v1/cart/items').set('X-Restaurant-Domain', r.domain).set('Authorization', customer.auth).send({ recipe_id: r.dish, quantity: 1 });
+  const line = await request(app)
+    .post('/v1/cart/items')
+    .set('X-Restaurant-Domain', r.domain)
+    .set('Authorization', customer.auth)
+    .send({ recipe_id: r.dish, quantity: 1 });
   expect(line.status, line.text).toBe(201);
   const placed = await request(app)
     .post('/v1/orders')
@@ -51,7 +55,11 @@ async function placeOrder(app: TestApp['app'], r: Restaurant, customer: SignedIn
 }
 
 async function moveOrder(app: TestApp['app'], r: Restaurant, orderId: number, to: string): Promise<void> {
-  const res = await request(app).post(`/v1/orders/${orderId}/transitions`).set('X-Restaurant-Domain', r.domain).set('Authorization', r.kitchen.auth).send({ to });
+  const res = await request(app)
+    .post(`/v1/orders/${orderId}/transitions`)
+    .set('X-Restaurant-Domain', r.domain)
+    .set('Authorization', r.kitchen.auth)
+    .send({ to });
   expect(res.status, res.text).toBe(200);
 }
 
@@ -196,7 +204,13 @@ describe('GET /v1/orders/stream', () => {
     first.close();
     // The first two happened 30 hours ago.
     const old = new Date(Date.now() - 30 * 3_600_000);
-    await t.db.knex('order_events').whereIn('id', frames.slice(0, 2).map((frame) => Number(frame.id))).update({ created_at: old });
+    await t.db
+      .knex('order_events')
+      .whereIn(
+        'id',
+        frames.slice(0, 2).map((frame) => Number(frame.id)),
+      )
+      .update({ created_at: old });
 
     const resumed = await stream(a, a.kitchen, { 'Last-Event-ID': frames[0]!.id! });
     const replayed = await resumed.waitForEvents(1);
@@ -450,7 +464,14 @@ describe.skipIf(!onRealPostgres)('across instances (real PostgreSQL)', () => {
 
     // And it listens again: the next change arrives as it happens.
     await expect
-      .poll(async () => Number((await first.db.knex.raw(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'tablekit-listener' AND datname = ?`, [database])).rows[0].n), { timeout: 5_000 })
+      .poll(
+        async () =>
+          Number(
+            (await first.db.knex.raw(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'tablekit-listener' AND datname = ?`, [database]))
+              .rows[0].n,
+          ),
+        { timeout: 5_000 },
+      )
       .toBe(2);
     await moveOrder(first.app, r, orderId, 'ready');
     expect((await kitchenOnB.waitForEvents(4)).at(-1)?.event).toBe('order.updated');
@@ -468,8 +489,12 @@ describe.skipIf(!onRealPostgres)('across instances (real PostgreSQL)', () => {
     // Transaction 1 inserts an event (taking the lower id) and stays open; transaction 2 inserts one and commits.
     const knex = first.db.knex;
     const trx1 = await knex.transaction();
-    const [early] = (await trx1('order_events').insert({ restaurant_id: r.restaurant.id, order_id: orderId, status: 'preparing', actor: 'staff' }).returning('id')) as Array<{ id: number }>;
-    const [late] = (await knex('order_events').insert({ restaurant_id: r.restaurant.id, order_id: otherId, status: 'confirmed', actor: 'staff' }).returning('id')) as Array<{ id: number }>;
+    const [early] = (await trx1('order_events')
+      .insert({ restaurant_id: r.restaurant.id, order_id: orderId, status: 'preparing', actor: 'staff' })
+      .returning('id')) as Array<{ id: number }>;
+    const [late] = (await knex('order_events')
+      .insert({ restaurant_id: r.restaurant.id, order_id: otherId, status: 'confirmed', actor: 'staff' })
+      .returning('id')) as Array<{ id: number }>;
     expect(Number(late?.id)).toBeGreaterThan(Number(early?.id));
     const [seen] = (await kitchenOnB.waitForEvents(4)).slice(3);
     expect(Number(seen?.id)).toBe(Number(late?.id));

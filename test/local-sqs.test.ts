@@ -1,6 +1,6 @@
 // The embedded SQS (local-aws-sqs) driven through the real @aws-sdk/client-sqs and sqs-consumer,
 // as the outbox relay and the worker use it in development.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -10,9 +10,9 @@ import {
   SendMessageCommand,
   SQSClient,
   type Message,
-} from "@aws-sdk/client-sqs";
-import { Consumer } from "sqs-consumer";
-import { embeddedSqsClientConfig, startEmbeddedSqs, type EmbeddedSqs, type EmbeddedSqsOptions } from "../src/local/sqs.js";
+} from '@aws-sdk/client-sqs';
+import { Consumer } from 'sqs-consumer';
+import { embeddedSqsClientConfig, startEmbeddedSqs, type EmbeddedSqs, type EmbeddedSqsOptions } from '../src/local/sqs.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 
@@ -23,7 +23,7 @@ afterEach(async () => {
 async function startSqs(options: EmbeddedSqsOptions = {}): Promise<{ sqs: EmbeddedSqs; client: SQSClient }> {
   const sqs = await startEmbeddedSqs(options);
   cleanups.push(() => sqs.stop());
-  const client = new SQSClient(embeddedSqsClientConfig(sqs, "eu-west-1"));
+  const client = new SQSClient(embeddedSqsClientConfig(sqs, 'eu-west-1'));
   cleanups.push(() => client.destroy());
   return { sqs, client };
 }
@@ -31,7 +31,7 @@ async function startSqs(options: EmbeddedSqsOptions = {}): Promise<{ sqs: Embedd
 function startConsumer(options: Parameters<typeof Consumer.create>[0]): { consumer: Consumer; errors: Error[] } {
   const consumer = Consumer.create(options);
   const errors: Error[] = [];
-  consumer.on("error", (err) => errors.push(err));
+  consumer.on('error', (err) => errors.push(err));
   consumer.start();
   // abort: the in-flight long poll is cancelled instead of running out its WaitTimeSeconds.
   cleanups.push(() => consumer.stop({ abort: true }));
@@ -53,7 +53,7 @@ async function messagesIn(client: SQSClient, queueUrl: string): Promise<number> 
   const { Attributes } = await client.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     }),
   );
   // The emulator counts in-flight messages in ApproximateNumberOfMessages too; take the larger.
@@ -66,52 +66,50 @@ async function receiveOne(client: SQSClient, queueUrl: string, waitTimeSeconds: 
       QueueUrl: queueUrl,
       MaxNumberOfMessages: 1,
       WaitTimeSeconds: waitTimeSeconds,
-      MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+      MessageSystemAttributeNames: ['ApproximateReceiveCount'],
       // The emulator ignores MessageSystemAttributeNames; it honours only the deprecated AttributeNames.
-      AttributeNames: ["All"],
+      AttributeNames: ['All'],
     }),
   );
   return Messages?.[0];
 }
 
-describe("embedded SQS", () => {
-  it("binds a free loopback port and serves both queues", async () => {
+describe('embedded SQS', () => {
+  it('binds a free loopback port and serves both queues', async () => {
     const { sqs, client } = await startSqs();
     expect(sqs.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(sqs.endpoint).not.toMatch(/:0$/);
     expect(sqs.queueUrl).toBe(`${sqs.endpoint}/000000000000/tablekit-orders`);
     expect(sqs.deadLetterQueueUrl).toBe(`${sqs.endpoint}/000000000000/tablekit-orders-dlq`);
 
-    const { Attributes } = await client.send(
-      new GetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, AttributeNames: ["RedrivePolicy", "VisibilityTimeout"] }),
-    );
-    expect(Attributes?.VisibilityTimeout).toBe("30");
-    expect(JSON.parse(Attributes?.RedrivePolicy ?? "{}")).toEqual({
-      deadLetterTargetArn: "arn:aws:sqs:us-east-1:000000000000:tablekit-orders-dlq",
+    const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'] }));
+    expect(Attributes?.VisibilityTimeout).toBe('30');
+    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toEqual({
+      deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:tablekit-orders-dlq',
       maxReceiveCount: 5,
     });
   });
 
-  it("rejects (does not crash) on a busy port, and can restart on the same port", async () => {
+  it('rejects (does not crash) on a busy port, and can restart on the same port', async () => {
     const first = await startEmbeddedSqs({});
     const port = Number(new URL(first.endpoint).port);
-    await expect(startEmbeddedSqs({ port })).rejects.toMatchObject({ code: "EADDRINUSE" });
+    await expect(startEmbeddedSqs({ port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
     await first.stop();
     await first.stop(); // idempotent
 
     const { sqs, client } = await startSqs({ port });
     expect(sqs.endpoint).toBe(`http://127.0.0.1:${port}`);
-    await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: "after restart" }));
-    expect((await receiveOne(client, sqs.queueUrl, 0))?.Body).toBe("after restart");
+    await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: 'after restart' }));
+    expect((await receiveOne(client, sqs.queueUrl, 0))?.Body).toBe('after restart');
   });
 
-  it("refuses a non-loopback host", async () => {
-    await expect(startEmbeddedSqs({ host: "0.0.0.0" })).rejects.toThrow(/loopback/);
+  it('refuses a non-loopback host', async () => {
+    await expect(startEmbeddedSqs({ host: '0.0.0.0' })).rejects.toThrow(/loopback/);
   });
 
-  it("SendMessageBatch of 10, then receiving one at a time, gets all 10", async () => {
+  it('SendMessageBatch of 10, then receiving one at a time, gets all 10', async () => {
     const { sqs, client } = await startSqs();
-    const bodies = Array.from({ length: 10 }, (_, i) => JSON.stringify({ type: "order.confirmation_requested", orderId: i }));
+    const bodies = Array.from({ length: 10 }, (_, i) => JSON.stringify({ type: 'order.confirmation_requested', orderId: i }));
     const sent = await client.send(
       new SendMessageBatchCommand({
         QueueUrl: sqs.queueUrl,
@@ -125,31 +123,31 @@ describe("embedded SQS", () => {
     for (let i = 0; i < 10; i++) {
       const message = await receiveOne(client, sqs.queueUrl, 1);
       expect(message).toBeDefined();
-      received.push(message?.Body ?? "");
-      await client.send(new DeleteMessageCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: message?.ReceiptHandle ?? "" }));
+      received.push(message?.Body ?? '');
+      await client.send(new DeleteMessageCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: message?.ReceiptHandle ?? '' }));
     }
     expect(received.sort()).toEqual([...bodies].sort());
     expect(await receiveOne(client, sqs.queueUrl, 0)).toBeUndefined();
     expect(await messagesIn(client, sqs.queueUrl)).toBe(0);
   });
 
-  it("a message received and not deleted becomes visible again after its visibility timeout", async () => {
+  it('a message received and not deleted becomes visible again after its visibility timeout', async () => {
     const { sqs, client } = await startSqs({ visibilityTimeoutSeconds: 1 });
-    await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: "again" }));
+    await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: 'again' }));
 
     const first = await receiveOne(client, sqs.queueUrl, 0);
-    expect(first?.Attributes?.ApproximateReceiveCount).toBe("1");
+    expect(first?.Attributes?.ApproximateReceiveCount).toBe('1');
     expect(await receiveOne(client, sqs.queueUrl, 0)).toBeUndefined(); // in flight
 
     const again = await receiveOne(client, sqs.queueUrl, 3);
     expect(again?.MessageId).toBe(first?.MessageId);
     expect(again?.ReceiptHandle).not.toBe(first?.ReceiptHandle);
-    expect(again?.Attributes?.ApproximateReceiveCount).toBe("2");
+    expect(again?.Attributes?.ApproximateReceiveCount).toBe('2');
   }, 10_000);
 
-  it("a message received maxReceiveCount times without deletion lands in the dead-letter queue", async () => {
+  it('a message received maxReceiveCount times without deletion lands in the dead-letter queue', async () => {
     const { sqs, client } = await startSqs({ visibilityTimeoutSeconds: 1, maxReceiveCount: 3 });
-    const { MessageId } = await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: "poison" }));
+    const { MessageId } = await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: 'poison' }));
 
     for (let n = 1; n <= 3; n++) {
       const message = await receiveOne(client, sqs.queueUrl, 3);
@@ -158,13 +156,13 @@ describe("embedded SQS", () => {
     }
     // Moved when the last visibility timeout expires.
     const dead = await receiveOne(client, sqs.deadLetterQueueUrl, 3);
-    expect(dead?.Body).toBe("poison");
+    expect(dead?.Body).toBe('poison');
     expect(dead?.MessageId).toBe(MessageId);
     expect(await messagesIn(client, sqs.queueUrl)).toBe(0);
   }, 15_000);
 
-  describe("with sqs-consumer 14", () => {
-    it("consumes messages and deletes each after its handler resolves", async () => {
+  describe('with sqs-consumer 14', () => {
+    it('consumes messages and deletes each after its handler resolves', async () => {
       const { sqs, client } = await startSqs();
       const handled: string[] = [];
       const processed: string[] = [];
@@ -175,30 +173,30 @@ describe("embedded SQS", () => {
         batchSize: 1,
         waitTimeSeconds: 1,
         handleMessage: async (message) => {
-          handled.push(message.Body ?? "");
+          handled.push(message.Body ?? '');
           await sleep(50);
           // Still held by the queue while the handler runs.
           if ((await messagesIn(client, sqs.queueUrl)) === 0) deletedBeforeResolve = true;
           return message; // sqs-consumer 14 deletes only a returned message; void leaves it on the queue
         },
       });
-      consumer.on("message_processed", (message) => processed.push(message.Body ?? ""));
+      consumer.on('message_processed', (message) => processed.push(message.Body ?? ''));
 
       await client.send(
         new SendMessageBatchCommand({
           QueueUrl: sqs.queueUrl,
-          Entries: ["a", "b", "c"].map((MessageBody) => ({ Id: MessageBody, MessageBody })),
+          Entries: ['a', 'b', 'c'].map((MessageBody) => ({ Id: MessageBody, MessageBody })),
         }),
       );
       await waitFor(() => processed.length === 3, 5_000);
 
-      expect(handled.sort()).toEqual(["a", "b", "c"]);
+      expect(handled.sort()).toEqual(['a', 'b', 'c']);
       expect(deletedBeforeResolve).toBe(false);
       expect(await messagesIn(client, sqs.queueUrl)).toBe(0);
       expect(errors).toEqual([]);
     }, 10_000);
 
-    it("a handler that throws leaves the message to be redelivered", async () => {
+    it('a handler that throws leaves the message to be redelivered', async () => {
       const { sqs, client } = await startSqs({ visibilityTimeoutSeconds: 1 });
       const deliveries: Array<{ id: string | undefined; receiveCount: string | undefined }> = [];
       const processingErrors: Error[] = [];
@@ -207,31 +205,31 @@ describe("embedded SQS", () => {
         sqs: client,
         batchSize: 1,
         waitTimeSeconds: 1,
-        messageSystemAttributeNames: ["ApproximateReceiveCount"],
-        attributeNames: ["All"], // what the emulator reads, see receiveOne
+        messageSystemAttributeNames: ['ApproximateReceiveCount'],
+        attributeNames: ['All'], // what the emulator reads, see receiveOne
         handleMessage: async (message) => {
           deliveries.push({ id: message.MessageId, receiveCount: message.Attributes?.ApproximateReceiveCount });
-          if (deliveries.length === 1) throw new Error("kitchen printer on fire");
+          if (deliveries.length === 1) throw new Error('kitchen printer on fire');
           return message;
         },
       });
-      consumer.on("processing_error", (err) => processingErrors.push(err));
+      consumer.on('processing_error', (err) => processingErrors.push(err));
       let processed = false;
-      consumer.on("message_processed", () => (processed = true));
+      consumer.on('message_processed', () => (processed = true));
 
-      const { MessageId } = await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: "retry me" }));
+      const { MessageId } = await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: 'retry me' }));
       await waitFor(() => processed, 5_000);
 
       expect(processingErrors).toHaveLength(1);
       expect(deliveries).toEqual([
-        { id: MessageId, receiveCount: "1" },
-        { id: MessageId, receiveCount: "2" },
+        { id: MessageId, receiveCount: '1' },
+        { id: MessageId, receiveCount: '2' },
       ]);
       expect(await messagesIn(client, sqs.queueUrl)).toBe(0);
       expect(errors).toEqual([]);
     }, 10_000);
 
-    it("with a 20 s long poll, picks up a message sent while it waits within moments, and stops at once", async () => {
+    it('with a 20 s long poll, picks up a message sent while it waits within moments, and stops at once', async () => {
       const { sqs, client } = await startSqs();
       let sentAt = 0;
       let latencyMs = -1;
@@ -246,11 +244,11 @@ describe("embedded SQS", () => {
         },
       });
       let processed = false;
-      consumer.on("message_processed", () => (processed = true));
+      consumer.on('message_processed', () => (processed = true));
 
       await sleep(500); // the long poll is now waiting
       sentAt = performance.now();
-      await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: "hot" }));
+      await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: 'hot' }));
       await waitFor(() => processed, 3_000);
       expect(latencyMs).toBeGreaterThanOrEqual(0);
       expect(latencyMs).toBeLessThan(1_000);
@@ -259,7 +257,7 @@ describe("embedded SQS", () => {
       // The next 20 s poll is in flight now; neither the consumer nor the emulator waits for it.
       await sleep(200);
       const stopStarted = performance.now();
-      const stopped = new Promise<void>((resolve) => consumer.once("stopped", () => resolve()));
+      const stopped = new Promise<void>((resolve) => consumer.once('stopped', () => resolve()));
       consumer.stop({ abort: true });
       await stopped;
       await sqs.stop();
@@ -268,33 +266,31 @@ describe("embedded SQS", () => {
   });
 
   // What the worker is written around (DESIGN.md). If an upgrade fixes these, revisit the worker.
-  describe("emulator quirks", () => {
-    it("MaxNumberOfMessages > 1 with long polling holds a single message until WaitTimeSeconds is over", async () => {
+  describe('emulator quirks', () => {
+    it('MaxNumberOfMessages > 1 with long polling holds a single message until WaitTimeSeconds is over', async () => {
       const { sqs, client } = await startSqs();
-      await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: "lonely" }));
+      await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: 'lonely' }));
       const started = performance.now();
-      const { Messages } = await client.send(
-        new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }),
-      );
+      const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }));
       expect(Messages).toHaveLength(1);
       expect(performance.now() - started).toBeGreaterThanOrEqual(1_900); // real SQS: at once
     }, 10_000);
 
-    it("ChangeMessageVisibility counts as a receive", async () => {
+    it('ChangeMessageVisibility counts as a receive', async () => {
       const { sqs, client } = await startSqs({ maxReceiveCount: 10 });
-      await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: "counted" }));
+      await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: 'counted' }));
       const first = await receiveOne(client, sqs.queueUrl, 0);
-      expect(first?.Attributes?.ApproximateReceiveCount).toBe("1");
+      expect(first?.Attributes?.ApproximateReceiveCount).toBe('1');
       for (const timeout of [30, 30, 0]) {
         await client.send(
-          new ChangeMessageVisibilityCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: first?.ReceiptHandle ?? "", VisibilityTimeout: timeout }),
+          new ChangeMessageVisibilityCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: first?.ReceiptHandle ?? '', VisibilityTimeout: timeout }),
         );
       }
       const second = await receiveOne(client, sqs.queueUrl, 1);
-      expect(second?.Attributes?.ApproximateReceiveCount).toBe("5"); // real SQS: "2"
+      expect(second?.Attributes?.ApproximateReceiveCount).toBe('5'); // real SQS: "2"
     });
 
-    it("an aborted long poll still takes the next message in flight", async () => {
+    it('an aborted long poll still takes the next message in flight', async () => {
       const { sqs, client } = await startSqs();
       const abort = new AbortController();
       const poll = client
@@ -304,9 +300,9 @@ describe("embedded SQS", () => {
         .catch((err: unknown) => err);
       await sleep(100);
       abort.abort();
-      expect(await poll).toMatchObject({ name: "AbortError" });
+      expect(await poll).toMatchObject({ name: 'AbortError' });
 
-      await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: "swallowed" }));
+      await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: 'swallowed' }));
       expect(await receiveOne(client, sqs.queueUrl, 1)).toBeUndefined(); // hidden for the visibility timeout
     }, 10_000);
   });

@@ -141,7 +141,9 @@ describe('the outbox relay with several instances', () => {
     for (let i = 0; i < 40; i += 1) orders.push(await createPlacedOrder(db.knex, { restaurantId, customerId, paymentMethod: 'cash' }));
     const other = await secondInstance(db);
     try {
-      const relays = [db.knex, other.knex].map((knex) => new OutboxRelay({ db: knex, sqs: slowSqs(30), queueUrl: sqs.queueUrl, logger: silentLogger, metrics: createMetrics(knex) }));
+      const relays = [db.knex, other.knex].map(
+        (knex) => new OutboxRelay({ db: knex, sqs: slowSqs(30), queueUrl: sqs.queueUrl, logger: silentLogger, metrics: createMetrics(knex) }),
+      );
       const sentBy = await Promise.all(
         relays.map(async (relay) => {
           let sent = 0;

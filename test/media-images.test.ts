@@ -11,7 +11,10 @@ async function photo(format: 'png' | 'jpeg' | 'webp', width = 1600, height = 100
 }
 
 async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(AppError);
   return error as AppError;
 }
@@ -36,13 +39,23 @@ describe('processing an uploaded picture', () => {
 
   it('keeps the aspect ratio and never enlarges: a 1600×1000 photo gives 1600, 1200, 600 and 200 wide', async () => {
     const image = await processImage(await photo('jpeg'), 'image/jpeg');
-    expect(image.renditions.map((r) => [r.width, r.height])).toEqual([[1600, 1000], [1200, 750], [600, 375], [200, 125]]);
+    expect(image.renditions.map((r) => [r.width, r.height])).toEqual([
+      [1600, 1000],
+      [1200, 750],
+      [600, 375],
+      [200, 125],
+    ]);
     expect([image.width, image.height]).toEqual([1600, 1000]);
   });
 
   it('fits a tall picture inside the box by its height', async () => {
     const image = await processImage(await photo('webp', 500, 3000), 'image/webp');
-    expect(image.renditions.map((r) => [r.width, r.height])).toEqual([[341, 2048], [200, 1200], [100, 600], [33, 200]]);
+    expect(image.renditions.map((r) => [r.width, r.height])).toEqual([
+      [341, 2048],
+      [200, 1200],
+      [100, 600],
+      [33, 200],
+    ]);
   });
 
   it('refuses a text file sent as image/png with 400', async () => {

@@ -44,9 +44,20 @@ describe.skipIf(!onRealPostgres)('options at checkout under concurrency (real Po
       '/v1/recipes',
       {
         name: `Burger ${randomUUID().slice(0, 8)}`,
-        ingredients: [{ ingredient_id: bun, quantity: 1 }, { ingredient_id: patty, quantity: 1 }],
+        ingredients: [
+          { ingredient_id: bun, quantity: 1 },
+          { ingredient_id: patty, quantity: 1 },
+        ],
         option_groups: [
-          { name: 'Size', min_select: 1, max_select: 1, options: [{ name: 'Single', default: true }, { name: 'Double', price_cents: 500, ingredients: [{ ingredient_id: patty, quantity: 1 }] }] },
+          {
+            name: 'Size',
+            min_select: 1,
+            max_select: 1,
+            options: [
+              { name: 'Single', default: true },
+              { name: 'Double', price_cents: 500, ingredients: [{ ingredient_id: patty, quantity: 1 }] },
+            ],
+          },
         ],
       },
       manager,
@@ -60,7 +71,10 @@ describe.skipIf(!onRealPostgres)('options at checkout under concurrency (real Po
 
   it('brings an 86 back on one instance per tick: while another holds the job lock, a tick does nothing', async () => {
     const avocado = await insertIngredientRow(t.db.knex, restaurantId, { name: `Avocado ${randomUUID().slice(0, 8)}`, available: false });
-    await t.db.knex('ingredients').where({ id: avocado }).update({ unavailable_until: new Date('2026-01-01T00:00:00Z') });
+    await t.db
+      .knex('ingredients')
+      .where({ id: avocado })
+      .update({ unavailable_until: new Date('2026-01-01T00:00:00Z') });
     const due = new Date('2026-01-01T00:00:05Z');
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => {

@@ -41,7 +41,10 @@ describe('the menu a guest reads', () => {
 
   let names = 0;
   const unique = (prefix: string) => `${prefix} ${(names += 1)}`;
-  const ingredient = async (body: { name?: string; price_cents?: number; stock?: number; allergens?: Allergen[]; vegan?: boolean; vegetarian?: boolean } = {}, client = api) => {
+  const ingredient = async (
+    body: { name?: string; price_cents?: number; stock?: number; allergens?: Allergen[]; vegan?: boolean; vegetarian?: boolean } = {},
+    client = api,
+  ) => {
     const res = await client.post('/v1/ingredients', { name: unique('Ingredient'), unit: 'piece', price_cents: 100, stock: 100, ...body }, manager);
     expect(res.status, res.text).toBe(201);
     return ingredientSchema.parse(res.body).id;
@@ -156,7 +159,15 @@ describe('the menu a guest reads', () => {
       const stale = problem(await place(guest), 409, 'conflict');
       expect(stale.errors?.map((e) => e.path)).toEqual(['items.0.options']);
       await api.delete('/v1/cart', guest);
-      const gone = problem(await api.patch(`/v1/recipes/${recipe.id}`, { option_groups: [{ id: 987654, name: 'X', min_select: 0, max_select: 1, options: [{ name: 'Y' }] }] }, manager), 400, 'validation_failed');
+      const gone = problem(
+        await api.patch(
+          `/v1/recipes/${recipe.id}`,
+          { option_groups: [{ id: 987654, name: 'X', min_select: 0, max_select: 1, options: [{ name: 'Y' }] }] },
+          manager,
+        ),
+        400,
+        'validation_failed',
+      );
       expect(gone.errors?.map((e) => e.path)).toEqual(['option_groups.0.id']);
     });
 
@@ -173,10 +184,20 @@ describe('the menu a guest reads', () => {
         problem(await api.post('/v1/recipes', body(group), manager), 400, 'validation_failed').errors?.map((e) => e.path);
       expect(await paths({ name: 'G', min_select: 2, max_select: 1, options: [{ name: 'a' }, { name: 'b' }] })).toEqual(['option_groups.0.max_select']);
       expect(await paths({ name: 'G', min_select: 2, max_select: 2, options: [{ name: 'a' }] })).toEqual(['option_groups.0.min_select']);
-      expect(await paths({ name: 'G', min_select: 0, max_select: 1, options: [{ name: 'a', default: true }, { name: 'b', default: true }] })).toEqual(['option_groups.0.options']);
-      expect(await paths({ name: 'G', min_select: 0, max_select: 1, options: [{ name: 'a', ingredients: [{ ingredient_id: 987654, quantity: 1 }] }] })).toEqual([
-        'option_groups.0.options.0.ingredients.0.ingredient_id',
-      ]);
+      expect(
+        await paths({
+          name: 'G',
+          min_select: 0,
+          max_select: 1,
+          options: [
+            { name: 'a', default: true },
+            { name: 'b', default: true },
+          ],
+        }),
+      ).toEqual(['option_groups.0.options']);
+      expect(await paths({ name: 'G', min_select: 0, max_select: 1, options: [{ name: 'a', ingredients: [{ ingredient_id: 987654, quantity: 1 }] }] })).toEqual(
+        ['option_groups.0.options.0.ingredients.0.ingredient_id'],
+      );
     });
   });
 
@@ -236,7 +257,9 @@ describe('the menu a guest reads', () => {
       );
       expect(noCheese.allergens).toEqual(['gluten', 'sesame']);
       expect(noCheese.unit_price_cents).toBe(recipe.price_cents - 120);
-      const withMayo = cartItemSchema.parse((await api.post('/v1/cart/items', { recipe_id: recipe.id, quantity: 1, options: [optionNamed(recipe, 'Mayo dip').id] }, guest)).body);
+      const withMayo = cartItemSchema.parse(
+        (await api.post('/v1/cart/items', { recipe_id: recipe.id, quantity: 1, options: [optionNamed(recipe, 'Mayo dip').id] }, guest)).body,
+      );
       expect(withMayo.allergens).toEqual(['eggs', 'gluten', 'milk', 'mustard', 'sesame']);
 
       // The order keeps a snapshot: the options and allergens as they were when it was placed.
@@ -245,7 +268,10 @@ describe('the menu a guest reads', () => {
       const order = orderSchema.parse(placed.body);
       expect(order.items.map((item) => [item.allergens, item.options.map((option) => option.name)])).toEqual([
         [['gluten', 'sesame'], ['Regular']],
-        [['eggs', 'gluten', 'milk', 'mustard', 'sesame'], ['Regular', 'Mayo dip']],
+        [
+          ['eggs', 'gluten', 'milk', 'mustard', 'sesame'],
+          ['Regular', 'Mayo dip'],
+        ],
       ]);
       await api.patch(`/v1/ingredients/${ing.mayo}`, { allergens: ['eggs'] }, manager);
       const again = orderSchema.parse((await api.get(`/v1/orders/${order.id}`, guest)).body);
@@ -311,8 +337,18 @@ describe('the menu a guest reads', () => {
       const rice = await ingredient({ stock: 30 });
       const egg = await ingredient({ stock: 10 });
       const bowl = await createRecipe({
-        ingredients: [{ ingredient_id: rice, quantity: 1 }, { ingredient_id: egg, quantity: 1 }],
-        option_groups: [{ name: 'Topping', min_select: 0, max_select: 1, options: [{ name: 'Fried egg', default: true, ingredients: [{ ingredient_id: egg, quantity: 1 }] }] }],
+        ingredients: [
+          { ingredient_id: rice, quantity: 1 },
+          { ingredient_id: egg, quantity: 1 },
+        ],
+        option_groups: [
+          {
+            name: 'Topping',
+            min_select: 0,
+            max_select: 1,
+            options: [{ name: 'Fried egg', default: true, ingredients: [{ ingredient_id: egg, quantity: 1 }] }],
+          },
+        ],
       });
       // Each default bowl takes two eggs (its own and the default topping's).
       expect(bowl.max_orderable).toBe(5);
@@ -337,7 +373,7 @@ describe('the menu a guest reads', () => {
       expect(await t.db.knex('inventory_movements').where({ ingredient_id: avocado }).count({ n: '*' })).toEqual(ledgerBefore);
     });
 
-    it('with opening hours, ends the 86 with the day\'s last opening range: a Saturday night service until 03:00', async () => {
+    it("with opening hours, ends the 86 with the day's last opening range: a Saturday night service until 03:00", async () => {
       const lime = await ingredient({ name: unique('Lime') });
       const hours = await api.put('/v1/restaurant/hours', { weekly: [{ day: 'sat', opens: '18:00', closes: '03:00' }] }, manager);
       expect(hours.status, hours.text).toBe(200);
@@ -377,11 +413,23 @@ describe('the menu a guest reads', () => {
 
   describe('allergens and diets on ingredients', () => {
     it('are validated, kept once each, and vegan means vegetarian', async () => {
-      const res = await api.post('/v1/ingredients', { name: unique('Tofu'), unit: 'g', price_cents: 1, allergens: ['soya', 'gluten', 'soya'], vegan: true }, manager);
+      const res = await api.post(
+        '/v1/ingredients',
+        { name: unique('Tofu'), unit: 'g', price_cents: 1, allergens: ['soya', 'gluten', 'soya'], vegan: true },
+        manager,
+      );
       expect(ingredientSchema.parse(res.body)).toMatchObject({ allergens: ['gluten', 'soya'], vegan: true, vegetarian: true });
-      const bad = problem(await api.post('/v1/ingredients', { name: unique('X'), unit: 'g', price_cents: 1, allergens: ['nuts'] }, manager), 400, 'validation_failed');
+      const bad = problem(
+        await api.post('/v1/ingredients', { name: unique('X'), unit: 'g', price_cents: 1, allergens: ['nuts'] }, manager),
+        400,
+        'validation_failed',
+      );
       expect(bad.errors?.map((e) => e.path)).toEqual(['allergens.0']);
-      problem(await api.post('/v1/ingredients', { name: unique('X'), unit: 'g', price_cents: 1, vegan: true, vegetarian: false }, manager), 400, 'validation_failed');
+      problem(
+        await api.post('/v1/ingredients', { name: unique('X'), unit: 'g', price_cents: 1, vegan: true, vegetarian: false }, manager),
+        400,
+        'validation_failed',
+      );
       const notVegetarian = await api.patch(`/v1/ingredients/${res.body.id}`, { vegetarian: false }, manager);
       expect(notVegetarian.body).toMatchObject({ vegan: false, vegetarian: false });
     });
@@ -394,7 +442,13 @@ describe('filtering the menu by allergens, diets and saved preferences', () => {
   let manager: SignedInUser;
   let guest: SignedInUser;
   const ids: Record<'bun' | 'cheese' | 'butter' | 'lettuce' | 'tofu' | 'ham', number> = { bun: 0, cheese: 0, butter: 0, lettuce: 0, tofu: 0, ham: 0 };
-  const menu: Record<'cheeseToast' | 'butterToast' | 'salad' | 'tofuBowl' | 'hamSalad', number> = { cheeseToast: 0, butterToast: 0, salad: 0, tofuBowl: 0, hamSalad: 0 };
+  const menu: Record<'cheeseToast' | 'butterToast' | 'salad' | 'tofuBowl' | 'hamSalad', number> = {
+    cheeseToast: 0,
+    butterToast: 0,
+    salad: 0,
+    tofuBowl: 0,
+    hamSalad: 0,
+  };
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -419,11 +473,23 @@ describe('filtering the menu by allergens, diets and saved preferences', () => {
       return res.body.id as number;
     };
     // Cheese can come off; the butter is baked in.
-    menu.cheeseToast = await recipe('Cheese toast', [{ ingredient_id: ids.bun, quantity: 1 }, { ingredient_id: ids.cheese, quantity: 1, removable: true }]);
-    menu.butterToast = await recipe('Butter toast', [{ ingredient_id: ids.bun, quantity: 1 }, { ingredient_id: ids.butter, quantity: 1 }]);
+    menu.cheeseToast = await recipe('Cheese toast', [
+      { ingredient_id: ids.bun, quantity: 1 },
+      { ingredient_id: ids.cheese, quantity: 1, removable: true },
+    ]);
+    menu.butterToast = await recipe('Butter toast', [
+      { ingredient_id: ids.bun, quantity: 1 },
+      { ingredient_id: ids.butter, quantity: 1 },
+    ]);
     menu.salad = await recipe('Green salad', [{ ingredient_id: ids.lettuce, quantity: 2 }]);
-    menu.tofuBowl = await recipe('Tofu bowl', [{ ingredient_id: ids.tofu, quantity: 1 }, { ingredient_id: ids.lettuce, quantity: 1 }]);
-    menu.hamSalad = await recipe('Ham salad', [{ ingredient_id: ids.lettuce, quantity: 1 }, { ingredient_id: ids.ham, quantity: 1, removable: true }]);
+    menu.tofuBowl = await recipe('Tofu bowl', [
+      { ingredient_id: ids.tofu, quantity: 1 },
+      { ingredient_id: ids.lettuce, quantity: 1 },
+    ]);
+    menu.hamSalad = await recipe('Ham salad', [
+      { ingredient_id: ids.lettuce, quantity: 1 },
+      { ingredient_id: ids.ham, quantity: 1, removable: true },
+    ]);
   });
   afterAll(async () => {
     await t.close();
@@ -522,7 +588,8 @@ describe('reordering a past order', () => {
   });
 
   it('puts the lines back with their options and customisations, priced as today, and says which it skipped and why', async () => {
-    const make = async (name: string, price = 100) => (await api.post('/v1/ingredients', { name, unit: 'piece', price_cents: price, stock: 100 }, manager)).body.id as number;
+    const make = async (name: string, price = 100) =>
+      (await api.post('/v1/ingredients', { name, unit: 'piece', price_cents: price, stock: 100 }, manager)).body.id as number;
     const bun = await make('Bun');
     const cheese = await make('Cheese', 120);
     const soup = await make('Soup base');
@@ -532,8 +599,21 @@ describe('reordering a past order', () => {
           '/v1/recipes',
           {
             name: 'Burger',
-            ingredients: [{ ingredient_id: bun, quantity: 1 }, { ingredient_id: cheese, quantity: 1, removable: true }],
-            option_groups: [{ name: 'Sauce', min_select: 0, max_select: 2, options: [{ name: 'Ketchup', price_cents: 20 }, { name: 'Aioli', price_cents: 40 }] }],
+            ingredients: [
+              { ingredient_id: bun, quantity: 1 },
+              { ingredient_id: cheese, quantity: 1, removable: true },
+            ],
+            option_groups: [
+              {
+                name: 'Sauce',
+                min_select: 0,
+                max_select: 2,
+                options: [
+                  { name: 'Ketchup', price_cents: 20 },
+                  { name: 'Aioli', price_cents: 40 },
+                ],
+              },
+            ],
           },
           manager,
         )
@@ -541,7 +621,11 @@ describe('reordering a past order', () => {
     );
     const soupRecipe = (await api.post('/v1/recipes', { name: 'Soup', ingredients: [{ ingredient_id: soup, quantity: 1 }] }, manager)).body.id as number;
     const [ketchup, aioli] = burger.option_groups[0]!.options;
-    await api.post('/v1/cart/items', { recipe_id: burger.id, quantity: 2, customizations: [{ ingredient_id: cheese, quantity: 0 }], options: [ketchup!.id] }, guest);
+    await api.post(
+      '/v1/cart/items',
+      { recipe_id: burger.id, quantity: 2, customizations: [{ ingredient_id: cheese, quantity: 0 }], options: [ketchup!.id] },
+      guest,
+    );
     await api.post('/v1/cart/items', { recipe_id: burger.id, quantity: 1, options: [aioli!.id] }, guest);
     await api.post('/v1/cart/items', { recipe_id: soupRecipe, quantity: 1 }, guest);
     const placed = await api.post('/v1/orders', { fulfillment: 'pickup', payment_method: 'cash' }, guest).set('Idempotency-Key', randomUUID());
@@ -549,7 +633,11 @@ describe('reordering a past order', () => {
 
     // Since then: the soup is off the menu, the aioli is no longer offered, the bun costs more.
     await api.delete(`/v1/recipes/${soupRecipe}`, manager);
-    await api.patch(`/v1/recipes/${burger.id}`, { option_groups: [{ name: 'Sauce', min_select: 0, max_select: 2, options: [{ name: 'Ketchup', price_cents: 20 }] }] }, manager);
+    await api.patch(
+      `/v1/recipes/${burger.id}`,
+      { option_groups: [{ name: 'Sauce', min_select: 0, max_select: 2, options: [{ name: 'Ketchup', price_cents: 20 }] }] },
+      manager,
+    );
     await api.patch(`/v1/ingredients/${bun}`, { price_cents: 150 }, manager);
 
     problem(await api.post('/v1/cart/reorder', { order_id: placed.body.id }, stranger), 404, 'not_found');

@@ -33,7 +33,15 @@ describe('the order_slots migration', () => {
       const [restaurant] = await knex('restaurants').insert({ domain: 'old.example.com', name: 'Old', currency: 'EUR', timezone: 'UTC' }).returning('id');
       const [customer] = await knex('customers').insert({ restaurant_id: restaurant.id, user_sub: 'sub-old' }).returning('id');
       const [old] = await knex('orders')
-        .insert({ restaurant_id: restaurant.id, customer_id: customer.id, payment_method: 'cash', fulfillment: 'pickup', currency: 'EUR', total_cents: 500, placed_at: new Date('2026-01-02T03:04:05Z') })
+        .insert({
+          restaurant_id: restaurant.id,
+          customer_id: customer.id,
+          payment_method: 'cash',
+          fulfillment: 'pickup',
+          currency: 'EUR',
+          total_cents: 500,
+          placed_at: new Date('2026-01-02T03:04:05Z'),
+        })
         .returning('id');
       await migrations[slotsAt]?.[1].up(knex);
       const row = await knex('orders').where({ id: old.id }).first();
@@ -62,7 +70,11 @@ describe('splitting a migration script into statements', () => {
     ['a backslash-escaped quote in an E string', `SELECT E'a\\'; b'; SELECT 2`, [`SELECT E'a\\'; b'`, 'SELECT 2']],
     ['a backslash in a plain string, which escapes nothing', `SELECT 'a\\'; SELECT 2`, [`SELECT 'a\\'`, 'SELECT 2']],
     ['a semicolon and quotes in a quoted identifier', `SELECT 1 AS "we;ird""'"; SELECT 2`, [`SELECT 1 AS "we;ird""'"`, 'SELECT 2']],
-    ['a tagged dollar quote holding $$ and semicolons', `DO $body$ BEGIN PERFORM $$;$$; END $body$; SELECT 2`, [`DO $body$ BEGIN PERFORM $$;$$; END $body$`, 'SELECT 2']],
+    [
+      'a tagged dollar quote holding $$ and semicolons',
+      `DO $body$ BEGIN PERFORM $$;$$; END $body$; SELECT 2`,
+      [`DO $body$ BEGIN PERFORM $$;$$; END $body$`, 'SELECT 2'],
+    ],
     ['a positional parameter, which is no dollar quote', `PREPARE p AS SELECT $1; SELECT 2`, ['PREPARE p AS SELECT $1', 'SELECT 2']],
     ['a dollar sign inside a word', `SELECT 1 AS a$b; SELECT 2`, ['SELECT 1 AS a$b', 'SELECT 2']],
     ['a nested block comment with semicolons', `/* a; /* b; */ c; */ SELECT 1; SELECT 2`, [`/* a; /* b; */ c; */ SELECT 1`, 'SELECT 2']],
@@ -84,13 +96,22 @@ describe('splitting a migration script into statements', () => {
   it('runs a tricky script on the database exactly as written', async () => {
     const db = await createTestDatabase();
     try {
-      await runSql(db.knex, `
+      await runSql(
+        db.knex,
+        `
         CREATE TABLE tricky (id int PRIMARY KEY, value text); -- a comment; with a semicolon
         INSERT INTO tricky VALUES (1, 'a;b'), (2, 'it''s -- not a comment'), (3, E'back\\\\slash; \\'quoted\\''), (4, $q$ dollar; 'quoted' $$ $q$);
         /* a block comment; /* nested; */ */ INSERT INTO tricky VALUES (5, 'after the comment?');
-      `);
+      `,
+      );
       const rows = await db.knex('tricky').orderBy('id');
-      expect(rows.map((row: { value: string }) => row.value)).toEqual(['a;b', "it's -- not a comment", "back\\slash; 'quoted'", " dollar; 'quoted' $$ ", 'after the comment?']);
+      expect(rows.map((row: { value: string }) => row.value)).toEqual([
+        'a;b',
+        "it's -- not a comment",
+        "back\\slash; 'quoted'",
+        " dollar; 'quoted' $$ ",
+        'after the comment?',
+      ]);
     } finally {
       await db.destroy();
     }
@@ -122,7 +143,8 @@ describe('migrations back down', () => {
     const knex = db.knex;
     try {
       const [restaurant] = await knex('restaurants').insert({ domain: 'down.example.com', name: 'Down', currency: 'EUR', timezone: 'UTC' }).returning('id');
-      const insertCustomer = async (sub: string) => Number((await knex('customers').insert({ restaurant_id: restaurant.id, user_sub: sub }).returning('id'))[0].id);
+      const insertCustomer = async (sub: string) =>
+        Number((await knex('customers').insert({ restaurant_id: restaurant.id, user_sub: sub }).returning('id'))[0].id);
       const tenantId = await insertCustomer('before');
       // Back down to just before per-restaurant ids (the migrations after them go first), then up again.
       while (!(await pendingMigrations(knex)).includes('20261201110000_tenant_ids')) await knex.migrate.down(migratorConfig);
@@ -209,22 +231,85 @@ describe('constraints reject bad rows', () => {
   it.each([
     ['negative stock', () => knex('ingredients').where({ id: ingredientId }).update({ stock: -1 })],
     ['negative price', () => knex('ingredients').insert({ restaurant_id: restaurantId, name: 'X', unit: 'g', price_cents: -1 })],
-    ['an ingredient name over 50 characters', () => knex('ingredients').insert({ restaurant_id: restaurantId, name: 'x'.repeat(51), unit: 'g', price_cents: 1 })],
+    [
+      'an ingredient name over 50 characters',
+      () => knex('ingredients').insert({ restaurant_id: restaurantId, name: 'x'.repeat(51), unit: 'g', price_cents: 1 }),
+    ],
     ['a recipe description over 100 characters', () => knex('recipes').insert({ restaurant_id: restaurantId, name: 'Y', description: 'x'.repeat(101) })],
-    ['a recipe ingredient quantity of 0', () => knex('recipe_ingredients').insert({ restaurant_id: restaurantId, recipe_id: recipeId, ingredient_id: ingredientId, quantity: 0 })],
-    ['a max_quantity below the quantity', () => knex('recipe_ingredients').insert({ restaurant_id: restaurantId, recipe_id: recipeId, ingredient_id: ingredientId, quantity: 2, max_quantity: 1 })],
+    [
+      'a recipe ingredient quantity of 0',
+      () => knex('recipe_ingredients').insert({ restaurant_id: restaurantId, recipe_id: recipeId, ingredient_id: ingredientId, quantity: 0 }),
+    ],
+    [
+      'a max_quantity below the quantity',
+      () => knex('recipe_ingredients').insert({ restaurant_id: restaurantId, recipe_id: recipeId, ingredient_id: ingredientId, quantity: 2, max_quantity: 1 }),
+    ],
     ['a cart quantity of 51', () => knex('cart_items').insert({ restaurant_id: restaurantId, customer_id: customerId, recipe_id: recipeId, quantity: 51 })],
     ['an unknown order status', () => knex('orders').where({ id: orderId }).update({ status: 'lost' })],
     ['an unknown payment status', () => knex('orders').where({ id: orderId }).update({ payment_status: 'maybe' })],
-    ['a delivery without an address', () => knex('orders').insert({ restaurant_id: restaurantId, customer_id: customerId, payment_method: 'cash', fulfillment: 'delivery', currency: 'EUR', total_cents: 1 })],
-    ['negative money on an order', () => knex('orders').insert({ restaurant_id: restaurantId, customer_id: customerId, payment_method: 'cash', fulfillment: 'pickup', currency: 'EUR', total_cents: -1 })],
-    ['a line total that is not price times quantity', () => knex('order_items').insert({ restaurant_id: restaurantId, order_id: orderId, recipe_id: recipeId, name: 'B', quantity: 2, unit_price_cents: 100, line_total_cents: 100 })],
+    [
+      'a delivery without an address',
+      () =>
+        knex('orders').insert({
+          restaurant_id: restaurantId,
+          customer_id: customerId,
+          payment_method: 'cash',
+          fulfillment: 'delivery',
+          currency: 'EUR',
+          total_cents: 1,
+        }),
+    ],
+    [
+      'negative money on an order',
+      () =>
+        knex('orders').insert({
+          restaurant_id: restaurantId,
+          customer_id: customerId,
+          payment_method: 'cash',
+          fulfillment: 'pickup',
+          currency: 'EUR',
+          total_cents: -1,
+        }),
+    ],
+    [
+      'a line total that is not price times quantity',
+      () =>
+        knex('order_items').insert({
+          restaurant_id: restaurantId,
+          order_id: orderId,
+          recipe_id: recipeId,
+          name: 'B',
+          quantity: 2,
+          unit_price_cents: 100,
+          line_total_cents: 100,
+        }),
+    ],
     ['a phone number not in E.164', () => knex('customers').insert({ restaurant_id: restaurantId, user_sub: 'sub-2', phone: '0123 456' })],
     ['a customer name over 30 characters', () => knex('customers').insert({ restaurant_id: restaurantId, user_sub: 'sub-3', name: 'x'.repeat(31) })],
     ['a staff role that does not exist', () => knex('staff_members').insert({ restaurant_id: restaurantId, user_sub: 's', email: 's@x.io', role: 'owner' })],
-    ['a zero-delta ledger row', () => knex('inventory_movements').insert({ restaurant_id: restaurantId, ingredient_id: ingredientId, delta: 0, reason: 'restock', stock_after: 10 })],
-    ['an order movement without its order', () => knex('inventory_movements').insert({ restaurant_id: restaurantId, ingredient_id: ingredientId, delta: -1, reason: 'order_reserved', stock_after: 9 })],
-    ['a refund of more than was paid', () => knex('payments').insert({ restaurant_id: restaurantId, order_id: orderId, method: 'cash', provider: 'cash', status: 'succeeded', amount_cents: 100, refunded_cents: 101, currency: 'EUR' })],
+    [
+      'a zero-delta ledger row',
+      () => knex('inventory_movements').insert({ restaurant_id: restaurantId, ingredient_id: ingredientId, delta: 0, reason: 'restock', stock_after: 10 }),
+    ],
+    [
+      'an order movement without its order',
+      () =>
+        knex('inventory_movements').insert({ restaurant_id: restaurantId, ingredient_id: ingredientId, delta: -1, reason: 'order_reserved', stock_after: 9 }),
+    ],
+    [
+      'a refund of more than was paid',
+      () =>
+        knex('payments').insert({
+          restaurant_id: restaurantId,
+          order_id: orderId,
+          method: 'cash',
+          provider: 'cash',
+          status: 'succeeded',
+          amount_cents: 100,
+          refunded_cents: 101,
+          currency: 'EUR',
+        }),
+    ],
     ['a lower-case currency', () => knex('restaurants').insert({ domain: 'c.example.com', name: 'C', currency: 'eur', timezone: 'UTC' })],
     ['an upper-case domain', () => knex('restaurants').insert({ domain: 'D.example.com', name: 'D', currency: 'EUR', timezone: 'UTC' })],
   ])('CHECK refuses %s', async (_name, work) => {
@@ -234,17 +319,53 @@ describe('constraints reject bad rows', () => {
   it.each([
     ['a duplicate domain', () => knex('restaurants').insert({ domain: 'a.example.com', name: 'A2', currency: 'EUR', timezone: 'UTC' })],
     ['two customers for one user in one restaurant', () => knex('customers').insert({ restaurant_id: restaurantId, user_sub: 'sub-1' })],
-    ['two active ingredients with the same name', () => knex('ingredients').insert({ restaurant_id: restaurantId, name: 'BUN', unit: 'piece', price_cents: 1 })],
+    [
+      'two active ingredients with the same name',
+      () => knex('ingredients').insert({ restaurant_id: restaurantId, name: 'BUN', unit: 'piece', price_cents: 1 }),
+    ],
   ])('UNIQUE refuses %s', async (_name, work) => {
     await expectViolation('23505', work);
   });
 
   it.each([
-    ['a recipe ingredient from another restaurant', () => knex('recipe_ingredients').insert({ restaurant_id: otherRestaurantId, recipe_id: recipeId, ingredient_id: ingredientId, quantity: 1 })],
-    ['a cart line for a customer of another restaurant', () => knex('cart_items').insert({ restaurant_id: otherRestaurantId, customer_id: customerId, recipe_id: recipeId, quantity: 1 })],
-    ['an order item of an order in another restaurant', () => knex('order_items').insert({ restaurant_id: otherRestaurantId, order_id: orderId, recipe_id: recipeId, name: 'B', quantity: 1, unit_price_cents: 1, line_total_cents: 1 })],
-    ['a staff member of a restaurant that does not exist', () => knex('staff_members').insert({ restaurant_id: 999_999, user_sub: 's', email: 's@x.io', role: 'manager' })],
-    ['a payment for an order that does not exist', () => knex('payments').insert({ restaurant_id: restaurantId, order_id: 999_999, method: 'cash', provider: 'cash', status: 'succeeded', amount_cents: 1, currency: 'EUR' })],
+    [
+      'a recipe ingredient from another restaurant',
+      () => knex('recipe_ingredients').insert({ restaurant_id: otherRestaurantId, recipe_id: recipeId, ingredient_id: ingredientId, quantity: 1 }),
+    ],
+    [
+      'a cart line for a customer of another restaurant',
+      () => knex('cart_items').insert({ restaurant_id: otherRestaurantId, customer_id: customerId, recipe_id: recipeId, quantity: 1 }),
+    ],
+    [
+      'an order item of an order in another restaurant',
+      () =>
+        knex('order_items').insert({
+          restaurant_id: otherRestaurantId,
+          order_id: orderId,
+          recipe_id: recipeId,
+          name: 'B',
+          quantity: 1,
+          unit_price_cents: 1,
+          line_total_cents: 1,
+        }),
+    ],
+    [
+      'a staff member of a restaurant that does not exist',
+      () => knex('staff_members').insert({ restaurant_id: 999_999, user_sub: 's', email: 's@x.io', role: 'manager' }),
+    ],
+    [
+      'a payment for an order that does not exist',
+      () =>
+        knex('payments').insert({
+          restaurant_id: restaurantId,
+          order_id: 999_999,
+          method: 'cash',
+          provider: 'cash',
+          status: 'succeeded',
+          amount_cents: 1,
+          currency: 'EUR',
+        }),
+    ],
   ])('FOREIGN KEY refuses %s', async (_name, work) => {
     await expectViolation('23503', work);
   });

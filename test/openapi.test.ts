@@ -14,7 +14,10 @@ import { createTestApp, silentLogger, type TestApp } from './support/app.js';
 interface Response {
   description: string;
   headers?: Record<string, { $ref: string }>;
-  content?: Record<string, { schema?: { allOf?: Array<{ $ref?: string; properties?: { code?: { enum?: string[] } } }> }; examples?: Record<string, { $ref: string }> }>;
+  content?: Record<
+    string,
+    { schema?: { allOf?: Array<{ $ref?: string; properties?: { code?: { enum?: string[] } } }> }; examples?: Record<string, { $ref: string }> }
+  >;
 }
 interface Operation {
   operationId?: string;
@@ -124,7 +127,11 @@ describe('the OpenAPI document', () => {
       expect(op('get', p).responses['304']?.headers?.['ETag'], p).toBeDefined();
     }
     expect(op('get', '/v1/cart').responses['200']?.headers?.['ETag']).toBeUndefined();
-    for (const [method, p] of [['post', '/v1/orders'], ['post', '/v1/orders/{id}/payments'], ['post', '/v1/payments/{id}/refunds']] as const) {
+    for (const [method, p] of [
+      ['post', '/v1/orders'],
+      ['post', '/v1/orders/{id}/payments'],
+      ['post', '/v1/payments/{id}/refunds'],
+    ] as const) {
       expect(op(method, p).responses['201']?.headers?.['Idempotent-Replayed'], p).toBeDefined();
       expect(op(method, p).responses['422']?.headers?.['Idempotent-Replayed'], p).toBeDefined();
       expect(op(method, p).responses['500']?.headers?.['Idempotent-Replayed'], p).toBeUndefined();
@@ -132,7 +139,9 @@ describe('the OpenAPI document', () => {
     expect(op('post', '/v1/cart/items').responses['201']?.headers?.['Idempotent-Replayed']).toBeUndefined();
     expect(op('post', '/v1/auth/login').responses['200']?.headers?.['RateLimit']).toBeDefined();
     expect(op('post', '/v1/auth/login').responses['200']?.headers?.['RateLimit-Policy']).toBeDefined();
-    expect(Object.keys(doc.components.headers)).toEqual(expect.arrayContaining(['X-Request-Id', 'ETag', 'Retry-After', 'Idempotent-Replayed', 'RateLimit', 'RateLimit-Policy']));
+    expect(Object.keys(doc.components.headers)).toEqual(
+      expect.arrayContaining(['X-Request-Id', 'ETag', 'Retry-After', 'Idempotent-Replayed', 'RateLimit', 'RateLimit-Policy']),
+    );
   });
 
   it('gives the payment webhook a request body', () => {
@@ -151,7 +160,10 @@ describe('the OpenAPI document', () => {
       const text = fs.readFileSync(path.join(root, file), 'utf8');
       for (const named of new Set(text.match(/[\w./-]+\.md\b/g) ?? [])) {
         const candidates = [path.join(root, named), path.join(root, path.dirname(file), named)];
-        expect(candidates.some((candidate) => fs.existsSync(candidate)), `${file} names ${named}`).toBe(true);
+        expect(
+          candidates.some((candidate) => fs.existsSync(candidate)),
+          `${file} names ${named}`,
+        ).toBe(true);
       }
     }
   });

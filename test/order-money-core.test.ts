@@ -90,7 +90,13 @@ describe('payments, refunds and moves, as the restaurant and its customers see t
     const bunId = await insertIngredientRow(knex, id, { name: 'Bun', price_cents: 100, stock: 100 });
     const pattyId = await insertIngredientRow(knex, id, { name: 'Patty', price_cents: 400, stock: 100 });
     const [burgerId] = (await insertRecipeRows(knex, id, [
-      { name: 'Burger', lines: [{ ingredient_id: bunId, quantity: 1 }, { ingredient_id: pattyId, quantity: 1 }] },
+      {
+        name: 'Burger',
+        lines: [
+          { ingredient_id: bunId, quantity: 1 },
+          { ingredient_id: pattyId, quantity: 1 },
+        ],
+      },
     ])) as [number];
     return {
       id,
@@ -126,9 +132,15 @@ describe('payments, refunds and moves, as the restaurant and its customers see t
     expect(res.status, res.text).toBe(200);
     return orderSchema.parse(res.body);
   };
-  const paymentStatusOf = async (at: Restaurant, orderId: number) => (await knex('orders').where({ restaurant_id: at.id, id: orderId }).first()).payment_status as string;
+  const paymentStatusOf = async (at: Restaurant, orderId: number) =>
+    (await knex('orders').where({ restaurant_id: at.id, id: orderId }).first()).payment_status as string;
   const outboxOf = async (at: Restaurant, orderId: number) =>
-    (await knex('outbox').where({ restaurant_id: at.id }).whereRaw(`payload->>'order_id' = ?`, [String(orderId)]).orderBy('id')).map((row) => row.type as string);
+    (
+      await knex('outbox')
+        .where({ restaurant_id: at.id })
+        .whereRaw(`payload->>'order_id' = ?`, [String(orderId)])
+        .orderBy('id')
+    ).map((row) => row.type as string);
   const paymentsOf = async (at: Restaurant, orderId: number) => knex('payments').where({ restaurant_id: at.id, order_id: orderId }).orderBy('id');
   const stockOf = async (ingredientId: number) => Number((await knex('ingredients').where({ id: ingredientId }).first()).stock);
   const sendRefundsToProvider = (at: Restaurant, orderId: number) => processOrderRefunds({ db: knex, provider, logger: silentLogger }, at.id, orderId);
@@ -185,7 +197,16 @@ describe('payments, refunds and moves, as the restaurant and its customers see t
     const charged = await provider.charge({ amountCents, currency: 'EUR', paymentToken: 'tok_visa', idempotencyKey: key, metadata: {} });
     if (charged.status !== 'succeeded') throw new Error(`the test provider did not charge: ${charged.status}`);
     const [row] = await knex('payments')
-      .insert({ restaurant_id: at.id, order_id: orderId, method: 'card', provider: provider.name, provider_idempotency_key: key, status: 'pending', amount_cents: amountCents, currency: 'EUR' })
+      .insert({
+        restaurant_id: at.id,
+        order_id: orderId,
+        method: 'card',
+        provider: provider.name,
+        provider_idempotency_key: key,
+        status: 'pending',
+        amount_cents: amountCents,
+        currency: 'EUR',
+      })
       .returning('id');
     await knex.transaction((trx) => settleCharge(trx, at.id, Number(row.id), { status: 'succeeded', providerPaymentId: charged.providerPaymentId }));
     return Number(row.id);
@@ -303,7 +324,10 @@ describe('payments, refunds and moves, as the restaurant and its customers see t
     expect(orderSchema.parse(cancelled.body).status).toBe('cancelled');
     expect(await stockOf(a.bunId)).toBe(before);
     const ledger = await knex('inventory_movements').where({ order_id: order.id, ingredient_id: a.bunId }).orderBy('id');
-    expect(ledger.map((row) => [row.reason, row.delta])).toEqual([['order_reserved', -3], ['order_released', 3]]);
+    expect(ledger.map((row) => [row.reason, row.delta])).toEqual([
+      ['order_reserved', -3],
+      ['order_released', 3],
+    ]);
     const refunds = await knex('refunds').where({ payment_id: paid.body.id });
     expect(refunds.map((r) => [r.status, r.amount_cents])).toEqual([['pending', 3 * BURGER_CENTS]]);
     expect(await outboxOf(a, order.id)).toEqual(['order.confirmation_requested', 'payment.refund_requested']);
@@ -336,7 +360,11 @@ describe('payments, refunds and moves, as the restaurant and its customers see t
   });
 
   it('a pickup order never carries the customer’s saved address; a delivery without one in the body does', async () => {
-    const saved = await request(t.app).put('/v1/customers/me').set('X-Restaurant-Domain', 'money-b.example.com').set('Authorization', bob.auth).send({ address: '7 Quay Street, Galway' });
+    const saved = await request(t.app)
+      .put('/v1/customers/me')
+      .set('X-Restaurant-Domain', 'money-b.example.com')
+      .set('Authorization', bob.auth)
+      .send({ address: '7 Quay Street, Galway' });
     expect(saved.status, saved.text).toBe(200);
 
     const pickup = await placeOrder(b, bob, { method: 'cash', fulfillment: 'pickup' });

@@ -25,7 +25,10 @@ describe.skipIf(!onRealPostgres)('a capped slot under a checkout race (real Post
     restaurantId = restaurant.id;
     api = catalogClient(server as unknown as Parameters<typeof catalogClient>[0], restaurant.domain);
     const manager = await signInStaff(t.cognito, t.db.knex, restaurantId, 'manager');
-    const hours = await request(server).put('/v1/restaurant/hours').set('X-Restaurant-Domain', restaurant.domain).set('Authorization', manager.auth)
+    const hours = await request(server)
+      .put('/v1/restaurant/hours')
+      .set('X-Restaurant-Domain', restaurant.domain)
+      .set('Authorization', manager.auth)
       .send({ weekly: [], max_orders_per_slot: 10 });
     expect(hours.status, hours.text).toBe(200);
   });
@@ -56,7 +59,15 @@ describe.skipIf(!onRealPostgres)('a capped slot under a checkout race (real Post
     const winner = results.find((res) => res.status === 201);
     const owner = racers[results.indexOf(winner!)]!;
     expect((await api.post(`/v1/orders/${winner!.body.id}/cancel`, {}, owner)).status).toBe(200);
-    const again = await Promise.all([racers[100]!, ...racers.slice(0, 100).filter((_, i) => statuses[i] === 409).slice(0, 20)].map(checkout));
+    const again = await Promise.all(
+      [
+        racers[100]!,
+        ...racers
+          .slice(0, 100)
+          .filter((_, i) => statuses[i] === 409)
+          .slice(0, 20),
+      ].map(checkout),
+    );
     expect(again.filter((res) => res.status === 201)).toHaveLength(1);
     expect(again.filter((res) => res.status === 409)).toHaveLength(20);
   }, 180_000);

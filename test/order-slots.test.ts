@@ -34,7 +34,11 @@ describe('orders for a time: ASAP, scheduled, closed, invalid and full slots ove
   };
   const emptyCart = (user: SignedInUser) => api.delete('/v1/cart', user);
   const setHours = async (settings: Record<string, unknown> = {}) => {
-    const res = await request(t.app).put('/v1/restaurant/hours').set('X-Restaurant-Domain', restaurant.domain).set('Authorization', manager.auth).send({ weekly: bistroWeek, ...settings });
+    const res = await request(t.app)
+      .put('/v1/restaurant/hours')
+      .set('X-Restaurant-Domain', restaurant.domain)
+      .set('Authorization', manager.auth)
+      .send({ weekly: bistroWeek, ...settings });
     expect(res.status, res.text).toBe(200);
   };
 
@@ -64,7 +68,11 @@ describe('orders for a time: ASAP, scheduled, closed, invalid and full slots ove
     const body = problem(await order(customers[0]!), 409, 'restaurant_closed') as { next_open_at?: string };
     expect(body.next_open_at).toBe('2026-06-02T10:00:00.000Z');
     clock.set('2026-06-02T12:20:00Z'); // Tuesday 14:20: ready after lunch closes, dinner opens at 18:00
-    const later = problem(await api.post('/v1/orders', { fulfillment: 'pickup', payment_method: 'cash' }, customers[0]).set('Idempotency-Key', randomUUID()), 409, 'restaurant_closed') as { next_open_at?: string };
+    const later = problem(
+      await api.post('/v1/orders', { fulfillment: 'pickup', payment_method: 'cash' }, customers[0]).set('Idempotency-Key', randomUUID()),
+      409,
+      'restaurant_closed',
+    ) as { next_open_at?: string };
     expect(later.next_open_at).toBe('2026-06-02T16:00:00.000Z');
     // The cart is still there: nothing was ordered.
     const cart = await api.get('/v1/cart', customers[0]);
@@ -76,14 +84,19 @@ describe('orders for a time: ASAP, scheduled, closed, invalid and full slots ove
     expect(res.status, res.text).toBe(201);
     const placed = orderSchema.parse(res.body);
     expect(placed).toMatchObject({ requested_at: null, promised_at: '2026-06-02T10:50:00.000Z', slot_starts_at: '2026-06-02T10:45:00.000Z' });
-    expect(orderSchema.parse((await api.get(`/v1/orders/${placed.id}`, customers[0])).body)).toMatchObject({ requested_at: null, promised_at: '2026-06-02T10:50:00.000Z' });
+    expect(orderSchema.parse((await api.get(`/v1/orders/${placed.id}`, customers[0])).body)).toMatchObject({
+      requested_at: null,
+      promised_at: '2026-06-02T10:50:00.000Z',
+    });
   });
 
   it('pause then resume: ASAP is 409 during the pause (next_open_at its end), then 201; booking ahead stays possible', async () => {
     expect((await api.post('/v1/restaurant/pause', { minutes: 30 }, kitchen)).status).toBe(200);
     const body = problem(await order(customers[1]!), 409, 'restaurant_closed') as { next_open_at?: string };
     expect(body.next_open_at).toBe('2026-06-02T11:00:00.000Z');
-    const ahead = await api.post('/v1/orders', { fulfillment: 'pickup', payment_method: 'cash', requested_at: '2026-06-02T11:15:00Z' }, customers[1]).set('Idempotency-Key', randomUUID());
+    const ahead = await api
+      .post('/v1/orders', { fulfillment: 'pickup', payment_method: 'cash', requested_at: '2026-06-02T11:15:00Z' }, customers[1])
+      .set('Idempotency-Key', randomUUID());
     expect(ahead.status, ahead.text).toBe(201);
     expect((await api.delete('/v1/restaurant/pause', kitchen)).status).toBe(204);
     const res = await order(customers[1]!);
@@ -116,7 +129,9 @@ describe('orders for a time: ASAP, scheduled, closed, invalid and full slots ove
 
   it('requested_at that is not an instant is 400; null is ASAP', async () => {
     problem(await order(customers[3]!, { requested_at: 'tomorrow at seven' }), 400, 'validation_failed');
-    const res = await api.post('/v1/orders', { fulfillment: 'pickup', payment_method: 'cash', requested_at: null }, customers[3]).set('Idempotency-Key', randomUUID());
+    const res = await api
+      .post('/v1/orders', { fulfillment: 'pickup', payment_method: 'cash', requested_at: null }, customers[3])
+      .set('Idempotency-Key', randomUUID());
     expect(res.status, res.text).toBe(201);
     expect(res.body.requested_at).toBeNull();
   });
@@ -130,7 +145,9 @@ describe('orders for a time: ASAP, scheduled, closed, invalid and full slots ove
 
     const full = problem(await order(customers[2]!, { requested_at: slot }), 409, 'slot_full') as { next_available_slot?: string | null };
     expect(full.next_available_slot).toBe('2026-06-03T18:15:00.000Z');
-    const quoted = problem(await api.post('/v1/cart/quote', { fulfillment: 'pickup', requested_at: slot }, customers[2]), 409, 'slot_full') as { next_available_slot?: string | null };
+    const quoted = problem(await api.post('/v1/cart/quote', { fulfillment: 'pickup', requested_at: slot }, customers[2]), 409, 'slot_full') as {
+      next_available_slot?: string | null;
+    };
     expect(quoted.next_available_slot).toBe('2026-06-03T18:15:00.000Z');
     const slotList = await api.get('/v1/restaurant/slots?date=2026-06-03');
     expect(slotList.body.data.find((s: { starts_at: string }) => s.starts_at === '2026-06-03T18:00:00.000Z')).toMatchObject({ available: false, remaining: 0 });
@@ -140,7 +157,9 @@ describe('orders for a time: ASAP, scheduled, closed, invalid and full slots ove
     // Cancelling twice gives nothing back twice.
     problem(await api.post(`/v1/orders/${first.body.id}/cancel`, {}, customers[0]), 409, 'invalid_transition');
     expect((await api.post('/v1/cart/quote', { fulfillment: 'pickup', requested_at: slot }, customers[2])).status).toBe(200);
-    const fits = await api.post('/v1/orders', { fulfillment: 'pickup', payment_method: 'cash', requested_at: slot }, customers[2]).set('Idempotency-Key', randomUUID());
+    const fits = await api
+      .post('/v1/orders', { fulfillment: 'pickup', payment_method: 'cash', requested_at: slot }, customers[2])
+      .set('Idempotency-Key', randomUUID());
     expect(fits.status, fits.text).toBe(201);
     problem(await order(customers[3]!, { requested_at: slot }), 409, 'slot_full');
     await emptyCart(customers[3]!);

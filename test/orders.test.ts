@@ -42,10 +42,24 @@ describe('placing orders and moving them through the kitchen', () => {
     ing.patty = await insertIngredientRow(t.db.knex, restaurantId, { name: 'Patty', price_cents: 300, stock: 20 });
     ing.cheese = await insertIngredientRow(t.db.knex, restaurantId, { name: 'Cheese', price_cents: 80, stock: 20 });
     ing.lettuce = await insertIngredientRow(t.db.knex, restaurantId, { name: 'Lettuce', price_cents: 30, stock: 20 });
-    [burgerId, saladId] = await insertRecipeRows(t.db.knex, restaurantId, [
-      { name: 'Cheeseburger', description: 'Beef, cheddar, brioche', lines: [{ ingredient_id: ing.bun, quantity: 1 }, { ingredient_id: ing.patty, quantity: 1 }, { ingredient_id: ing.cheese, quantity: 1 }] },
-      { name: 'Salad', lines: [{ ingredient_id: ing.lettuce, quantity: 2 }, { ingredient_id: ing.cheese, quantity: 1 }] },
-    ]) as [number, number];
+    [burgerId, saladId] = (await insertRecipeRows(t.db.knex, restaurantId, [
+      {
+        name: 'Cheeseburger',
+        description: 'Beef, cheddar, brioche',
+        lines: [
+          { ingredient_id: ing.bun, quantity: 1 },
+          { ingredient_id: ing.patty, quantity: 1 },
+          { ingredient_id: ing.cheese, quantity: 1 },
+        ],
+      },
+      {
+        name: 'Salad',
+        lines: [
+          { ingredient_id: ing.lettuce, quantity: 2 },
+          { ingredient_id: ing.cheese, quantity: 1 },
+        ],
+      },
+    ])) as [number, number];
     await t.db.knex('recipe_ingredients').where({ recipe_id: burgerId, ingredient_id: ing.cheese }).update({ removable: true, max_quantity: 3 });
   });
   afterAll(async () => {
@@ -68,8 +82,28 @@ describe('placing orders and moving them through the kitchen', () => {
       total_cents: 2 * (430 + 80) + (60 + 80),
     });
     expect(res.body.items).toEqual([
-      { recipe_id: burgerId, name: 'Cheeseburger', description: 'Beef, cheddar, brioche', quantity: 2, customizations: [{ ingredient_id: ing.cheese, quantity: 2 }], options: [], allergens: [], unit_price_cents: 510, line_total_cents: 1020 },
-      { recipe_id: saladId, name: 'Salad', description: '', quantity: 1, customizations: [], options: [], allergens: [], unit_price_cents: 140, line_total_cents: 140 },
+      {
+        recipe_id: burgerId,
+        name: 'Cheeseburger',
+        description: 'Beef, cheddar, brioche',
+        quantity: 2,
+        customizations: [{ ingredient_id: ing.cheese, quantity: 2 }],
+        options: [],
+        allergens: [],
+        unit_price_cents: 510,
+        line_total_cents: 1020,
+      },
+      {
+        recipe_id: saladId,
+        name: 'Salad',
+        description: '',
+        quantity: 1,
+        customizations: [],
+        options: [],
+        allergens: [],
+        unit_price_cents: 140,
+        line_total_cents: 140,
+      },
     ]);
     expect(new Date(res.body.placed_at).toISOString()).toBe(res.body.placed_at);
 
@@ -112,7 +146,15 @@ describe('placing orders and moving them through the kitchen', () => {
     const refused = problem(await order(bob, { fulfillment: 'delivery', payment_method: 'cash' }), 400, 'validation_failed');
     expect(refused.errors?.[0]?.path).toBe('delivery_address');
     expect((await api.get('/v1/cart', bob)).body.items).toHaveLength(1);
-    expect((await request(t.app).put('/v1/customers/me').set('X-Restaurant-Domain', 'orders.example.com').set('Authorization', bob.auth).send({ address: '1 High Street, Oxford' })).status).toBe(200);
+    expect(
+      (
+        await request(t.app)
+          .put('/v1/customers/me')
+          .set('X-Restaurant-Domain', 'orders.example.com')
+          .set('Authorization', bob.auth)
+          .send({ address: '1 High Street, Oxford' })
+      ).status,
+    ).toBe(200);
     const placed = await order(bob, { fulfillment: 'delivery', payment_method: 'card' });
     expect(placed.status, placed.text).toBe(201);
     expect(placed.body.delivery_address).toBe('1 High Street, Oxford');
@@ -122,10 +164,16 @@ describe('placing orders and moving them through the kitchen', () => {
 
   it('refuses a cart two of whose lines share an ingredient there is enough of for one line only', async () => {
     const onlyFour = await insertIngredientRow(t.db.knex, restaurantId, { name: 'Truffle', price_cents: 500, stock: 4 });
-    const [truffleFries, truffleBurger] = await insertRecipeRows(t.db.knex, restaurantId, [
+    const [truffleFries, truffleBurger] = (await insertRecipeRows(t.db.knex, restaurantId, [
       { name: 'Truffle fries', lines: [{ ingredient_id: onlyFour, quantity: 3 }] },
-      { name: 'Truffle burger', lines: [{ ingredient_id: onlyFour, quantity: 2 }, { ingredient_id: ing.bun, quantity: 1 }] },
-    ]) as [number, number];
+      {
+        name: 'Truffle burger',
+        lines: [
+          { ingredient_id: onlyFour, quantity: 2 },
+          { ingredient_id: ing.bun, quantity: 1 },
+        ],
+      },
+    ])) as [number, number];
     await addToCart(bob, truffleFries, 1);
     await addToCart(bob, truffleBurger, 1);
     const before = { truffle: await stockOf(t.db.knex, onlyFour), bun: await stockOf(t.db.knex, ing.bun), orders: (await t.db.knex('orders')).length };
@@ -294,7 +342,7 @@ describe('placing orders and moving them through the kitchen', () => {
   });
 
   it('refuses a checkout whose cart holds a recipe taken off the menu since', async () => {
-    const [special] = await insertRecipeRows(t.db.knex, restaurantId, [{ name: 'Special', lines: [{ ingredient_id: ing.bun, quantity: 1 }] }]) as [number];
+    const [special] = (await insertRecipeRows(t.db.knex, restaurantId, [{ name: 'Special', lines: [{ ingredient_id: ing.bun, quantity: 1 }] }])) as [number];
     await addToCart(bob, special, 1);
     await t.db.knex('recipes').where({ id: special }).update({ archived_at: t.db.knex.fn.now() });
     const cart = await api.get('/v1/cart', bob);

@@ -84,7 +84,13 @@ describe('keyset cursors', () => {
 
 describe('one page of a list', () => {
   const rows = (count: number) => Array.from({ length: count }, (_, i) => ({ id: 100 - i }));
-  const page = (count: number, limit: number) => pageFrom(rows(count), limit, (row) => [row.id], (row) => ({ order: row.id }));
+  const page = (count: number, limit: number) =>
+    pageFrom(
+      rows(count),
+      limit,
+      (row) => [row.id],
+      (row) => ({ order: row.id }),
+    );
 
   it('keeps the first `limit` rows and points the next page after the last one kept', () => {
     const first = page(4, 3);

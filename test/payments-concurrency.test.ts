@@ -72,7 +72,10 @@ describe.skipIf(!onRealPostgres)('payments and refunds under concurrency (real P
     const before = provider.chargeRequests;
     const answers = await Promise.all(Array.from({ length: 20 }, () => pay(order.id, 'tok_visa', key)));
     const statuses = answers.map((res) => res.status);
-    expect(statuses.every((s) => s === 201 || s === 409), statuses.join(',')).toBe(true);
+    expect(
+      statuses.every((s) => s === 201 || s === 409),
+      statuses.join(','),
+    ).toBe(true);
     expect(statuses.filter((s) => s === 409).length).toBeGreaterThan(0);
     for (const res of answers.filter((r) => r.status === 409)) problem(res, 409, 'idempotency_key_in_use');
     expect(new Set(answers.filter((r) => r.status === 201).map((r) => r.body.id)).size).toBe(1);
@@ -117,10 +120,7 @@ describe.skipIf(!onRealPostgres)('payments and refunds under concurrency (real P
   it('keeps the money right when a rejection and a refund race: everything paid goes back exactly once', async () => {
     for (let round = 0; round < 5; round += 1) {
       const { order, payment } = await paidOrder(4);
-      const [moved, refunded] = await Promise.all([
-        api.post(`/v1/orders/${order.id}/transitions`, { to: 'rejected' }, kitchen),
-        refund(payment.id, 150),
-      ]);
+      const [moved, refunded] = await Promise.all([api.post(`/v1/orders/${order.id}/transitions`, { to: 'rejected' }, kitchen), refund(payment.id, 150)]);
       expect(moved.status).toBe(200);
       expect([201, 409]).toContain(refunded.status);
       const refunds = await knex('refunds').where({ payment_id: payment.id });
@@ -135,7 +135,11 @@ describe.skipIf(!onRealPostgres)('payments and refunds under concurrency (real P
     const body = JSON.stringify({ id: `evt_${randomUUID()}`, type: 'payment_intent.succeeded', payment_intent: providerId });
     const deliveries = await Promise.all(
       Array.from({ length: 10 }, () =>
-        request(t.app).post('/v1/payments/webhooks/test').set('Content-Type', 'application/json').set('Tablekit-Signature', signTestWebhook(body, TEST_WEBHOOK_SECRET)).send(body),
+        request(t.app)
+          .post('/v1/payments/webhooks/test')
+          .set('Content-Type', 'application/json')
+          .set('Tablekit-Signature', signTestWebhook(body, TEST_WEBHOOK_SECRET))
+          .send(body),
       ),
     );
     expect(deliveries.every((res) => res.status === 200)).toBe(true);

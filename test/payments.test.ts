@@ -95,10 +95,21 @@ describe('paying for orders, taking cash and refunding (test provider)', () => {
   const paymentsOf = async (orderId: number) => knex('payments').where({ restaurant_id: restaurantId, order_id: orderId }).orderBy('id');
   const refundsOf = async (paymentId: number) => knex('refunds').where({ restaurant_id: restaurantId, payment_id: paymentId }).orderBy('id');
   const outboxOf = async (orderId: number) =>
-    (await knex('outbox').where({ restaurant_id: restaurantId }).whereRaw(`payload->>'order_id' = ?`, [String(orderId)]).orderBy('id')).map((row) => row.type as string);
+    (
+      await knex('outbox')
+        .where({ restaurant_id: restaurantId })
+        .whereRaw(`payload->>'order_id' = ?`, [String(orderId)])
+        .orderBy('id')
+    ).map((row) => row.type as string);
   const stockOf = async (id: number) => Number((await knex('ingredients').where({ id }).first()).stock);
   const reconciler = (options: { reconcileAfterMs?: number; abandonAfterMs?: number } = {}) =>
-    new PaymentReconciler({ db: knex, provider, logger: silentLogger, reconcileAfterMs: options.reconcileAfterMs ?? 0, abandonAfterMs: options.abandonAfterMs ?? 15 * 60_000 });
+    new PaymentReconciler({
+      db: knex,
+      provider,
+      logger: silentLogger,
+      reconcileAfterMs: options.reconcileAfterMs ?? 0,
+      abandonAfterMs: options.abandonAfterMs ?? 15 * 60_000,
+    });
 
   beforeAll(async () => {
     provider = new FlakyProvider({ env: 'test', webhookSecret: TEST_WEBHOOK_SECRET });
@@ -114,7 +125,13 @@ describe('paying for orders, taking cash and refunding (test provider)', () => {
     bun = await insertIngredientRow(knex, restaurantId, { name: 'Bun', price_cents: 100, stock: 500 });
     patty = await insertIngredientRow(knex, restaurantId, { name: 'Patty', price_cents: 400, stock: 500 });
     [burgerId] = (await insertRecipeRows(knex, restaurantId, [
-      { name: 'Burger', lines: [{ ingredient_id: bun, quantity: 1 }, { ingredient_id: patty, quantity: 1 }] },
+      {
+        name: 'Burger',
+        lines: [
+          { ingredient_id: bun, quantity: 1 },
+          { ingredient_id: patty, quantity: 1 },
+        ],
+      },
     ])) as [number];
   });
   afterAll(async () => {
@@ -181,7 +198,9 @@ describe('paying for orders, taking cash and refunding (test provider)', () => {
       expect(insufficient.errors?.[0]?.message).toBe('insufficient_funds');
 
       // The payment timeout then cancels it and gives the stock back (a failed payment does not hold it).
-      await knex('orders').where({ id: order.id }).update({ placed_at: new Date(Date.now() - 60 * 60_000) });
+      await knex('orders')
+        .where({ id: order.id })
+        .update({ placed_at: new Date(Date.now() - 60 * 60_000) });
       const sweeper = new PaymentTimeoutSweeper({ db: knex, timeoutMs: 15 * 60_000, logger: silentLogger, metrics: t.metrics });
       expect(await sweeper.sweepOnce()).toBeGreaterThanOrEqual(1);
       expect((await orderRow(order.id)).status).toBe('cancelled');
@@ -222,14 +241,30 @@ describe('paying for orders, taking cash and refunding (test provider)', () => {
       problem(await pay(alice, 987_654, 'tok_visa'), 404, 'not_found');
       const other = await createRestaurant(knex, { domain: 'other-pay.example.com' });
       const elsewhere = catalogClient(t.app, other.domain);
-      problem(await elsewhere.post(`/v1/orders/${alices.id}/payments`, { payment_token: 'tok_visa' }, alice).set('Idempotency-Key', randomUUID()), 404, 'not_found');
+      problem(
+        await elsewhere.post(`/v1/orders/${alices.id}/payments`, { payment_token: 'tok_visa' }, alice).set('Idempotency-Key', randomUUID()),
+        404,
+        'not_found',
+      );
 
       problem(await api.post(`/v1/orders/${alices.id}/payments`, { payment_token: 'tok_visa' }, alice), 400, 'idempotency_key_required');
       problem(await api.post(`/v1/orders/${alices.id}/payments`, {}, alice).set('Idempotency-Key', randomUUID()), 400, 'validation_failed');
-      problem(await api.post(`/v1/orders/${alices.id}/payments`, { payment_token: 'tok_visa', amount_cents: 1 }, alice).set('Idempotency-Key', randomUUID()), 400, 'validation_failed');
+      problem(
+        await api.post(`/v1/orders/${alices.id}/payments`, { payment_token: 'tok_visa', amount_cents: 1 }, alice).set('Idempotency-Key', randomUUID()),
+        400,
+        'validation_failed',
+      );
       problem(await api.post(`/v1/orders/${alices.id}/payments`, { payment_token: 42 }, alice).set('Idempotency-Key', randomUUID()), 400, 'validation_failed');
       problem(await api.post('/v1/orders/abc/payments', { payment_token: 'tok_visa' }, alice).set('Idempotency-Key', randomUUID()), 400, 'validation_failed');
-      problem(await request(t.app).post(`/v1/orders/${alices.id}/payments`).set('X-Restaurant-Domain', 'pay.example.com').set('Idempotency-Key', randomUUID()).send({ payment_token: 'tok_visa' }), 401, 'unauthenticated');
+      problem(
+        await request(t.app)
+          .post(`/v1/orders/${alices.id}/payments`)
+          .set('X-Restaurant-Domain', 'pay.example.com')
+          .set('Idempotency-Key', randomUUID())
+          .send({ payment_token: 'tok_visa' }),
+        401,
+        'unauthenticated',
+      );
       expect(await paymentsOf(alices.id)).toHaveLength(0);
     });
 
@@ -261,7 +296,9 @@ describe('paying for orders, taking cash and refunding (test provider)', () => {
       problem(await pay(alice, order.id, 'tok_visa'), 409, 'conflict');
       problem(await api.post(`/v1/orders/${order.id}/payments/cash`, {}, kitchen), 409, 'conflict');
       // The payment timeout leaves an order whose payment is still being settled alone.
-      await knex('orders').where({ id: order.id }).update({ placed_at: new Date(Date.now() - 60 * 60_000) });
+      await knex('orders')
+        .where({ id: order.id })
+        .update({ placed_at: new Date(Date.now() - 60 * 60_000) });
       await new PaymentTimeoutSweeper({ db: knex, timeoutMs: 15 * 60_000, logger: silentLogger, metrics: t.metrics }).sweepOnce();
       expect((await orderRow(order.id)).status).toBe('pending');
     });
@@ -318,7 +355,12 @@ describe('paying for orders, taking cash and refunding (test provider)', () => {
       const order = await placeOrder(bob);
       await pay(bob, order.id, 'tok_3ds');
       const providerId = (await paymentsOf(order.id))[0].provider_payment_id as string;
-      const res = await webhook({ id: `evt_${randomUUID()}`, type: 'payment_intent.payment_failed', payment_intent: providerId, failure_code: 'authentication_failed' });
+      const res = await webhook({
+        id: `evt_${randomUUID()}`,
+        type: 'payment_intent.payment_failed',
+        payment_intent: providerId,
+        failure_code: 'authentication_failed',
+      });
       expect(res.status).toBe(200);
       expect((await paymentsOf(order.id))[0]).toMatchObject({ status: 'failed', failure_code: 'authentication_failed', client_secret: null });
       expect((await orderRow(order.id)).payment_status).toBe('unpaid');
@@ -338,7 +380,14 @@ describe('paying for orders, taking cash and refunding (test provider)', () => {
       problem(await api.post(`/v1/orders/${order.id}/payments/cash`, {}, bob), 403, 'forbidden');
       const res = await api.post(`/v1/orders/${order.id}/payments/cash`, {}, kitchen);
       expect(res.status, res.text).toBe(201);
-      expect(res.body).toMatchObject({ order_id: order.id, method: 'cash', provider: 'cash', status: 'succeeded', amount_cents: 2 * BURGER_CENTS, refunded_cents: 0 });
+      expect(res.body).toMatchObject({
+        order_id: order.id,
+        method: 'cash',
+        provider: 'cash',
+        status: 'succeeded',
+        amount_cents: 2 * BURGER_CENTS,
+        refunded_cents: 0,
+      });
       expect((await orderRow(order.id)).payment_status).toBe('paid');
       expect(await outboxOf(order.id)).toEqual(['order.confirmation_requested']);
       problem(await api.post(`/v1/orders/${order.id}/payments/cash`, {}, kitchen), 409, 'conflict');
@@ -431,8 +480,20 @@ describe('paying for orders, taking cash and refunding (test provider)', () => {
       problem(await refund(manager, 987_654, 100), 404, 'not_found');
       const other = await createRestaurant(knex, { domain: 'other-refund.example.com' });
       const otherManager = await signInStaff(t.cognito, knex, other.id, 'manager');
-      problem(await catalogClient(t.app, other.domain).post(`/v1/payments/${payment.id}/refunds`, { amount_cents: 100 }, otherManager).set('Idempotency-Key', randomUUID()), 404, 'not_found');
-      problem(await catalogClient(t.app, other.domain).post(`/v1/payments/${payment.id}/refunds`, { amount_cents: 100 }, manager).set('Idempotency-Key', randomUUID()), 403, 'forbidden');
+      problem(
+        await catalogClient(t.app, other.domain)
+          .post(`/v1/payments/${payment.id}/refunds`, { amount_cents: 100 }, otherManager)
+          .set('Idempotency-Key', randomUUID()),
+        404,
+        'not_found',
+      );
+      problem(
+        await catalogClient(t.app, other.domain)
+          .post(`/v1/payments/${payment.id}/refunds`, { amount_cents: 100 }, manager)
+          .set('Idempotency-Key', randomUUID()),
+        403,
+        'forbidden',
+      );
 
       const declinedOrder = await placeOrder(bob);
       await pay(bob, declinedOrder.id, 'tok_chargeDeclined');
@@ -561,10 +622,14 @@ describe('paying for orders, taking cash and refunding (test provider)', () => {
       await pay(bob, order.id, 'tok_3ds');
       expect(await reconciler({ abandonAfterMs: 60 * 60_000 }).reconcileOnce()).toEqual({ payments: 0, refunds: 0 });
       expect((await paymentsOf(order.id))[0].status).toBe('pending');
-      await knex('payments').where({ order_id: order.id }).update({ created_at: new Date(Date.now() - 20 * 60_000) });
+      await knex('payments')
+        .where({ order_id: order.id })
+        .update({ created_at: new Date(Date.now() - 20 * 60_000) });
       expect(await reconciler().reconcileOnce()).toEqual({ payments: 1, refunds: 0 });
       expect((await paymentsOf(order.id))[0]).toMatchObject({ status: 'failed', failure_code: 'canceled', client_secret: null });
-      await knex('orders').where({ id: order.id }).update({ placed_at: new Date(Date.now() - 60 * 60_000) });
+      await knex('orders')
+        .where({ id: order.id })
+        .update({ placed_at: new Date(Date.now() - 60 * 60_000) });
       await new PaymentTimeoutSweeper({ db: knex, timeoutMs: 15 * 60_000, logger: silentLogger, metrics: t.metrics }).sweepOnce();
       expect((await orderRow(order.id)).status).toBe('cancelled');
     });
@@ -615,7 +680,9 @@ describe('the test provider', () => {
       expect(first.parseWebhook(Buffer.from(body), { 'tablekit-signature': signTestWebhook(body, secret) })).toMatchObject({ kind: 'ignored' });
       expect(() => first.parseWebhook(Buffer.from(body), { 'tablekit-signature': signTestWebhook(body, TEST_WEBHOOK_SECRET) })).toThrow();
       const configured = await createPaymentProvider({ ...config, payments: { provider: 'test', webhookSecret: TEST_WEBHOOK_SECRET } });
-      expect(configured.parseWebhook(Buffer.from(body), { 'tablekit-signature': signTestWebhook(body, TEST_WEBHOOK_SECRET) })).toMatchObject({ kind: 'ignored' });
+      expect(configured.parseWebhook(Buffer.from(body), { 'tablekit-signature': signTestWebhook(body, TEST_WEBHOOK_SECRET) })).toMatchObject({
+        kind: 'ignored',
+      });
     } finally {
       await fs.rm(dataDir, { recursive: true, force: true });
     }
@@ -669,7 +736,8 @@ describe('3-D Secure end to end: webhook → paid → outbox → SQS → the wor
     await worker.stop();
     // Leave nothing in flight on the queue before it stops.
     const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }));
-    if (Messages?.[0]?.ReceiptHandle !== undefined) await client.send(new DeleteMessageCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: Messages[0].ReceiptHandle }));
+    if (Messages?.[0]?.ReceiptHandle !== undefined)
+      await client.send(new DeleteMessageCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: Messages[0].ReceiptHandle }));
     client.destroy();
     await sqs.stop();
     await t.close();
@@ -727,7 +795,9 @@ describe('3-D Secure end to end: webhook → paid → outbox → SQS → the wor
     const [pizza] = (await insertRecipeRows(knex, restaurant.id, [{ name: 'Pizza', lines: [{ ingredient_id: ingredient, quantity: 1 }] }])) as [number];
     expect((await api.post('/v1/coupons', { code: 'ONTHEHOUSE', kind: 'percent', percent: '100' }, manager)).status).toBe(201);
     expect((await api.post('/v1/cart/items', { recipe_id: pizza, quantity: 2 }, customer)).status).toBe(201);
-    const placed = await api.post('/v1/orders', { fulfillment: 'pickup', payment_method: 'card', coupon_code: 'onthehouse' }, customer).set('Idempotency-Key', randomUUID());
+    const placed = await api
+      .post('/v1/orders', { fulfillment: 'pickup', payment_method: 'card', coupon_code: 'onthehouse' }, customer)
+      .set('Idempotency-Key', randomUUID());
     expect(placed.status, placed.text).toBe(201);
     expect(placed.body).toMatchObject({ status: 'pending', payment_status: 'paid', subtotal_cents: 1500, discount_cents: 1500, total_cents: 0 });
 

@@ -98,7 +98,10 @@ describe('pricing settings', () => {
     const [salesTax, levy] = before.tax_rates;
     const body = {
       ...before,
-      tax_rates: [{ ...salesTax!, rate: '9' }, { name: 'New tax', rate: '1' }],
+      tax_rates: [
+        { ...salesTax!, rate: '9' },
+        { name: 'New tax', rate: '1' },
+      ],
       service_charges: before.service_charges.slice(1),
     };
     const after = settingsOf(await put(body));
@@ -124,7 +127,12 @@ describe('pricing settings', () => {
   it('refuses an id that is not one of this restaurant’s entries of that kind, changing nothing', async () => {
     const current = settingsOf(await put(full()));
     const chargeId = current.service_charges[0]!.id;
-    const res = await put({ tax_rates: [{ id: chargeId, name: 'Moved', rate: '1' }, { id: 999_999, name: 'Invented', rate: '1' }] });
+    const res = await put({
+      tax_rates: [
+        { id: chargeId, name: 'Moved', rate: '1' },
+        { id: 999_999, name: 'Invented', rate: '1' },
+      ],
+    });
     expect(problem(res, 400, 'validation_failed').errors).toEqual([
       { path: 'tax_rates.0.id', message: expect.any(String) },
       { path: 'tax_rates.1.id', message: expect.any(String) },
@@ -152,10 +160,7 @@ describe('pricing settings', () => {
   });
 
   it('gives each of two managers saving at once their own new ids', async () => {
-    const [a, b] = await Promise.all([
-      put({ tax_rates: [{ name: 'A', rate: '1' }] }),
-      put({ tax_rates: [{ name: 'B', rate: '2' }] }),
-    ]);
+    const [a, b] = await Promise.all([put({ tax_rates: [{ name: 'A', rate: '1' }] }), put({ tax_rates: [{ name: 'B', rate: '2' }] })]);
     const ids = [settingsOf(a).tax_rates[0]!.id, settingsOf(b).tax_rates[0]!.id];
     expect(ids[0]).not.toBe(ids[1]);
     expect([[ids[0]], [ids[1]]]).toContainEqual(settingsOf(await get()).tax_rates.map(({ id }) => id));
@@ -177,12 +182,22 @@ describe('pricing settings', () => {
     ['an unknown field on a rate', withRate({ compound: true }), ['tax_rates.0']],
     [
       'two tax rates with one name, whatever the case',
-      { tax_rates: [{ name: 'VAT', rate: '20' }, { name: 'vat', rate: '5' }] },
+      {
+        tax_rates: [
+          { name: 'VAT', rate: '20' },
+          { name: 'vat', rate: '5' },
+        ],
+      },
       ['tax_rates.1.name'],
     ],
     [
       'two service charges with one name',
-      { service_charges: [{ name: 'Service', percent: '10' }, { name: 'Service', amount_cents: 100 }] },
+      {
+        service_charges: [
+          { name: 'Service', percent: '10' },
+          { name: 'Service', amount_cents: 100 },
+        ],
+      },
       ['service_charges.1.name'],
     ],
     ['a charge with both percent and amount_cents', withCharge({ percent: '10', amount_cents: 100 }), ['service_charges.0']],

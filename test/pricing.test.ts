@@ -133,14 +133,26 @@ const cases: Case[] = [
     name: 'two exclusive rates each take their share of the same base', // 1000 × 6 % = 60, 1000 × 2.5 % = 25
     totals: [1000],
     input: { rules: rules({ tax_rates: [exclusive('State', '6'), exclusive('City', '2.5')] }) },
-    expected: { ...none, subtotal: 1000, taxes: [['State', 1000, 60], ['City', 1000, 25]], tax: 85, total: 1085 },
+    expected: {
+      ...none,
+      subtotal: 1000,
+      taxes: [
+        ['State', 1000, 60],
+        ['City', 1000, 25],
+      ],
+      tax: 85,
+      total: 1085,
+    },
   },
   {
     name: 'each line is rounded on its own', // 333 × 7.25 % = 24.14 → 24; 667 × 7.25 % = 48.36 → 48
     totals: [333, 667],
     input: { rules: rules({ tax_rates: [exclusive('Tax', '7.25')] }) },
     expected: { ...none, subtotal: 1000, taxes: [['Tax', 1000, 72]], tax: 72, total: 1072 },
-    lines: [{ tax_cents: 24, total_cents: 357 }, { tax_cents: 48, total_cents: 715 }],
+    lines: [
+      { tax_cents: 24, total_cents: 357 },
+      { tax_cents: 48, total_cents: 715 },
+    ],
   },
   {
     name: 'half_even sends a tie to the even neighbour, which may be up', // 350 × 5 % = 17.5 → 18
@@ -152,13 +164,31 @@ const cases: Case[] = [
     name: 'an inclusive and an exclusive rate on one line: both of the price as priced', // 1190 × 19/119 = 190; 1190 × 1 % = 11.9 → 12
     totals: [1190],
     input: { rules: rules({ tax_rates: [inclusive('VAT', '19'), exclusive('Levy', '1')] }) },
-    expected: { ...none, subtotal: 1190, taxes: [['VAT', 1190, 190], ['Levy', 1190, 12]], tax: 202, total: 1202 },
+    expected: {
+      ...none,
+      subtotal: 1190,
+      taxes: [
+        ['VAT', 1190, 190],
+        ['Levy', 1190, 12],
+      ],
+      tax: 202,
+      total: 1202,
+    },
   },
   {
     name: 'two inclusive rates share the price: each r / (100 + 15)', // 1150 × 10/115 = 100; 1150 × 5/115 = 50
     totals: [1150],
     input: { rules: rules({ tax_rates: [inclusive('Federal', '10'), inclusive('Regional', '5')] }) },
-    expected: { ...none, subtotal: 1150, taxes: [['Federal', 1150, 100], ['Regional', 1150, 50]], tax: 150, total: 1150 },
+    expected: {
+      ...none,
+      subtotal: 1150,
+      taxes: [
+        ['Federal', 1150, 100],
+        ['Regional', 1150, 50],
+      ],
+      tax: 150,
+      total: 1150,
+    },
   },
   {
     name: 'a percent service charge that is not taxable', // charge 2000 × 10 % = 200; tax 2000 × 8.875 % = 177.5 → 178
@@ -194,7 +224,10 @@ const cases: Case[] = [
     totals: [100, 200],
     input: { rules: rules({ tax_rates: [exclusive('Tax', '10')], service_charges: [fixedCharge('Packaging', 50, { taxable: true })] }) },
     expected: { ...none, subtotal: 300, charges: [['Packaging', 50]], taxes: [['Tax', 350, 35]], tax: 35, total: 385 },
-    lines: [{ tax_cents: 12, total_cents: 129 }, { tax_cents: 23, total_cents: 256 }],
+    lines: [
+      { tax_cents: 12, total_cents: 129 },
+      { tax_cents: 23, total_cents: 256 },
+    ],
   },
   {
     // 500 × (1500, 800, 695, 695) / 3690 = 203.25, 108.40, 94.17, 94.17 → 203, 109, 94, 94;
@@ -203,7 +236,12 @@ const cases: Case[] = [
     totals: [1500, 800, 695, 695],
     input: { discount: { kind: 'amount', amount_cents: 500 }, rules: rules({ tax_rates: [salesTax] }) },
     expected: { ...none, subtotal: 3690, discount: 500, taxes: [['Sales tax', 3190, 282]], tax: 282, total: 3472 },
-    lines: [{ discount_cents: 203, tax_cents: 115 }, { discount_cents: 109, tax_cents: 61 }, { discount_cents: 94, tax_cents: 53 }, { discount_cents: 94, tax_cents: 53 }],
+    lines: [
+      { discount_cents: 203, tax_cents: 115 },
+      { discount_cents: 109, tax_cents: 61 },
+      { discount_cents: 94, tax_cents: 53 },
+      { discount_cents: 94, tax_cents: 53 },
+    ],
   },
   {
     name: 'a 10 % discount: the half-cent tie between equal lines goes to the first of them', // 369 → 150, 80, 69.5, 69.5 → 150, 80, 70, 69
@@ -221,9 +259,15 @@ const cases: Case[] = [
   {
     name: 'a discount over the subtotal stops at it; a fixed charge then falls equally on the free lines',
     totals: [700, 500],
-    input: { discount: { kind: 'amount', amount_cents: 5000 }, rules: rules({ tax_rates: [exclusive('Tax', '10')], service_charges: [fixedCharge('Packaging', 100)] }) },
+    input: {
+      discount: { kind: 'amount', amount_cents: 5000 },
+      rules: rules({ tax_rates: [exclusive('Tax', '10')], service_charges: [fixedCharge('Packaging', 100)] }),
+    },
     expected: { ...none, subtotal: 1200, discount: 1200, charges: [['Packaging', 100]], taxes: [['Tax', 0, 0]], tax: 0, total: 100 },
-    lines: [{ discount_cents: 700, total_cents: 50 }, { discount_cents: 500, total_cents: 50 }],
+    lines: [
+      { discount_cents: 700, total_cents: 50 },
+      { discount_cents: 500, total_cents: 50 },
+    ],
   },
   {
     name: 'a tip in cents is added after tax and never taxed',
@@ -276,13 +320,22 @@ const cases: Case[] = [
   {
     name: 'a delivery fee taxed by a rate that applies to it', // fee 399 × 8.875 % = 35.41 → 35
     totals: [2000],
-    input: { fulfillment: 'delivery', delivery_fee_cents: 399, rules: rules({ tax_rates: [exclusive('Sales tax', '8.875', { applies_to_delivery_fee: true })] }) },
+    input: {
+      fulfillment: 'delivery',
+      delivery_fee_cents: 399,
+      rules: rules({ tax_rates: [exclusive('Sales tax', '8.875', { applies_to_delivery_fee: true })] }),
+    },
     expected: { ...none, subtotal: 2000, fee: 399, taxes: [['Sales tax', 2399, 213]], tax: 213, total: 2612 },
   },
   {
     name: 'an inclusive rate on the delivery fee is inside the fee', // 1190 × 19/119 = 190; 119 × 19/119 = 19
     totals: [1190],
-    input: { fulfillment: 'delivery', delivery_fee_cents: 119, currency: 'EUR', rules: rules({ tax_rates: [inclusive('VAT', '19', { applies_to_delivery_fee: true })] }) },
+    input: {
+      fulfillment: 'delivery',
+      delivery_fee_cents: 119,
+      currency: 'EUR',
+      rules: rules({ tax_rates: [inclusive('VAT', '19', { applies_to_delivery_fee: true })] }),
+    },
     expected: { ...none, subtotal: 1190, fee: 119, taxes: [['VAT', 1309, 209]], tax: 209, total: 1309 },
   },
   {
@@ -290,7 +343,10 @@ const cases: Case[] = [
     totals: [1000],
     input: {
       delivery_fee_cents: 399,
-      rules: rules({ tax_rates: [exclusive('Takeaway tax', '5', { fulfillment: ['pickup'] })], service_charges: [fixedCharge('Delivery service', 200, { fulfillment: ['delivery'] })] }),
+      rules: rules({
+        tax_rates: [exclusive('Takeaway tax', '5', { fulfillment: ['pickup'] })],
+        service_charges: [fixedCharge('Delivery service', 200, { fulfillment: ['delivery'] })],
+      }),
     },
     expected: { ...none, subtotal: 1000, taxes: [['Takeaway tax', 1000, 50]], tax: 50, total: 1050 },
   },
@@ -300,7 +356,10 @@ const cases: Case[] = [
     input: {
       fulfillment: 'delivery',
       delivery_fee_cents: 399,
-      rules: rules({ tax_rates: [exclusive('Takeaway tax', '5', { fulfillment: ['pickup'] })], service_charges: [fixedCharge('Delivery service', 200, { fulfillment: ['delivery'] })] }),
+      rules: rules({
+        tax_rates: [exclusive('Takeaway tax', '5', { fulfillment: ['pickup'] })],
+        service_charges: [fixedCharge('Delivery service', 200, { fulfillment: ['delivery'] })],
+      }),
     },
     expected: { ...none, subtotal: 1000, charges: [['Delivery service', 200]], fee: 399, taxes: [], tax: 0, total: 1599 },
   },
@@ -314,7 +373,10 @@ const cases: Case[] = [
       delivery_fee_cents: 499,
       discount: { kind: 'percent', percent: '10' },
       tip: { tip_percent: '20' },
-      rules: rules({ tax_rates: [exclusive('Sales tax', '8.875', { applies_to_delivery_fee: true })], service_charges: [percentCharge('Service', '12.5', { taxable: true })] }),
+      rules: rules({
+        tax_rates: [exclusive('Sales tax', '8.875', { applies_to_delivery_fee: true })],
+        service_charges: [percentCharge('Service', '12.5', { taxable: true })],
+      }),
     },
     expected: { subtotal: 3000, discount: 300, charges: [['Service', 338]], fee: 499, taxes: [['Sales tax', 3537, 314]], tax: 314, tip: 540, total: 4391 },
   },
@@ -376,7 +438,11 @@ describe('the breakdown of each line', () => {
   });
 
   it('lists the taxes on the delivery fee apart (they are counted in taxes too)', () => {
-    const b = price([1000], { fulfillment: 'delivery', delivery_fee_cents: 500, rules: rules({ tax_rates: [exclusive('Tax', '10', { applies_to_delivery_fee: true }), exclusive('Other', '1')] }) });
+    const b = price([1000], {
+      fulfillment: 'delivery',
+      delivery_fee_cents: 500,
+      rules: rules({ tax_rates: [exclusive('Tax', '10', { applies_to_delivery_fee: true }), exclusive('Other', '1')] }),
+    });
     expect(b.delivery_fee_taxes).toEqual([{ name: 'Tax', rate: '10', inclusive: false, taxable_cents: 500, tax_cents: 50 }]);
     expect(b.taxes).toEqual([
       { name: 'Tax', rate: '10', inclusive: false, taxable_cents: 1500, tax_cents: 150 },
@@ -436,7 +502,15 @@ describe('input a caller must never send (a bug, not a 400)', () => {
     ['a negative line total', { lines: [{ id: 1, quantity: 1, line_total_cents: -1 }] }],
     ['a fractional line total', { lines: [{ id: 1, quantity: 1, line_total_cents: 10.5 }] }],
     ['a zero quantity', { lines: [{ id: 1, quantity: 0, line_total_cents: 100 }] }],
-    ['two lines with one id', { lines: [{ id: 1, quantity: 1, line_total_cents: 100 }, { id: 1, quantity: 1, line_total_cents: 100 }] }],
+    [
+      'two lines with one id',
+      {
+        lines: [
+          { id: 1, quantity: 1, line_total_cents: 100 },
+          { id: 1, quantity: 1, line_total_cents: 100 },
+        ],
+      },
+    ],
     ['a malformed rate', { rules: rules({ tax_rates: [exclusive('Tax', '8,875')] }) }],
     ['a rate over 100', { rules: rules({ tax_rates: [exclusive('Tax', '100.0001')] }) }],
     ['a charge with both percent and amount', { rules: rules({ service_charges: [{ ...fixedCharge('X', 100), percent: '10' }] }) }],
@@ -480,18 +554,24 @@ describe('the arithmetic', () => {
     expect(spreadByLargestRemainder(0n, [])).toEqual([]);
     expect(() => spreadByLargestRemainder(1n, [])).toThrow(RangeError);
     fc.assert(
-      fc.property(fc.array(fc.bigInt({ min: 0n, max: 10n ** 9n }), { minLength: 1, maxLength: 20 }), fc.bigInt({ min: 0n, max: 10n ** 10n }), (weights, wanted) => {
-        const sum = weights.reduce((a, b) => a + b, 0n);
-        const total = sum === 0n ? wanted : wanted % (sum + 1n);
-        const parts = spreadByLargestRemainder(total, weights);
-        expect(parts.reduce((a, b) => a + b, 0n)).toBe(total);
-        if (sum > 0n) parts.forEach((part, index) => expect(part).toBeLessThanOrEqual(weights[index] ?? 0n));
-      }),
+      fc.property(
+        fc.array(fc.bigInt({ min: 0n, max: 10n ** 9n }), { minLength: 1, maxLength: 20 }),
+        fc.bigInt({ min: 0n, max: 10n ** 10n }),
+        (weights, wanted) => {
+          const sum = weights.reduce((a, b) => a + b, 0n);
+          const total = sum === 0n ? wanted : wanted % (sum + 1n);
+          const parts = spreadByLargestRemainder(total, weights);
+          expect(parts.reduce((a, b) => a + b, 0n)).toBe(total);
+          if (sum > 0n) parts.forEach((part, index) => expect(part).toBeLessThanOrEqual(weights[index] ?? 0n));
+        },
+      ),
     );
   });
 
   it('knows the ISO 4217 minor units', () => {
-    expect(['USD', 'EUR', 'GBP', 'JPY', 'KRW', 'ISK', 'KWD', 'BHD', 'IQD', 'TND', 'CLF', 'HUF', 'COP'].map(minorUnits)).toEqual([2, 2, 2, 0, 0, 0, 3, 3, 3, 3, 4, 2, 2]);
+    expect(['USD', 'EUR', 'GBP', 'JPY', 'KRW', 'ISK', 'KWD', 'BHD', 'IQD', 'TND', 'CLF', 'HUF', 'COP'].map(minorUnits)).toEqual([
+      2, 2, 2, 0, 0, 0, 3, 3, 3, 3, 4, 2, 2,
+    ]);
   });
 
   it('reads the delivery terms with inclusive boundaries', () => {
@@ -508,7 +588,9 @@ describe('the arithmetic', () => {
 const percentArb = (maxWhole: number) =>
   fc.integer({ min: 0, max: maxWhole * 10_000 }).map((scaled) => {
     const whole = Math.floor(scaled / 10_000);
-    const fraction = String(scaled % 10_000).padStart(4, '0').replace(/0+$/, '');
+    const fraction = String(scaled % 10_000)
+      .padStart(4, '0')
+      .replace(/0+$/, '');
     return fraction === '' ? String(whole) : `${whole}.${fraction}`;
   });
 const fulfillmentArb = fc.constantFrom<Fulfillment[]>(['pickup'], ['delivery'], ['pickup', 'delivery']);
@@ -521,7 +603,12 @@ const taxRateArb: fc.Arbitrary<TaxRateRule> = fc.record({
 });
 const serviceChargeArb: fc.Arbitrary<ServiceChargeRule> = fc.oneof(
   fc.record({ name: fc.string({ minLength: 1, maxLength: 8 }), percent: percentArb(25), fulfillment: fulfillmentArb, taxable: fc.boolean() }),
-  fc.record({ name: fc.string({ minLength: 1, maxLength: 8 }), amount_cents: fc.integer({ min: 0, max: 5_000 }), fulfillment: fulfillmentArb, taxable: fc.boolean() }),
+  fc.record({
+    name: fc.string({ minLength: 1, maxLength: 8 }),
+    amount_cents: fc.integer({ min: 0, max: 5_000 }),
+    fulfillment: fulfillmentArb,
+    taxable: fc.boolean(),
+  }),
 );
 const rulesArb: fc.Arbitrary<PricingRules> = fc.record({
   tax_rates: fc.array(taxRateArb, { maxLength: 3 }),
@@ -559,8 +646,15 @@ describe('properties of every price', () => {
       fc.property(inputArb, (input) => {
         const b = priceOrder(input);
         const exclusiveTax = total(b.taxes.filter((t) => !t.inclusive).map((t) => t.tax_cents));
-        expect(b.total_cents).toBe(b.subtotal_cents - b.discount_cents + total(b.service_charges.map((c) => c.amount_cents)) + b.delivery_fee_cents + exclusiveTax + b.tip_cents);
-        expect(total(b.lines.map((line) => line.total_cents)) + b.delivery_fee_cents + total(b.delivery_fee_taxes.filter((t) => !t.inclusive).map((t) => t.tax_cents)) + b.tip_cents).toBe(b.total_cents);
+        expect(b.total_cents).toBe(
+          b.subtotal_cents - b.discount_cents + total(b.service_charges.map((c) => c.amount_cents)) + b.delivery_fee_cents + exclusiveTax + b.tip_cents,
+        );
+        expect(
+          total(b.lines.map((line) => line.total_cents)) +
+            b.delivery_fee_cents +
+            total(b.delivery_fee_taxes.filter((t) => !t.inclusive).map((t) => t.tax_cents)) +
+            b.tip_cents,
+        ).toBe(b.total_cents);
         expect(b.subtotal_cents).toBe(total(b.lines.map((line) => line.line_total_cents)));
         expect(b.discount_cents).toBe(total(b.lines.map((line) => line.discount_cents)));
         expect(b.tax_cents).toBe(total(b.taxes.map((t) => t.tax_cents)));

@@ -49,7 +49,16 @@ describe('the order queue: outbox relay → SQS → worker', () => {
   const newRelay = (overrides: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) =>
     new OutboxRelay({ db: knex, sqs: client, queueUrl: sqs.queueUrl, logger: silentLogger, metrics, idleDelayMs: 20, ...overrides });
   const newWorker = () =>
-    new OrderWorker({ confirmOrder: (r, o) => confirmOrderBySystem(knex, r, o), sqs: client, queueUrl: sqs.queueUrl, deadLetterQueueUrl, batchSize: 1, logger: silentLogger, metrics, waitTimeSeconds: 1 });
+    new OrderWorker({
+      confirmOrder: (r, o) => confirmOrderBySystem(knex, r, o),
+      sqs: client,
+      queueUrl: sqs.queueUrl,
+      deadLetterQueueUrl,
+      batchSize: 1,
+      logger: silentLogger,
+      metrics,
+      waitTimeSeconds: 1,
+    });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -104,7 +113,10 @@ describe('the order queue: outbox relay → SQS → worker', () => {
       ['pending', 'customer'],
       ['confirmed', 'system'],
     ]);
-    const outbox = await knex('outbox').where({ restaurant_id: restaurantId }).whereRaw(`payload->>'order_id' = ?`, [String(order.id)]).first();
+    const outbox = await knex('outbox')
+      .where({ restaurant_id: restaurantId })
+      .whereRaw(`payload->>'order_id' = ?`, [String(order.id)])
+      .first();
     expect(outbox.sent_at).not.toBeNull();
     expect(await queueDepth(client, sqs.queueUrl)).toBe(0);
   });
@@ -121,7 +133,14 @@ describe('the order queue: outbox relay → SQS → worker', () => {
 
   it('confirms once when the same message is delivered three times', async () => {
     const order = await createPlacedOrder(knex, { restaurantId, customerId, paymentMethod: 'cash', enqueueConfirmation: false });
-    const body = JSON.stringify({ version: 1, id: 'dup-1', type: 'order.confirmation_requested', restaurant_id: restaurantId, order_id: order.id, occurred_at: new Date().toISOString() });
+    const body = JSON.stringify({
+      version: 1,
+      id: 'dup-1',
+      type: 'order.confirmation_requested',
+      restaurant_id: restaurantId,
+      order_id: order.id,
+      occurred_at: new Date().toISOString(),
+    });
     for (let i = 0; i < 3; i += 1) await client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: body }));
     const worker = newWorker();
     worker.start();
@@ -212,7 +231,16 @@ describe('the order queue: outbox relay → SQS → worker', () => {
 
   it('logs no error when stop() abandons a waiting long poll, as every SIGTERM does', async () => {
     const log = captureLog('debug');
-    const worker = new OrderWorker({ confirmOrder: (r, o) => confirmOrderBySystem(knex, r, o), sqs: client, queueUrl: sqs.queueUrl, deadLetterQueueUrl, batchSize: 1, logger: log.logger, metrics, waitTimeSeconds: 20 });
+    const worker = new OrderWorker({
+      confirmOrder: (r, o) => confirmOrderBySystem(knex, r, o),
+      sqs: client,
+      queueUrl: sqs.queueUrl,
+      deadLetterQueueUrl,
+      batchSize: 1,
+      logger: log.logger,
+      metrics,
+      waitTimeSeconds: 20,
+    });
     worker.start();
     await new Promise((resolve) => setTimeout(resolve, 500)); // the long poll is waiting at the queue
     const stopping = Date.now();
@@ -226,10 +254,24 @@ describe('the order queue: outbox relay → SQS → worker', () => {
   it('acknowledges a confirmation for an order that is no longer pending without changing it', async () => {
     const order = await createPlacedOrder(knex, { restaurantId, customerId, paymentMethod: 'cash', enqueueConfirmation: false });
     await knex('orders').where({ id: order.id }).update({ status: 'cancelled' });
-    const outcome = await newWorker().confirm({ version: 1, id: 'x', type: 'order.confirmation_requested', restaurant_id: restaurantId, order_id: order.id, occurred_at: new Date().toISOString() });
+    const outcome = await newWorker().confirm({
+      version: 1,
+      id: 'x',
+      type: 'order.confirmation_requested',
+      restaurant_id: restaurantId,
+      order_id: order.id,
+      occurred_at: new Date().toISOString(),
+    });
     expect(outcome).toBe('duplicate');
     expect(await statusOf(order.id)).toBe('cancelled');
-    const unknown = await newWorker().confirm({ version: 1, id: 'y', type: 'order.confirmation_requested', restaurant_id: restaurantId, order_id: 987_654, occurred_at: new Date().toISOString() });
+    const unknown = await newWorker().confirm({
+      version: 1,
+      id: 'y',
+      type: 'order.confirmation_requested',
+      restaurant_id: restaurantId,
+      order_id: 987_654,
+      occurred_at: new Date().toISOString(),
+    });
     expect(unknown).toBe('stale');
   });
 });
@@ -251,13 +293,27 @@ describe('the payment-timeout sweeper', () => {
     const customerId = (await createCustomer(knex, restaurantId)).id;
     const cheese = await createIngredient(knex, restaurantId, { stock: 10 });
     const old = new Date(Date.now() - 20 * 60_000);
-    const overdue = await createPlacedOrder(knex, { restaurantId, customerId, paymentMethod: 'card', placedAt: old, reserve: [{ ingredientId: cheese.id, quantity: 3 }] });
+    const overdue = await createPlacedOrder(knex, {
+      restaurantId,
+      customerId,
+      paymentMethod: 'card',
+      placedAt: old,
+      reserve: [{ ingredientId: cheese.id, quantity: 3 }],
+    });
     const recent = await createPlacedOrder(knex, { restaurantId, customerId, paymentMethod: 'card', reserve: [{ ingredientId: cheese.id, quantity: 1 }] });
     const paid = await createPlacedOrder(knex, { restaurantId, customerId, paymentMethod: 'card', placedAt: old });
     await knex('orders').where({ id: paid.id }).update({ payment_status: 'paid' });
     const cash = await createPlacedOrder(knex, { restaurantId, customerId, paymentMethod: 'cash', placedAt: old });
     const settling = await createPlacedOrder(knex, { restaurantId, customerId, paymentMethod: 'card', placedAt: old });
-    await knex('payments').insert({ restaurant_id: restaurantId, order_id: settling.id, method: 'card', provider: 'test', status: 'pending', amount_cents: 1000, currency: 'EUR' });
+    await knex('payments').insert({
+      restaurant_id: restaurantId,
+      order_id: settling.id,
+      method: 'card',
+      provider: 'test',
+      status: 'pending',
+      amount_cents: 1000,
+      currency: 'EUR',
+    });
     const confirmed = await createPlacedOrder(knex, { restaurantId, customerId, paymentMethod: 'card', placedAt: old });
     await knex('orders').where({ id: confirmed.id }).update({ status: 'confirmed' });
 
@@ -267,7 +323,10 @@ describe('the payment-timeout sweeper', () => {
     expect(cancelled.reduce((a, b) => a + b, 0)).toBe(1);
 
     const statuses = Object.fromEntries(
-      (await knex('orders').select('id', 'status').whereIn('id', [overdue.id, recent.id, paid.id, cash.id, settling.id, confirmed.id])).map((row) => [row.id, row.status]),
+      (await knex('orders').select('id', 'status').whereIn('id', [overdue.id, recent.id, paid.id, cash.id, settling.id, confirmed.id])).map((row) => [
+        row.id,
+        row.status,
+      ]),
     );
     expect(statuses).toEqual({
       [overdue.id]: 'cancelled',
@@ -307,7 +366,17 @@ describe.skipIf(!onRealPostgres)('two relays and two workers at once (real Postg
       const deadLetterQueueUrl = await findDeadLetterQueueUrl(client, sqs.queueUrl);
       const relays = [1, 2].map(() => new OutboxRelay({ db: db.knex, sqs: client, queueUrl: sqs.queueUrl, logger: silentLogger, metrics, idleDelayMs: 20 }));
       const workers = [1, 2].map(
-        () => new OrderWorker({ confirmOrder: (r, o) => confirmOrderBySystem(db.knex, r, o), sqs: client, queueUrl: sqs.queueUrl, deadLetterQueueUrl, batchSize: 1, logger: silentLogger, metrics, waitTimeSeconds: 1 }),
+        () =>
+          new OrderWorker({
+            confirmOrder: (r, o) => confirmOrderBySystem(db.knex, r, o),
+            sqs: client,
+            queueUrl: sqs.queueUrl,
+            deadLetterQueueUrl,
+            batchSize: 1,
+            logger: silentLogger,
+            metrics,
+            waitTimeSeconds: 1,
+          }),
       );
       for (const part of [...relays, ...workers]) part.start();
       try {

@@ -118,7 +118,9 @@ async function npmStart(dataDir: string): Promise<NpmStart> {
   let output = '';
   npm.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   npm.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => npm.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    npm.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const started = Date.now();
   while (!output.includes('Tablekit is listening on')) {
     if (npm.exitCode !== null || npm.signalCode !== null) throw new Error(`npm start exited before listening:\n${output}`);

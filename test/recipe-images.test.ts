@@ -25,12 +25,7 @@ describe('recipe pictures', () => {
   let recipeId: number;
 
   const upload = (id: number, body: Buffer | string, type: string, user: SignedInUser = manager, domain = restaurant.domain) =>
-    request(t.app)
-      .put(`/v1/recipes/${id}/image`)
-      .set('X-Restaurant-Domain', domain)
-      .set('Authorization', user.auth)
-      .set('Content-Type', type)
-      .send(body);
+    request(t.app).put(`/v1/recipes/${id}/image`).set('X-Restaurant-Domain', domain).set('Authorization', user.auth).set('Content-Type', type).send(body);
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -70,7 +65,12 @@ describe('recipe pictures', () => {
       expect(bytes.includes('GPS 52.52N')).toBe(false);
       sizes.push([meta.width, meta.height]);
     }
-    expect(sizes).toEqual([[900, 600], [200, 133], [600, 400], [900, 600]]);
+    expect(sizes).toEqual([
+      [900, 600],
+      [200, 133],
+      [600, 400],
+      [900, 600],
+    ]);
 
     const menu = await a.get(`/v1/recipes/${recipeId}`);
     expect(menu.body.image).toEqual(recipe.image);
@@ -106,14 +106,21 @@ describe('recipe pictures', () => {
     expect((await upload(recipeId, png, 'image/png', kitchen)).status).toBe(403);
     expect((await upload(recipeId, png, 'image/png', customer)).status).toBe(403);
     expect((await upload(recipeId, png, 'image/png', otherManager, other.domain)).status).toBe(404);
-    const anonymous = await request(t.app).put(`/v1/recipes/${recipeId}/image`).set('X-Restaurant-Domain', restaurant.domain).set('Content-Type', 'image/png').send(png);
+    const anonymous = await request(t.app)
+      .put(`/v1/recipes/${recipeId}/image`)
+      .set('X-Restaurant-Domain', restaurant.domain)
+      .set('Content-Type', 'image/png')
+      .send(png);
     expect(anonymous.status).toBe(401);
     expect((await upload(999_999, png, 'image/png')).status).toBe(404);
   });
 
   it('removes a picture: the recipe shows none and its objects are gone; removing again is fine', async () => {
     const before = (await a.get(`/v1/recipes/${recipeId}`)).body.image;
-    const removed = await request(t.app).delete(`/v1/recipes/${recipeId}/image`).set('X-Restaurant-Domain', restaurant.domain).set('Authorization', manager.auth);
+    const removed = await request(t.app)
+      .delete(`/v1/recipes/${recipeId}/image`)
+      .set('X-Restaurant-Domain', restaurant.domain)
+      .set('Authorization', manager.auth);
     expect(removed.status).toBe(204);
     expect((await a.get(`/v1/recipes/${recipeId}`)).body.image).toBeNull();
     expect((await fetch(before.variants.thumb)).status).toBe(404);

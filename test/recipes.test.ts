@@ -118,7 +118,11 @@ describe('recipes', () => {
         [undefined, 401, 'unauthenticated'],
       ] as const) {
         expect((await a.get(`/v1/recipes/${created.id}`, user)).status).toBe(200);
-        problem(await a.post('/v1/recipes', { name: 'Nope', ingredients: [{ ingredient_id: created.ingredients[0]?.ingredient_id, quantity: 1 }] }, user), status, code);
+        problem(
+          await a.post('/v1/recipes', { name: 'Nope', ingredients: [{ ingredient_id: created.ingredients[0]?.ingredient_id, quantity: 1 }] }, user),
+          status,
+          code,
+        );
         problem(await a.patch(`/v1/recipes/${created.id}`, { name: 'Renamed' }, user), status, code);
         problem(await a.delete(`/v1/recipes/${created.id}`, user), status, code);
       }
@@ -130,7 +134,12 @@ describe('recipes', () => {
     it('follow a stock adjustment immediately', async () => {
       const dough = await ingredient({ price_cents: 450, stock: 3 });
       const cheese = await ingredient({ price_cents: 300, stock: 5 });
-      const pizza = await recipe({ ingredients: [{ ingredient_id: dough, quantity: 1 }, { ingredient_id: cheese, quantity: 2 }] });
+      const pizza = await recipe({
+        ingredients: [
+          { ingredient_id: dough, quantity: 1 },
+          { ingredient_id: cheese, quantity: 2 },
+        ],
+      });
       expect(pizza).toMatchObject({ price_cents: 450 + 600, available: true, max_orderable: 2 });
 
       await adjust(cheese, -2); // cheese 3: floor(3 / 2) = 1
@@ -190,10 +199,25 @@ describe('recipes', () => {
 
   describe('validation', () => {
     it.each([
-      ['a duplicate ingredient', (x: number, y: number) => [{ ingredient_id: x, quantity: 1 }, { ingredient_id: y, quantity: 1 }, { ingredient_id: x, quantity: 2 }], 'ingredients.2.ingredient_id'],
+      [
+        'a duplicate ingredient',
+        (x: number, y: number) => [
+          { ingredient_id: x, quantity: 1 },
+          { ingredient_id: y, quantity: 1 },
+          { ingredient_id: x, quantity: 2 },
+        ],
+        'ingredients.2.ingredient_id',
+      ],
       ['a quantity below 1', (x: number) => [{ ingredient_id: x, quantity: 0 }], 'ingredients.0.quantity'],
       ['a fractional quantity', (x: number) => [{ ingredient_id: x, quantity: 1.5 }], 'ingredients.0.quantity'],
-      ['a max_quantity below the quantity', (x: number, y: number) => [{ ingredient_id: x, quantity: 1 }, { ingredient_id: y, quantity: 3, max_quantity: 2 }], 'ingredients.1.max_quantity'],
+      [
+        'a max_quantity below the quantity',
+        (x: number, y: number) => [
+          { ingredient_id: x, quantity: 1 },
+          { ingredient_id: y, quantity: 3, max_quantity: 2 },
+        ],
+        'ingredients.1.max_quantity',
+      ],
       ['no ingredients', () => [], 'ingredients'],
       ['an ingredient id that is not a number', () => [{ ingredient_id: '1', quantity: 1 }], 'ingredients.0.ingredient_id'],
       ['an unknown field in a line', (x: number) => [{ ingredient_id: x, quantity: 1, qty: 2 }], 'ingredients.0'],
@@ -268,8 +292,22 @@ describe('recipes', () => {
       const x = await ingredient({ price_cents: 100, stock: 10 });
       const y = await ingredient({ price_cents: 200, stock: 10 });
       const z = await ingredient({ price_cents: 300, stock: 10 });
-      const dish = await recipe({ ingredients: [{ ingredient_id: x, quantity: 1 }, { ingredient_id: y, quantity: 1 }] });
-      const res = await a.patch(`/v1/recipes/${dish.id}`, { ingredients: [{ ingredient_id: z, quantity: 2, removable: true }, { ingredient_id: y, quantity: 5 }] }, manager);
+      const dish = await recipe({
+        ingredients: [
+          { ingredient_id: x, quantity: 1 },
+          { ingredient_id: y, quantity: 1 },
+        ],
+      });
+      const res = await a.patch(
+        `/v1/recipes/${dish.id}`,
+        {
+          ingredients: [
+            { ingredient_id: z, quantity: 2, removable: true },
+            { ingredient_id: y, quantity: 5 },
+          ],
+        },
+        manager,
+      );
       expect(res.status).toBe(200);
       expect(res.body.ingredients.map((line: { ingredient_id: number; quantity: number }) => [line.ingredient_id, line.quantity])).toEqual([
         [y, 5],
@@ -280,7 +318,11 @@ describe('recipes', () => {
       const renamed = await a.patch(`/v1/recipes/${dish.id}`, { name: 'Renamed dish', category: 'Mains' }, manager);
       expect(renamed.body).toMatchObject({ name: 'Renamed dish', category: 'Mains', price_cents: 1600 });
       // A bad set changes nothing.
-      problem(await a.patch(`/v1/recipes/${dish.id}`, { name: 'Half applied', ingredients: [{ ingredient_id: 123456789, quantity: 1 }] }, manager), 400, 'validation_failed');
+      problem(
+        await a.patch(`/v1/recipes/${dish.id}`, { name: 'Half applied', ingredients: [{ ingredient_id: 123456789, quantity: 1 }] }, manager),
+        400,
+        'validation_failed',
+      );
       expect(await read(dish.id)).toMatchObject({ name: 'Renamed dish', price_cents: 1600 });
       problem(await a.patch(`/v1/recipes/${dish.id}`, { ingredients: [] }, manager), 400, 'validation_failed');
     });
@@ -387,7 +429,10 @@ describe('recipes', () => {
       await insertRecipeRows(
         t.db.knex,
         shop.id,
-        Array.from({ length: 20 }, (_, i) => ({ name: `Dish ${i}`, lines: ingredients.slice(0, 1 + (i % 5)).map((id) => ({ ingredient_id: id, quantity: 1 })) })),
+        Array.from({ length: 20 }, (_, i) => ({
+          name: `Dish ${i}`,
+          lines: ingredients.slice(0, 1 + (i % 5)).map((id) => ({ ingredient_id: id, quantity: 1 })),
+        })),
       );
       const shopManager = await signInStaff(t.cognito, t.db.knex, shop.id, 'manager');
       const client = catalogClient(t.app, shop.domain);
@@ -464,7 +509,14 @@ describe('recipes', () => {
         options: [],
         allergens: [],
       });
-      expect(priceRecipeLine(priced, { customizations: [{ ingredient_id: cheese, quantity: 3 }, { ingredient_id: onion, quantity: 0 }] })).toEqual({
+      expect(
+        priceRecipeLine(priced, {
+          customizations: [
+            { ingredient_id: cheese, quantity: 3 },
+            { ingredient_id: onion, quantity: 0 },
+          ],
+        }),
+      ).toEqual({
         unit_price_cents: 245 + 2 * 120 - 25,
         ingredients: [
           { ingredient_id: bun, quantity: 1 },
@@ -485,7 +537,12 @@ describe('recipes', () => {
       expect(failure([{ ingredient_id: bun, quantity: 2 }])).toEqual({ code: 'validation_failed', paths: ['items.0.customizations.0.quantity'] });
       expect(failure([{ ingredient_id: cheese, quantity: 4 }])).toEqual({ code: 'validation_failed', paths: ['items.0.customizations.0.quantity'] });
       expect(failure([{ ingredient_id: 987654321, quantity: 1 }])).toEqual({ code: 'validation_failed', paths: ['items.0.customizations.0.ingredient_id'] });
-      expect(failure([{ ingredient_id: cheese, quantity: 2 }, { ingredient_id: cheese, quantity: 2 }])).toEqual({
+      expect(
+        failure([
+          { ingredient_id: cheese, quantity: 2 },
+          { ingredient_id: cheese, quantity: 2 },
+        ]),
+      ).toEqual({
         code: 'validation_failed',
         paths: ['items.0.customizations.1.ingredient_id'],
       });

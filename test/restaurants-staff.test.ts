@@ -115,7 +115,11 @@ describe('restaurants', () => {
     });
 
     const patch = (body: unknown, auth = manager.auth) =>
-      request(t.app).patch('/v1/restaurant').set('X-Restaurant-Domain', restaurant.domain).set('Authorization', auth).send(body as object);
+      request(t.app)
+        .patch('/v1/restaurant')
+        .set('X-Restaurant-Domain', restaurant.domain)
+        .set('Authorization', auth)
+        .send(body as object);
 
     it('lets a manager change the name and time zone', async () => {
       const res = await patch({ name: '  New Name  ', timezone: 'America/New_York' });
@@ -169,7 +173,8 @@ describe('staff', () => {
 
   const at = (restaurant: RestaurantRow, user: SignedInUser) => ({
     list: (query = '') => request(t.app).get(`/v1/staff${query}`).set('X-Restaurant-Domain', restaurant.domain).set('Authorization', user.auth),
-    put: (sub: string, role: unknown) => request(t.app).put(`/v1/staff/${sub}`).set('X-Restaurant-Domain', restaurant.domain).set('Authorization', user.auth).send({ role }),
+    put: (sub: string, role: unknown) =>
+      request(t.app).put(`/v1/staff/${sub}`).set('X-Restaurant-Domain', restaurant.domain).set('Authorization', user.auth).send({ role }),
     remove: (sub: string) => request(t.app).delete(`/v1/staff/${sub}`).set('X-Restaurant-Domain', restaurant.domain).set('Authorization', user.auth),
   });
 
@@ -269,7 +274,8 @@ describe.skipIf(!onRealPostgres)('the last manager under concurrency (real Postg
     await t.close();
   });
 
-  const managersOf = async (restaurantId: number) => Number((await t.db.knex('staff_members').where({ restaurant_id: restaurantId, role: 'manager' }).count({ n: '*' }))[0]?.['n']);
+  const managersOf = async (restaurantId: number) =>
+    Number((await t.db.knex('staff_members').where({ restaurant_id: restaurantId, role: 'manager' }).count({ n: '*' }))[0]?.['n']);
 
   it('when two managers demote each other at once, one wins and one gets 409: never zero managers', async () => {
     for (let round = 0; round < 8; round += 1) {

@@ -139,7 +139,14 @@ describe('overlapping weekly ranges', () => {
     ['"00:00" as closing touches the next midnight', [range('mon', '18:00', '00:00'), range('tue', '00:00', '01:00')], []],
     ['a whole day (closes = opens) into the next', [range('mon', '10:00', '10:00'), range('tue', '09:00', '11:00')], [[0, 1]]],
     ['a whole day touching the next', [range('mon', '10:00', '10:00'), range('tue', '10:00', '12:00')], []],
-    ['several pairs', [range('fri', '12:00', '15:00'), range('sat', '12:00', '13:00'), range('fri', '14:00', '16:00'), range('fri', '15:30', '17:00')], [[0, 2], [2, 3]]],
+    [
+      'several pairs',
+      [range('fri', '12:00', '15:00'), range('sat', '12:00', '13:00'), range('fri', '14:00', '16:00'), range('fri', '15:30', '17:00')],
+      [
+        [0, 2],
+        [2, 3],
+      ],
+    ],
     ['an opening at "24:00" is malformed, not midnight', [range('mon', '24:00', '02:00'), range('tue', '00:30', '01:00')], []],
     ['a malformed range is left to the time validation', [range('mon', 'xx', '14:00'), range('mon', '12:00', '14:00'), range('mon', '12:00', '25:00')], []],
   ])('%s', (_name, weekly, pairs) => {
@@ -170,9 +177,7 @@ describe('the slots of a day', () => {
 
   it('lists the ranges of a day with two, each on its own grid', () => {
     const s = schedule({ weekly: [range('tue', '18:00', '20:00'), range('tue', '12:00', '13:00')], settings: { ...shapeSettings, slot_minutes: 30 } });
-    expect(starts(slotsOn(s, '2026-06-02'))).toEqual(
-      ['12:00', '12:30', '18:00', '18:30', '19:00', '19:30'].map((time) => `2026-06-02T${time}:00.000Z`),
-    );
+    expect(starts(slotsOn(s, '2026-06-02'))).toEqual(['12:00', '12:30', '18:00', '18:30', '19:00', '19:30'].map((time) => `2026-06-02T${time}:00.000Z`));
   });
 
   it('a range closing at its opening time lasts a whole day', () => {
@@ -215,7 +220,9 @@ describe('the slots of a day', () => {
   it('throws on malformed stored hours or closures rather than guessing', () => {
     expect(() => slotsOn(schedule({ weekly: [range('mon', '12:00', '25:00')] }), '2026-06-01')).toThrow('malformed opening range mon 12:00-25:00');
     expect(() => slotsOn(schedule({ weekly: [range('mon', '24:00', '02:00')] }), '2026-06-01')).toThrow('malformed opening range');
-    expect(() => slotsOn(schedule({ closures: [{ starts_on: '2026-06-01', ends_on: '2026-06-31' }] }), '2026-06-01')).toThrow('malformed closure 2026-06-01..2026-06-31');
+    expect(() => slotsOn(schedule({ closures: [{ starts_on: '2026-06-01', ends_on: '2026-06-31' }] }), '2026-06-01')).toThrow(
+      'malformed closure 2026-06-01..2026-06-31',
+    );
     expect(() => slotsOn(schedule({ closures: [{ starts_on: 'soon', ends_on: '2026-06-30' }] }), '2026-06-01')).toThrow('malformed closure');
     expect(() => slotsOn(schedule({ tz: 'Not/AZone' }), '2026-06-01')).toThrow('unknown time zone');
   });
@@ -277,7 +284,8 @@ describe('which slots can be booked at a moment', () => {
 });
 
 describe('closures', () => {
-  const daily = (closures: ClosureDays[]) => schedule({ weekly: weekdays().map((day) => range(day, '12:00', '13:00')), settings: { ...shapeSettings, slot_minutes: 60 }, closures });
+  const daily = (closures: ClosureDays[]) =>
+    schedule({ weekly: weekdays().map((day) => range(day, '12:00', '13:00')), settings: { ...shapeSettings, slot_minutes: 60 }, closures });
 
   it('take whole local days, ends_on included', () => {
     const s = daily([{ starts_on: '2026-06-10', ends_on: '2026-06-11' }]);
@@ -293,24 +301,41 @@ describe('closures', () => {
   });
 
   it('a closure the day after an overnight range cuts the range at midnight', () => {
-    const s = schedule({ weekly: [range('sat', '22:00', '03:00')], settings: { ...shapeSettings, slot_minutes: 60 }, closures: [{ starts_on: '2026-06-07', ends_on: '2026-06-07' }] });
+    const s = schedule({
+      weekly: [range('sat', '22:00', '03:00')],
+      settings: { ...shapeSettings, slot_minutes: 60 },
+      closures: [{ starts_on: '2026-06-07', ends_on: '2026-06-07' }],
+    });
     expect(starts(slotsOn(s, '2026-06-06'))).toEqual(['2026-06-06T22:00:00.000Z', '2026-06-06T23:00:00.000Z']);
     expect(slotsOn(s, '2026-06-07')).toEqual([]);
   });
 
   it('a closure on the day an overnight range opens leaves its hours after midnight', () => {
-    const s = schedule({ weekly: [range('sat', '22:00', '03:00')], settings: { ...shapeSettings, slot_minutes: 60 }, closures: [{ starts_on: '2026-06-06', ends_on: '2026-06-06' }] });
+    const s = schedule({
+      weekly: [range('sat', '22:00', '03:00')],
+      settings: { ...shapeSettings, slot_minutes: 60 },
+      closures: [{ starts_on: '2026-06-06', ends_on: '2026-06-06' }],
+    });
     expect(slotsOn(s, '2026-06-06')).toEqual([]);
     expect(starts(slotsOn(s, '2026-06-07'))).toEqual(['2026-06-07T00:00:00.000Z', '2026-06-07T01:00:00.000Z', '2026-06-07T02:00:00.000Z']);
   });
 
   it('a slot running into a closure is not offered', () => {
-    const s = schedule({ weekly: [range('sat', '22:10', '03:00')], settings: { ...shapeSettings, slot_minutes: 15 }, closures: [{ starts_on: '2026-06-07', ends_on: '2026-06-07' }] });
+    const s = schedule({
+      weekly: [range('sat', '22:10', '03:00')],
+      settings: { ...shapeSettings, slot_minutes: 15 },
+      closures: [{ starts_on: '2026-06-07', ends_on: '2026-06-07' }],
+    });
     expect(slotsOn(s, '2026-06-06').at(-1)?.starts_at).toEqual(at('2026-06-06T23:40:00Z'));
   });
 
   it('a closure in local days of the zone (Berlin, 2 h ahead in summer)', () => {
-    const s = schedule({ tz: 'Europe/Berlin', weekly: [range('sat', '23:00', '01:00')], settings: { ...shapeSettings, slot_minutes: 60 }, closures: [{ starts_on: '2026-06-07', ends_on: '2026-06-07' }] });
+    const s = schedule({
+      tz: 'Europe/Berlin',
+      weekly: [range('sat', '23:00', '01:00')],
+      settings: { ...shapeSettings, slot_minutes: 60 },
+      closures: [{ starts_on: '2026-06-07', ends_on: '2026-06-07' }],
+    });
     // 23:00 Saturday in Berlin is 21:00 UTC; Sunday starts at 22:00 UTC.
     expect(starts(slotsOn(s, '2026-06-06'))).toEqual(['2026-06-06T21:00:00.000Z']);
     expect(slotsOn(s, '2026-06-07')).toEqual([]);
@@ -327,7 +352,15 @@ describe('daylight saving, by instants', () => {
     ['America/New_York, spring forward', 'America/New_York', '2026-03-07', '2026-03-08', 4, '2026-03-08T03:00:00.000Z', '2026-03-08T07:00:00.000Z'],
     ['America/New_York, fall back', 'America/New_York', '2026-10-31', '2026-11-01', 6, '2026-11-01T02:00:00.000Z', '2026-11-01T08:00:00.000Z'],
     ['Pacific/Auckland, fall back in April', 'Pacific/Auckland', '2026-04-04', '2026-04-05', 6, '2026-04-04T09:00:00.000Z', '2026-04-04T15:00:00.000Z'],
-    ['Pacific/Auckland, spring forward in September', 'Pacific/Auckland', '2026-09-26', '2026-09-27', 4, '2026-09-26T10:00:00.000Z', '2026-09-26T14:00:00.000Z'],
+    [
+      'Pacific/Auckland, spring forward in September',
+      'Pacific/Auckland',
+      '2026-09-26',
+      '2026-09-27',
+      4,
+      '2026-09-26T10:00:00.000Z',
+      '2026-09-26T14:00:00.000Z',
+    ],
   ])('Saturday 22:00-03:00 in %s', (_name, tz, saturday, sunday, length, opens, closes) => {
     const slots = night(saturdayNight(tz), saturday, sunday);
     expect(hours(slots)).toBe(length);
@@ -342,18 +375,66 @@ describe('daylight saving, by instants', () => {
     const slots = slotsOn(saturdayNight('Europe/Berlin'), '2026-10-25');
     // 02:00-02:45 local comes first in summer time (UTC+2), then again in winter time (UTC+1).
     expect(starts(slots).slice(8, 16)).toEqual([
-      '2026-10-25T00:00:00.000Z', '2026-10-25T00:15:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-25T00:45:00.000Z',
-      '2026-10-25T01:00:00.000Z', '2026-10-25T01:15:00.000Z', '2026-10-25T01:30:00.000Z', '2026-10-25T01:45:00.000Z',
+      '2026-10-25T00:00:00.000Z',
+      '2026-10-25T00:15:00.000Z',
+      '2026-10-25T00:30:00.000Z',
+      '2026-10-25T00:45:00.000Z',
+      '2026-10-25T01:00:00.000Z',
+      '2026-10-25T01:15:00.000Z',
+      '2026-10-25T01:30:00.000Z',
+      '2026-10-25T01:45:00.000Z',
     ]);
   });
 
   it.each([
-    ['an opening the clocks skip opens at the jump (Berlin)', 'Europe/Berlin', range('sun', '02:30', '05:00'), '2026-03-29', '2026-03-29T01:00:00.000Z', '2026-03-29T03:00:00.000Z'],
-    ['an opening the clocks skip opens at the jump (New York)', 'America/New_York', range('sun', '02:30', '04:00'), '2026-03-08', '2026-03-08T07:00:00.000Z', '2026-03-08T08:00:00.000Z'],
-    ['a closing the clocks skip closes at the jump', 'Europe/Berlin', range('sun', '00:00', '02:30'), '2026-03-29', '2026-03-28T23:00:00.000Z', '2026-03-29T01:00:00.000Z'],
-    ['an opening in the repeated hour opens at its first occurrence', 'America/New_York', range('sun', '01:30', '04:00'), '2026-11-01', '2026-11-01T05:30:00.000Z', '2026-11-01T09:00:00.000Z'],
-    ['a closing in the repeated hour closes at its first occurrence', 'America/New_York', range('sun', '00:00', '01:30'), '2026-11-01', '2026-11-01T04:00:00.000Z', '2026-11-01T05:30:00.000Z'],
-    ['a whole day is 23 hours in spring (Auckland)', 'Pacific/Auckland', range('sun', '00:00', '24:00'), '2026-09-27', '2026-09-26T12:00:00.000Z', '2026-09-27T11:00:00.000Z'],
+    [
+      'an opening the clocks skip opens at the jump (Berlin)',
+      'Europe/Berlin',
+      range('sun', '02:30', '05:00'),
+      '2026-03-29',
+      '2026-03-29T01:00:00.000Z',
+      '2026-03-29T03:00:00.000Z',
+    ],
+    [
+      'an opening the clocks skip opens at the jump (New York)',
+      'America/New_York',
+      range('sun', '02:30', '04:00'),
+      '2026-03-08',
+      '2026-03-08T07:00:00.000Z',
+      '2026-03-08T08:00:00.000Z',
+    ],
+    [
+      'a closing the clocks skip closes at the jump',
+      'Europe/Berlin',
+      range('sun', '00:00', '02:30'),
+      '2026-03-29',
+      '2026-03-28T23:00:00.000Z',
+      '2026-03-29T01:00:00.000Z',
+    ],
+    [
+      'an opening in the repeated hour opens at its first occurrence',
+      'America/New_York',
+      range('sun', '01:30', '04:00'),
+      '2026-11-01',
+      '2026-11-01T05:30:00.000Z',
+      '2026-11-01T09:00:00.000Z',
+    ],
+    [
+      'a closing in the repeated hour closes at its first occurrence',
+      'America/New_York',
+      range('sun', '00:00', '01:30'),
+      '2026-11-01',
+      '2026-11-01T04:00:00.000Z',
+      '2026-11-01T05:30:00.000Z',
+    ],
+    [
+      'a whole day is 23 hours in spring (Auckland)',
+      'Pacific/Auckland',
+      range('sun', '00:00', '24:00'),
+      '2026-09-27',
+      '2026-09-26T12:00:00.000Z',
+      '2026-09-27T11:00:00.000Z',
+    ],
   ])('%s', (_name, tz, hoursRange, date, opens, closes) => {
     const slots = slotsOn(schedule({ tz, weekly: [hoursRange], settings: shapeSettings }), date);
     expect(slots[0]?.starts_at.toISOString()).toBe(opens);
@@ -378,7 +459,13 @@ describe('daylight saving, by instants', () => {
 });
 
 describe('leap day', () => {
-  const tuesdays = (closures: ClosureDays[] = []) => schedule({ tz: 'Europe/Berlin', weekly: [range('tue', '12:00', '14:00')], settings: { lead_time_minutes: 0, slot_minutes: 60, order_ahead_days: 7 }, closures });
+  const tuesdays = (closures: ClosureDays[] = []) =>
+    schedule({
+      tz: 'Europe/Berlin',
+      weekly: [range('tue', '12:00', '14:00')],
+      settings: { lead_time_minutes: 0, slot_minutes: 60, order_ahead_days: 7 },
+      closures,
+    });
 
   it('2028-02-29 is a Tuesday with slots, bookable from 7 days before and not 8', () => {
     expect(starts(slotsOn(tuesdays(), '2028-02-29', '2028-02-22T08:00:00Z'))).toEqual(['2028-02-29T11:00:00.000Z', '2028-02-29T12:00:00.000Z']);
@@ -430,16 +517,28 @@ describe('the ordering status', () => {
 
   it('a short gap between ranges: ordering starts again lead time before the next range opens', () => {
     const s = schedule({ weekly: [range('mon', '12:00', '14:30'), range('mon', '14:40', '18:00')] });
-    expect(orderingStatus(s, at('2026-06-01T14:15:00Z'))).toMatchObject({ accepting_orders: false, reason: 'closed', next_open_at: at('2026-06-01T14:20:00Z') });
+    expect(orderingStatus(s, at('2026-06-01T14:15:00Z'))).toMatchObject({
+      accepting_orders: false,
+      reason: 'closed',
+      next_open_at: at('2026-06-01T14:20:00Z'),
+    });
     expect(orderingStatus(s, at('2026-06-01T14:20:00Z'))).toMatchObject({ accepting_orders: true, asap_ready_at: at('2026-06-01T14:40:00Z') });
     // In the gap itself the restaurant is closed, even though an order would be ready inside the next range.
-    expect(orderingStatus(s, at('2026-06-01T14:35:00Z'))).toMatchObject({ accepting_orders: false, reason: 'closed', next_open_at: at('2026-06-01T14:40:00Z') });
+    expect(orderingStatus(s, at('2026-06-01T14:35:00Z'))).toMatchObject({
+      accepting_orders: false,
+      reason: 'closed',
+      next_open_at: at('2026-06-01T14:40:00Z'),
+    });
   });
 
   it('a closing off the slot grid ends ASAP ordering when the promise falls past the last whole slot', () => {
     const s = schedule({ weekly: [range('mon', '12:00', '13:10')], settings: { slot_minutes: 30, lead_time_minutes: 0 } });
     expect(orderingStatus(s, at('2026-06-01T12:59:59.999Z'))).toMatchObject({ accepting_orders: true });
-    expect(orderingStatus(s, at('2026-06-01T13:00:00Z'))).toMatchObject({ accepting_orders: false, reason: 'closed', next_open_at: at('2026-06-08T12:00:00Z') });
+    expect(orderingStatus(s, at('2026-06-01T13:00:00Z'))).toMatchObject({
+      accepting_orders: false,
+      reason: 'closed',
+      next_open_at: at('2026-06-08T12:00:00Z'),
+    });
   });
 
   it('with a lead time off the slot grid, ordering starts exactly lead time before the next range', () => {
@@ -449,8 +548,15 @@ describe('the ordering status', () => {
 
   it('the earliest opening may come from the next day’s first slot, before a later range of today', () => {
     // Monday 23:00-23:45 and a 10-minute range 23:50-24:00 (too short for a slot), Tuesday from 00:05; 30 minutes lead.
-    const s = schedule({ weekly: [range('mon', '23:00', '23:45'), range('mon', '23:50', '24:00'), range('tue', '00:05', '02:00')], settings: { lead_time_minutes: 30 } });
-    expect(orderingStatus(s, at('2026-06-01T23:20:00Z'))).toMatchObject({ accepting_orders: false, reason: 'closed', next_open_at: at('2026-06-01T23:35:00Z') });
+    const s = schedule({
+      weekly: [range('mon', '23:00', '23:45'), range('mon', '23:50', '24:00'), range('tue', '00:05', '02:00')],
+      settings: { lead_time_minutes: 30 },
+    });
+    expect(orderingStatus(s, at('2026-06-01T23:20:00Z'))).toMatchObject({
+      accepting_orders: false,
+      reason: 'closed',
+      next_open_at: at('2026-06-01T23:35:00Z'),
+    });
   });
 
   it('a closure ending at midnight inside an overnight range: open again at midnight', () => {
@@ -485,7 +591,11 @@ describe('the ordering status', () => {
   it('an always-open restaurant stops lead time before a closure and starts again at its end', () => {
     const s = schedule({ closures: [{ starts_on: '2026-06-02', ends_on: '2026-06-02' }] });
     expect(orderingStatus(s, at('2026-06-01T23:39:59Z'))).toMatchObject({ accepting_orders: true });
-    expect(orderingStatus(s, at('2026-06-01T23:40:00Z'))).toMatchObject({ accepting_orders: false, reason: 'closure', next_open_at: at('2026-06-03T00:00:00Z') });
+    expect(orderingStatus(s, at('2026-06-01T23:40:00Z'))).toMatchObject({
+      accepting_orders: false,
+      reason: 'closure',
+      next_open_at: at('2026-06-03T00:00:00Z'),
+    });
     expect(orderingStatus(s, at('2026-06-02T23:59:59Z'))).toMatchObject({ reason: 'closure', next_open_at: at('2026-06-03T00:00:00Z') });
     expect(orderingStatus(s, at('2026-06-03T00:00:00Z'))).toMatchObject({ accepting_orders: true });
   });
@@ -543,7 +653,11 @@ describe('the ordering status', () => {
     expect(orderingStatus(s, at('2026-06-01T11:00:00Z'))).toMatchObject({ reason: 'closed', next_open_at: at('2026-06-01T12:00:00Z') });
     expect(orderingStatus(s, at('2026-06-01T12:59:59.999Z'))).toMatchObject({ accepting_orders: true, asap_ready_at: at('2026-06-01T14:59:59.999Z') });
     // From 13:00 an order would be ready after the last slot: nothing until next Monday.
-    expect(orderingStatus(s, at('2026-06-01T13:00:00Z'))).toMatchObject({ accepting_orders: false, reason: 'closed', next_open_at: at('2026-06-08T12:00:00Z') });
+    expect(orderingStatus(s, at('2026-06-01T13:00:00Z'))).toMatchObject({
+      accepting_orders: false,
+      reason: 'closed',
+      next_open_at: at('2026-06-08T12:00:00Z'),
+    });
   });
 });
 
@@ -572,7 +686,10 @@ describe('an ASAP order', () => {
   it('is refused while not accepting, with the status', () => {
     const s = schedule({ weekly: [range('mon', '12:00', '14:30')] });
     expect(placeAsap(s, at('2026-06-01T11:00:00Z'))).toEqual({ kind: 'not_accepting', status: orderingStatus(s, at('2026-06-01T11:00:00Z')) });
-    expect(placeAsap(schedule({ pausedUntil: '2026-06-01T12:00:00Z' }), at('2026-06-01T11:00:00Z'))).toMatchObject({ kind: 'not_accepting', status: { reason: 'paused' } });
+    expect(placeAsap(schedule({ pausedUntil: '2026-06-01T12:00:00Z' }), at('2026-06-01T11:00:00Z'))).toMatchObject({
+      kind: 'not_accepting',
+      status: { reason: 'paused' },
+    });
   });
 });
 
@@ -614,7 +731,11 @@ describe('a requested slot', () => {
     expect(validateRequestedSlot(closedSunday, at('2026-06-06T23:30:00Z'), now)).toMatchObject({ kind: 'valid' });
     // Outside the hours as well: the closure is the reason given.
     expect(validateRequestedSlot(closedSunday, at('2026-06-07T10:00:00Z'), now)).toEqual({ kind: 'invalid', reason: 'closure' });
-    const offGrid = schedule({ weekly: [range('sat', '22:10', '03:00')], settings: { slot_minutes: 30, order_ahead_days: 7 }, closures: [{ starts_on: '2026-06-07', ends_on: '2026-06-07' }] });
+    const offGrid = schedule({
+      weekly: [range('sat', '22:10', '03:00')],
+      settings: { slot_minutes: 30, order_ahead_days: 7 },
+      closures: [{ starts_on: '2026-06-07', ends_on: '2026-06-07' }],
+    });
     expect(validateRequestedSlot(offGrid, at('2026-06-06T23:40:00Z'), now)).toEqual({ kind: 'invalid', reason: 'closure' });
     expect(validateRequestedSlot(offGrid, at('2026-06-06T23:10:00Z'), now)).toMatchObject({ kind: 'valid' });
   });
@@ -661,7 +782,9 @@ describe('the next available slot', () => {
 
   it('without a cap is simply the next bookable slot; for a full ASAP slot, the first one far enough ahead', () => {
     const uncapped = { ...s, settings: { ...s.settings, max_orders_per_slot: null } };
-    expect(nextAvailableSlot(uncapped, at('2026-06-01T12:00:00Z'), now, countsOf({ '2026-06-01T12:15:00Z': 50 }))?.starts_at).toEqual(at('2026-06-01T12:15:00Z'));
+    expect(nextAvailableSlot(uncapped, at('2026-06-01T12:00:00Z'), now, countsOf({ '2026-06-01T12:15:00Z': 50 }))?.starts_at).toEqual(
+      at('2026-06-01T12:15:00Z'),
+    );
     // At 12:00 with a 20-minute lead the ASAP order counts in 12:15; the next that can be booked is 12:30.
     expect(nextAvailableSlot(s, at('2026-06-01T12:15:00Z'), at('2026-06-01T12:00:00Z'), none)?.starts_at).toEqual(at('2026-06-01T12:30:00Z'));
     expect(nextAvailableSlot(s, at('2026-06-01T12:15:00Z'), at('2026-06-01T12:10:00.001Z'), none)?.starts_at).toEqual(at('2026-06-01T12:45:00Z'));
@@ -676,7 +799,9 @@ describe('the next available slot', () => {
   it('the order-ahead window ends at local midnight after its last day', () => {
     const berlin = schedule({ tz: 'Europe/Berlin', settings: { order_ahead_days: 7 } });
     expect(bookingWindowEnd(berlin, at('2026-06-01T10:00:00Z'))).toEqual(at('2026-06-08T22:00:00Z'));
-    expect(bookingWindowEnd({ ...berlin, settings: { ...berlin.settings, order_ahead_days: 0 } }, at('2026-06-01T22:00:00Z'))).toEqual(at('2026-06-02T22:00:00Z'));
+    expect(bookingWindowEnd({ ...berlin, settings: { ...berlin.settings, order_ahead_days: 0 } }, at('2026-06-01T22:00:00Z'))).toEqual(
+      at('2026-06-02T22:00:00Z'),
+    );
   });
 });
 

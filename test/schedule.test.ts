@@ -63,7 +63,13 @@ describe('service hours, closures, pauses and slots over HTTP', () => {
       expect(res.status).toBe(200);
       expect(hoursSchema.parse(res.body)).toEqual({ weekly: [], lead_time_minutes: 20, slot_minutes: 15, max_orders_per_slot: null, order_ahead_days: 7 });
       clock.set('2026-06-01T02:07:00Z');
-      expect(await ordering()).toEqual({ accepting_orders: true, reason: null, paused_until: null, next_open_at: null, asap_ready_at: '2026-06-01T02:27:00.000Z' });
+      expect(await ordering()).toEqual({
+        accepting_orders: true,
+        reason: null,
+        paused_until: null,
+        next_open_at: null,
+        asap_ready_at: '2026-06-01T02:27:00.000Z',
+      });
       const today = await slots();
       // 04:07 in Berlin with 20 minutes lead: the first slot is 04:30, the last 23:45.
       expect(today[0]).toEqual({ starts_at: '2026-06-01T02:30:00.000Z', ends_at: '2026-06-01T02:45:00.000Z', available: true, remaining: null });
@@ -92,9 +98,17 @@ describe('service hours, closures, pauses and slots over HTTP', () => {
       expect(hours.weekly).toHaveLength(bistroWeek.length);
       expect((await call('get', '/v1/restaurant/hours')).body).toEqual(hours);
 
-      const replaced = await putHours({ weekly: [{ day: 'sun', opens: '22:00', closes: '24:00' }, { day: 'mon', opens: '00:00', closes: '03:00' }] });
+      const replaced = await putHours({
+        weekly: [
+          { day: 'sun', opens: '22:00', closes: '24:00' },
+          { day: 'mon', opens: '00:00', closes: '03:00' },
+        ],
+      });
       expect(hoursSchema.parse(replaced.body)).toEqual({
-        weekly: [{ day: 'mon', opens: '00:00', closes: '03:00' }, { day: 'sun', opens: '22:00', closes: '24:00' }],
+        weekly: [
+          { day: 'mon', opens: '00:00', closes: '03:00' },
+          { day: 'sun', opens: '22:00', closes: '24:00' },
+        ],
         lead_time_minutes: 20,
         slot_minutes: 15,
         max_orders_per_slot: null,
@@ -107,9 +121,36 @@ describe('service hours, closures, pauses and slots over HTTP', () => {
       ['an opening at 24:00', { weekly: [{ day: 'mon', opens: '24:00', closes: '02:00' }] }, ['weekly.0.opens']],
       ['a time without its leading zero', { weekly: [{ day: 'mon', opens: '9:00', closes: '12:00' }] }, ['weekly.0.opens']],
       ['an unknown day', { weekly: [{ day: 'monday', opens: '09:00', closes: '12:00' }] }, ['weekly.0.day']],
-      ['overlapping ranges on one day', { weekly: [{ day: 'tue', opens: '12:00', closes: '15:00' }, { day: 'tue', opens: '14:00', closes: '16:00' }] }, ['weekly.1']],
-      ['an overnight range spilling into the next day’s range', { weekly: [{ day: 'sat', opens: '22:00', closes: '03:00' }, { day: 'sun', opens: '02:00', closes: '04:00' }] }, ['weekly.1']],
-      ['Sunday night spilling into Monday', { weekly: [{ day: 'mon', opens: '01:00', closes: '04:00' }, { day: 'sun', opens: '22:00', closes: '03:00' }] }, ['weekly.1']],
+      [
+        'overlapping ranges on one day',
+        {
+          weekly: [
+            { day: 'tue', opens: '12:00', closes: '15:00' },
+            { day: 'tue', opens: '14:00', closes: '16:00' },
+          ],
+        },
+        ['weekly.1'],
+      ],
+      [
+        'an overnight range spilling into the next day’s range',
+        {
+          weekly: [
+            { day: 'sat', opens: '22:00', closes: '03:00' },
+            { day: 'sun', opens: '02:00', closes: '04:00' },
+          ],
+        },
+        ['weekly.1'],
+      ],
+      [
+        'Sunday night spilling into Monday',
+        {
+          weekly: [
+            { day: 'mon', opens: '01:00', closes: '04:00' },
+            { day: 'sun', opens: '22:00', closes: '03:00' },
+          ],
+        },
+        ['weekly.1'],
+      ],
       ['a slot length not offered', { weekly: [], slot_minutes: 25 }, ['slot_minutes']],
       ['order-ahead over 30 days', { weekly: [], order_ahead_days: 31 }, ['order_ahead_days']],
       ['a negative lead time', { weekly: [], lead_time_minutes: -1 }, ['lead_time_minutes']],
@@ -141,7 +182,13 @@ describe('service hours, closures, pauses and slots over HTTP', () => {
     });
 
     it('on a closed Monday says closed and when ordering opens: Tuesday 12:00 in Berlin', async () => {
-      expect(await ordering()).toEqual({ accepting_orders: false, reason: 'closed', paused_until: null, next_open_at: '2026-06-02T10:00:00.000Z', asap_ready_at: null });
+      expect(await ordering()).toEqual({
+        accepting_orders: false,
+        reason: 'closed',
+        paused_until: null,
+        next_open_at: '2026-06-02T10:00:00.000Z',
+        asap_ready_at: null,
+      });
       const body = (await call('get', '/v1/restaurant')).body;
       expect(body).toMatchObject({ id: restaurant.id, domain: restaurant.domain, timezone: 'Europe/Berlin' });
     });
@@ -272,7 +319,13 @@ describe('service hours, closures, pauses and slots over HTTP', () => {
       const closure = closureSchema.parse(res.body);
       expect(closure).toEqual({ id: expect.any(Number), starts_on: '2026-06-02', ends_on: '2026-06-03', reason: 'Staff outing' });
 
-      expect(await ordering()).toEqual({ accepting_orders: false, reason: 'closure', paused_until: null, next_open_at: '2026-06-04T10:00:00.000Z', asap_ready_at: null });
+      expect(await ordering()).toEqual({
+        accepting_orders: false,
+        reason: 'closure',
+        paused_until: null,
+        next_open_at: '2026-06-04T10:00:00.000Z',
+        asap_ready_at: null,
+      });
       expect(await slots()).toEqual([]);
       expect(await slots('?date=2026-06-03')).toEqual([]);
       expect(await slots('?date=2026-06-04')).toHaveLength(28);
@@ -321,7 +374,15 @@ describe('service hours, closures, pauses and slots over HTTP', () => {
 
   it('describes every schedule route in the OpenAPI document', async () => {
     const paths = Object.keys((await request(t.app).get('/openapi.json')).body.paths as Record<string, unknown>);
-    expect(paths).toEqual(expect.arrayContaining(['/v1/restaurant/hours', '/v1/restaurant/closures', '/v1/restaurant/closures/{id}', '/v1/restaurant/pause', '/v1/restaurant/slots']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/v1/restaurant/hours',
+        '/v1/restaurant/closures',
+        '/v1/restaurant/closures/{id}',
+        '/v1/restaurant/pause',
+        '/v1/restaurant/slots',
+      ]),
+    );
   });
 });
 
@@ -364,13 +425,35 @@ describe('the slot counter', () => {
   });
 
   it.each([
-    ['a negative count', (id: number) => t.db.knex('slot_bookings').insert({ restaurant_id: id, slot_starts_at: new Date('2026-07-01T10:00:00Z'), orders_count: -1 })],
-    ['a slot length not offered', (id: number) => t.db.knex('schedule_settings').insert({ restaurant_id: id, lead_time_minutes: 20, slot_minutes: 7, order_ahead_days: 7 })],
-    ['order-ahead over 30 days', (id: number) => t.db.knex('schedule_settings').insert({ restaurant_id: id, lead_time_minutes: 20, slot_minutes: 15, order_ahead_days: 31 })],
-    ['a cap of zero', (id: number) => t.db.knex('schedule_settings').insert({ restaurant_id: id, lead_time_minutes: 20, slot_minutes: 15, order_ahead_days: 7, max_orders_per_slot: 0 })],
-    ['a closure ending before it starts', (id: number) => t.db.knex('restaurant_closures').insert({ restaurant_id: id, starts_on: '2026-06-10', ends_on: '2026-06-09' })],
-    ['an empty pause reason', (id: number) => t.db.knex('ordering_pauses').insert({ restaurant_id: id, paused_until: new Date(), reason: '', paused_by: 'sub' })],
-    ['opening hours of a restaurant without settings', (id: number) => t.db.knex('opening_ranges').insert({ restaurant_id: id, iso_weekday: 1, opens_minute: 600, closes_minute: 900 })],
+    [
+      'a negative count',
+      (id: number) => t.db.knex('slot_bookings').insert({ restaurant_id: id, slot_starts_at: new Date('2026-07-01T10:00:00Z'), orders_count: -1 }),
+    ],
+    [
+      'a slot length not offered',
+      (id: number) => t.db.knex('schedule_settings').insert({ restaurant_id: id, lead_time_minutes: 20, slot_minutes: 7, order_ahead_days: 7 }),
+    ],
+    [
+      'order-ahead over 30 days',
+      (id: number) => t.db.knex('schedule_settings').insert({ restaurant_id: id, lead_time_minutes: 20, slot_minutes: 15, order_ahead_days: 31 }),
+    ],
+    [
+      'a cap of zero',
+      (id: number) =>
+        t.db.knex('schedule_settings').insert({ restaurant_id: id, lead_time_minutes: 20, slot_minutes: 15, order_ahead_days: 7, max_orders_per_slot: 0 }),
+    ],
+    [
+      'a closure ending before it starts',
+      (id: number) => t.db.knex('restaurant_closures').insert({ restaurant_id: id, starts_on: '2026-06-10', ends_on: '2026-06-09' }),
+    ],
+    [
+      'an empty pause reason',
+      (id: number) => t.db.knex('ordering_pauses').insert({ restaurant_id: id, paused_until: new Date(), reason: '', paused_by: 'sub' }),
+    ],
+    [
+      'opening hours of a restaurant without settings',
+      (id: number) => t.db.knex('opening_ranges').insert({ restaurant_id: id, iso_weekday: 1, opens_minute: 600, closes_minute: 900 }),
+    ],
   ])('the database refuses %s', async (_name, insert) => {
     const fresh = await createRestaurant(t.db.knex);
     await expect(insert(fresh.id)).rejects.toMatchObject({ code: expect.stringMatching(/^23(514|503)$/) });
@@ -379,9 +462,15 @@ describe('the slot counter', () => {
   it('the database refuses opening minutes out of the day', async () => {
     const fresh = await createRestaurant(t.db.knex);
     await t.db.knex('schedule_settings').insert({ restaurant_id: fresh.id, lead_time_minutes: 20, slot_minutes: 15, order_ahead_days: 7 });
-    await expect(t.db.knex('opening_ranges').insert({ restaurant_id: fresh.id, iso_weekday: 8, opens_minute: 600, closes_minute: 900 })).rejects.toMatchObject({ code: '23514' });
-    await expect(t.db.knex('opening_ranges').insert({ restaurant_id: fresh.id, iso_weekday: 1, opens_minute: 1440, closes_minute: 900 })).rejects.toMatchObject({ code: '23514' });
-    await expect(t.db.knex('opening_ranges').insert({ restaurant_id: fresh.id, iso_weekday: 1, opens_minute: 600, closes_minute: 1441 })).rejects.toMatchObject({ code: '23514' });
+    await expect(t.db.knex('opening_ranges').insert({ restaurant_id: fresh.id, iso_weekday: 8, opens_minute: 600, closes_minute: 900 })).rejects.toMatchObject({
+      code: '23514',
+    });
+    await expect(t.db.knex('opening_ranges').insert({ restaurant_id: fresh.id, iso_weekday: 1, opens_minute: 1440, closes_minute: 900 })).rejects.toMatchObject(
+      { code: '23514' },
+    );
+    await expect(t.db.knex('opening_ranges').insert({ restaurant_id: fresh.id, iso_weekday: 1, opens_minute: 600, closes_minute: 1441 })).rejects.toMatchObject(
+      { code: '23514' },
+    );
   });
 
   it('counts per restaurant', async () => {

@@ -1,12 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Knex } from 'knex';
-import {
-  DEMO_DOMAIN,
-  DEMO_MENU,
-  assertDemoMenuConsistent,
-  seedDemoRestaurant,
-  type DemoSeedResult,
-} from '../seeds/demo-restaurant.js';
+import { DEMO_DOMAIN, DEMO_MENU, assertDemoMenuConsistent, seedDemoRestaurant, type DemoSeedResult } from '../seeds/demo-restaurant.js';
 import { BISTRO_DOMAIN, BISTRO_HOURS, BISTRO_MENU, seedBistroRestaurant } from '../seeds/bistro-restaurant.js';
 import { getPricingSettings } from '../src/modules/pricing/service.js';
 import { getHours, orderingFor } from '../src/modules/schedule/service.js';
@@ -278,7 +272,8 @@ describe('the second demo restaurant, with opening hours', () => {
     expect(ingredients.map((ingredient) => ingredient.name).sort()).toEqual(BISTRO_MENU.ingredients.map((ingredient) => ingredient.name).sort());
     // Only what its dishes use: no burger buns in the bistro.
     expect(ingredients.map((ingredient) => ingredient.name)).not.toContain('Brioche bun');
-    const unused = await db.knex('ingredients as i')
+    const unused = await db
+      .knex('ingredients as i')
       .where('i.restaurant_id', bistro.restaurantId)
       .whereNotExists(db.knex('recipe_ingredients as ri').whereRaw('ri.restaurant_id = i.restaurant_id AND ri.ingredient_id = i.id'));
     expect(unused).toEqual([]);
@@ -349,11 +344,7 @@ describe.skipIf(!onRealPostgres)('two seeds racing on a fresh database', () => {
   });
 
   it('create one restaurant and one menu', async () => {
-    const results = await Promise.all([
-      seedDemoRestaurant(db.knex, { manager }),
-      seedDemoRestaurant(db.knex, { manager }),
-      seedDemoRestaurant(db.knex),
-    ]);
+    const results = await Promise.all([seedDemoRestaurant(db.knex, { manager }), seedDemoRestaurant(db.knex, { manager }), seedDemoRestaurant(db.knex)]);
     expect(results.filter((result) => result.created)).toHaveLength(1);
     expect(new Set(results.map((result) => result.restaurantId)).size).toBe(1);
 

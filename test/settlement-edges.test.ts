@@ -67,7 +67,12 @@ describe('settling money the provider reports late, twice or on its own', () => 
   const paymentsOf = async (orderId: number) => knex('payments').where({ restaurant_id: restaurantId, order_id: orderId }).orderBy('id');
   const refundsOf = async (paymentId: number) => knex('refunds').where({ restaurant_id: restaurantId, payment_id: paymentId }).orderBy('id');
   const outboxOf = async (orderId: number) =>
-    (await knex('outbox').where({ restaurant_id: restaurantId }).whereRaw(`payload->>'order_id' = ?`, [String(orderId)]).orderBy('id')).map((row) => row.type as string);
+    (
+      await knex('outbox')
+        .where({ restaurant_id: restaurantId })
+        .whereRaw(`payload->>'order_id' = ?`, [String(orderId)])
+        .orderBy('id')
+    ).map((row) => row.type as string);
   const sendRefunds = (orderId: number) => processOrderRefunds({ db: knex, provider, logger: silentLogger }, restaurantId, orderId);
   const moveTo = async (orderId: number, to: string, reason?: string) => {
     const res = await api.post(`/v1/orders/${orderId}/transitions`, { to, ...(reason === undefined ? {} : { reason }) }, kitchen);
@@ -92,7 +97,13 @@ describe('settling money the provider reports late, twice or on its own', () => 
     const bun = await insertIngredientRow(knex, restaurantId, { name: 'Bun', price_cents: 100, stock: 500 });
     const patty = await insertIngredientRow(knex, restaurantId, { name: 'Patty', price_cents: 400, stock: 500 });
     [burgerId] = (await insertRecipeRows(knex, restaurantId, [
-      { name: 'Burger', lines: [{ ingredient_id: bun, quantity: 1 }, { ingredient_id: patty, quantity: 1 }] },
+      {
+        name: 'Burger',
+        lines: [
+          { ingredient_id: bun, quantity: 1 },
+          { ingredient_id: patty, quantity: 1 },
+        ],
+      },
     ])) as [number];
   });
   afterAll(async () => {
@@ -119,7 +130,9 @@ describe('settling money the provider reports late, twice or on its own', () => 
       const [failed] = await paymentsOf(declined.id);
       for (const paymentId of [paid.paymentId, Number(failed.id)]) {
         const before = await paymentRow(paymentId);
-        await knex.transaction((trx) => settleCharge(trx, restaurantId, paymentId, { status: 'requires_action', providerPaymentId: 'tpi_late', clientSecret: 'tpi_late_secret' }));
+        await knex.transaction((trx) =>
+          settleCharge(trx, restaurantId, paymentId, { status: 'requires_action', providerPaymentId: 'tpi_late', clientSecret: 'tpi_late_secret' }),
+        );
         await knex.transaction((trx) => settleCharge(trx, restaurantId, paymentId, { status: 'processing', providerPaymentId: 'tpi_late' }));
         await knex.transaction((trx) => settleCharge(trx, restaurantId, paymentId, { status: 'failed', providerPaymentId: 'tpi_late', failureCode: 'late' }));
         expect(await paymentRow(paymentId)).toEqual(before);
@@ -146,7 +159,12 @@ describe('settling money the provider reports late, twice or on its own', () => 
       else await moveTo(order.id, 'rejected', 'sold out');
       await webhook({ type: 'payment_intent.succeeded', payment_intent: payment.providerPaymentId });
       const [back] = await refundsOf(payment.id);
-      expect(back).toMatchObject({ status: 'pending', amount_cents: BURGER_CENTS, reason: `the order was ${status} before its payment completed`, user_sub: null });
+      expect(back).toMatchObject({
+        status: 'pending',
+        amount_cents: BURGER_CENTS,
+        reason: `the order was ${status} before its payment completed`,
+        user_sub: null,
+      });
       expect(back.provider_idempotency_key).toMatch(/^tablekit_refund_[0-9a-f-]{36}$/);
       expect(await outboxOf(order.id)).toEqual(['payment.refund_requested']);
       expect(await sendRefunds(order.id)).toBe(1);
@@ -167,7 +185,9 @@ describe('settling money the provider reports late, twice or on its own', () => 
       await knex('payments').where({ id: first.id }).update({ status: 'failed', client_secret: null });
       const second = await pay(order.id);
       await webhook({ type: 'payment_intent.succeeded', payment_intent: first.providerPaymentId });
-      expect((await refundsOf(first.id)).map((r) => [r.status, r.amount_cents, r.reason])).toEqual([['pending', BURGER_CENTS, 'paid twice: other payments already covered the order']]);
+      expect((await refundsOf(first.id)).map((r) => [r.status, r.amount_cents, r.reason])).toEqual([
+        ['pending', BURGER_CENTS, 'paid twice: other payments already covered the order'],
+      ]);
       expect(await refundsOf(second.body.id)).toHaveLength(0);
     });
 
@@ -197,8 +217,14 @@ describe('settling money the provider reports late, twice or on its own', () => 
       const { order, paymentId } = await paidOrder();
       await moveTo(order.id, 'rejected');
       const [refused] = await refundsOf(paymentId);
-      await knex.transaction((trx) => settleRefund(trx, restaurantId, Number(refused.id), { status: 'failed', providerRefundId: null, failureCode: 'y'.repeat(150) }));
-      expect(await knex('refunds').where({ id: refused.id }).first()).toMatchObject({ status: 'failed', failure_code: 'y'.repeat(100), provider_refund_id: null });
+      await knex.transaction((trx) =>
+        settleRefund(trx, restaurantId, Number(refused.id), { status: 'failed', providerRefundId: null, failureCode: 'y'.repeat(150) }),
+      );
+      expect(await knex('refunds').where({ id: refused.id }).first()).toMatchObject({
+        status: 'failed',
+        failure_code: 'y'.repeat(100),
+        provider_refund_id: null,
+      });
       expect((await orderRow(order.id)).payment_status).toBe('paid');
 
       const again = await refund(paymentId, BURGER_CENTS);
@@ -281,7 +307,10 @@ describe('settling money the provider reports late, twice or on its own', () => 
       const statuses = async () => (await refundsOf(paymentId)).map((r) => [r.amount_cents, r.status, r.reason]);
 
       await webhook({ type: 'charge.refunded', payment_intent: payment.provider_payment_id, amount_refunded_cents: 300 });
-      expect(await statuses()).toEqual([[300, 'succeeded', 'refunded by staff'], [500, 'pending', 'refunded by staff']]);
+      expect(await statuses()).toEqual([
+        [300, 'succeeded', 'refunded by staff'],
+        [500, 'pending', 'refunded by staff'],
+      ]);
       expect((await paymentRow(paymentId)).refunded_cents).toBe(300);
       expect((await orderRow(order.id)).payment_status).toBe('partially_refunded');
 
@@ -290,7 +319,11 @@ describe('settling money the provider reports late, twice or on its own', () => 
 
       // More than ours, and more than the payment: what is left of it went back at the provider.
       await webhook({ type: 'charge.refunded', payment_intent: payment.provider_payment_id, amount_refunded_cents: 5000 });
-      expect(await statuses()).toEqual([[300, 'succeeded', 'refunded by staff'], [500, 'succeeded', 'refunded by staff'], [200, 'succeeded', 'refunded at the provider']]);
+      expect(await statuses()).toEqual([
+        [300, 'succeeded', 'refunded by staff'],
+        [500, 'succeeded', 'refunded by staff'],
+        [200, 'succeeded', 'refunded at the provider'],
+      ]);
       expect((await paymentRow(paymentId)).refunded_cents).toBe(2 * BURGER_CENTS);
       expect((await orderRow(order.id)).payment_status).toBe('refunded');
       await webhook({ type: 'charge.refunded', payment_intent: payment.provider_payment_id, amount_refunded_cents: 5000 });
@@ -306,8 +339,18 @@ describe('settling money the provider reports late, twice or on its own', () => 
       const [byKey, byId, stillPending] = await refundsOf(paymentId);
       await knex.transaction((trx) => settleRefund(trx, restaurantId, Number(byId.id), { status: 'pending', providerRefundId: 'tre_by_id' }));
       const deps = { db: knex, provider, logger: silentLogger };
-      const chargeRefunded = (amountRefundedCents: number, refunds: Array<{ providerRefundId: string; refundKey: string | undefined; amountCents: number; status: 'succeeded' | 'pending' | 'failed' }>) =>
-        handleProviderEvent(deps, { id: `evt_${randomUUID()}`, type: 'charge.refunded', kind: 'charge.refunded', providerPaymentId: payment.provider_payment_id, amountRefundedCents, refunds });
+      const chargeRefunded = (
+        amountRefundedCents: number,
+        refunds: Array<{ providerRefundId: string; refundKey: string | undefined; amountCents: number; status: 'succeeded' | 'pending' | 'failed' }>,
+      ) =>
+        handleProviderEvent(deps, {
+          id: `evt_${randomUUID()}`,
+          type: 'charge.refunded',
+          kind: 'charge.refunded',
+          providerPaymentId: payment.provider_payment_id,
+          amountRefundedCents,
+          refunds,
+        });
       const rows = async () => (await refundsOf(paymentId)).map((r) => [r.amount_cents, r.status, r.provider_refund_id, r.failure_code]);
 
       expect(

@@ -42,7 +42,14 @@ describe('graceful shutdown of the service', () => {
 
   beforeAll(async () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-shutdown-'));
-    const env: Record<string, string> = { PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SHUTDOWN_TIMEOUT_MS: '5000' };
+    const env: Record<string, string> = {
+      PORT: '0',
+      METRICS_PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+    };
     db = await createTestDatabase();
     if (db.url !== undefined) env['DATABASE_URL'] = db.url;
     else {

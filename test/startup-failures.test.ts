@@ -88,7 +88,7 @@ describe('startup failures', () => {
     expect(run.code).toBe(1);
     const line = fatalLine(run);
     expect(line.msg).toBe(
-      "@electric-sql/pglite is not installed: the embedded stand-ins for unset DATABASE_URL, COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID and SQS_QUEUE_URL are development dependencies. Set them to use the real services, or install the development dependencies (npm install)",
+      '@electric-sql/pglite is not installed: the embedded stand-ins for unset DATABASE_URL, COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID and SQS_QUEUE_URL are development dependencies. Set them to use the real services, or install the development dependencies (npm install)',
     );
     expect(line['variables']).toEqual(['DATABASE_URL', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'SQS_QUEUE_URL']);
   });

@@ -86,7 +86,13 @@ class StripeStub {
 
   private async handle(req: http.IncomingMessage, raw: string): Promise<{ status: number; body: Json }> {
     const url = new URL(req.url ?? '/', 'http://stub');
-    const entry: StubRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, form: new URLSearchParams(raw) };
+    const entry: StubRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      form: new URLSearchParams(raw),
+    };
     this.requests.push(entry);
     if (req.headers['authorization'] !== `Bearer ${SECRET_KEY}`) return this.error(401, { type: 'invalid_request_error', message: 'Invalid API Key provided' });
     const key = req.headers['idempotency-key'];
@@ -116,7 +122,13 @@ class StripeStub {
     const intentPath = /^\/v1\/payment_intents\/(pi_\w+)(\/cancel)?$/.exec(r.path);
     if (intentPath !== null) {
       const intent = this.intents.get(intentPath[1]!);
-      if (intent === undefined) return this.error(404, { type: 'invalid_request_error', code: 'resource_missing', param: 'intent', message: `No such payment_intent: '${intentPath[1]}'` });
+      if (intent === undefined)
+        return this.error(404, {
+          type: 'invalid_request_error',
+          code: 'resource_missing',
+          param: 'intent',
+          message: `No such payment_intent: '${intentPath[1]}'`,
+        });
       if (r.method === 'GET') return { status: 200, body: intent };
       if (intent['status'] !== 'requires_action' && intent['status'] !== 'requires_payment_method') {
         return this.error(400, {
@@ -181,7 +193,10 @@ class StripeStub {
     if (paymentMethod === 'pm_card_threeDSecure2Required') {
       Object.assign(intent, {
         status: 'requires_action',
-        next_action: { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'stripe_3ds2_fingerprint', three_d_secure_2_source: stripeId('payatt'), directory_server_name: 'visa' } },
+        next_action: {
+          type: 'use_stripe_sdk',
+          use_stripe_sdk: { type: 'stripe_3ds2_fingerprint', three_d_secure_2_source: stripeId('payatt'), directory_server_name: 'visa' },
+        },
       });
       return { status: 200, body: intent };
     }
@@ -252,7 +267,11 @@ function stripeEvent(type: string, object: Json, options: { id?: string; timesta
     request: { id: null, idempotency_key: null },
     type,
   });
-  const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: options.secret ?? WEBHOOK_SECRET, ...(options.timestamp === undefined ? {} : { timestamp: options.timestamp }) });
+  const header = Stripe.webhooks.generateTestHeaderString({
+    payload,
+    secret: options.secret ?? WEBHOOK_SECRET,
+    ...(options.timestamp === undefined ? {} : { timestamp: options.timestamp }),
+  });
   return { payload, header };
 }
 
@@ -298,7 +317,11 @@ describe('the Stripe provider against a stand-in for api.stripe.com', () => {
   const paymentRow = async (id: number) => knex('payments').where({ id }).first();
   const orderRow = async (id: number) => knex('orders').where({ id }).first();
   const outboxOf = async (orderId: number) =>
-    (await knex('outbox').where({ restaurant_id: restaurantId }).whereRaw(`payload->>'order_id' = ?`, [String(orderId)])).map((row) => row.type as string);
+    (
+      await knex('outbox')
+        .where({ restaurant_id: restaurantId })
+        .whereRaw(`payload->>'order_id' = ?`, [String(orderId)])
+    ).map((row) => row.type as string);
   const creates = () => stub.count('POST', '/v1/payment_intents');
 
   beforeAll(async () => {
@@ -396,7 +419,11 @@ describe('the Stripe provider against a stand-in for api.stripe.com', () => {
       ...stub.intents.get(row.provider_payment_id),
       status: 'requires_payment_method',
       next_action: null,
-      last_payment_error: { type: 'invalid_request_error', code: 'payment_intent_authentication_failure', message: 'The provided PaymentMethod has failed authentication.' },
+      last_payment_error: {
+        type: 'invalid_request_error',
+        code: 'payment_intent_authentication_failure',
+        message: 'The provided PaymentMethod has failed authentication.',
+      },
     };
     expect((await deliver(stripeEvent('payment_intent.payment_failed', intent))).status).toBe(200);
     expect(await paymentRow(res.body.id)).toMatchObject({ status: 'failed', failure_code: 'payment_intent_authentication_failure' });
@@ -522,7 +549,9 @@ describe('the Stripe provider against a stand-in for api.stripe.com', () => {
   it('cancels a PaymentIntent left waiting for 3-D Secure past the payment timeout', async () => {
     const order = await placeOrder(alice);
     const res = await pay(alice, order.id, 'pm_card_threeDSecure2Required');
-    await knex('payments').where({ id: res.body.id }).update({ created_at: new Date(Date.now() - 20 * 60_000) });
+    await knex('payments')
+      .where({ id: res.body.id })
+      .update({ created_at: new Date(Date.now() - 20 * 60_000) });
     const reconciler = new PaymentReconciler({ db: knex, provider, logger: silentLogger, reconcileAfterMs: 60_000, abandonAfterMs: 15 * 60_000 });
     await reconciler.reconcileOnce();
     const row = await paymentRow(res.body.id);

@@ -95,7 +95,11 @@ describe('ids say nothing about other restaurants', () => {
   });
 
   it('refuses a restaurant whose id would not fit in a tenant id', async () => {
-    const error = await t.db.knex.raw(`INSERT INTO restaurants (id, domain, name, currency, timezone) OVERRIDING SYSTEM VALUE VALUES (${TENANT_ID_SHIFT}, 'too-many.example.com', 'X', 'EUR', 'UTC')`).catch((e: unknown) => e);
+    const error = await t.db.knex
+      .raw(
+        `INSERT INTO restaurants (id, domain, name, currency, timezone) OVERRIDING SYSTEM VALUE VALUES (${TENANT_ID_SHIFT}, 'too-many.example.com', 'X', 'EUR', 'UTC')`,
+      )
+      .catch((e: unknown) => e);
     expect(sqlState(error)).toBe('23514');
   });
 });
@@ -132,7 +136,7 @@ describe('tenant ids in the schema', () => {
     expect(Number(row.id)).not.toBe(7);
   });
 
-  it.skipIf(!onRealPostgres)('number a new restaurant\'s first rows from many connections at once without a duplicate or a failure', async () => {
+  it.skipIf(!onRealPostgres)("number a new restaurant's first rows from many connections at once without a duplicate or a failure", async () => {
     const restaurant = await createRestaurant(knex);
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) =>
@@ -144,8 +148,11 @@ describe('tenant ids in the schema', () => {
       ),
     );
     const ids = results.map((result) => (result.status === 'fulfilled' ? result.value : String(result.reason)));
-    expect(ids.every((id) => typeof id === 'number'), ids.join(', ')).toBe(true);
+    expect(
+      ids.every((id) => typeof id === 'number'),
+      ids.join(', '),
+    ).toBe(true);
     expect(new Set(ids).size).toBe(20);
-    expect([...ids as number[]].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => (i + 1) * TENANT_ID_SHIFT + restaurant.id));
+    expect([...(ids as number[])].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => (i + 1) * TENANT_ID_SHIFT + restaurant.id));
   });
 });

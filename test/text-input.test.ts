@@ -75,7 +75,11 @@ describe('text with NUL, control characters or broken Unicode', () => {
     const order = orderSchema.parse(placed.body);
     expect(order.notes).toBe('Ring twice.\nThird floor.');
     problem(await api.post(`/v1/orders/${order.id}/cancel`, { reason: `changed${NUL}mind` }, customer), 400, 'validation_failed');
-    problem(await api.post(`/v1/ingredients/${ingredientId}/adjustments`, { delta: 1, reason: 'restock', note: `pallet${NUL}` }, manager), 400, 'validation_failed');
+    problem(
+      await api.post(`/v1/ingredients/${ingredientId}/adjustments`, { delta: 1, reason: 'restock', note: `pallet${NUL}` }, manager),
+      400,
+      'validation_failed',
+    );
   });
 
   it('refuses a NUL in a path parameter and in a field name', async () => {
@@ -85,7 +89,10 @@ describe('text with NUL, control characters or broken Unicode', () => {
   });
 
   it('refuses a cursor whose decoded key holds a NUL or an unpaired surrogate', async () => {
-    for (const key of [[`a${NUL}`, 'b'], ['\udc00', 'b']]) {
+    for (const key of [
+      [`a${NUL}`, 'b'],
+      ['\udc00', 'b'],
+    ]) {
       const res = await api.get(`/v1/staff?cursor=${cursorOf(key)}`, manager);
       expect(problem(res, 400, 'validation_failed').errors).toEqual([{ path: 'cursor', message: expect.any(String) }]);
     }
@@ -124,7 +131,9 @@ describe('signing up with a NUL in the name', () => {
 
   it('is refused with 400, and no user is created', async () => {
     const email = uniqueEmail('nul');
-    const res = await request(t.app).post('/v1/auth/signup').send({ email, password: 'Test-password-1!', name: `Mallory${NUL}` });
+    const res = await request(t.app)
+      .post('/v1/auth/signup')
+      .send({ email, password: 'Test-password-1!', name: `Mallory${NUL}` });
     expect(problem(res, 400, 'validation_failed').errors?.[0]?.path).toBe('name');
     const lookup = await callCognito(t.cognito.endpoint, 'AdminGetUser', { UserPoolId: t.cognito.userPoolId, Username: email }).catch((e: unknown) => e);
     expect((lookup as { code?: string }).code).toBe('UserNotFoundException');

@@ -89,7 +89,13 @@ describe('an idempotent route that fails on our side (5xx)', () => {
       staffRole: async () => undefined,
     };
     const api = createApiRouter(
-      { db: db.knex, logger: silentLogger, authenticator, tenants: createTenantResolver((domain) => findRestaurantByDomain(db.knex, domain)), media: undefined as never },
+      {
+        db: db.knex,
+        logger: silentLogger,
+        authenticator,
+        tenants: createTenantResolver((domain) => findRestaurantByDomain(db.knex, domain)),
+        media: undefined as never,
+      },
       createRegistry(),
     );
     defineRoute(api, {

@@ -7,14 +7,42 @@ import { postWebhook } from '../src/modules/webhooks/sender.js';
 import { signatureHeader, verifySignature, newEndpointSecret } from '../src/modules/webhooks/signature.js';
 import { stockCrossings } from '../src/modules/catalog/hooks.js';
 
-const resolvesTo = (...addresses: string[]): HostResolver => async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+const resolvesTo =
+  (...addresses: string[]): HostResolver =>
+  async () =>
+    addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
 
 describe('which addresses a production webhook may reach', () => {
   it.each([
-    '127.0.0.1', '127.255.0.9', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '169.254.0.1',
-    '100.64.0.1', '100.127.255.254', '0.0.0.0', '0.1.2.3', '224.0.0.1', '239.255.255.250', '255.255.255.255', '198.18.0.1',
-    '::1', '::', 'fc00::1', 'fd00:ec2::254', 'fe80::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.0.0.1',
-    '::ffff:169.254.169.254', '64:ff9b::7f00:1', '2001:db8::1', 'not-an-address',
+    '127.0.0.1',
+    '127.255.0.9',
+    '10.1.2.3',
+    '172.16.0.1',
+    '172.31.255.255',
+    '192.168.1.1',
+    '169.254.169.254',
+    '169.254.0.1',
+    '100.64.0.1',
+    '100.127.255.254',
+    '0.0.0.0',
+    '0.1.2.3',
+    '224.0.0.1',
+    '239.255.255.250',
+    '255.255.255.255',
+    '198.18.0.1',
+    '::1',
+    '::',
+    'fc00::1',
+    'fd00:ec2::254',
+    'fe80::1',
+    'ff02::1',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '::ffff:10.0.0.1',
+    '::ffff:169.254.169.254',
+    '64:ff9b::7f00:1',
+    '2001:db8::1',
+    'not-an-address',
   ])('refuses %s', (address) => {
     expect(isForbiddenAddress(address)).toBe(true);
   });
@@ -29,26 +57,43 @@ describe('which addresses a production webhook may reach', () => {
       ok: true,
       addresses: [{ address: '93.184.216.34', family: 4 }],
     });
-    expect(await vetWebhookUrl(new URL('http://pos.example.com/hook'), production(resolvesTo('93.184.216.34')))).toMatchObject({ ok: false, reason: 'must be an https URL' });
+    expect(await vetWebhookUrl(new URL('http://pos.example.com/hook'), production(resolvesTo('93.184.216.34')))).toMatchObject({
+      ok: false,
+      reason: 'must be an https URL',
+    });
     expect(await vetWebhookUrl(new URL('https://pos.example.com/'), production(resolvesTo('127.0.0.1')))).toMatchObject({ ok: false });
     // One private answer among public ones: the connection could go to it.
     expect(await vetWebhookUrl(new URL('https://pos.example.com/'), production(resolvesTo('93.184.216.34', '10.0.0.5')))).toMatchObject({ ok: false });
-    expect(await vetWebhookUrl(new URL('https://[::ffff:127.0.0.1]/'), { production: true, resolve: async (host) => [{ address: host, family: 6 }] })).toMatchObject({ ok: false });
     expect(
-      await vetWebhookUrl(new URL('https://nowhere.invalid/'), production(async () => {
-        throw new Error('ENOTFOUND');
-      })),
+      await vetWebhookUrl(new URL('https://[::ffff:127.0.0.1]/'), { production: true, resolve: async (host) => [{ address: host, family: 6 }] }),
+    ).toMatchObject({ ok: false });
+    expect(
+      await vetWebhookUrl(
+        new URL('https://nowhere.invalid/'),
+        production(async () => {
+          throw new Error('ENOTFOUND');
+        }),
+      ),
     ).toMatchObject({ ok: false, reason: 'the host nowhere.invalid does not resolve' });
   });
 
   it('refuses localhost and IP literals of this host with the real resolver', async () => {
-    for (const url of ['https://localhost/hook', 'https://127.0.0.1:8443/hook', 'https://[::1]/hook', 'https://2130706433/', 'https://169.254.169.254/latest/meta-data']) {
+    for (const url of [
+      'https://localhost/hook',
+      'https://127.0.0.1:8443/hook',
+      'https://[::1]/hook',
+      'https://2130706433/',
+      'https://169.254.169.254/latest/meta-data',
+    ]) {
       expect(await vetWebhookUrl(new URL(url), { production: true, resolve: systemResolver })).toMatchObject({ ok: false });
     }
   });
 
   it('lets anything http(s) through outside production (local receivers)', async () => {
-    expect(await vetWebhookUrl(new URL('http://127.0.0.1:9999/hook'), { production: false, resolve: resolvesTo('127.0.0.1') })).toEqual({ ok: true, addresses: [] });
+    expect(await vetWebhookUrl(new URL('http://127.0.0.1:9999/hook'), { production: false, resolve: resolvesTo('127.0.0.1') })).toEqual({
+      ok: true,
+      addresses: [],
+    });
   });
 });
 

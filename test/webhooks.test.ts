@@ -177,7 +177,9 @@ describe('outgoing webhooks', () => {
     it('refuse events that are missing, repeated or unknown, and URLs that are not http(s)', async () => {
       const create = (body: object) => api.post('/v1/webhook-endpoints', body, manager);
       expect(problem(await create({ url: receiver.url('/x'), events: [] }), 400, 'validation_failed').errors?.[0]?.path).toBe('events');
-      expect(problem(await create({ url: receiver.url('/x'), events: ['order.paid', 'order.paid'] }), 400, 'validation_failed').errors?.[0]?.path).toBe('events.1');
+      expect(problem(await create({ url: receiver.url('/x'), events: ['order.paid', 'order.paid'] }), 400, 'validation_failed').errors?.[0]?.path).toBe(
+        'events.1',
+      );
       expect(problem(await create({ url: receiver.url('/x'), events: ['order.shipped'] }), 400, 'validation_failed').errors?.[0]?.path).toBe('events.0');
       for (const url of ['ftp://files.example.com/hook', 'not a url', 'https://user:pass@pos.example.com/hook', '', 'https://' + 'a'.repeat(2050) + '.com']) {
         expect(problem(await create({ url, events: ['order.paid'] }), 400, 'validation_failed').errors?.[0]?.path, url).toBe('url');
@@ -363,8 +365,12 @@ describe('outgoing webhooks', () => {
 
     it('switch an endpoint off after 3 days of nothing but failures', async () => {
       const failing = await newEndpoint(['restaurant.paused'], '/down');
-      receiver.answer('/down', Array.from({ length: 50 }, () => 503));
-      const pause = (reason: string) => knex.transaction((trx) => emitRestaurantEvent(trx, restaurantId, 'restaurant.paused', { restaurant: { id: restaurantId }, reason }));
+      receiver.answer(
+        '/down',
+        Array.from({ length: 50 }, () => 503),
+      );
+      const pause = (reason: string) =>
+        knex.transaction((trx) => emitRestaurantEvent(trx, restaurantId, 'restaurant.paused', { restaurant: { id: restaurantId }, reason }));
 
       expect(await pause('busy')).toEqual(expect.any(Number));
       await runDueDeliveries();
@@ -402,7 +408,8 @@ describe('outgoing webhooks', () => {
 
     it('lists deliveries newest first, a page at a time', async () => {
       const paged = await newEndpoint(['restaurant.resumed'], '/paged');
-      for (let i = 0; i < 3; i += 1) await knex.transaction((trx) => emitRestaurantEvent(trx, restaurantId, 'restaurant.resumed', { restaurant: { id: restaurantId } }));
+      for (let i = 0; i < 3; i += 1)
+        await knex.transaction((trx) => emitRestaurantEvent(trx, restaurantId, 'restaurant.resumed', { restaurant: { id: restaurantId } }));
       const all = await deliveriesOf(paged.id);
       expect(all).toHaveLength(3);
       expect(all.map((d: { id: number }) => d.id)).toEqual([...all.map((d: { id: number }) => d.id)].sort((a, b) => b - a));
@@ -442,10 +449,15 @@ describe('outgoing webhooks', () => {
         const res = await prodApi.post('/v1/webhook-endpoints', { url, events: ['order.paid'] }, manager);
         expect(problem(res, 400, 'validation_failed').errors?.[0]?.path, url).toBe('url');
       }
-      const allowed = await createEndpoint(knex, restaurantId, { url: 'https://pos.example.net/hook', events: ['order.paid'] }, {
-        production: true,
-        resolve: async () => [{ address: '93.184.216.34', family: 4 }],
-      });
+      const allowed = await createEndpoint(
+        knex,
+        restaurantId,
+        { url: 'https://pos.example.net/hook', events: ['order.paid'] },
+        {
+          production: true,
+          resolve: async () => [{ address: '93.184.216.34', family: 4 }],
+        },
+      );
       const res = await prodApi.patch(`/v1/webhook-endpoints/${allowed.id}`, { url: 'https://localhost/hook' }, manager);
       expect(problem(res, 400, 'validation_failed').errors?.[0]?.path).toBe('url');
       await prodApi.delete(`/v1/webhook-endpoints/${allowed.id}`, manager);
@@ -454,13 +466,23 @@ describe('outgoing webhooks', () => {
     it('checks again when delivering: a host that now resolves to 127.0.0.1 is not posted to', async () => {
       let answer = '93.184.216.34';
       const resolve = async () => [{ address: answer, family: 4 as const }];
-      const endpoint = await createEndpoint(knex, restaurantId, { url: `https://rebinding.example.net:${receiver.port}/rebound`, events: ['restaurant.resumed'] }, { production: true, resolve });
+      const endpoint = await createEndpoint(
+        knex,
+        restaurantId,
+        { url: `https://rebinding.example.net:${receiver.port}/rebound`, events: ['restaurant.resumed'] },
+        { production: true, resolve },
+      );
       await knex.transaction((trx) => emitRestaurantEvent(trx, restaurantId, 'restaurant.resumed', { restaurant: { id: restaurantId } }));
       const [delivery] = await knex('webhook_deliveries').where({ restaurant_id: restaurantId, endpoint_id: endpoint.id });
-      await knex('outbox').where({ type: 'webhook.delivery_requested' }).whereRaw(`payload->>'delivery_id' = ?`, [String(delivery.id)]).update({ sent_at: knex.fn.now() });
+      await knex('outbox')
+        .where({ type: 'webhook.delivery_requested' })
+        .whereRaw(`payload->>'delivery_id' = ?`, [String(delivery.id)])
+        .update({ sent_at: knex.fn.now() });
       answer = '127.0.0.1';
       const log = captureLog('debug');
-      expect(await attemptWebhookDelivery(deliveryDeps({ production: true, resolve, logger: log.logger }), restaurantId, Number(delivery.id), 1)).toBe('undelivered');
+      expect(await attemptWebhookDelivery(deliveryDeps({ production: true, resolve, logger: log.logger }), restaurantId, Number(delivery.id), 1)).toBe(
+        'undelivered',
+      );
       expect(receiver.at('/rebound')).toHaveLength(0);
       const [after] = await deliveriesOf(endpoint.id);
       expect(after).toMatchObject({ status: 'pending', attempts: 1, last_status_code: null });
@@ -498,7 +520,11 @@ describe('outgoing webhooks', () => {
 
     it('sends order.placed and order.updated for orders placed through the API, once each, from the endpoint’s creation on', async () => {
       const before = await placeOrder(customer, 'cash'); // before any endpoint: not sent
-      const res = await orderApi.post('/v1/webhook-endpoints', { url: receiver.url('/orders'), events: ['order.placed', 'order.updated', 'order.paid', 'order.refunded', 'ingredient.low_stock'] }, orderManager);
+      const res = await orderApi.post(
+        '/v1/webhook-endpoints',
+        { url: receiver.url('/orders'), events: ['order.placed', 'order.updated', 'order.paid', 'order.refunded', 'ingredient.low_stock'] },
+        orderManager,
+      );
       expect(res.status, res.text).toBe(201);
       const { secret } = createdEndpointSchema.parse(res.body);
 
@@ -513,10 +539,19 @@ describe('outgoing webhooks', () => {
       expect(posts.map(({ body }) => body.type)).toEqual(['ingredient.low_stock', 'order.placed', 'order.updated']);
       const current = orderSchema.parse((await orderApi.get(`/v1/orders/${order.id}`, orderManager)).body);
       const placed = posts[1]?.body.data as { order: Record<string, unknown> };
-      expect(placed.order).toMatchObject({ id: order.id, items: current.items, total_cents: current.total_cents, latest_event: { status: 'pending', actor: 'customer', reason: null } });
+      expect(placed.order).toMatchObject({
+        id: order.id,
+        items: current.items,
+        total_cents: current.total_cents,
+        latest_event: { status: 'pending', actor: 'customer', reason: null },
+      });
       const updated = posts[2]?.body.data as { order: Record<string, unknown> };
       expect(updated.order).toMatchObject({ ...current, latest_event: { status: 'confirmed', actor: 'staff' } });
-      expect(posts.every(({ post }) => verifySignature(secret, String(post.headers['tablekit-signature']), post.body, { nowSeconds: Math.floor(now.getTime() / 1000) }))).toBe(true);
+      expect(
+        posts.every(({ post }) =>
+          verifySignature(secret, String(post.headers['tablekit-signature']), post.body, { nowSeconds: Math.floor(now.getTime() / 1000) }),
+        ),
+      ).toBe(true);
       expect(posts.some(({ body }) => (body.data as { order?: { id: number } }).order?.id === before.id)).toBe(false);
       const fromOrderEvents = await knex('webhook_events').where({ restaurant_id: orderRestaurantId }).whereNotNull('order_event_id');
       expect(fromOrderEvents).toHaveLength(2);
@@ -567,11 +602,26 @@ describe('outgoing webhooks', () => {
         const order = await placeOrder(customer, 'cash');
         const started = Date.now();
         // Placed, then confirmed by the same worker: both arrive.
-        while (receiver.at('/orders').slice(before).filter((post) => post.body.includes('"order.updated"')).length === 0) {
-          if (Date.now() - started > 20_000) throw new Error(`timed out; got ${receiver.at('/orders').slice(before).map((post) => post.body.slice(0, 60)).join(' | ')}`);
+        while (
+          receiver
+            .at('/orders')
+            .slice(before)
+            .filter((post) => post.body.includes('"order.updated"')).length === 0
+        ) {
+          if (Date.now() - started > 20_000)
+            throw new Error(
+              `timed out; got ${receiver
+                .at('/orders')
+                .slice(before)
+                .map((post) => post.body.slice(0, 60))
+                .join(' | ')}`,
+            );
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
-        const types = receiver.at('/orders').slice(before).map((post) => JSON.parse(post.body) as { type: string; data: { order: { id: number; latest_event: { status: string } } } });
+        const types = receiver
+          .at('/orders')
+          .slice(before)
+          .map((post) => JSON.parse(post.body) as { type: string; data: { order: { id: number; latest_event: { status: string } } } });
         expect(types.filter((body) => body.data.order.id === order.id).map((body) => [body.type, body.data.order.latest_event.status])).toEqual([
           ['order.placed', 'pending'],
           ['order.updated', 'confirmed'],
@@ -587,7 +637,9 @@ describe('outgoing webhooks', () => {
 
     it('turns each order event into one webhook event when two instances relay at once', async () => {
       const customerRow = await createCustomer(knex, orderRestaurantId);
-      const orders = await Promise.all(Array.from({ length: 20 }, () => createPlacedOrder(knex, { restaurantId: orderRestaurantId, customerId: customerRow.id, enqueueConfirmation: false })));
+      const orders = await Promise.all(
+        Array.from({ length: 20 }, () => createPlacedOrder(knex, { restaurantId: orderRestaurantId, customerId: customerRow.id, enqueueConfirmation: false })),
+      );
       const instanceA = new OrderEventWebhooks({ db: knex, feed: t.live.feed, logger: silentLogger });
       const instanceB = new OrderEventWebhooks({ db: knex, feed: t.live.feed, logger: silentLogger });
       const written = await Promise.all([instanceA.relayRestaurant(orderRestaurantId), instanceB.relayRestaurant(orderRestaurantId), instanceA.relayAll()]);

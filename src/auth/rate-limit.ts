@@ -50,7 +50,15 @@ export function createAuthRateLimiters(config: AuthRateLimitConfig, options: { d
   // while no proxy is trusted, which is exactly the case TRUST_PROXY handles.
   const validate = { xForwardedForHeader: false };
   const perIp = (prefix: string) =>
-    rateLimit({ windowMs: WINDOW_MS, limit: config.perIpPerMinute, standardHeaders: 'draft-7', legacyHeaders: false, store: store(prefix), validate, handler: tooMany });
+    rateLimit({
+      windowMs: WINDOW_MS,
+      limit: config.perIpPerMinute,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      store: store(prefix),
+      validate,
+      handler: tooMany,
+    });
   const perEmail = (prefix: string, onlyFailures: boolean) =>
     rateLimit({
       windowMs: WINDOW_MS,

@@ -29,7 +29,8 @@ export function registerAuthRoutes(api: ApiRouter, options: { flows: UserPoolFlo
     method: 'post',
     path: '/v1/auth/signup',
     summary: `Create an account in the user pool ${platformWide}`,
-    description: 'Creates a user with email as the username. Against Amazon Cognito a confirmation code goes by email (POST /v1/auth/confirm); the embedded identity server confirms at once. Limited per client IP.',
+    description:
+      'Creates a user with email as the username. Against Amazon Cognito a confirmation code goes by email (POST /v1/auth/confirm); the embedded identity server confirms at once. Limited per client IP.',
     tags,
     tenant: false,
     access: access.public,
@@ -47,7 +48,8 @@ export function registerAuthRoutes(api: ApiRouter, options: { flows: UserPoolFlo
     method: 'post',
     path: '/v1/auth/confirm',
     summary: `Confirm an account with the code sent by email ${platformWide}`,
-    description: 'A wrong code and an unknown email get the same 400, so the route tells no one which emails have accounts. Limited per client IP, and failures per email.',
+    description:
+      'A wrong code and an unknown email get the same 400, so the route tells no one which emails have accounts. Limited per client IP, and failures per email.',
     tags,
     tenant: false,
     access: access.public,
@@ -65,7 +67,8 @@ export function registerAuthRoutes(api: ApiRouter, options: { flows: UserPoolFlo
     method: 'post',
     path: '/v1/auth/login',
     summary: `Log in with email and password ${platformWide}`,
-    description: 'Returns Cognito tokens: send the access token as a bearer token, keep the refresh token for POST /v1/auth/refresh. Limited per client IP, and failed logins per email whatever the IP.',
+    description:
+      'Returns Cognito tokens: send the access token as a bearer token, keep the refresh token for POST /v1/auth/refresh. Limited per client IP, and failed logins per email whatever the IP.',
     tags,
     tenant: false,
     access: access.public,
@@ -106,7 +109,8 @@ export function registerAuthRoutes(api: ApiRouter, options: { flows: UserPoolFlo
     method: 'post',
     path: '/v1/auth/forgot-password',
     summary: `Send a password-reset code to an email ${platformWide}`,
-    description: 'Always 204, whether or not the email has an account, so nobody learns which do. The code goes by email (the embedded identity server writes it to the log); use it with POST /v1/auth/reset-password. Limited per client IP and per email.',
+    description:
+      'Always 204, whether or not the email has an account, so nobody learns which do. The code goes by email (the embedded identity server writes it to the log); use it with POST /v1/auth/reset-password. Limited per client IP and per email.',
     tags,
     tenant: false,
     access: access.public,
@@ -124,7 +128,8 @@ export function registerAuthRoutes(api: ApiRouter, options: { flows: UserPoolFlo
     method: 'post',
     path: '/v1/auth/reset-password',
     summary: `Set a new password with the reset code ${platformWide}`,
-    description: "A wrong or expired code, or an unknown email, is 400 naming `code`; a password the pool's policy refuses is 400 naming `password`. Limited per client IP, and failures per email.",
+    description:
+      "A wrong or expired code, or an unknown email, is 400 naming `code`; a password the pool's policy refuses is 400 naming `password`. Limited per client IP, and failures per email.",
     tags,
     tenant: false,
     access: access.public,
@@ -142,7 +147,8 @@ export function registerAuthRoutes(api: ApiRouter, options: { flows: UserPoolFlo
     method: 'post',
     path: '/v1/auth/logout',
     summary: `Log out: revoke a refresh token ${platformWide}`,
-    description: 'After it, POST /v1/auth/refresh with this token is 401. Answers 204 too when the token was already invalid. Access tokens already issued stay valid until they expire (at most an hour). Limited per client IP.',
+    description:
+      'After it, POST /v1/auth/refresh with this token is 401. Answers 204 too when the token was already invalid. Access tokens already issued stay valid until they expire (at most an hour). Limited per client IP.',
     tags,
     tenant: false,
     access: access.public,

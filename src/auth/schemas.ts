@@ -16,7 +16,9 @@ const passwordField = z.string().min(1).max(256).openapi({ format: 'password', e
 export const signUpSchema = z
   .object({
     email: emailField,
-    password: passwordField.openapi({ description: "Must meet the user pool's password policy (by default: 8 characters or more, upper and lower case, a number and a symbol)" }),
+    password: passwordField.openapi({
+      description: "Must meet the user pool's password policy (by default: 8 characters or more, upper and lower case, a number and a symbol)",
+    }),
     name: nameField.optional(),
     phone: phoneField.optional(),
   })
@@ -25,7 +27,9 @@ export const signUpSchema = z
 export const signUpResultSchema = z
   .object({
     user_sub: z.string().openapi({ description: "The new user's Cognito sub" }),
-    confirmed: z.boolean().openapi({ description: 'False when a confirmation code was sent by email (POST /v1/auth/confirm); the embedded identity server confirms at once' }),
+    confirmed: z
+      .boolean()
+      .openapi({ description: 'False when a confirmation code was sent by email (POST /v1/auth/confirm); the embedded identity server confirms at once' }),
   })
   .openapi('SignUpResult');
 

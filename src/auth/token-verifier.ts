@@ -7,7 +7,7 @@
 // (SimplePenaltyBox) and such tokens are rejected as unknown_kid, so forged kids cannot make us
 // hammer the JWKS endpoint. Tokens with a known kid keep verifying from the cache meanwhile.
 
-import { CognitoJwtVerifier, JwtRsaVerifier } from "aws-jwt-verify";
+import { CognitoJwtVerifier, JwtRsaVerifier } from 'aws-jwt-verify';
 import {
   CognitoJwtInvalidClientIdError,
   CognitoJwtInvalidTokenUseError,
@@ -29,10 +29,10 @@ import {
   KidNotFoundInJwksError,
   NonRetryableFetchError,
   WaitPeriodNotYetEndedJwkError,
-} from "aws-jwt-verify/error";
-import type { Fetcher } from "aws-jwt-verify/https";
-import { SimpleJwksCache } from "aws-jwt-verify/jwk";
-import type { JwtPayload } from "aws-jwt-verify/jwt-model";
+} from 'aws-jwt-verify/error';
+import type { Fetcher } from 'aws-jwt-verify/https';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 
 export interface VerifiedAccessToken {
   sub: string;
@@ -56,7 +56,7 @@ export interface AccessTokenVerifier {
 export class TokenRejectedError extends Error {
   constructor(readonly reason: string) {
     super(`access token rejected: ${reason}`);
-    this.name = "TokenRejectedError";
+    this.name = 'TokenRejectedError';
   }
 }
 
@@ -67,18 +67,18 @@ const JWKS_TIMEOUT_MS = 3_000;
 
 function reasonFor(error: unknown): string {
   if (error instanceof TokenRejectedError) return error.reason;
-  if (error instanceof JwtParseError) return "malformed";
-  if (error instanceof JwtWithoutValidKidError) return "missing_kid";
-  if (error instanceof KidNotFoundInJwksError || error instanceof WaitPeriodNotYetEndedJwkError) return "unknown_kid";
-  if (error instanceof JwtInvalidSignatureAlgorithmError) return "bad_algorithm";
-  if (error instanceof JwtInvalidSignatureError) return "bad_signature";
-  if (error instanceof JwtExpiredError) return "expired";
-  if (error instanceof JwtNotBeforeError) return "not_yet_valid";
-  if (error instanceof JwtInvalidIssuerError) return "wrong_issuer";
-  if (error instanceof JwtInvalidAudienceError) return "wrong_audience";
-  if (error instanceof CognitoJwtInvalidClientIdError) return "wrong_client";
-  if (error instanceof CognitoJwtInvalidTokenUseError) return "not_access_token";
-  if (error instanceof JwtInvalidClaimError) return "invalid_claim";
+  if (error instanceof JwtParseError) return 'malformed';
+  if (error instanceof JwtWithoutValidKidError) return 'missing_kid';
+  if (error instanceof KidNotFoundInJwksError || error instanceof WaitPeriodNotYetEndedJwkError) return 'unknown_kid';
+  if (error instanceof JwtInvalidSignatureAlgorithmError) return 'bad_algorithm';
+  if (error instanceof JwtInvalidSignatureError) return 'bad_signature';
+  if (error instanceof JwtExpiredError) return 'expired';
+  if (error instanceof JwtNotBeforeError) return 'not_yet_valid';
+  if (error instanceof JwtInvalidIssuerError) return 'wrong_issuer';
+  if (error instanceof JwtInvalidAudienceError) return 'wrong_audience';
+  if (error instanceof CognitoJwtInvalidClientIdError) return 'wrong_client';
+  if (error instanceof CognitoJwtInvalidTokenUseError) return 'not_access_token';
+  if (error instanceof JwtInvalidClaimError) return 'invalid_claim';
   if (
     error instanceof FetchError ||
     error instanceof JwksValidationError ||
@@ -87,32 +87,32 @@ function reasonFor(error: unknown): string {
     error instanceof JwkInvalidKtyError ||
     error instanceof JwksNotAvailableInCacheError
   ) {
-    return "jwks_unavailable";
+    return 'jwks_unavailable';
   }
-  return "invalid_token";
+  return 'invalid_token';
 }
 
 function toVerified(payload: JwtPayload): VerifiedAccessToken {
   const { sub, username, client_id: clientId, exp, email } = payload;
-  const groups = payload["cognito:groups"] ?? [];
+  const groups = payload['cognito:groups'] ?? [];
   // aws-jwt-verify only checks exp when it is present; a token that never expires is not one we issue.
-  if (typeof exp !== "number") throw new TokenRejectedError("missing_claims");
-  if (typeof sub !== "string" || sub === "" || typeof username !== "string" || username === "" || typeof clientId !== "string") {
-    throw new TokenRejectedError("missing_claims");
+  if (typeof exp !== 'number') throw new TokenRejectedError('missing_claims');
+  if (typeof sub !== 'string' || sub === '' || typeof username !== 'string' || username === '' || typeof clientId !== 'string') {
+    throw new TokenRejectedError('missing_claims');
   }
-  if (!Array.isArray(groups) || !groups.every((g): g is string => typeof g === "string")) {
-    throw new TokenRejectedError("invalid_claim");
+  if (!Array.isArray(groups) || !groups.every((g): g is string => typeof g === 'string')) {
+    throw new TokenRejectedError('invalid_claim');
   }
   const verified: VerifiedAccessToken = { sub, username, groups: [...groups], clientId };
-  if (typeof email === "string") verified.email = email;
+  if (typeof email === 'string') verified.email = email;
   return verified;
 }
 
 function accessTokenVerifier(verifyJwt: (token: string) => Promise<JwtPayload>): AccessTokenVerifier {
   return {
     async verify(token: string): Promise<VerifiedAccessToken> {
-      if (typeof token !== "string" || token === "" || token.length > MAX_TOKEN_LENGTH) {
-        throw new TokenRejectedError("malformed");
+      if (typeof token !== 'string' || token === '' || token.length > MAX_TOKEN_LENGTH) {
+        throw new TokenRejectedError('malformed');
       }
       let payload: JwtPayload;
       try {
@@ -154,8 +154,8 @@ export function createEmulatorVerifier(o: { issuer: string; jwksUri: string; cli
       // Access tokens have no aud; client_id is checked below, as CognitoJwtVerifier does.
       audience: null,
       customJwtCheck: ({ payload }) => {
-        if (payload.token_use !== "access") throw new TokenRejectedError("not_access_token");
-        if (payload.client_id !== o.clientId) throw new TokenRejectedError("wrong_client");
+        if (payload.token_use !== 'access') throw new TokenRejectedError('not_access_token');
+        if (payload.client_id !== o.clientId) throw new TokenRejectedError('wrong_client');
       },
     },
     { jwksCache: new SimpleJwksCache({ fetcher: plainHttpFetcher }) },
@@ -165,6 +165,6 @@ export function createEmulatorVerifier(o: { issuer: string; jwksUri: string; cli
 
 /** For real Cognito: issuer and JWKS URI are derived from the pool id (region included). */
 export function createCognitoVerifier(o: { userPoolId: string; clientId: string }): AccessTokenVerifier {
-  const verifier = CognitoJwtVerifier.create({ userPoolId: o.userPoolId, clientId: o.clientId, tokenUse: "access" });
+  const verifier = CognitoJwtVerifier.create({ userPoolId: o.userPoolId, clientId: o.clientId, tokenUse: 'access' });
   return accessTokenVerifier((token) => verifier.verify(token));
 }

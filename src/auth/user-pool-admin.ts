@@ -25,8 +25,7 @@ export interface UserPoolAdminOptions {
   logger: Logger;
 }
 
-const attribute = (attributes: AttributeType[] | undefined, name: string): string | undefined =>
-  attributes?.find((a) => a.Name === name)?.Value;
+const attribute = (attributes: AttributeType[] | undefined, name: string): string | undefined => attributes?.find((a) => a.Name === name)?.Value;
 
 const unavailable = () =>
   new AppError('service_unavailable', 503, 'The identity service cannot be reached right now; try again shortly', undefined, { 'Retry-After': '5' });
@@ -38,9 +37,7 @@ const unavailable = () =>
 export function createUserPoolAdmin(options: UserPoolAdminOptions): UserPoolAdmin {
   const client = new CognitoIdentityProviderClient({
     region: options.region,
-    ...(options.endpoint === undefined
-      ? {}
-      : { endpoint: options.endpoint, credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint, credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } }),
     maxAttempts: 2,
     requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 },
   });

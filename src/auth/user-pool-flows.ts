@@ -102,8 +102,7 @@ function cognitoCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-const wrongCredentials = () =>
-  new AppError('unauthenticated', 401, 'The email or password is not correct', undefined, { 'WWW-Authenticate': 'Bearer' });
+const wrongCredentials = () => new AppError('unauthenticated', 401, 'The email or password is not correct', undefined, { 'WWW-Authenticate': 'Bearer' });
 
 const throttled = (detail: string) => new AppError('rate_limited', 429, detail, undefined, { 'Retry-After': '10' });
 
@@ -172,7 +171,13 @@ export function appErrorForCognito(operation: Operation, error: unknown): AppErr
 }
 
 /** Cognito errors after which forgot-password still answers as if a code went out: they would tell whether the account exists. */
-const SILENT_ON_FORGOT = new Set(['UserNotFoundException', 'NotAuthorizedException', 'InvalidParameterException', 'LimitExceededException', 'CodeDeliveryFailureException']);
+const SILENT_ON_FORGOT = new Set([
+  'UserNotFoundException',
+  'NotAuthorizedException',
+  'InvalidParameterException',
+  'LimitExceededException',
+  'CodeDeliveryFailureException',
+]);
 /** Cognito errors that mean the refresh token can no longer be used, so logging out with it is already done. */
 const ALREADY_LOGGED_OUT = new Set(['NotAuthorizedException', 'UnsupportedTokenTypeException', 'InvalidParameterException']);
 
@@ -191,16 +196,18 @@ function sessionOf(result: AuthenticationResultType | undefined): SessionTokens 
     throw Object.assign(new Error('InitiateAuth returned no tokens'), { code: 'ChallengeRequired' });
   }
   const reported = result.ExpiresIn;
-  return { accessToken: result.AccessToken, idToken: result.IdToken, expiresIn: typeof reported === 'number' && reported > 0 ? reported : tokenLifetime(result.AccessToken) };
+  return {
+    accessToken: result.AccessToken,
+    idToken: result.IdToken,
+    expiresIn: typeof reported === 'number' && reported > 0 ? reported : tokenLifetime(result.AccessToken),
+  };
 }
 
 export function createUserPoolFlows(options: UserPoolFlowsOptions): UserPoolFlows {
   const client = new CognitoIdentityProviderClient({
     region: options.region,
     // These operations are unsigned at Cognito; an emulator endpoint gets placeholder credentials so the SDK never looks for real ones.
-    ...(options.endpoint === undefined
-      ? {}
-      : { endpoint: options.endpoint, credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint, credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } }),
     // One attempt: a retried ForgotPassword mails a second code, and the client retries a 503 itself.
     maxAttempts: 1,
     requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
@@ -280,9 +287,16 @@ export function createUserPoolFlows(options: UserPoolFlowsOptions): UserPoolFlow
         if (options.authFlow === 'USER_SRP_AUTH') {
           const session = await srpLogIn(email, password);
           const accessToken = session.getAccessToken().getJwtToken();
-          return { accessToken, idToken: session.getIdToken().getJwtToken(), refreshToken: session.getRefreshToken().getToken(), expiresIn: tokenLifetime(accessToken) };
+          return {
+            accessToken,
+            idToken: session.getIdToken().getJwtToken(),
+            refreshToken: session.getRefreshToken().getToken(),
+            expiresIn: tokenLifetime(accessToken),
+          };
         }
-        const answer = await client.send(new InitiateAuthCommand({ ClientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: password } }));
+        const answer = await client.send(
+          new InitiateAuthCommand({ ClientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: password } }),
+        );
         const refreshToken = answer.AuthenticationResult?.RefreshToken;
         if (typeof refreshToken !== 'string') throw Object.assign(new Error('InitiateAuth returned no refresh token'), { code: 'ChallengeRequired' });
         return { ...sessionOf(answer.AuthenticationResult), refreshToken };
@@ -290,7 +304,9 @@ export function createUserPoolFlows(options: UserPoolFlowsOptions): UserPoolFlow
 
     refresh: (refreshToken) =>
       run('refresh', async () => {
-        const answer = await client.send(new InitiateAuthCommand({ ClientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: refreshToken } }));
+        const answer = await client.send(
+          new InitiateAuthCommand({ ClientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: refreshToken } }),
+        );
         return sessionOf(answer.AuthenticationResult);
       }),
 

@@ -15,7 +15,10 @@ try {
   const database = await createDatabase(config.database);
   try {
     await migrateToLatest(database.knex);
-    for (const [domain, seed] of [[DEMO_DOMAIN, seedDemoRestaurant], [BISTRO_DOMAIN, seedBistroRestaurant]] as const) {
+    for (const [domain, seed] of [
+      [DEMO_DOMAIN, seedDemoRestaurant],
+      [BISTRO_DOMAIN, seedBistroRestaurant],
+    ] as const) {
       const result = await seed(database.knex);
       process.stdout.write(result.created ? `Seeded ${domain} (restaurant ${result.restaurantId}).\n` : `${domain} already exists; nothing changed.\n`);
     }

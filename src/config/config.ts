@@ -41,8 +41,7 @@ const duration = (fallbackSeconds: number) =>
     })
     .refine((ms) => ms > 0, 'must be greater than 0');
 
-const url = (what: string) =>
-  optionalString.refine((value) => value === undefined || URL.canParse(value), `must be a ${what} URL`);
+const url = (what: string) => optionalString.refine((value) => value === undefined || URL.canParse(value), `must be a ${what} URL`);
 
 /** Which proxies' X-Forwarded-For to believe: none, the nearest N hops, or these addresses (express's `trust proxy`). */
 export type TrustProxy = false | number | string[];
@@ -87,7 +86,9 @@ export const envSchema = z.object({
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535, 'must be a port number (0-65535)').default(3000),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   TRUST_PROXY: trustProxy,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
+    .default('info'),
   DATA_DIR: z.string().trim().min(1).default('.data'),
   DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').default(DEFAULT_DEMO_PASSWORD),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
@@ -95,14 +96,13 @@ export const envSchema = z.object({
   // Prometheus scrapes its own listener, never the API's: loopback unless the operator opens it (README).
   METRICS_PORT: z.preprocess(
     (value) => (value === '' ? undefined : value),
-    z.union([z.literal('off'), z.coerce.number({ error: 'must be a port number or off' }).int().min(0).max(65535, 'must be a port number (0-65535) or off')]).default(9464),
+    z
+      .union([z.literal('off'), z.coerce.number({ error: 'must be a port number or off' }).int().min(0).max(65535, 'must be a port number (0-65535) or off')])
+      .default(9464),
   ),
   METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
 
-  DATABASE_URL: url('postgres://').refine(
-    (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
-    'must start with postgres:// or postgresql://',
-  ),
+  DATABASE_URL: url('postgres://').refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), 'must start with postgres:// or postgresql://'),
   DATABASE_POOL_MAX: positiveInt(10),
 
   SQS_QUEUE_URL: url('https://'),
@@ -138,13 +138,9 @@ export const envSchema = z.object({
 
 export type Env = z.input<typeof envSchema>;
 
-export type DatabaseConfig =
-  | { kind: 'postgres'; url: string; poolMax: number }
-  | { kind: 'embedded'; dataDir: string };
+export type DatabaseConfig = { kind: 'postgres'; url: string; poolMax: number } | { kind: 'embedded'; dataDir: string };
 
-export type QueueConfig =
-  | { kind: 'sqs'; queueUrl: string; region: string; endpoint: string | undefined }
-  | { kind: 'embedded'; region: string };
+export type QueueConfig = { kind: 'sqs'; queueUrl: string; region: string; endpoint: string | undefined } | { kind: 'embedded'; region: string };
 
 export type CognitoConfig =
   | { kind: 'cognito'; userPoolId: string; clientId: string; region: string; endpoint: string | undefined; authFlow: 'USER_SRP_AUTH' | 'USER_PASSWORD_AUTH' }
@@ -157,8 +153,7 @@ export type MediaConfig =
 
 export type PaymentsConfig =
   /** Without a webhook secret the embedded stack generates one and keeps it in DATA_DIR. */
-  | { provider: 'test'; webhookSecret?: string | undefined }
-  | { provider: 'stripe'; secretKey: string; webhookSecret: string };
+  { provider: 'test'; webhookSecret?: string | undefined } | { provider: 'stripe'; secretKey: string; webhookSecret: string };
 
 export interface Config {
   env: 'development' | 'test' | 'production';
@@ -277,9 +272,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxStreams: e.MAX_STREAMS,
     metrics: e.METRICS_PORT === 'off' ? undefined : { host: e.METRICS_HOST, port: e.METRICS_PORT },
     database:
-      e.DATABASE_URL === undefined
-        ? { kind: 'embedded', dataDir: e.DATA_DIR }
-        : { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+      e.DATABASE_URL === undefined ? { kind: 'embedded', dataDir: e.DATA_DIR } : { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     queue:
       e.SQS_QUEUE_URL === undefined
         ? { kind: 'embedded', region: e.AWS_REGION }
@@ -320,7 +313,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             // Without a CDN in front, pictures are read from the bucket itself.
             publicBaseUrl:
               e.MEDIA_BASE_URL ??
-              (e.AWS_ENDPOINT_URL_S3 === undefined ? `https://${e.S3_BUCKET}.s3.${e.AWS_REGION}.amazonaws.com` : `${e.AWS_ENDPOINT_URL_S3.replace(/\/+$/, '')}/${e.S3_BUCKET}`),
+              (e.AWS_ENDPOINT_URL_S3 === undefined
+                ? `https://${e.S3_BUCKET}.s3.${e.AWS_REGION}.amazonaws.com`
+                : `${e.AWS_ENDPOINT_URL_S3.replace(/\/+$/, '')}/${e.S3_BUCKET}`),
           },
   };
 }

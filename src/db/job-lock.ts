@@ -40,7 +40,9 @@ export function createJobLock(db: Knex, kind: 'postgres' | 'embedded'): JobLock 
       withTransaction(
         db,
         async (trx) => {
-          const result = (await trx.raw(`SELECT pg_try_advisory_xact_lock(hashtext('tablekit.job'), hashtext(?)) AS locked`, [job])) as { rows: Array<{ locked: boolean }> };
+          const result = (await trx.raw(`SELECT pg_try_advisory_xact_lock(hashtext('tablekit.job'), hashtext(?)) AS locked`, [job])) as {
+            rows: Array<{ locked: boolean }>;
+          };
           if (result.rows[0]?.locked !== true) return false;
           await task();
           return true;

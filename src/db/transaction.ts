@@ -20,11 +20,7 @@ export function sqlState(error: unknown): string | undefined {
  * failure or a deadlock, as Medusa's `atomicPhase_` does: such an abort means "try again", not "fail".
  * `work` must therefore be safe to run again from the start (no side effects outside the transaction).
  */
-export async function withTransaction<T>(
-  knex: Knex,
-  work: (trx: Knex.Transaction) => Promise<T>,
-  options: TransactionOptions = {},
-): Promise<T> {
+export async function withTransaction<T>(knex: Knex, work: (trx: Knex.Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const maxRetries = options.maxRetries ?? 5;
   for (let attempt = 0; ; attempt += 1) {
     try {

@@ -65,7 +65,10 @@ export function problemOf(error: AppError): Problem {
 
 export function sendProblem(res: Response, error: AppError): void {
   for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
-  res.status(error.status).type('application/problem+json').send(JSON.stringify(problemOf(error)));
+  res
+    .status(error.status)
+    .type('application/problem+json')
+    .send(JSON.stringify(problemOf(error)));
 }
 
 function isExposedClientError(error: unknown): boolean {

@@ -31,7 +31,9 @@ export function idempotencyKeyOf(header: string | undefined): string {
 
 /** What makes two requests "the same": method, route and body (keys sorted, so JSON key order does not matter). */
 export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method.toUpperCase()} ${path}\n${canonicalJson(body)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${method.toUpperCase()} ${path}\n${canonicalJson(body)}`)
+    .digest('hex');
 }
 
 function canonicalJson(value: unknown): string {

@@ -24,12 +24,24 @@ type HeaderName = 'X-Request-Id' | 'ETag' | 'Cache-Control' | 'Retry-After' | 'I
 
 /** Response headers, defined once under components.headers and referenced from each response. */
 const headerComponents: Record<HeaderName, { description: string; schema: { type: 'string' | 'integer'; enum?: string[]; minimum?: number } }> = {
-  'X-Request-Id': { description: 'Echoes the request\'s well-formed X-Request-Id, else a new id: quote it when reporting a problem', schema: { type: 'string' } },
+  'X-Request-Id': {
+    description: "Echoes the request's well-formed X-Request-Id, else a new id: quote it when reporting a problem",
+    schema: { type: 'string' },
+  },
   ETag: { description: 'Strong validator of the body: send it back as If-None-Match to get 304 when nothing changed', schema: { type: 'string' } },
-  'Cache-Control': { description: 'public, max-age=5 without a token; private, max-age=5 for a customer; private, no-store for staff', schema: { type: 'string' } },
+  'Cache-Control': {
+    description: 'public, max-age=5 without a token; private, max-age=5 for a customer; private, no-store for staff',
+    schema: { type: 'string' },
+  },
   'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } },
-  'Idempotent-Replayed': { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } },
-  RateLimit: { description: 'The limit, what is left of it and the seconds until it resets (IETF draft 7), e.g. `limit=30, remaining=29, reset=60`', schema: { type: 'string' } },
+  'Idempotent-Replayed': {
+    description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key',
+    schema: { type: 'string', enum: ['true'] },
+  },
+  RateLimit: {
+    description: 'The limit, what is left of it and the seconds until it resets (IETF draft 7), e.g. `limit=30, remaining=29, reset=60`',
+    schema: { type: 'string' },
+  },
   'RateLimit-Policy': { description: 'The limit and its window in seconds, e.g. `30;w=60`', schema: { type: 'string' } },
 };
 const headerRef = (name: HeaderName) => ({ $ref: `#/components/headers/${name}` });
@@ -165,7 +177,8 @@ function impliedErrors(op: OperationSpec): Partial<Record<ErrorCode, string>> {
   if (op.params !== undefined) implied.not_found = 'Nothing the caller may see has this id';
   if (op.access === 'optional') implied.unauthenticated = 'An access token was sent and is not valid';
   else if (op.access !== 'public') implied.unauthenticated = 'The access token is missing, expired or not valid';
-  if (op.access === 'staff' || op.access === 'platform-admin') implied.forbidden = op.access === 'staff' ? 'The caller has no suitable staff role here' : 'The caller is not a platform admin';
+  if (op.access === 'staff' || op.access === 'platform-admin')
+    implied.forbidden = op.access === 'staff' ? 'The caller has no suitable staff role here' : 'The caller is not a platform admin';
   // The tenant lookup and the token check need the database or the identity service.
   if (op.tenant || op.access !== 'public') implied.service_unavailable = 'The database or the identity service is briefly unavailable';
   if (op.idempotent) {
@@ -218,7 +231,8 @@ export function registerOperation(registry: OpenAPIRegistry, op: OperationSpec):
   }
   const documented = new Set<string>();
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
-    if (responses[status] !== undefined) throw new Error(`${op.method} ${op.path}: ${status} is an error status; list its codes in \`errors\`, not \`responses\``);
+    if (responses[status] !== undefined)
+      throw new Error(`${op.method} ${op.path}: ${status} is an error status; list its codes in \`errors\`, not \`responses\``);
     for (const [code] of codes) documented.add(`${code}:${status}`);
     responses[status] = {
       description: codes.map(([code, meaning]) => `\`${code}\`: ${meaning}`).join('; '),
@@ -256,7 +270,15 @@ export function registerOperation(registry: OpenAPIRegistry, op: OperationSpec):
       ...(op.params === undefined ? {} : { params: op.params }),
       ...(op.query === undefined ? {} : { query: op.query }),
       ...(headers === undefined ? {} : { headers }),
-      ...(body === undefined ? {} : { body: { required: true, ...(op.rawBody === undefined ? {} : { description: op.rawBody.description }), content: Object.fromEntries((op.rawBody?.upload?.mediaTypes ?? ['application/json']).map((type) => [type, { schema: body }])) } }),
+      ...(body === undefined
+        ? {}
+        : {
+            body: {
+              required: true,
+              ...(op.rawBody === undefined ? {} : { description: op.rawBody.description }),
+              content: Object.fromEntries((op.rawBody?.upload?.mediaTypes ?? ['application/json']).map((type) => [type, { schema: body }])),
+            },
+          }),
     },
     responses,
   });

@@ -5,5 +5,4 @@ export const pageQuery = {
   cursor: z.string().min(1).max(200).optional().openapi({ description: 'Opaque cursor from the previous page' }),
 };
 
-export const pageOf = <T extends z.ZodType>(item: T) =>
-  z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+export const pageOf = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable() });

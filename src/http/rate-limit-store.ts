@@ -35,7 +35,10 @@ export class PostgresRateLimitStore implements Store {
   }
 
   async get(key: string): Promise<IncrementResponse | undefined> {
-    const row = await this.db('rate_limit_counters').where({ key: this.rowKey(key) }).where('reset_at', '>', this.now()).first('hits', 'reset_at');
+    const row = await this.db('rate_limit_counters')
+      .where({ key: this.rowKey(key) })
+      .where('reset_at', '>', this.now())
+      .first('hits', 'reset_at');
     return row === undefined ? undefined : { totalHits: Number(row.hits), resetTime: new Date(row.reset_at) };
   }
 
@@ -64,7 +67,9 @@ export class PostgresRateLimitStore implements Store {
   }
 
   async resetKey(key: string): Promise<void> {
-    await this.db('rate_limit_counters').where({ key: this.rowKey(key) }).delete();
+    await this.db('rate_limit_counters')
+      .where({ key: this.rowKey(key) })
+      .delete();
   }
 }
 

@@ -137,7 +137,10 @@ function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: 'bod
   // Before the schema: no string of any request reaches a service (or Postgres) with a NUL in it (src/lib/text.ts).
   const textIssues = findTextIssues(value, { multilineFields: what === 'body' });
   if (textIssues.length > 0) {
-    const errors = textIssues.map((issue) => ({ path: [what === 'body' ? undefined : what, issue.path].filter((part) => part !== undefined && part !== '').join('.'), message: issue.message }));
+    const errors = textIssues.map((issue) => ({
+      path: [what === 'body' ? undefined : what, issue.path].filter((part) => part !== undefined && part !== '').join('.'),
+      message: issue.message,
+    }));
     throw new AppError('validation_failed', 400, `The request ${what === 'params' ? 'path' : what} holds characters that are not allowed in text`, errors);
   }
   const result = schema.safeParse(value);

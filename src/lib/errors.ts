@@ -34,11 +34,33 @@ export type ErrorCode =
   | 'unsupported_media_type';
 
 export const errorCodes: readonly ErrorCode[] = [
-  'validation_failed', 'unauthenticated', 'forbidden', 'not_found', 'restaurant_not_found', 'conflict',
-  'insufficient_stock', 'invalid_transition', 'idempotency_key_in_use', 'idempotency_key_reused',
-  'idempotency_key_required', 'cart_empty', 'payment_declined', 'payload_too_large', 'rate_limited',
-  'https_required', 'service_unavailable', 'internal', 'restaurant_closed', 'invalid_slot', 'slot_full', 'price_changed',
-  'coupon_invalid', 'below_minimum', 'outside_delivery_area', 'too_many_open_orders', 'unsupported_media_type',
+  'validation_failed',
+  'unauthenticated',
+  'forbidden',
+  'not_found',
+  'restaurant_not_found',
+  'conflict',
+  'insufficient_stock',
+  'invalid_transition',
+  'idempotency_key_in_use',
+  'idempotency_key_reused',
+  'idempotency_key_required',
+  'cart_empty',
+  'payment_declined',
+  'payload_too_large',
+  'rate_limited',
+  'https_required',
+  'service_unavailable',
+  'internal',
+  'restaurant_closed',
+  'invalid_slot',
+  'slot_full',
+  'price_changed',
+  'coupon_invalid',
+  'below_minimum',
+  'outside_delivery_area',
+  'too_many_open_orders',
+  'unsupported_media_type',
 ];
 
 export interface FieldError {

@@ -20,7 +20,9 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function textProblem(value: string, multiline: boolean): string | undefined {
   if (LONE_SURROGATE.test(value)) return 'must be valid Unicode (it holds an unpaired surrogate)';
   if (multiline ? CONTROL_EXCEPT_LINE_BREAKS.test(value) : CONTROL.test(value)) {
-    return multiline ? 'must not contain control characters (such as NUL) other than tab and line breaks' : 'must not contain control characters (such as NUL, tab or a line break)';
+    return multiline
+      ? 'must not contain control characters (such as NUL) other than tab and line breaks'
+      : 'must not contain control characters (such as NUL, tab or a line break)';
   }
   return undefined;
 }
@@ -61,5 +63,8 @@ export function findTextIssues(value: unknown, options: { multilineFields: boole
  * surrogates replaced by U+FFFD, surrounding blanks trimmed.
  */
 export function cleanText(value: string): string {
-  return value.replace(/[\u0000-\u001F\u007F]/g, '').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD').trim();
+  return value
+    .replace(/[\u0000-\u001F\u007F]/g, '')
+    .replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD')
+    .trim();
 }

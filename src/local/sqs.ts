@@ -12,20 +12,20 @@
 // - ApproximateNumberOfMessages includes in-flight messages.
 // - Messages live in memory only: what is queued when the process stops is gone.
 
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { SQSClientConfig } from "@aws-sdk/client-sqs";
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SQSClientConfig } from '@aws-sdk/client-sqs';
 
-export const ORDERS_QUEUE_NAME = "tablekit-orders";
-export const ORDERS_DEAD_LETTER_QUEUE_NAME = "tablekit-orders-dlq";
+export const ORDERS_QUEUE_NAME = 'tablekit-orders';
+export const ORDERS_DEAD_LETTER_QUEUE_NAME = 'tablekit-orders-dlq';
 
 // Cosmetic to the emulator (it finds queues by the last path segment), fixed so ARNs are stable.
-const ACCOUNT_ID = "000000000000";
+const ACCOUNT_ID = '000000000000';
 // Pinned: without it the emulator copies AWS_REGION into ARNs, and the RedrivePolicy ARN must agree.
-const ARN_REGION = "us-east-1";
+const ARN_REGION = 'us-east-1';
 
 // The emulator ignores credentials; the SDK still refuses to sign without some.
-const DUMMY_CREDENTIALS = { accessKeyId: "tablekit-local", secretAccessKey: "tablekit-local" } as const;
+const DUMMY_CREDENTIALS = { accessKeyId: 'tablekit-local', secretAccessKey: 'tablekit-local' } as const;
 
 export interface EmbeddedSqs {
   /** http://127.0.0.1:PORT, what SQSClient({ endpoint }) takes */
@@ -60,7 +60,7 @@ interface EmulatedQueue {
 }
 
 function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 function checkInteger(name: string, value: number, min: number, max: number): void {
@@ -72,29 +72,29 @@ function checkInteger(name: string, value: number, min: number, max: number): vo
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
-    server.once("error", onError);
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off("error", onError);
+      server.off('error', onError);
       resolve(server.address() as AddressInfo);
     });
   });
 }
 
 export async function startEmbeddedSqs(options: EmbeddedSqsOptions = {}): Promise<EmbeddedSqs> {
-  const host = options.host ?? "127.0.0.1";
+  const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 0;
   const maxReceiveCount = options.maxReceiveCount ?? 5;
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
 
   // The emulator has no authentication at all: never expose it beyond this machine.
   if (!isLoopback(host)) throw new Error(`embedded SQS must bind a loopback address, got ${host}`);
-  checkInteger("port", port, 0, 65535);
-  checkInteger("maxReceiveCount", maxReceiveCount, 1, 1000);
+  checkInteger('port', port, 0, 65535);
+  checkInteger('maxReceiveCount', maxReceiveCount, 1, 1000);
   // 0 is legal in SQS but the emulator silently turns a queue VisibilityTimeout of 0 into 30.
-  checkInteger("visibilityTimeoutSeconds", visibilityTimeoutSeconds, 1, 43200);
+  checkInteger('visibilityTimeoutSeconds', visibilityTimeoutSeconds, 1, 43200);
 
   // Dev dependency: loaded only when the embedded default is actually used.
-  const { createRequestHandler } = await import("local-aws-sqs");
+  const { createRequestHandler } = await import('local-aws-sqs');
 
   // createRequestHandler rather than createSqsServer: the latter listens without an 'error'
   // listener, so a busy port crashes the process instead of rejecting.
@@ -136,7 +136,7 @@ export async function startEmbeddedSqs(options: EmbeddedSqsOptions = {}): Promis
   });
   const address = await listen(server, port, host);
 
-  const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   // The emulator builds the QueueUrls it returns (GetQueueUrl, ListQueues) from these two.
   service.HOSTNAME = urlHost;
   service.PORT = address.port;

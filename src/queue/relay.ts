@@ -140,7 +140,10 @@ export class OutboxRelay {
     const { db } = this.options;
     await withTransaction(db, (trx) =>
       trx('outbox')
-        .whereIn(['restaurant_id', 'id'], rows.map((row) => [Number(row.restaurant_id), Number(row.id)]))
+        .whereIn(
+          ['restaurant_id', 'id'],
+          rows.map((row) => [Number(row.restaurant_id), Number(row.id)]),
+        )
         .whereNull('sent_at')
         .update({ sent_at: trx.fn.now(), attempts: trx.raw('attempts + 1'), last_error: null }),
     );

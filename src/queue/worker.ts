@@ -133,7 +133,8 @@ export class OrderWorker {
   async confirm(event: OrderEvent): Promise<HandleOutcome> {
     const outcome = await this.options.confirmOrder(event.restaurant_id, event.order_id);
     if (outcome.kind === 'confirmed') this.options.metrics.orderConfirmationLatency.observe((Date.now() - outcome.placedAt.getTime()) / 1000);
-    if (outcome.kind === 'stale') this.options.logger.warn({ orderId: event.order_id, restaurantId: event.restaurant_id }, 'confirmation for an unknown order; dropped');
+    if (outcome.kind === 'stale')
+      this.options.logger.warn({ orderId: event.order_id, restaurantId: event.restaurant_id }, 'confirmation for an unknown order; dropped');
     return outcome.kind;
   }
 

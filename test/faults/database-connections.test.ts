@@ -69,10 +69,16 @@ describe.skipIf(!onRealPostgres)('database connections killed under load (needs 
             await client.send(running.url, 'GET', '/v1/cart', { headers: auth });
             break;
           case 2:
-            await client.send(running.url, 'POST', '/v1/cart/items', { headers: auth, body: { recipe_id: menu.recipes[n % menu.recipes.length]!.id, quantity: 1 } });
+            await client.send(running.url, 'POST', '/v1/cart/items', {
+              headers: auth,
+              body: { recipe_id: menu.recipes[n % menu.recipes.length]!.id, quantity: 1 },
+            });
             break;
           case 3:
-            await client.send(running.url, 'POST', '/v1/orders', { headers: { ...auth, 'idempotency-key': `${w}-${n}-${Date.now()}` }, body: { fulfillment: 'pickup', payment_method: 'cash' } });
+            await client.send(running.url, 'POST', '/v1/orders', {
+              headers: { ...auth, 'idempotency-key': `${w}-${n}-${Date.now()}` },
+              body: { fulfillment: 'pickup', payment_method: 'cash' },
+            });
             break;
           default:
             await client.send(running.url, 'GET', '/readyz');

@@ -162,12 +162,16 @@ describe.skipIf(!onRealPostgres)('SIGKILL during a burst of orders, then a resta
       async () => Number((await knex('outbox').where({ restaurant_id: menu.restaurantId }).whereNull('sent_at').count({ n: '*' }).first())?.n) === 0,
       60_000,
     );
-    const requests = await knex('outbox').where({ restaurant_id: menu.restaurantId, type: 'order.confirmation_requested' }).select(knex.raw(`(payload->>'order_id')::bigint AS order_id`));
+    const requests = await knex('outbox')
+      .where({ restaurant_id: menu.restaurantId, type: 'order.confirmation_requested' })
+      .select(knex.raw(`(payload->>'order_id')::bigint AS order_id`));
     expect(requests.map((r) => Number(r.order_id)).sort((a, b) => a - b)).toEqual([...placedIds].sort((a, b) => a - b));
     // Stock and ledger agree: per ingredient, what is on the shelf is the opening stock plus every movement.
     for (const ingredientId of menu.ingredientIds) {
       const { stock } = await knex('ingredients').where({ id: ingredientId }).first('stock');
-      const { moved } = await knex('inventory_movements').where({ restaurant_id: menu.restaurantId, ingredient_id: ingredientId }).first(knex.raw('coalesce(sum(delta), 0)::bigint AS moved'));
+      const { moved } = await knex('inventory_movements')
+        .where({ restaurant_id: menu.restaurantId, ingredient_id: ingredientId })
+        .first(knex.raw('coalesce(sum(delta), 0)::bigint AS moved'));
       expect(Number(stock)).toBe(menu.initialStock + Number(moved));
     }
     // And each order reserved exactly what its recipe needs, once.
@@ -179,7 +183,8 @@ describe.skipIf(!onRealPostgres)('SIGKILL during a burst of orders, then a resta
       .select('m.order_id', 'i.recipe_id', 'i.quantity', 'm.ingredient_id', 'm.delta');
     const recipeLines = new Map(menu.recipes.map((r) => [r.id, new Map(r.lines.map((l) => [l.ingredient_id, l.quantity]))]));
     // (A cart add cut off by the kill and sent again may have added a second portion: the order then has 2.)
-    for (const row of reserved) expect(-Number(row.delta)).toBe(Number(row.quantity) * (recipeLines.get(Number(row.recipe_id))?.get(Number(row.ingredient_id)) ?? Number.NaN));
+    for (const row of reserved)
+      expect(-Number(row.delta)).toBe(Number(row.quantity) * (recipeLines.get(Number(row.recipe_id))?.get(Number(row.ingredient_id)) ?? Number.NaN));
     const perOrder = new Map<number, number>();
     for (const row of reserved) perOrder.set(Number(row.order_id), (perOrder.get(Number(row.order_id)) ?? 0) + 1);
     const orderRecipes = await knex('order_items').where({ restaurant_id: menu.restaurantId }).select('order_id', 'recipe_id');
@@ -191,7 +196,9 @@ describe.skipIf(!onRealPostgres)('SIGKILL during a burst of orders, then a resta
       await waitFor(
         'the orders queue to drain',
         async () => {
-          const { Attributes } = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+          const { Attributes } = await sqsClient.send(
+            new GetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+          );
           return Number(Attributes?.ApproximateNumberOfMessages ?? 0) === 0;
         },
         60_000,

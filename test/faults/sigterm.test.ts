@@ -21,7 +21,12 @@ function heldRequest(port: number, pathname: string, headers: Record<string, str
   socket.on('data', (chunk) => (received += chunk.toString('utf8')));
   const response = new Promise<string>((resolve) => socket.on('close', () => resolve(received)));
   socket.on('error', () => undefined);
-  const head = `POST ${pathname} HTTP/1.1\r\n${Object.entries({ ...headers, host: '127.0.0.1', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) })
+  const head = `POST ${pathname} HTTP/1.1\r\n${Object.entries({
+    ...headers,
+    host: '127.0.0.1',
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+  })
     .map(([name, value]) => `${name}: ${value}`)
     .join('\r\n')}\r\n\r\n`;
   const written = new Promise<void>((resolve) => socket.once('connect', () => socket.write(`${head}${body.slice(0, 1)}`, () => resolve())));
@@ -98,9 +103,16 @@ describe.skipIf(!onRealPostgres)('SIGTERM under load (needs the real PostgreSQL 
 
     await sleep(2_500);
     // Three requests certainly accepted (their heads parsed) and still in flight when the signal comes.
-    const held = customers.slice(0, 3).map((customer, i) =>
-      heldRequest(running.port, '/v1/cart/items', { ...tenant, authorization: customer.auth }, JSON.stringify({ recipe_id: menu.recipes[i]!.id, quantity: 1 })),
-    );
+    const held = customers
+      .slice(0, 3)
+      .map((customer, i) =>
+        heldRequest(
+          running.port,
+          '/v1/cart/items',
+          { ...tenant, authorization: customer.auth },
+          JSON.stringify({ recipe_id: menu.recipes[i]!.id, quantity: 1 }),
+        ),
+      );
     await Promise.all(held.map((h) => h.written));
     await sleep(300);
 
@@ -140,7 +152,9 @@ describe.skipIf(!onRealPostgres)('SIGTERM under load (needs the real PostgreSQL 
     );
     const byId = new Map(outcomes.map((o) => [o.id, o]));
     const lost = [...completed].filter(([id, status]) => byId.has(id) && byId.get(id)?.status !== status);
-    expect(lost.map(([id, status]) => `${byId.get(id)?.method} ${byId.get(id)?.path}: server ${status}, client ${byId.get(id)?.status ?? byId.get(id)?.error}`)).toEqual([]);
+    expect(
+      lost.map(([id, status]) => `${byId.get(id)?.method} ${byId.get(id)?.path}: server ${status}, client ${byId.get(id)?.status ?? byId.get(id)?.error}`),
+    ).toEqual([]);
     const failed: Outcome[] = outcomes.filter((o) => o.error !== undefined);
     expect(failed.filter((o) => completed.has(o.id)).map((o) => `${o.method} ${o.path}: ${o.error}`)).toEqual([]);
     // Requests that failed were all sent around or after the signal (a connection the server was closing).
@@ -151,7 +165,11 @@ describe.skipIf(!onRealPostgres)('SIGTERM under load (needs the real PostgreSQL 
     expect(messages).toContain('stopped');
     expect(messages).not.toContain('drain timed out; closing remaining connections');
     // A deploy under load pages no one: nothing at error level or above (the aborted long polls included).
-    expect(logRecords(running.output()).filter((r) => Number(r['level']) >= 50).map((r) => r['msg'])).toEqual([]);
+    expect(
+      logRecords(running.output())
+        .filter((r) => Number(r['level']) >= 50)
+        .map((r) => r['msg']),
+    ).toEqual([]);
     console.info(
       `SIGTERM: ${answered.length} answered (${inFlightAtSignal.length} in flight at the signal), ${failed.length} refused after it; exit ${exit?.code} ${(exit?.at ?? 0) - signalledAt} ms after the signal`,
     );

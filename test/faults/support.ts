@@ -79,11 +79,16 @@ export async function seedFaultMenu(knex: Knex, domain: string): Promise<FaultMe
   const restaurant = await createRestaurant(knex, { domain });
   const initialStock = 1_000_000;
   const ingredientIds: number[] = [];
-  for (let i = 0; i < 8; i += 1) ingredientIds.push(await insertIngredientRow(knex, restaurant.id, { name: `Fault ingredient ${i}`, stock: initialStock, price_cents: 100 + i }));
+  for (let i = 0; i < 8; i += 1)
+    ingredientIds.push(await insertIngredientRow(knex, restaurant.id, { name: `Fault ingredient ${i}`, stock: initialStock, price_cents: 100 + i }));
   const shapes = Array.from({ length: 6 }, (_, k) =>
     [k, k + 1, k + 2].slice(0, 2 + (k % 2)).map((i, j) => ({ ingredient_id: ingredientIds[i % ingredientIds.length]!, quantity: 1 + j })),
   );
-  const ids = await insertRecipeRows(knex, restaurant.id, shapes.map((lines, k) => ({ name: `Fault dish ${k}`, lines })));
+  const ids = await insertRecipeRows(
+    knex,
+    restaurant.id,
+    shapes.map((lines, k) => ({ name: `Fault dish ${k}`, lines })),
+  );
   return { restaurantId: restaurant.id, domain, ingredientIds, recipes: ids.map((id, k) => ({ id, lines: shapes[k]! })), initialStock };
 }
 

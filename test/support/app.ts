@@ -112,7 +112,14 @@ export async function createTestApp(
     authenticator,
     readiness,
     identity: createIdentityServices(
-      { kind: 'embedded', userPoolId: cognito.userPoolId, clientId: cognito.clientId, endpoint: cognito.endpoint, region: 'us-east-1', authFlow: 'USER_PASSWORD_AUTH' },
+      {
+        kind: 'embedded',
+        userPoolId: cognito.userPoolId,
+        clientId: cognito.clientId,
+        endpoint: cognito.endpoint,
+        region: 'us-east-1',
+        authFlow: 'USER_PASSWORD_AUTH',
+      },
       logger,
     ),
     authRateLimit: options.authRateLimit ?? { perIpPerMinute: 1000, failedPerEmailPerMinute: 1000 },

@@ -63,7 +63,9 @@ export async function insertRecipeRows(
 ): Promise<number[]> {
   if (recipes.length === 0) return [];
   const rows = (await knex('recipes')
-    .insert(recipes.map((recipe) => ({ restaurant_id: restaurantId, name: recipe.name, description: recipe.description ?? '', category: recipe.category ?? '' })))
+    .insert(
+      recipes.map((recipe) => ({ restaurant_id: restaurantId, name: recipe.name, description: recipe.description ?? '', category: recipe.category ?? '' })),
+    )
     .returning('id')) as Array<{ id: unknown }>;
   const ids = rows.map((row) => Number(row.id));
   await knex('recipe_ingredients').insert(

@@ -26,7 +26,11 @@ export async function createRestaurant(knex: Knex, overrides: Partial<Omit<Resta
   return row as RestaurantRow;
 }
 
-export async function createCustomer(knex: Knex, restaurantId: number, overrides: { user_sub?: string; email?: string } = {}): Promise<{ id: number; user_sub: string }> {
+export async function createCustomer(
+  knex: Knex,
+  restaurantId: number,
+  overrides: { user_sub?: string; email?: string } = {},
+): Promise<{ id: number; user_sub: string }> {
   const [row] = await knex('customers')
     .insert({ restaurant_id: restaurantId, user_sub: overrides.user_sub ?? `sub-${next()}`, email: overrides.email ?? null })
     .returning(['id', 'user_sub']);

@@ -126,7 +126,12 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
             timeoutMs,
             () => `wanted ${count} events, got ${events().length}: ${JSON.stringify(events().map((e) => [e.id, e.event]))}`,
           ),
-        waitForFrame: (matches, timeoutMs = 5_000) => wait(() => frames.find(matches), timeoutMs, () => `frames: ${JSON.stringify(frames)}`),
+        waitForFrame: (matches, timeoutMs = 5_000) =>
+          wait(
+            () => frames.find(matches),
+            timeoutMs,
+            () => `frames: ${JSON.stringify(frames)}`,
+          ),
       });
     });
     req.on('error', reject);

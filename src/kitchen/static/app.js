@@ -195,13 +195,19 @@ function buildTicket(order) {
   ticket.append(el('header', 'ticket-head', el('span', 'ticket-number', `#${order.id}`), badges));
 
   const age = Date.now() - Date.parse(order.placed_at);
-  const dueLabel = due.kind === 'scheduled' ? `For ${timeFormat().format(due.at)}` : due.kind === 'asap' ? `ASAP · due ${timeFormat().format(due.at)}` : `Placed ${timeFormat().format(due.at)}`;
+  const dueLabel =
+    due.kind === 'scheduled'
+      ? `For ${timeFormat().format(due.at)}`
+      : due.kind === 'asap'
+        ? `ASAP · due ${timeFormat().format(due.at)}`
+        : `Placed ${timeFormat().format(due.at)}`;
   const ageNode = el('span', `ticket-age age-${ageLevel(age)}`, ageText(age));
   ageNode.dataset.placedAt = order.placed_at;
   ticket.append(el('div', `ticket-time ticket-time-${due.kind}`, el('span', 'ticket-due', dueLabel), ageNode));
 
   const allergens = allergensOf(order);
-  if (allergens.length > 0) ticket.append(el('div', 'ticket-allergens', el('span', 'tag', 'Allergens'), ` ${allergens.map((a) => a.replaceAll('_', ' ')).join(' · ')}`));
+  if (allergens.length > 0)
+    ticket.append(el('div', 'ticket-allergens', el('span', 'tag', 'Allergens'), ` ${allergens.map((a) => a.replaceAll('_', ' ')).join(' · ')}`));
 
   const lines = el('ul', 'ticket-lines');
   for (const item of order.items ?? []) {
@@ -312,7 +318,10 @@ function announce(id) {
   // One chime for a burst (a replay after reconnecting brings several at once).
   if (audio === undefined || audio.state !== 'running' || Date.now() - lastChime < 1_500) return;
   lastChime = Date.now();
-  for (const [offset, frequency] of [[0, 880], [0.18, 1320]]) {
+  for (const [offset, frequency] of [
+    [0, 880],
+    [0.18, 1320],
+  ]) {
     const oscillator = audio.createOscillator();
     const gain = audio.createGain();
     oscillator.frequency.value = frequency;

@@ -25,7 +25,7 @@ export const optionsInput = z
   .openapi({
     description:
       "Ids of the recipe's options chosen. A group none of them belongs to gets its default options. Per group at least min_select and at " +
-      'most max_select; a broken rule, an unknown option or another recipe\'s is 400 with the path `options.<group_id>`.',
+      "most max_select; a broken rule, an unknown option or another recipe's is 400 with the path `options.<group_id>`.",
   });
 
 export const addCartItemBody = z
@@ -48,9 +48,7 @@ export const updateCartItemBody = z
   .refine((body) => body.quantity !== undefined || body.customizations !== undefined || body.options !== undefined, 'send quantity, customizations or options')
   .openapi('UpdateCartItem');
 
-export const chosenOptionSchema = z
-  .object({ id: z.number().int().positive(), name: z.string(), price_cents: z.number().int().min(0) })
-  .openapi('ChosenOption');
+export const chosenOptionSchema = z.object({ id: z.number().int().positive(), name: z.string(), price_cents: z.number().int().min(0) }).openapi('ChosenOption');
 
 export const cartItemSchema = z
   .object({
@@ -68,21 +66,24 @@ export const cartItemSchema = z
     unit_price_cents: z.number().int().openapi({ description: "The recipe's current price with the customisations and the options' prices" }),
     line_total_cents: z.number().int(),
     available: z.boolean().openapi({ description: 'Whether the line can be ordered now (recipe on the menu and enough stock for it alone)' }),
-    unavailable_reason: z
-      .string()
-      .nullable()
-      .openapi({ description: 'Why the line cannot be ordered now, naming what is missing (never how much is left); null when it can', example: 'Potato has run out' }),
+    unavailable_reason: z.string().nullable().openapi({
+      description: 'Why the line cannot be ordered now, naming what is missing (never how much is left); null when it can',
+      example: 'Potato has run out',
+    }),
   })
   .openapi('CartItem');
 
 export const cartSchema = z
   .object({
     items: z.array(cartItemSchema),
-    total_cents: z.number().int().openapi({
-      description:
-        'The subtotal: the sum of the line totals of lines still on the menu, before any discount, service charge, delivery fee, tax or tip. ' +
-        'What an order would charge is the total_cents of POST /v1/cart/quote.',
-    }),
+    total_cents: z
+      .number()
+      .int()
+      .openapi({
+        description:
+          'The subtotal: the sum of the line totals of lines still on the menu, before any discount, service charge, delivery fee, tax or tip. ' +
+          'What an order would charge is the total_cents of POST /v1/cart/quote.',
+      }),
   })
   .openapi('Cart');
 
@@ -100,7 +101,7 @@ export const reorderSchema = cartSchema
           reason: z.enum(skipReasons).openapi({
             description:
               '`recipe_archived`: off the menu; `option_gone`: an option it had is no longer offered; `options_invalid`: the options no longer ' +
-              'fit the recipe\'s groups; `customization_invalid`: a customisation is no longer possible; `cart_full`, `too_many_portions`: the ' +
+              "fit the recipe's groups; `customization_invalid`: a customisation is no longer possible; `cart_full`, `too_many_portions`: the " +
               'cart could not take it',
           }),
           detail: z.string().openapi({ description: 'The same in a sentence' }),

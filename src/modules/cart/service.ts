@@ -84,7 +84,15 @@ function viewLine(line: repo.CartLineRow, recipe: PricedRecipe | undefined, know
   });
   if (recipe === undefined) {
     // Taken off the menu since it was added: it cannot be priced or ordered.
-    return { ...base, options: heldOptions, allergens: [], unit_price_cents: 0, line_total_cents: 0, available: false, unavailable_reason: `${line.recipe_name} is no longer on the menu` };
+    return {
+      ...base,
+      options: heldOptions,
+      allergens: [],
+      unit_price_cents: 0,
+      line_total_cents: 0,
+      available: false,
+      unavailable_reason: `${line.recipe_name} is no longer on the menu`,
+    };
   }
   try {
     const portion = priceRecipeLine(recipe, { customizations: line.customizations, options: line.options });
@@ -96,7 +104,9 @@ function viewLine(line: repo.CartLineRow, recipe: PricedRecipe | undefined, know
       unit_price_cents: portion.unit_price_cents,
       line_total_cents: portion.unit_price_cents * line.quantity,
       available,
-      unavailable_reason: available ? null : (unavailableReason(recipe, portion.ingredients, line.quantity) ?? 'An option chosen for this dish is unavailable right now'),
+      unavailable_reason: available
+        ? null
+        : (unavailableReason(recipe, portion.ingredients, line.quantity) ?? 'An option chosen for this dish is unavailable right now'),
     };
   } catch {
     // The recipe changed under the line (an ingredient it customised or an option it held is gone): shown, not orderable.
@@ -123,7 +133,11 @@ async function optionsHeld(db: Queryable, restaurantId: number, lines: readonly 
 /** The cart at today's prices, with each line flagged if it cannot be ordered now. */
 export async function getCart(db: Queryable, restaurantId: number, customerId: number): Promise<CartView> {
   const lines = await repo.selectCartLines(db, restaurantId, customerId);
-  const recipes = await getRecipesForPricing(db, restaurantId, lines.filter((l) => !l.recipe_archived).map((l) => l.recipe_id));
+  const recipes = await getRecipesForPricing(
+    db,
+    restaurantId,
+    lines.filter((l) => !l.recipe_archived).map((l) => l.recipe_id),
+  );
   const known = await optionsHeld(db, restaurantId, lines);
   const byId = new Map(recipes.map((r) => [r.id, r]));
   const items = lines.map((line) => viewLine(line, line.recipe_archived ? undefined : byId.get(line.recipe_id), known));
@@ -158,7 +172,9 @@ export async function addCartItem(
     const customizations = normalise(recipe, input.customizations ?? []);
     const options = storedOptions(portion.options);
     const lines = await repo.selectCartLines(trx, restaurantId, customerId, { lock: true });
-    const same = lines.find((line) => line.recipe_id === input.recipe_id && sameCustomizations(line.customizations, customizations) && sameOptions(line.options, options));
+    const same = lines.find(
+      (line) => line.recipe_id === input.recipe_id && sameCustomizations(line.customizations, customizations) && sameOptions(line.options, options),
+    );
     const known = new Map(portion.options.map((option) => [option.id, option]));
     if (same !== undefined) {
       const quantity = same.quantity + input.quantity;
@@ -174,7 +190,11 @@ export async function addCartItem(
       throw new AppError('validation_failed', 400, `A cart holds at most ${MAX_CART_LINES} lines`, [{ path: 'recipe_id', message: 'the cart is full' }]);
     }
     const id = await repo.insertCartLine(trx, restaurantId, customerId, { recipe_id: input.recipe_id, quantity: input.quantity, customizations, options });
-    return viewLine({ id, recipe_id: recipe.id, quantity: input.quantity, recipe_name: recipe.name, recipe_archived: false, customizations, options }, recipe, known);
+    return viewLine(
+      { id, recipe_id: recipe.id, quantity: input.quantity, recipe_name: recipe.name, recipe_archived: false, customizations, options },
+      recipe,
+      known,
+    );
   });
 }
 
@@ -237,7 +257,15 @@ export interface SkippedLine {
  * added and is reported with why, never dropped silently.
  */
 export async function addLines(trx: Knex.Transaction, restaurantId: number, customerId: number, lines: readonly LineToAdd[]): Promise<SkippedLine[]> {
-  const recipes = new Map((await getRecipesForPricing(trx, restaurantId, lines.map((line) => line.recipe_id))).map((recipe) => [recipe.id, recipe]));
+  const recipes = new Map(
+    (
+      await getRecipesForPricing(
+        trx,
+        restaurantId,
+        lines.map((line) => line.recipe_id),
+      )
+    ).map((recipe) => [recipe.id, recipe]),
+  );
   const cart = await repo.selectCartLines(trx, restaurantId, customerId, { lock: true });
   const skipped: SkippedLine[] = [];
   const skip = (line: LineToAdd, reason: SkippedLine['reason'], detail: string) => skipped.push({ recipe_id: line.recipe_id, name: line.name, reason, detail });
@@ -264,7 +292,9 @@ export async function addLines(trx: Knex.Transaction, restaurantId: number, cust
       continue;
     }
     const customizations = normalise(recipe, line.customizations);
-    const same = cart.find((held) => held.recipe_id === line.recipe_id && sameCustomizations(held.customizations, customizations) && sameOptions(held.options, options));
+    const same = cart.find(
+      (held) => held.recipe_id === line.recipe_id && sameCustomizations(held.customizations, customizations) && sameOptions(held.options, options),
+    );
     if (same !== undefined) {
       if (same.quantity + line.quantity > MAX_LINE_PORTIONS) {
         skip(line, 'too_many_portions', `the cart already has ${same.quantity} of ${recipe.name}; a line holds at most ${MAX_LINE_PORTIONS}`);

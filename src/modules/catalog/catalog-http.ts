@@ -5,10 +5,7 @@ import type { Principal, StaffRole } from '../../http/principal.js';
  * Who reads the menu. The catalog's GET routes are public, but staff sending their token get the staff
  * view (stock figures) and must never get a response a shared cache could hand to someone else.
  */
-export type CatalogViewer =
-  | { kind: 'anonymous' }
-  | { kind: 'customer'; principal: Principal }
-  | { kind: 'staff'; principal: Principal; role: StaffRole };
+export type CatalogViewer = { kind: 'anonymous' } | { kind: 'customer'; principal: Principal } | { kind: 'staff'; principal: Principal; role: StaffRole };
 
 /** The viewer of a catalog read, from what the route's `access.optional` rule established. */
 export function catalogViewer(principal: Principal | undefined, staffRole: StaffRole | undefined): CatalogViewer {

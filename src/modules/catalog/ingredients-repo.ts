@@ -52,9 +52,22 @@ export interface MovementRow {
 }
 
 const ingredientColumns = [
-  'id', 'name', 'description', 'unit', 'price_cents', 'available', 'stock', 'low_stock_threshold', 'allergens', 'vegan', 'vegetarian', 'unavailable_until',
+  'id',
+  'name',
+  'description',
+  'unit',
+  'price_cents',
+  'available',
+  'stock',
+  'low_stock_threshold',
+  'allergens',
+  'vegan',
+  'vegetarian',
+  'unavailable_until',
 ] satisfies Array<keyof IngredientRecord>;
-const movementColumns = ['id', 'ingredient_id', 'delta', 'reason', 'stock_after', 'order_id', 'user_sub', 'note', 'created_at'] satisfies Array<keyof InventoryMovementRecord>;
+const movementColumns = ['id', 'ingredient_id', 'delta', 'reason', 'stock_after', 'order_id', 'user_sub', 'note', 'created_at'] satisfies Array<
+  keyof InventoryMovementRecord
+>;
 
 type IngredientSelect = Pick<IngredientRecord, (typeof ingredientColumns)[number]>;
 type MovementSelect = Pick<InventoryMovementRecord, (typeof movementColumns)[number]>;

@@ -133,7 +133,8 @@ export function registerIngredientRoutes(api: ApiRouter, clock: Clock): void {
     method: 'post',
     path: '/v1/ingredients/{id}/adjustments',
     summary: 'Adjust the stock of an ingredient (staff)',
-    description: 'Adds `delta` (negative for waste) to the stock and writes a ledger row, atomically: concurrent adjustments and orders never lose one another.',
+    description:
+      'Adds `delta` (negative for waste) to the stock and writes a ledger row, atomically: concurrent adjustments and orders never lose one another.',
     tags,
     access: access.staff,
     params: idParams,

@@ -44,8 +44,8 @@ export const ingredientSchema = z
     price_cents: z.number().int().openapi({ description: 'Price of one unit, in minor units of the restaurant currency' }),
     available: z.boolean().openapi({
       description:
-        'The manager\'s switch: false takes the ingredient off the menu (every recipe using it shows as unavailable). ' +
-        'It is not derived from stock; whether there is enough stock shows in each recipe\'s `available` and `max_orderable`.',
+        "The manager's switch: false takes the ingredient off the menu (every recipe using it shows as unavailable). " +
+        "It is not derived from stock; whether there is enough stock shows in each recipe's `available` and `max_orderable`.",
     }),
     stock: z.number().int().min(0).optional().openapi({ description: 'Units on hand. Staff only: absent for customers and anonymous callers.' }),
     low_stock_threshold: z.number().int().min(0).optional().openapi({
@@ -63,13 +63,12 @@ export const ingredientSchema = z
 
 export const ingredientPageSchema = pageOf(ingredientSchema).openapi('IngredientPage');
 
-export const listIngredientsQuery = z
-  .object({
-    ...pageQuery,
-    low_stock: queryFlag.optional().openapi({
-      description: 'Staff only (401/403 otherwise): `true` lists ingredients whose stock is at or below their threshold, `false` the others.',
-    }),
-  });
+export const listIngredientsQuery = z.object({
+  ...pageQuery,
+  low_stock: queryFlag.optional().openapi({
+    description: 'Staff only (401/403 otherwise): `true` lists ingredients whose stock is at or below their threshold, `false` the others.',
+  }),
+});
 
 export const createIngredientBody = z
   .object({

@@ -61,7 +61,12 @@ export async function listIngredients(
     limit: options.limit + 1,
     lowStock: options.lowStock,
   });
-  return pageFrom(rows, options.limit, (row) => [row.id], (row) => row);
+  return pageFrom(
+    rows,
+    options.limit,
+    (row) => [row.id],
+    (row) => row,
+  );
 }
 
 /** An active ingredient of this restaurant, else 404 (another restaurant's id included). */
@@ -197,7 +202,12 @@ export async function listMovements(
     beforeId: before === undefined ? undefined : Number(before[0]),
     limit: options.limit + 1,
   });
-  return pageFrom(rows, options.limit, (row) => [row.id], (row) => row);
+  return pageFrom(
+    rows,
+    options.limit,
+    (row) => [row.id],
+    (row) => row,
+  );
 }
 
 /** The unique index on active names, as a 409 naming the field rather than a bare constraint error. */

@@ -38,7 +38,11 @@ export interface PricedLine extends LineNeeds {
  * naming `items.<index>...` for every such line.
  */
 export async function priceLines(db: Queryable, restaurantId: number, lines: readonly LineToPrice[]): Promise<PricedLine[]> {
-  const recipes = await getRecipesForPricing(db, restaurantId, lines.map((line) => line.recipe_id));
+  const recipes = await getRecipesForPricing(
+    db,
+    restaurantId,
+    lines.map((line) => line.recipe_id),
+  );
   return priceLinesWith(lines, recipes);
 }
 

@@ -232,7 +232,16 @@ export function pricedRecipesQuery(db: Queryable, restaurantId: number, filter: 
   // A named (prepared) statement: Postgres plans this one afresh each time otherwise, which costs as much as
   // running it. The name says which filters are set, so one name is always one SQL text (pg requires it).
   // Behind PgBouncer in transaction mode this needs its max_prepared_statements (PgBouncer 1.21 and later).
-  const shape = [filter.afterId, filter.category, filter.searchPattern, filter.available, excluded.length > 0 || undefined, vegan || undefined, vegetarian || undefined, filter.limit]
+  const shape = [
+    filter.afterId,
+    filter.category,
+    filter.searchPattern,
+    filter.available,
+    excluded.length > 0 || undefined,
+    vegan || undefined,
+    vegetarian || undefined,
+    filter.limit,
+  ]
     .map((v) => (v === undefined ? '0' : '1'))
     .join('');
   return query.options({ name: `priced_recipes_${shape}_${filter.ids?.length ?? 'all'}` });
@@ -246,7 +255,9 @@ export interface RecipeLineRow {
 }
 
 export async function insertRecipe(db: Queryable, restaurantId: number, recipe: { name: string; description: string; category: string }): Promise<number> {
-  const [row] = (await db('recipes').insert({ restaurant_id: restaurantId, ...recipe }).returning('id')) as Array<{ id: unknown }>;
+  const [row] = (await db('recipes')
+    .insert({ restaurant_id: restaurantId, ...recipe })
+    .returning('id')) as Array<{ id: unknown }>;
   if (row === undefined) throw new Error('insert into recipes returned no row');
   return Number(row.id);
 }
@@ -315,7 +326,9 @@ export interface OptionGroupFields {
 }
 
 export async function insertOptionGroup(db: Queryable, restaurantId: number, recipeId: number, group: OptionGroupFields): Promise<number> {
-  const [row] = await db('recipe_option_groups').insert({ restaurant_id: restaurantId, recipe_id: recipeId, ...group }).returning('id');
+  const [row] = await db('recipe_option_groups')
+    .insert({ restaurant_id: restaurantId, recipe_id: recipeId, ...group })
+    .returning('id');
   if (row === undefined) throw new Error('insert into recipe_option_groups returned no row');
   return Number(row.id);
 }
@@ -332,7 +345,9 @@ export interface OptionFields {
 }
 
 export async function insertOption(db: Queryable, restaurantId: number, recipeId: number, groupId: number, option: OptionFields): Promise<number> {
-  const [row] = await db('recipe_options').insert({ restaurant_id: restaurantId, recipe_id: recipeId, group_id: groupId, ...option }).returning('id');
+  const [row] = await db('recipe_options')
+    .insert({ restaurant_id: restaurantId, recipe_id: recipeId, group_id: groupId, ...option })
+    .returning('id');
   if (row === undefined) throw new Error('insert into recipe_options returned no row');
   return Number(row.id);
 }
@@ -389,7 +404,15 @@ export interface OptionOwner {
 export async function selectOptionOwners(db: Queryable, restaurantId: number, ids: readonly number[]): Promise<OptionOwner[]> {
   if (ids.length === 0) return [];
   const rows = await db('recipe_options as o')
-    .select('o.id', 'o.name', 'o.price_cents', 'o.group_id', 'o.recipe_id', 'r.name as recipe_name', db.raw('(o.archived_at IS NOT NULL OR g.archived_at IS NOT NULL) AS archived'))
+    .select(
+      'o.id',
+      'o.name',
+      'o.price_cents',
+      'o.group_id',
+      'o.recipe_id',
+      'r.name as recipe_name',
+      db.raw('(o.archived_at IS NOT NULL OR g.archived_at IS NOT NULL) AS archived'),
+    )
     .join('recipe_option_groups as g', function joinGroup() {
       this.on('g.restaurant_id', '=', 'o.restaurant_id').andOn('g.id', '=', 'o.group_id');
     })
@@ -426,7 +449,11 @@ export async function lockActiveIngredientIds(db: Queryable, restaurantId: numbe
 }
 
 /** Active recipes with this ingredient in them, in their own lines or in an active option, by id. */
-export async function selectActiveRecipesUsingIngredient(db: Queryable, restaurantId: number, ingredientId: number): Promise<Array<{ id: number; name: string }>> {
+export async function selectActiveRecipesUsingIngredient(
+  db: Queryable,
+  restaurantId: number,
+  ingredientId: number,
+): Promise<Array<{ id: number; name: string }>> {
   const rows: Array<{ id: unknown; name: unknown }> = await db('recipes as r')
     .select('r.id', 'r.name')
     .where('r.restaurant_id', restaurantId)
@@ -447,7 +474,9 @@ export async function selectActiveRecipesUsingIngredient(db: Queryable, restaura
             .join('recipe_option_ingredients as x', function joinLines() {
               this.on('x.restaurant_id', '=', 'o.restaurant_id').andOn('x.option_id', '=', 'o.id');
             })
-            .whereRaw('o.restaurant_id = r.restaurant_id AND o.recipe_id = r.id AND o.archived_at IS NULL AND g.archived_at IS NULL AND x.ingredient_id = ?', [ingredientId]);
+            .whereRaw('o.restaurant_id = r.restaurant_id AND o.recipe_id = r.id AND o.archived_at IS NULL AND g.archived_at IS NULL AND x.ingredient_id = ?', [
+              ingredientId,
+            ]);
         });
     })
     .orderBy('r.id');
@@ -534,7 +563,12 @@ function portionsAsServed(lines: readonly RecipeIngredientLine[], groups: readon
  * Points the recipe at a new picture (or none) and answers the one it replaces; in the caller's transaction,
  * the row locked first so two uploads at once each learn what they replaced. `undefined`: no such active recipe.
  */
-export async function replaceRecipeImage(trx: Knex.Transaction, restaurantId: number, recipeId: number, image: StoredImage | null): Promise<{ previous: string | null } | undefined> {
+export async function replaceRecipeImage(
+  trx: Knex.Transaction,
+  restaurantId: number,
+  recipeId: number,
+  image: StoredImage | null,
+): Promise<{ previous: string | null } | undefined> {
   const row: { image_id: string | null } | undefined = await trx('recipes')
     .first('image_id')
     .where({ restaurant_id: restaurantId, id: recipeId })

@@ -44,7 +44,11 @@ export function registerRecipeRoutes(api: ApiRouter, deps: RecipeRouteDeps): voi
       setCatalogCacheHeaders(res, viewer, { personalised: filter.applied !== null });
       return {
         status: 200,
-        body: { data: page.data.map((recipe) => recipes.recipeView(recipe, api.deps.media, filter.excludeAllergens)), next_cursor: page.next_cursor, applied_preferences: filter.applied },
+        body: {
+          data: page.data.map((recipe) => recipes.recipeView(recipe, api.deps.media, filter.excludeAllergens)),
+          next_cursor: page.next_cursor,
+          applied_preferences: filter.applied,
+        },
       };
     },
   });
@@ -73,7 +77,8 @@ export function registerRecipeRoutes(api: ApiRouter, deps: RecipeRouteDeps): voi
     method: 'post',
     path: '/v1/recipes',
     summary: 'Create a recipe (manager)',
-    description: 'Its price is the sum of its ingredients\' prices times their quantities, always computed, never stored. Every ingredient must be an active one of this restaurant.',
+    description:
+      "Its price is the sum of its ingredients' prices times their quantities, always computed, never stored. Every ingredient must be an active one of this restaurant.",
     tags,
     access: access.manager,
     body: createRecipeBody,

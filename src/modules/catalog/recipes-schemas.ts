@@ -68,8 +68,15 @@ const optionInput = z
       )
       .max(MAX_OPTION_INGREDIENTS)
       .default([])
-      .superRefine((lines, ctx) => refuseRepeats(lines.map((line) => line.ingredient_id), ctx, 'ingredient_id', 'this ingredient is already in the option'))
-      .openapi({ description: 'What it adds to a portion; reserved at checkout like the recipe\'s own. May be empty (e.g. a regular size).' }),
+      .superRefine((lines, ctx) =>
+        refuseRepeats(
+          lines.map((line) => line.ingredient_id),
+          ctx,
+          'ingredient_id',
+          'this ingredient is already in the option',
+        ),
+      )
+      .openapi({ description: "What it adds to a portion; reserved at checkout like the recipe's own. May be empty (e.g. a regular size)." }),
     default: z.boolean().default(false).openapi({ description: "Chosen when a cart line names none of its group's options" }),
   })
   .strict();
@@ -90,16 +97,38 @@ const optionGroupInput = z
     if (defaults > 0 && (defaults < group.min_select || defaults > group.max_select)) {
       ctx.addIssue({ code: 'custom', path: ['options'], message: `mark none or between min_select and max_select options as default (${defaults} are)` });
     }
-    refuseRepeats(group.options.map((option) => option.name.toLowerCase()), ctx, 'name', 'another option of the group has this name', 'options');
-    refuseRepeats(group.options.flatMap((option) => (option.id === undefined ? [] : [option.id])), ctx, 'id', 'this option is already listed', 'options');
+    refuseRepeats(
+      group.options.map((option) => option.name.toLowerCase()),
+      ctx,
+      'name',
+      'another option of the group has this name',
+      'options',
+    );
+    refuseRepeats(
+      group.options.flatMap((option) => (option.id === undefined ? [] : [option.id])),
+      ctx,
+      'id',
+      'this option is already listed',
+      'options',
+    );
   });
 
 const optionGroupsInput = z
   .array(optionGroupInput)
   .max(MAX_OPTION_GROUPS)
   .superRefine((groups, ctx) => {
-    refuseRepeats(groups.map((group) => group.name.toLowerCase()), ctx, 'name', 'another group has this name');
-    refuseRepeats(groups.flatMap((group) => (group.id === undefined ? [] : [group.id])), ctx, 'id', 'this group is already listed');
+    refuseRepeats(
+      groups.map((group) => group.name.toLowerCase()),
+      ctx,
+      'name',
+      'another group has this name',
+    );
+    refuseRepeats(
+      groups.flatMap((group) => (group.id === undefined ? [] : [group.id])),
+      ctx,
+      'id',
+      'this group is already listed',
+    );
   })
   .openapi({
     description:
@@ -148,7 +177,7 @@ const optionSchema = z
     price_cents: z.number().int().min(0).openapi({ description: "Added to the line's unit price when chosen" }),
     ingredients: z.array(z.object({ ingredient_id: z.number().int().positive(), quantity: z.number().int().min(1) })),
     default: z.boolean().openapi({ description: "Chosen when a cart line names none of the group's options" }),
-    available: z.boolean().openapi({ description: 'Live: every ingredient of it switched on and in stock (for it plus the recipe\'s own need of it)' }),
+    available: z.boolean().openapi({ description: "Live: every ingredient of it switched on and in stock (for it plus the recipe's own need of it)" }),
     allergens: z.array(allergenName).openapi({ description: 'What choosing it adds' }),
   })
   .openapi('RecipeOption');
@@ -171,42 +200,52 @@ export const recipeSchema = z
     category: z.string(),
     price_cents: z.number().int().openapi({ description: 'Σ ingredient price × quantity, computed from the current ingredient prices at read time' }),
     available: z.boolean().openapi({
-      description:
-        'Live: true when every ingredient is switched on (its `available`) and has stock ≥ its quantity. Customers see "sold out" when false.',
+      description: 'Live: true when every ingredient is switched on (its `available`) and has stock ≥ its quantity. Customers see "sold out" when false.',
     }),
-    max_orderable: z.number().int().min(0).openapi({
-      description:
-        'Portions the current stock allows as served by default: the smallest floor(stock / need) over the ingredients, the need counting ' +
-        'the available default options too; 0 when not available',
-    }),
-    ingredients: z.array(
-      z.object({
-        ingredient_id: z.number().int().positive(),
-        name: z.string(),
-        unit: z.string(),
-        quantity: z.number().int().min(1),
-        removable: z.boolean(),
-        max_quantity: z.number().int().nullable(),
-        price_cents: z.number().int().openapi({ description: 'Price of one unit of the ingredient (the line costs price_cents × quantity)' }),
-        allergens: z.array(allergenName).openapi({ description: 'What the ingredient brings (removing a removable one takes them away)' }),
+    max_orderable: z
+      .number()
+      .int()
+      .min(0)
+      .openapi({
+        description:
+          'Portions the current stock allows as served by default: the smallest floor(stock / need) over the ingredients, the need counting ' +
+          'the available default options too; 0 when not available',
       }),
-    ).openapi({ description: 'The ingredients, by ingredient id' }),
+    ingredients: z
+      .array(
+        z.object({
+          ingredient_id: z.number().int().positive(),
+          name: z.string(),
+          unit: z.string(),
+          quantity: z.number().int().min(1),
+          removable: z.boolean(),
+          max_quantity: z.number().int().nullable(),
+          price_cents: z.number().int().openapi({ description: 'Price of one unit of the ingredient (the line costs price_cents × quantity)' }),
+          allergens: z.array(allergenName).openapi({ description: 'What the ingredient brings (removing a removable one takes them away)' }),
+        }),
+      )
+      .openapi({ description: 'The ingredients, by ingredient id' }),
     option_groups: z.array(optionGroupSchema).openapi({
       description: 'In order. The recipe is available only if every group with min_select ≥ 1 has that many available options.',
     }),
-    allergens: z.array(allergenName).openapi({ description: 'EU allergens of what it holds as served: its ingredients and its default options\' ingredients' }),
+    allergens: z.array(allergenName).openapi({ description: "EU allergens of what it holds as served: its ingredients and its default options' ingredients" }),
     dietary: z.array(dietName).openapi({ description: '`vegan`, `vegetarian`: when every ingredient it holds as served is' }),
-    free_of_by_removing: z.array(z.number().int().positive()).optional().openapi({
-      description:
-        'Only while `exclude_allergens` filters the menu: the removable ingredients to take off (customisation quantity 0) for the ' +
-        'recipe to be free of them; empty when it is free as served.',
-    }),
+    free_of_by_removing: z
+      .array(z.number().int().positive())
+      .optional()
+      .openapi({
+        description:
+          'Only while `exclude_allergens` filters the menu: the removable ingredients to take off (customisation quantity 0) for the ' +
+          'recipe to be free of them; empty when it is free as served.',
+      }),
     image: z
       .object({
         url: z.string().openapi({ description: 'The full picture (WebP, at most 2048 px), on MEDIA_BASE_URL' }),
         width: z.number().int().positive(),
         height: z.number().int().positive(),
-        variants: z.object({ thumb: z.string(), medium: z.string(), large: z.string() }).openapi({ description: 'WebP renditions at most 200, 600 and 1200 px' }),
+        variants: z
+          .object({ thumb: z.string(), medium: z.string(), large: z.string() })
+          .openapi({ description: 'WebP renditions at most 200, 600 and 1200 px' }),
       })
       .nullable()
       .openapi({ description: 'The picture, null without one. URLs never change meaning: a new picture gets new URLs' }),
@@ -226,9 +265,7 @@ const appliedPreferencesSchema = z
       'or the query set both filters.',
   });
 
-export const recipePageSchema = pageOf(recipeSchema)
-  .extend({ applied_preferences: appliedPreferencesSchema })
-  .openapi('RecipePage');
+export const recipePageSchema = pageOf(recipeSchema).extend({ applied_preferences: appliedPreferencesSchema }).openapi('RecipePage');
 
 /** A comma-separated list of names from `names`; an unknown one is a 400 naming it. Empty: an explicit "none". */
 const nameList = <const T extends readonly string[]>(names: T, what: string) =>
@@ -236,7 +273,10 @@ const nameList = <const T extends readonly string[]>(names: T, what: string) =>
     .string()
     .max(300)
     .transform((value, ctx) => {
-      const list = value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+      const list = value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '');
       const unknown = list.filter((part) => !(names as readonly string[]).includes(part));
       if (unknown.length > 0) {
         ctx.addIssue({ code: 'custom', message: `unknown ${what} ${unknown.join(', ')}; use ${names.join(', ')}` });
@@ -257,8 +297,8 @@ export const listRecipesQuery = z.object({
         'Comma-separated EU allergens, e.g. `milk,gluten`: recipes free of them as served, and those that can be made free by removing ' +
         'removable ingredients (those carry `free_of_by_removing`). Sent empty: no exclusion, whatever the saved preferences say.',
     }),
-  dietary: nameList(DIETS, 'diet')
-    .optional()
-    .openapi({ description: 'Comma-separated `vegan`, `vegetarian`: recipes that are, as served. Sent empty: no diet filter, whatever the saved preferences say.' }),
+  dietary: nameList(DIETS, 'diet').optional().openapi({
+    description: 'Comma-separated `vegan`, `vegetarian`: recipes that are, as served. Sent empty: no diet filter, whatever the saved preferences say.',
+  }),
   preferences: z.enum(['on', 'off']).optional().openapi({ description: "`off`: ignore the signed-in caller's saved preferences. Default `on`." }),
 });

@@ -158,7 +158,12 @@ export async function listRecipes(db: Queryable, restaurantId: number, options: 
     dietary: options.dietary,
     limit: options.limit + 1,
   });
-  return pageFrom(rows, options.limit, (row) => [row.id], (row) => row);
+  return pageFrom(
+    rows,
+    options.limit,
+    (row) => [row.id],
+    (row) => row,
+  );
 }
 
 /** An active recipe of this restaurant with live price and availability, else 404. */
@@ -301,7 +306,13 @@ export function canMake(recipe: repo.PricedRecipe, portion: Pick<PricedPortion, 
  * (`options.<group_id>`): another recipe's option, or one taken off this recipe. An id that is no option at
  * all is named at `options`. What `priceRecipeLine` can only call "not an option of this recipe", explained.
  */
-export async function assertOptionsBelong(db: Queryable, restaurantId: number, recipe: repo.PricedRecipe, optionIds: readonly number[], prefix = ''): Promise<void> {
+export async function assertOptionsBelong(
+  db: Queryable,
+  restaurantId: number,
+  recipe: repo.PricedRecipe,
+  optionIds: readonly number[],
+  prefix = '',
+): Promise<void> {
   const known = new Set(recipe.option_groups.flatMap((group) => group.options.map((option) => option.id)));
   const foreign = [...new Set(optionIds)].filter((id) => !known.has(id));
   if (foreign.length === 0) return;
@@ -309,7 +320,11 @@ export async function assertOptionsBelong(db: Queryable, restaurantId: number, r
   const errors = foreign.map((id): FieldError => {
     const owner = owners.get(id);
     if (owner === undefined) return { path: `${prefix}options`, message: `no option ${id} on this menu` };
-    if (owner.recipe_id !== recipe.id) return { path: `${prefix}options.${owner.group_id}`, message: `option ${id} (${owner.name}) is an option of ${owner.recipe_name}, not of ${recipe.name}` };
+    if (owner.recipe_id !== recipe.id)
+      return {
+        path: `${prefix}options.${owner.group_id}`,
+        message: `option ${id} (${owner.name}) is an option of ${owner.recipe_name}, not of ${recipe.name}`,
+      };
     return { path: `${prefix}options.${owner.group_id}`, message: `option ${id} (${owner.name}) is no longer offered` };
   });
   throw validationFailed('Some options are not options of this recipe', errors);
@@ -451,8 +466,16 @@ function ingredientRefs(input: UpdateRecipeInput): Array<{ ingredient_id: number
 }
 
 /** Unknown (including another restaurant's) or archived ingredients: 400 naming each reference's path. */
-async function assertIngredientsUsable(trx: Knex.Transaction, restaurantId: number, refs: ReadonlyArray<{ ingredient_id: number; path: string }>): Promise<void> {
-  const usable = await repo.lockActiveIngredientIds(trx, restaurantId, refs.map((ref) => ref.ingredient_id));
+async function assertIngredientsUsable(
+  trx: Knex.Transaction,
+  restaurantId: number,
+  refs: ReadonlyArray<{ ingredient_id: number; path: string }>,
+): Promise<void> {
+  const usable = await repo.lockActiveIngredientIds(
+    trx,
+    restaurantId,
+    refs.map((ref) => ref.ingredient_id),
+  );
   const errors: FieldError[] = refs
     .filter((ref) => !usable.has(ref.ingredient_id))
     .map((ref) => ({ path: ref.path, message: 'no such ingredient (unknown or archived)' }));

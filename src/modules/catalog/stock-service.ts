@@ -71,7 +71,13 @@ export async function releaseForOrder(trx: Knex.Transaction, restaurantId: numbe
   for (const held of await repo.selectHeldForOrder(trx, restaurantId, orderId)) {
     const after = await repo.applyStockDelta(trx, restaurantId, held.ingredient_id, held.quantity, RELEASE);
     if (after === undefined) throw new Error(`ingredient ${held.ingredient_id} cannot take back ${held.quantity} units of order ${orderId}`);
-    await repo.insertMovement(trx, restaurantId, { ingredient_id: held.ingredient_id, delta: held.quantity, reason: 'order_released', stock_after: after.stock, order_id: orderId });
+    await repo.insertMovement(trx, restaurantId, {
+      ingredient_id: held.ingredient_id,
+      delta: held.quantity,
+      reason: 'order_released',
+      stock_after: after.stock,
+      order_id: orderId,
+    });
   }
 }
 
@@ -147,7 +153,12 @@ export async function adjustStock(knex: Knex, restaurantId: number, ingredientId
 }
 
 /** An ingredient's opening stock, as the `restock` ledger row that makes its ledger sum to it. */
-export async function recordOpeningStock(trx: Knex.Transaction, restaurantId: number, ingredient: { id: number; stock: number }, userSub: string): Promise<void> {
+export async function recordOpeningStock(
+  trx: Knex.Transaction,
+  restaurantId: number,
+  ingredient: { id: number; stock: number },
+  userSub: string,
+): Promise<void> {
   if (ingredient.stock <= 0) return;
   await repo.insertMovement(trx, restaurantId, {
     ingredient_id: ingredient.id,

@@ -16,12 +16,7 @@ const explanations: Record<CouponRejection, string> = {
 
 /** A coupon an order or a quote cannot use: `422 coupon_invalid` with `reason` (API.md). */
 export function couponInvalid(reason: CouponRejection): AppError {
-  return new AppError(
-    'coupon_invalid',
-    422,
-    `The coupon cannot be used: ${explanations[reason]}`,
-    [{ path: 'coupon_code', message: reason }],
-    undefined,
-    { reason },
-  );
+  return new AppError('coupon_invalid', 422, `The coupon cannot be used: ${explanations[reason]}`, [{ path: 'coupon_code', message: reason }], undefined, {
+    reason,
+  });
 }

@@ -4,7 +4,13 @@ import type { DiscountInput, Fulfillment } from '../pricing/price.js';
 export type CouponRejection = 'unknown' | 'not_started' | 'expired' | 'limit_reached' | 'customer_limit_reached' | 'min_not_met' | 'not_applicable';
 
 export const couponRejections: readonly CouponRejection[] = [
-  'unknown', 'not_started', 'expired', 'limit_reached', 'customer_limit_reached', 'min_not_met', 'not_applicable',
+  'unknown',
+  'not_started',
+  'expired',
+  'limit_reached',
+  'customer_limit_reached',
+  'min_not_met',
+  'not_applicable',
 ];
 
 /** What the rules need of a coupon; an active coupon as the service shows it is one. */

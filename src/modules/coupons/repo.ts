@@ -21,8 +21,21 @@ export interface RedemptionRow {
 }
 
 const couponColumns = [
-  'id', 'code', 'kind', 'percent', 'amount_cents', 'min_subtotal_cents', 'starts_at', 'ends_at', 'max_redemptions', 'max_per_customer',
-  'fulfillment', 'redemptions_count', 'archived_at', 'created_at', 'updated_at',
+  'id',
+  'code',
+  'kind',
+  'percent',
+  'amount_cents',
+  'min_subtotal_cents',
+  'starts_at',
+  'ends_at',
+  'max_redemptions',
+  'max_per_customer',
+  'fulfillment',
+  'redemptions_count',
+  'archived_at',
+  'created_at',
+  'updated_at',
 ] as const;
 const redemptionColumns = ['id', 'coupon_id', 'order_id', 'customer_id', 'discount_cents', 'created_at', 'released_at'] as const;
 
@@ -83,7 +96,11 @@ export async function selectCouponPage(db: Queryable, restaurantId: number, opti
 
 /** An active coupon by id. */
 export async function selectCoupon(db: Queryable, restaurantId: number, id: number): Promise<CouponRow | undefined> {
-  const row: Record<string, unknown> | undefined = await db('coupons').select(couponColumns).where({ restaurant_id: restaurantId, id }).whereNull('archived_at').first();
+  const row: Record<string, unknown> | undefined = await db('coupons')
+    .select(couponColumns)
+    .where({ restaurant_id: restaurantId, id })
+    .whereNull('archived_at')
+    .first();
   return row === undefined ? undefined : toCoupon(row);
 }
 
@@ -105,7 +122,9 @@ export async function selectCouponByCode(db: Queryable, restaurantId: number, co
 }
 
 export async function insertCoupon(db: Queryable, restaurantId: number, fields: CouponFields): Promise<CouponRow> {
-  const [row] = (await db('coupons').insert({ restaurant_id: restaurantId, ...toStored(fields) }).returning(couponColumns)) as Array<Record<string, unknown>>;
+  const [row] = (await db('coupons')
+    .insert({ restaurant_id: restaurantId, ...toStored(fields) })
+    .returning(couponColumns)) as Array<Record<string, unknown>>;
   if (row === undefined) throw new Error('insert into coupons returned no row');
   return toCoupon(row);
 }
@@ -156,7 +175,12 @@ export async function selectCustomerRedemptionCount(db: Queryable, restaurantId:
  * WHERE of an UPDATE on the newest row version), so the count never passes the limit. Returns the
  * coupon's `max_per_customer` (still locked until the transaction ends), or undefined when refused.
  */
-export async function countRedemption(db: Queryable, restaurantId: number, couponId: number, now: Date): Promise<{ max_per_customer: number | null } | undefined> {
+export async function countRedemption(
+  db: Queryable,
+  restaurantId: number,
+  couponId: number,
+  now: Date,
+): Promise<{ max_per_customer: number | null } | undefined> {
   const result = await db.raw<{ rows: Array<{ max_per_customer: unknown }> }>(
     `UPDATE coupons SET redemptions_count = redemptions_count + 1
       WHERE restaurant_id = ? AND id = ? AND archived_at IS NULL

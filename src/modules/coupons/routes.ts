@@ -11,8 +11,7 @@ export function registerCouponRoutes(api: ApiRouter): void {
     method: 'get',
     path: '/v1/coupons',
     summary: 'List the active coupons, newest first (manager)',
-    description:
-      'Coupons that are not archived, with their rules and how often each has been redeemed.',
+    description: 'Coupons that are not archived, with their rules and how often each has been redeemed.',
     tags,
     access: access.manager,
     query: listQuery,
@@ -24,8 +23,7 @@ export function registerCouponRoutes(api: ApiRouter): void {
     method: 'get',
     path: '/v1/coupons/{id}',
     summary: 'One active coupon (manager)',
-    description:
-      'A coupon with its rules and its redemption count; an archived one is 404.',
+    description: 'A coupon with its rules and its redemption count; an archived one is 404.',
     tags,
     access: access.manager,
     params: idParams,
@@ -53,8 +51,7 @@ export function registerCouponRoutes(api: ApiRouter): void {
     method: 'patch',
     path: '/v1/coupons/{id}',
     summary: 'Change a coupon (manager)',
-    description:
-      'Changes the fields sent; the rules apply to orders placed from now on. Redemptions already counted stay counted.',
+    description: 'Changes the fields sent; the rules apply to orders placed from now on. Redemptions already counted stay counted.',
     tags,
     access: access.manager,
     params: idParams,
@@ -70,8 +67,7 @@ export function registerCouponRoutes(api: ApiRouter): void {
     method: 'delete',
     path: '/v1/coupons/{id}',
     summary: 'Archive a coupon (manager): orders can no longer use it',
-    description:
-      'An archived coupon is unknown to quotes and orders; its redemptions stay listed.',
+    description: 'An archived coupon is unknown to quotes and orders; its redemptions stay listed.',
     tags,
     access: access.manager,
     params: idParams,
@@ -85,9 +81,8 @@ export function registerCouponRoutes(api: ApiRouter): void {
   defineRoute(api, {
     method: 'get',
     path: '/v1/coupons/{id}/redemptions',
-    summary: "The orders that used a coupon, newest first (manager)",
-    description:
-      'Each redemption names its order and customer and the discount it gave; one given back by a rejected or cancelled order carries released_at.',
+    summary: 'The orders that used a coupon, newest first (manager)',
+    description: 'Each redemption names its order and customer and the discount it gave; one given back by a rejected or cancelled order carries released_at.',
     tags,
     access: access.manager,
     params: idParams,

@@ -20,7 +20,12 @@ const percent = percentString
   .openapi({ description: 'For kind percent: the share of the subtotal taken off, a decimal string, more than 0 and at most 100', example: '10' });
 
 const amountCents = z.number().int().min(1).max(MAX_SETTING_CENTS).openapi({ description: 'For kind amount: taken off the subtotal (never more than it)' });
-const minSubtotal = z.number().int().min(0).max(MAX_SETTING_CENTS).openapi({ description: 'The subtotal before the discount must be at least this (inclusive)' });
+const minSubtotal = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_SETTING_CENTS)
+  .openapi({ description: 'The subtotal before the discount must be at least this (inclusive)' });
 const instant = z.iso.datetime({ offset: true }).openapi({ description: 'An RFC 3339 instant', example: '2026-12-24T18:00:00Z' });
 const limit = z.number().int().min(1).max(MAX_COUPON_LIMIT);
 const fulfillmentList = z

@@ -24,7 +24,8 @@ async function withCodeConflict<T>(code: string, work: () => Promise<T>): Promis
   try {
     return await work();
   } catch (error) {
-    if (sqlState(error) === '23505') throw conflict(`An active coupon already has the code ${code} (codes are unique whatever the case)`, [{ path: 'code', message: 'is taken' }]);
+    if (sqlState(error) === '23505')
+      throw conflict(`An active coupon already has the code ${code} (codes are unique whatever the case)`, [{ path: 'code', message: 'is taken' }]);
     throw error;
   }
 }
@@ -81,7 +82,10 @@ export async function listRedemptions(
 ): Promise<Page<CouponRedemption>> {
   await getCoupon(db, restaurantId, couponId);
   const before = decodeCursor(options.cursor, ['number']);
-  const rows = await repo.selectRedemptionPage(db, restaurantId, couponId, { beforeId: before === undefined ? undefined : Number(before[0]), limit: options.limit + 1 });
+  const rows = await repo.selectRedemptionPage(db, restaurantId, couponId, {
+    beforeId: before === undefined ? undefined : Number(before[0]),
+    limit: options.limit + 1,
+  });
   return pageFrom(rows, options.limit, (row) => [row.id], redemptionView);
 }
 
@@ -116,7 +120,8 @@ export interface AppliedCoupon {
  */
 export async function couponForOrder(db: Queryable, restaurantId: number, input: CouponForOrderInput): Promise<AppliedCoupon> {
   const coupon = await findCouponByCode(db, restaurantId, input.code);
-  const byCustomer = coupon === undefined || input.customerId === undefined ? 0 : await repo.selectCustomerRedemptionCount(db, restaurantId, coupon.id, input.customerId);
+  const byCustomer =
+    coupon === undefined || input.customerId === undefined ? 0 : await repo.selectCustomerRedemptionCount(db, restaurantId, coupon.id, input.customerId);
   const evaluation = evaluateCoupon(coupon, {
     now: input.now,
     subtotal_cents: input.subtotalCents,

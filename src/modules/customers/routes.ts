@@ -10,7 +10,7 @@ export function registerCustomerRoutes(api: ApiRouter, directory: UserDirectory)
     method: 'get',
     path: '/v1/customers/me',
     summary: "The caller's customer record in this restaurant (created on first use)",
-    description: 'Email, name and phone come from the user pool the first time; after that the record is the restaurant\'s own.',
+    description: "Email, name and phone come from the user pool the first time; after that the record is the restaurant's own.",
     tags: ['customers'],
     access: access.signedIn,
     responses: { 200: { description: 'The customer', schema: customerSchema } },

@@ -39,8 +39,14 @@ export const phoneField = z
     description: 'International number starting with + or 00; spaces, dashes and parentheses are allowed. Stored and returned in E.164 (+442079460958).',
   });
 
-const allergenList = z.array(z.enum(ALLERGENS)).max(ALLERGENS.length * 2).transform((list) => [...new Set(list)].sort());
-const dietList = z.array(z.enum(DIETS)).max(DIETS.length * 2).transform((list) => [...new Set(list)].sort());
+const allergenList = z
+  .array(z.enum(ALLERGENS))
+  .max(ALLERGENS.length * 2)
+  .transform((list) => [...new Set(list)].sort());
+const dietList = z
+  .array(z.enum(DIETS))
+  .max(DIETS.length * 2)
+  .transform((list) => [...new Set(list)].sort());
 
 export const preferencesSchema = z
   .object({
@@ -87,4 +93,3 @@ export const customerListQuery = z.object({
   search: z.string().trim().min(1).max(100).optional().openapi({ description: 'Matches name, email or phone, case-insensitive' }),
   ...pageQuery,
 });
-

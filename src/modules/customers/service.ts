@@ -25,20 +25,14 @@ export function customerView(row: repo.CustomerRow): Customer {
 }
 
 /** What the pool says goes in only when it fits our limits; the customer can set the rest. */
-const fitting = (value: string | undefined, fits: (v: string) => boolean): string | null =>
-  value !== undefined && fits(value) ? value : null;
+const fitting = (value: string | undefined, fits: (v: string) => boolean): string | null => (value !== undefined && fits(value) ? value : null);
 
 /**
  * The caller's customer record in this restaurant, created on first use (API.md: one per restaurant and
  * Cognito `sub`). Its email comes from the token when it carries one, else from the user pool, which also
  * gives the name and phone given at sign-up.
  */
-export async function customerForPrincipal(
-  db: Queryable,
-  directory: UserDirectory,
-  restaurantId: number,
-  principal: Principal,
-): Promise<repo.CustomerRow> {
+export async function customerForPrincipal(db: Queryable, directory: UserDirectory, restaurantId: number, principal: Principal): Promise<repo.CustomerRow> {
   const existing = await repo.selectCustomerBySub(db, restaurantId, principal.sub);
   if (existing !== undefined) return existing;
 
@@ -128,12 +122,7 @@ export async function savedPreferences(db: Queryable, restaurantId: number, user
 }
 
 /** For other modules (orders, cart): the customer id of the caller in this restaurant, created on first use. */
-export async function customerIdForPrincipal(
-  db: Queryable,
-  directory: UserDirectory,
-  restaurantId: number,
-  principal: Principal,
-): Promise<number> {
+export async function customerIdForPrincipal(db: Queryable, directory: UserDirectory, restaurantId: number, principal: Principal): Promise<number> {
   return (await customerForPrincipal(db, directory, restaurantId, principal)).id;
 }
 

@@ -24,9 +24,7 @@ export interface LatLng {
   lng: number;
 }
 
-export type ZoneShape =
-  | { type: 'radius'; center: LatLng; meters: number }
-  | { type: 'polygon'; coordinates: readonly Position[] };
+export type ZoneShape = { type: 'radius'; center: LatLng; meters: number } | { type: 'polygon'; coordinates: readonly Position[] };
 
 /** 1 µm: far above the floating-point error of a distance on Earth (~1e-9 m), far below anything a courier sees. */
 export const RADIUS_EDGE_TOLERANCE_METERS = 1e-6;

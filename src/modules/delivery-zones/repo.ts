@@ -61,7 +61,11 @@ export async function selectZonePage(db: Queryable, restaurantId: number, option
 }
 
 export async function selectZone(db: Queryable, restaurantId: number, id: number): Promise<ZoneRow | undefined> {
-  const row: Record<string, unknown> | undefined = await db('delivery_zones').select(columns).where({ restaurant_id: restaurantId, id }).whereNull('archived_at').first();
+  const row: Record<string, unknown> | undefined = await db('delivery_zones')
+    .select(columns)
+    .where({ restaurant_id: restaurantId, id })
+    .whereNull('archived_at')
+    .first();
   return row === undefined ? undefined : toZone(row);
 }
 

@@ -11,8 +11,7 @@ export function registerDeliveryZoneRoutes(api: ApiRouter): void {
     method: 'get',
     path: '/v1/delivery-zones',
     summary: 'List the delivery zones (manager)',
-    description:
-      'The zones a delivery can be sent to, each a radius or a polygon with its fee, minimum subtotal, free-over threshold and priority.',
+    description: 'The zones a delivery can be sent to, each a radius or a polygon with its fee, minimum subtotal, free-over threshold and priority.',
     tags,
     access: access.manager,
     query: listZonesQuery,
@@ -24,8 +23,7 @@ export function registerDeliveryZoneRoutes(api: ApiRouter): void {
     method: 'get',
     path: '/v1/delivery-zones/{id}',
     summary: 'One delivery zone (manager)',
-    description:
-      'A zone with its shape and terms.',
+    description: 'A zone with its shape and terms.',
     tags,
     access: access.manager,
     params: idParams,
@@ -50,8 +48,7 @@ export function registerDeliveryZoneRoutes(api: ApiRouter): void {
     method: 'patch',
     path: '/v1/delivery-zones/{id}',
     summary: 'Change a delivery zone (manager)',
-    description:
-      'Changes the fields sent, with the same shape rules as when drawing it.',
+    description: 'Changes the fields sent, with the same shape rules as when drawing it.',
     tags,
     access: access.manager,
     params: idParams,
@@ -64,8 +61,7 @@ export function registerDeliveryZoneRoutes(api: ApiRouter): void {
     method: 'delete',
     path: '/v1/delivery-zones/{id}',
     summary: 'Remove a delivery zone (manager)',
-    description:
-      'The zone stops serving deliveries; orders already placed keep the fee they were charged.',
+    description: 'The zone stops serving deliveries; orders already placed keep the fee they were charged.',
     tags,
     access: access.manager,
     params: idParams,

@@ -27,7 +27,10 @@ const radiusShape = z
       .number()
       .positive()
       .max(MAX_RADIUS_METERS)
-      .openapi({ description: `Great-circle distance from the centre, more than 0 and at most ${MAX_RADIUS_METERS}; the circle itself is inside`, example: 3000 }),
+      .openapi({
+        description: `Great-circle distance from the centre, more than 0 and at most ${MAX_RADIUS_METERS}; the circle itself is inside`,
+        example: 3000,
+      }),
   })
   .strict();
 

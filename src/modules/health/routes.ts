@@ -28,7 +28,8 @@ export function registerHealthRoutes(api: ApiRouter, readiness: Readiness): void
     method: 'get',
     path: '/readyz',
     summary: 'Readiness: the database answers, migrations are current, and shutdown has not begun',
-    description: 'For the load balancer: 503 (with a reason) while the database is unreachable or behind on migrations, and from the moment shutdown begins, so traffic moves away before the process stops.',
+    description:
+      'For the load balancer: 503 (with a reason) while the database is unreachable or behind on migrations, and from the moment shutdown begins, so traffic moves away before the process stops.',
     tags: ['health'],
     tenant: false,
     access: access.public,

@@ -27,9 +27,7 @@ export async function selectFeedEventsAfter(db: Queryable, scope: FeedScope, aft
     .orderBy('e.feed_seq')
     .limit(limit);
   if (scope.customerId !== undefined) {
-    query
-      .join('orders as o', (on) => on.on('o.restaurant_id', 'e.restaurant_id').andOn('o.id', 'e.order_id'))
-      .where('o.customer_id', scope.customerId);
+    query.join('orders as o', (on) => on.on('o.restaurant_id', 'e.restaurant_id').andOn('o.id', 'e.order_id')).where('o.customer_id', scope.customerId);
   }
   const rows: Array<Record<string, unknown>> = await query;
   return rows.map((row) => ({
@@ -51,11 +49,7 @@ export async function selectLatestFeedSeq(db: Queryable, restaurantId: number): 
 
 /** Where an event sits in the feed, if it is this restaurant's and no older than `notBefore`. */
 export async function selectFeedSeqOfEvent(db: Queryable, restaurantId: number, eventId: number, notBefore: Date): Promise<number | undefined> {
-  const row = await db('order_events')
-    .select('feed_seq')
-    .where({ restaurant_id: restaurantId, id: eventId })
-    .where('created_at', '>=', notBefore)
-    .first();
+  const row = await db('order_events').select('feed_seq').where({ restaurant_id: restaurantId, id: eventId }).where('created_at', '>=', notBefore).first();
   return row === undefined ? undefined : Number(row.feed_seq);
 }
 
@@ -115,8 +109,5 @@ export async function deleteValidStreamTicket(
 
 /** Expired tickets, a bounded batch at a time (run as tickets are issued, so the table stays small). */
 export async function deleteExpiredStreamTickets(db: Queryable, now: Date, batch = 100): Promise<void> {
-  await db.raw(
-    `DELETE FROM stream_tickets WHERE ctid IN (SELECT ctid FROM stream_tickets WHERE expires_at <= ? LIMIT ?)`,
-    [now, batch],
-  );
+  await db.raw(`DELETE FROM stream_tickets WHERE ctid IN (SELECT ctid FROM stream_tickets WHERE expires_at <= ? LIMIT ?)`, [now, batch]);
 }

@@ -100,9 +100,15 @@ export function registerLiveRoutes(api: ApiRouter, directory: UserDirectory, str
 
   async function ticketWatcher(req: Request, ticket: string | undefined) {
     if (ticket === undefined) {
-      throw new AppError('unauthenticated', 401, 'Send an access token as "Authorization: Bearer <token>", or a ticket from POST /v1/stream-tickets as ?ticket=', undefined, {
-        'WWW-Authenticate': 'Bearer',
-      });
+      throw new AppError(
+        'unauthenticated',
+        401,
+        'Send an access token as "Authorization: Bearer <token>", or a ticket from POST /v1/stream-tickets as ?ticket=',
+        undefined,
+        {
+          'WWW-Authenticate': 'Bearer',
+        },
+      );
     }
     // A domain that names a restaurant must name the ticket's; one that names none (a bare host in development) defers to the ticket.
     const named = await api.deps.tenants.resolve(req).catch((error: unknown) => {
@@ -123,6 +129,7 @@ function startOf(req: Request, fromQuery: string | undefined): StreamStart {
   const raw = header !== undefined && header.trim() !== '' ? header.trim() : fromQuery;
   if (raw === undefined) return { kind: 'now' };
   const parsed = eventId.safeParse(raw);
-  if (!parsed.success) throw validationFailed('Last-Event-ID must be an event id from this stream', [{ path: 'last-event-id', message: 'must be an event id' }]);
+  if (!parsed.success)
+    throw validationFailed('Last-Event-ID must be an event id from this stream', [{ path: 'last-event-id', message: 'must be an event id' }]);
   return { kind: 'after', eventId: Number(parsed.data) };
 }

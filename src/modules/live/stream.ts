@@ -67,7 +67,9 @@ export class OrderStreams {
       throw new AppError('service_unavailable', 503, 'This instance is shutting down; reconnect to another', undefined, { 'Retry-After': '1' });
     }
     if (this.open.size + this.reserved >= this.options.maxStreams) {
-      throw new AppError('service_unavailable', 503, 'This instance holds as many live streams as it can; try again shortly', undefined, { 'Retry-After': '5' });
+      throw new AppError('service_unavailable', 503, 'This instance holds as many live streams as it can; try again shortly', undefined, {
+        'Retry-After': '5',
+      });
     }
     this.reserved += 1;
     let held = true;

@@ -19,12 +19,7 @@ export function restaurantOfTicket(ticket: string): number | undefined {
   return match === null ? undefined : Number(match[1]);
 }
 
-export async function issueStreamTicket(
-  db: Queryable,
-  restaurantId: number,
-  viewer: StreamViewer,
-  now: Date,
-): Promise<{ ticket: string; expires_at: string }> {
+export async function issueStreamTicket(db: Queryable, restaurantId: number, viewer: StreamViewer, now: Date): Promise<{ ticket: string; expires_at: string }> {
   const ticket = `${restaurantId}.${randomBytes(32).toString('base64url')}`;
   const expiresAt = new Date(now.getTime() + STREAM_TICKET_TTL_MS);
   await deleteExpiredStreamTickets(db, now);
@@ -46,6 +41,8 @@ export async function redeemStreamTicket(db: Queryable, ticket: string, now: Dat
   const row = await deleteValidStreamTicket(db, restaurantId, hashOf(ticket), now);
   if (row === undefined) return undefined;
   const viewer: StreamViewer =
-    row.staffRole !== null ? { kind: 'staff', sub: row.userSub, role: row.staffRole } : { kind: 'customer', sub: row.userSub, customerId: Number(row.customerId) };
+    row.staffRole !== null
+      ? { kind: 'staff', sub: row.userSub, role: row.staffRole }
+      : { kind: 'customer', sub: row.userSub, customerId: Number(row.customerId) };
   return { restaurantId, viewer };
 }

@@ -57,7 +57,8 @@ export async function placeOrder(
   // The customer's row lock before any stock lock (a fixed order: customer, stock, slot, coupon).
   if (leftUnpaid(input, price.breakdown.total_cents)) await requireOpenUnpaidRoom(trx, tenant.id, customer.id, limits.maxOpenUnpaidOrders);
   const order = await repo.insertOrder(trx, tenant.id, newOrder(tenant, customer, input, deliveryAddress, lines, price, slot.timing));
-  if (needsConfirmationNow(input, price.breakdown.total_cents)) await enqueueOrderEvent(trx, { type: 'order.confirmation_requested', restaurantId: tenant.id, orderId: order.id });
+  if (needsConfirmationNow(input, price.breakdown.total_cents))
+    await enqueueOrderEvent(trx, { type: 'order.confirmation_requested', restaurantId: tenant.id, orderId: order.id });
   await cart.emptyCart(trx, tenant.id, customer.id);
   // Guarded stock UPDATEs late: the ingredient rows they lock are then held for as few statements as
   // possible, and checkouts sharing an ingredient queue on them.
@@ -67,7 +68,13 @@ export async function placeOrder(
   await takeSlotPlace(trx, tenant.id, slot, now);
   // The coupon's guarded counters after the stock: an order refused for stock never queues on them.
   if (price.coupon !== null) {
-    await redeemCoupon(trx, tenant.id, { couponId: price.coupon.coupon.id, customerId: customer.id, orderId: order.id, discountCents: price.breakdown.discount_cents, now });
+    await redeemCoupon(trx, tenant.id, {
+      couponId: price.coupon.coupon.id,
+      customerId: customer.id,
+      orderId: order.id,
+      discountCents: price.breakdown.discount_cents,
+      now,
+    });
   }
   return order;
 }

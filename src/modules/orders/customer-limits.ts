@@ -30,11 +30,7 @@ export async function requireOpenUnpaidRoom(trx: Knex.Transaction, restaurantId:
     .first();
   const open = Number(row?.n ?? 0);
   if (open < max) return;
-  throw new AppError(
-    'too_many_open_orders',
-    429,
-    `You have ${open} unpaid card orders here, the most one customer may hold: pay or cancel one first`,
-  );
+  throw new AppError('too_many_open_orders', 429, `You have ${open} unpaid card orders here, the most one customer may hold: pay or cancel one first`);
 }
 
 /**

@@ -48,8 +48,12 @@ export async function moveOrder(trx: Knex.Transaction, move: OrderMove): Promise
       // A payment still being settled (3-D Secure, or awaiting reconciliation) must be resolved first.
       if (move.onlyIf?.noPendingPayment === true) {
         query.whereNotExists((sub) =>
-          sub.select(trx.raw('1')).from('payments').where('payments.restaurant_id', move.restaurantId)
-            .whereRaw('payments.order_id = orders.id').where('payments.status', 'pending'),
+          sub
+            .select(trx.raw('1'))
+            .from('payments')
+            .where('payments.restaurant_id', move.restaurantId)
+            .whereRaw('payments.order_id = orders.id')
+            .where('payments.status', 'pending'),
         );
       }
     })
@@ -82,7 +86,11 @@ export async function moveOrderOrThrow(trx: Knex.Transaction, move: OrderMove): 
     .where({ restaurant_id: move.restaurantId, id: move.orderId, ...(move.customerId === undefined ? {} : { customer_id: move.customerId }) })
     .first();
   if (current === undefined) throw notFound('The order');
-  throw new AppError('invalid_transition', 409, `An order that is ${String(current.status)} cannot be moved to ${move.to} by ${move.actor === 'system' ? 'the system' : `a ${move.actor}`}`);
+  throw new AppError(
+    'invalid_transition',
+    409,
+    `An order that is ${String(current.status)} cannot be moved to ${move.to} by ${move.actor === 'system' ? 'the system' : `a ${move.actor}`}`,
+  );
 }
 
 /**

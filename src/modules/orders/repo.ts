@@ -71,7 +71,10 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
                  FROM order_item_options x WHERE x.restaurant_id = oi.restaurant_id AND x.order_item_id = oi.id), '[]'::json) AS options`),
     )
     .where('oi.restaurant_id', restaurantId)
-    .whereIn('oi.order_id', orders.map((o) => Number(o.id)))
+    .whereIn(
+      'oi.order_id',
+      orders.map((o) => Number(o.id)),
+    )
     .orderBy('oi.id');
   const itemsByOrder = new Map<number, OrderItemView[]>();
   for (const item of items) {
@@ -82,7 +85,11 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
       description: String(item['description']),
       quantity: Number(item['quantity']),
       customizations: item['customizations'] as OrderItemView['customizations'],
-      options: (item['options'] as OrderItemView['options']).map((option) => ({ id: Number(option.id), name: option.name, price_cents: Number(option.price_cents) })),
+      options: (item['options'] as OrderItemView['options']).map((option) => ({
+        id: Number(option.id),
+        name: option.name,
+        price_cents: Number(option.price_cents),
+      })),
       allergens: item['allergens'] as OrderItemView['allergens'],
       unit_price_cents: Number(item['unit_price_cents']),
       line_total_cents: Number(item['line_total_cents']),
@@ -192,7 +199,12 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
     )
     .returning('id');
   const customizations = order.items.flatMap((item, index) =>
-    item.customizations.map((c) => ({ restaurant_id: restaurantId, order_item_id: Number(items[index]?.id), ingredient_id: c.ingredient_id, quantity: c.quantity })),
+    item.customizations.map((c) => ({
+      restaurant_id: restaurantId,
+      order_item_id: Number(items[index]?.id),
+      ingredient_id: c.ingredient_id,
+      quantity: c.quantity,
+    })),
   );
   if (customizations.length > 0) await trx('order_item_ingredients').insert(customizations);
   const options = order.items.flatMap((item, index) =>

@@ -33,14 +33,18 @@ const tags = ['orders'];
 const pricingErrors = {
   below_minimum: 'A delivery whose subtotal (before any discount) is under the minimum; `shortfall_cents` says how much is missing',
   outside_delivery_area: 'The delivery_location is outside every delivery zone',
-  coupon_invalid: 'The coupon cannot be used; `reason` says why (unknown, not_started, expired, limit_reached, customer_limit_reached, min_not_met, not_applicable)',
+  coupon_invalid:
+    'The coupon cannot be used; `reason` says why (unknown, not_started, expired, limit_reached, customer_limit_reached, min_not_met, not_applicable)',
 } as const;
 
 /** The refusals of when an order is for, the same for the quote and the order (API.md "Service hours"). */
 const timingErrors = {
-  restaurant_closed: 'An ASAP order while the restaurant is not taking orders (closed, a closure or a pause); `next_open_at` says when it takes them again (null: not within a year)',
-  invalid_slot: 'requested_at is not the start of a bookable slot (outside the hours, in a closure, sooner than the lead time, beyond order_ahead_days, or off a slot boundary)',
-  slot_full: 'The slot already holds max_orders_per_slot orders; `next_available_slot` is the earliest later slot with room (null: none in the order-ahead window)',
+  restaurant_closed:
+    'An ASAP order while the restaurant is not taking orders (closed, a closure or a pause); `next_open_at` says when it takes them again (null: not within a year)',
+  invalid_slot:
+    'requested_at is not the start of a bookable slot (outside the hours, in a closure, sooner than the lead time, beyond order_ahead_days, or off a slot boundary)',
+  slot_full:
+    'The slot already holds max_orders_per_slot orders; `next_available_slot` is the earliest later slot with room (null: none in the order-ahead window)',
 } as const;
 
 export function registerOrderRoutes(
@@ -50,7 +54,13 @@ export function registerOrderRoutes(
   clock: Clock = systemClock,
   limits: CustomerOrderLimits = { maxOpenUnpaidOrders: 3, checkoutsPerMinute: 10 },
 ): void {
-  const checkoutLimiter = createHitLimiter(api.deps.db, { prefix: 'orders-customer', limit: limits.checkoutsPerMinute, windowMs: 60_000, now: clock, what: 'orders' });
+  const checkoutLimiter = createHitLimiter(api.deps.db, {
+    prefix: 'orders-customer',
+    limit: limits.checkoutsPerMinute,
+    windowMs: 60_000,
+    now: clock,
+    what: 'orders',
+  });
   const viewerOf = async (tenantId: number, principal: Principal, staffRole: StaffRole | undefined): Promise<OrderViewer> =>
     staffRole !== undefined
       ? { kind: 'staff', sub: principal.sub }
@@ -62,7 +72,7 @@ export function registerOrderRoutes(
     summary: 'Place the whole cart as one order, reserving its ingredients',
     description:
       'In one transaction: the cart becomes a pending order with snapshots of names, prices and the price breakdown (the one POST /v1/cart/quote shows), the ingredients it needs are taken from stock (ledger rows `order_reserved`), a coupon is counted and the cart is emptied. ' +
-      'If anything is short or refused nothing changes. With `expected_total_cents` (a quote\'s total) and any other total, nothing is ordered: `409 price_changed` with the fresh breakdown as `quote`. ' +
+      "If anything is short or refused nothing changes. With `expected_total_cents` (a quote's total) and any other total, nothing is ordered: `409 price_changed` with the fresh breakdown as `quote`. " +
       'A cash order goes to the kitchen at once; a card order once paid, and one with nothing to pay is paid at placement. ' +
       '`requested_at` (a slot start from GET /v1/restaurant/slots) schedules it; absent or null, it is for as soon as possible and counts in the slot of its promised_at. ' +
       'The slot place is counted in the same transaction and given back when the order is rejected or cancelled.',
@@ -147,7 +157,8 @@ export function registerOrderRoutes(
     method: 'get',
     path: '/v1/orders',
     summary: 'Orders, newest first: a customer sees their own, staff see all',
-    description: '`status` filters by one or more statuses (comma-separated); `customer_id` (staff) by customer; `due_from`/`due_to` by when orders are due (promised_at, from inclusive, to exclusive), e.g. what the kitchen has in the next hour.',
+    description:
+      '`status` filters by one or more statuses (comma-separated); `customer_id` (staff) by customer; `due_from`/`due_to` by when orders are due (promised_at, from inclusive, to exclusive), e.g. what the kitchen has in the next hour.',
     tags,
     access: access.signedIn,
     query: listOrdersQuery,
@@ -220,7 +231,7 @@ export function registerOrderRoutes(
   defineRoute(api, {
     method: 'post',
     path: '/v1/customers/{id}/orders/reject',
-    summary: "Reject every open (pending or confirmed) order of one customer (manager)",
+    summary: 'Reject every open (pending or confirmed) order of one customer (manager)',
     description:
       'Each order is rejected through the normal transition: its stock, slot place and coupon are given back once and a paid order is refunded. ' +
       'For a customer hoarding stock with unpaid or cash orders. Orders already preparing or later are left alone.',

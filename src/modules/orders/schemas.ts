@@ -17,25 +17,36 @@ const requestedAt = z.iso
 /** What decides the price, the same in the quote and the order, so the quote is what the order charges. */
 const pricingFields = {
   fulfillment,
-  tip_cents: z.number().int().min(0).max(MAX_TIP_CENTS).optional().openapi({ description: 'A tip in minor units (or send tip_percent); refused while the restaurant takes no tips' }),
+  tip_cents: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_TIP_CENTS)
+    .optional()
+    .openapi({ description: 'A tip in minor units (or send tip_percent); refused while the restaurant takes no tips' }),
   tip_percent: percentString.optional().openapi({ description: 'A tip as a percentage of the subtotal after the discount (or send tip_cents)' }),
   coupon_code: z.string().max(64).optional().openapi({ description: 'Case-insensitive' }),
-  delivery_location: deliveryLocationSchema.optional().openapi({ description: 'Where to deliver; required for delivery while the restaurant has delivery zones' }),
+  delivery_location: deliveryLocationSchema
+    .optional()
+    .openapi({ description: 'Where to deliver; required for delivery while the restaurant has delivery zones' }),
 };
 
 export const placeOrderBody = z
   .object({
     ...pricingFields,
-    delivery_address: z.string().trim().min(1).max(200).optional().openapi({ description: "Required for delivery unless the customer's record has an address" }),
+    delivery_address: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .openapi({ description: "Required for delivery unless the customer's record has an address" }),
     notes: z.string().trim().max(200).optional(),
     payment_method: z.enum(['card', 'cash']),
     requested_at: requestedAt,
-    expected_total_cents: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .openapi({ description: 'The total_cents of a quote: if the order would be charged anything else, nothing is ordered (409 price_changed, with the fresh quote)' }),
+    expected_total_cents: z.number().int().min(0).optional().openapi({
+      description: 'The total_cents of a quote: if the order would be charged anything else, nothing is ordered (409 price_changed, with the fresh quote)',
+    }),
   })
   .strict()
   .openapi('PlaceOrder');
@@ -107,7 +118,10 @@ export const orderSchema = z
     ),
     ...breakdownFields,
     requested_at: z.string().nullable().openapi({ format: 'date-time', description: 'The slot start the customer asked for; null: as soon as possible' }),
-    slot_starts_at: z.string().nullable().openapi({ format: 'date-time', description: 'The slot the order counts in (null only for orders placed before slots existed)' }),
+    slot_starts_at: z
+      .string()
+      .nullable()
+      .openapi({ format: 'date-time', description: 'The slot the order counts in (null only for orders placed before slots existed)' }),
     promised_at: z.string().openapi({ format: 'date-time', description: 'When it is due: ASAP, placement + lead time; scheduled, the slot start' }),
     placed_at: z.string().openapi({ format: 'date-time' }),
     updated_at: z.string().openapi({ format: 'date-time' }),

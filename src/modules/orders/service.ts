@@ -40,7 +40,12 @@ export async function listOrders(
     beforeId: beforeId as number | undefined,
     limit: options.limit + 1,
   });
-  return pageFrom(rows, options.limit, (order) => [order.id], (order) => order);
+  return pageFrom(
+    rows,
+    options.limit,
+    (order) => [order.id],
+    (order) => order,
+  );
 }
 
 /** The order if the viewer may see it; another customer's order is "not found", not "forbidden". */

@@ -33,7 +33,9 @@ export async function decideTiming(db: Queryable, restaurant: schedule.ScheduleR
       throw new AppError(
         'restaurant_closed',
         409,
-        nextOpen === null ? 'The restaurant is not taking orders now' : `The restaurant is not taking orders now; it takes them again from ${nextOpen.toISOString()}`,
+        nextOpen === null
+          ? 'The restaurant is not taking orders now'
+          : `The restaurant is not taking orders now; it takes them again from ${nextOpen.toISOString()}`,
         undefined,
         undefined,
         { next_open_at: nextOpen === null ? null : nextOpen.toISOString() },

@@ -82,7 +82,10 @@ export class PaymentReconciler {
   /** True when the payment left `pending`. */
   private async reconcilePayment(payment: PaymentRow): Promise<boolean> {
     const { db, provider } = this.options;
-    let found: RetrievedCharge = await provider.retrieve({ providerPaymentId: payment.provider_payment_id, idempotencyKey: payment.provider_idempotency_key ?? '' });
+    let found: RetrievedCharge = await provider.retrieve({
+      providerPaymentId: payment.provider_payment_id,
+      idempotencyKey: payment.provider_idempotency_key ?? '',
+    });
     if (found.status === 'requires_action' && Date.now() - payment.created_at.getTime() > this.options.abandonAfterMs) {
       found = await provider.cancel(found.providerPaymentId);
     }

@@ -36,12 +36,33 @@ export interface RefundRow {
 }
 
 const paymentColumns = [
-  'restaurant_id', 'id', 'order_id', 'method', 'provider', 'provider_payment_id', 'provider_idempotency_key', 'status',
-  'amount_cents', 'refunded_cents', 'currency', 'failure_code', 'client_secret', 'created_at',
+  'restaurant_id',
+  'id',
+  'order_id',
+  'method',
+  'provider',
+  'provider_payment_id',
+  'provider_idempotency_key',
+  'status',
+  'amount_cents',
+  'refunded_cents',
+  'currency',
+  'failure_code',
+  'client_secret',
+  'created_at',
 ];
 const refundColumns = [
-  'restaurant_id', 'id', 'payment_id', 'amount_cents', 'status', 'provider_refund_id', 'provider_idempotency_key', 'failure_code',
-  'reason', 'user_sub', 'created_at',
+  'restaurant_id',
+  'id',
+  'payment_id',
+  'amount_cents',
+  'status',
+  'provider_refund_id',
+  'provider_idempotency_key',
+  'failure_code',
+  'reason',
+  'user_sub',
+  'created_at',
 ];
 
 function toPayment(row: Record<string, unknown>): PaymentRow {
@@ -112,7 +133,11 @@ export async function selectPaymentByRequestKey(db: Queryable, restaurantId: num
 }
 
 /** A provider's charge, by its id or by the key we sent with it (a webhook may beat our own settle to it). */
-export async function findPaymentAtProvider(db: Queryable, provider: string, ref: { providerPaymentId: string; paymentKey: string | undefined }): Promise<PaymentRow | undefined> {
+export async function findPaymentAtProvider(
+  db: Queryable,
+  provider: string,
+  ref: { providerPaymentId: string; paymentKey: string | undefined },
+): Promise<PaymentRow | undefined> {
   const byId = await db('payments').select(paymentColumns).where({ provider, provider_payment_id: ref.providerPaymentId }).first();
   if (byId !== undefined) return toPayment(byId);
   if (ref.paymentKey === undefined) return undefined;
@@ -126,7 +151,10 @@ export async function updatePayment(
   id: number,
   changes: Partial<Pick<PaymentRow, 'status' | 'provider_payment_id' | 'failure_code' | 'client_secret' | 'refunded_cents'>>,
 ): Promise<PaymentRow> {
-  const [row] = await trx('payments').where({ restaurant_id: restaurantId, id }).update({ ...changes, updated_at: trx.fn.now() }).returning(paymentColumns);
+  const [row] = await trx('payments')
+    .where({ restaurant_id: restaurantId, id })
+    .update({ ...changes, updated_at: trx.fn.now() })
+    .returning(paymentColumns);
   return toPayment(row);
 }
 
@@ -191,7 +219,10 @@ export async function updateRefund(
   id: number,
   changes: Partial<Pick<RefundRow, 'status' | 'provider_refund_id' | 'failure_code'>>,
 ): Promise<RefundRow> {
-  const [row] = await trx('refunds').where({ restaurant_id: restaurantId, id }).update({ ...changes, updated_at: trx.fn.now() }).returning(refundColumns);
+  const [row] = await trx('refunds')
+    .where({ restaurant_id: restaurantId, id })
+    .update({ ...changes, updated_at: trx.fn.now() })
+    .returning(refundColumns);
   return toRefund(row);
 }
 
@@ -232,5 +263,7 @@ export async function recordWebhookEvent(trx: Knex.Transaction, provider: string
 
 /** Providers stop redelivering after a few days; a month of event ids is plenty to deduplicate on. */
 export async function sweepWebhookEvents(db: Knex, olderThanDays = 30): Promise<number> {
-  return db('payment_webhook_events').where('received_at', '<', db.raw(`now() - make_interval(days => ?)`, [olderThanDays])).delete();
+  return db('payment_webhook_events')
+    .where('received_at', '<', db.raw(`now() - make_interval(days => ?)`, [olderThanDays]))
+    .delete();
 }

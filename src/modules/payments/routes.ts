@@ -35,14 +35,18 @@ export function registerPaymentRoutes(
     method: 'post',
     path: '/v1/orders/{id}/payments',
     summary: "Pay a card order's outstanding total through the configured provider (the order's customer)",
-    description: 'Charges what is still unpaid. 201 `succeeded`: the order is paid and goes to the kitchen; 201 `pending` with `client_secret`: finish 3-D Secure in the frontend and the webhook settles it; 202: the provider has not answered yet.',
+    description:
+      'Charges what is still unpaid. 201 `succeeded`: the order is paid and goes to the kitchen; 201 `pending` with `client_secret`: finish 3-D Secure in the frontend and the webhook settles it; 202: the provider has not answered yet.',
     tags,
     access: access.signedIn,
     idempotent: true,
     params: idParams,
     body: payOrderBody,
     responses: {
-      201: { description: 'Succeeded (the order is paid and goes to the kitchen for confirmation), or pending with client_secret for 3-D Secure', schema: paymentSchema },
+      201: {
+        description: 'Succeeded (the order is paid and goes to the kitchen for confirmation), or pending with client_secret for 3-D Secure',
+        schema: paymentSchema,
+      },
       202: { description: "Pending: the provider's answer is not known yet; the payment is settled by webhook or reconciliation", schema: paymentSchema },
     },
     errors: {
@@ -56,7 +60,13 @@ export function registerPaymentRoutes(
       // Read (or created) before any transaction: it may ask the user pool.
       const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
       await attemptLimiter.hit(`${tenant.id}:${customer.id}`);
-      const request = { restaurantId: tenant.id, orderId: params.id, customerId: customer.id, paymentToken: body.payment_token, requestKey: req.get('idempotency-key')! };
+      const request = {
+        restaurantId: tenant.id,
+        orderId: params.id,
+        customerId: customer.id,
+        paymentToken: body.payment_token,
+        requestKey: req.get('idempotency-key')!,
+      };
       const outcome = await payCardOrder({ ...deps, logger: log }, request);
       nudgeOutbox();
       switch (outcome.kind) {
@@ -66,9 +76,13 @@ export function registerPaymentRoutes(
         case 'unknown':
           return { status: 202, body: outcome.payment };
         case 'invalid_token':
-          throw new AppError('validation_failed', 400, 'The payment token cannot be charged; nothing was charged', [{ path: 'payment_token', message: outcome.message }]);
+          throw new AppError('validation_failed', 400, 'The payment token cannot be charged; nothing was charged', [
+            { path: 'payment_token', message: outcome.message },
+          ]);
         case 'declined':
-          throw new AppError('payment_declined', 402, `The card was declined (${outcome.code}); the order is still unpaid`, [{ path: 'payment_token', message: outcome.code }]);
+          throw new AppError('payment_declined', 402, `The card was declined (${outcome.code}); the order is still unpaid`, [
+            { path: 'payment_token', message: outcome.code },
+          ]);
       }
     },
   });
@@ -113,7 +127,8 @@ export function registerPaymentRoutes(
     method: 'post',
     path: '/v1/payments/{id}/refunds',
     summary: 'Refund part or all of a payment (manager); never more than is left, however many run at once',
-    description: "Card refunds go through the provider that took the payment; cash refunds succeed at once. The order's `payment_status` becomes `partially_refunded` or `refunded`.",
+    description:
+      "Card refunds go through the provider that took the payment; cash refunds succeed at once. The order's `payment_status` becomes `partially_refunded` or `refunded`.",
     tags,
     access: access.manager,
     idempotent: true,
@@ -125,7 +140,13 @@ export function registerPaymentRoutes(
     },
     errors: { conflict: 'More than the refundable remainder, a payment that did not succeed, or one taken through another provider' },
     handler: async ({ tenant, principal, params, body, req, log }) => {
-      const request = { restaurantId: tenant.id, paymentId: params.id, amountCents: body.amount_cents, userSub: principal.sub, requestKey: req.get('idempotency-key')! };
+      const request = {
+        restaurantId: tenant.id,
+        paymentId: params.id,
+        amountCents: body.amount_cents,
+        userSub: principal.sub,
+        requestKey: req.get('idempotency-key')!,
+      };
       const outcome = await refundPayment({ ...deps, logger: log }, request);
       return { status: outcome.kind === 'settled' ? 201 : 202, body: outcome.refund };
     },
@@ -135,14 +156,18 @@ export function registerPaymentRoutes(
     method: 'post',
     path: '/v1/payments/webhooks/{provider}',
     summary: "The payment provider's callbacks: signature checked on the raw body, each event acted on once",
-    description: 'For the provider, not for clients. The body is verified against the signature header exactly as received; an event already handled answers 200 `duplicate` and changes nothing.',
+    description:
+      'For the provider, not for clients. The body is verified against the signature header exactly as received; an event already handled answers 200 `duplicate` and changes nothing.',
     tags,
     tenant: false,
     access: access.public,
     params: webhookParams,
     headers: z.object({
       'stripe-signature': z.string().optional().openapi({ description: 'Stripe: its signature header (300 s tolerance)' }),
-      'tablekit-signature': z.string().optional().openapi({ description: 'Test provider: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body"> (300 s tolerance)' }),
+      'tablekit-signature': z
+        .string()
+        .optional()
+        .openapi({ description: 'Test provider: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body"> (300 s tolerance)' }),
     }),
     rawBody: { description: "The provider's event, exactly as it sent it (the signature covers these bytes)", schema: webhookEventBody },
     responses: { 200: { description: 'Received (settled, a duplicate, or not about our payments)', schema: webhookReceipt } },

@@ -73,5 +73,6 @@ export const webhookEventBody = z
   })
   .catchall(z.unknown())
   .openapi('PaymentProviderEvent', {
-    description: 'The test provider sends `{id, type, payment_intent, failure_code?, amount_refunded_cents?}`; Stripe sends its Event object (`id`, `type`, `data`, …).',
+    description:
+      'The test provider sends `{id, type, payment_intent, failure_code?, amount_refunded_cents?}`; Stripe sends its Event object (`id`, `type`, `data`, …).',
   });

@@ -107,14 +107,19 @@ export async function startCardPayment(
     if (resumed !== undefined && resumed.status !== 'failed') return resumed;
     if (order.paymentMethod !== 'card') throw conflict('This order is paid in cash: staff record the cash when they receive it');
     if (closedToPayment.includes(order.status)) throw conflict(`An order that is ${order.status} cannot be paid`);
-    if (order.paymentStatus !== 'unpaid') throw conflict(`This order is already ${order.paymentStatus === 'paid' ? 'paid' : order.paymentStatus.replace('_', ' ')}`);
+    if (order.paymentStatus !== 'unpaid')
+      throw conflict(`This order is already ${order.paymentStatus === 'paid' ? 'paid' : order.paymentStatus.replace('_', ' ')}`);
     const payments = await selectPaymentsOfOrder(trx, restaurantId, orderId);
     if (payments.some((payment) => payment.status === 'pending')) {
       throw conflict('A payment for this order is still being settled; see GET /v1/orders/{id}/payments before paying again');
     }
     // Counted under the order's lock, so racing attempts on one order cannot pass the limit together.
     if (payments.filter((payment) => payment.status === 'failed').length >= MAX_FAILED_ATTEMPTS_PER_ORDER) {
-      throw new AppError('rate_limited', 429, `This order already has ${MAX_FAILED_ATTEMPTS_PER_ORDER} failed card payments and cannot be paid by card any more`);
+      throw new AppError(
+        'rate_limited',
+        429,
+        `This order already has ${MAX_FAILED_ATTEMPTS_PER_ORDER} failed card payments and cannot be paid by card any more`,
+      );
     }
     const { paidCents } = await sumOrderMoney(trx, restaurantId, orderId);
     const outstanding = order.totalCents - paidCents;
@@ -148,7 +153,10 @@ export async function chargeAtProvider(deps: PaymentDeps, payment: PaymentRow, p
     });
   } catch (error) {
     if (!(error instanceof ProviderUnavailableError)) throw error;
-    deps.logger.warn({ err: error, paymentId: payment.id, restaurantId: payment.restaurant_id }, 'no answer from the payment provider; the payment stays pending until reconciled');
+    deps.logger.warn(
+      { err: error, paymentId: payment.id, restaurantId: payment.restaurant_id },
+      'no answer from the payment provider; the payment stays pending until reconciled',
+    );
     return undefined;
   }
 }
@@ -183,7 +191,8 @@ export type CardPaymentOutcome =
 
 export function cardPaymentOutcome(payment: PaymentRow, invalidTokenMessage?: string): CardPaymentOutcome {
   if (payment.status === 'succeeded') return { kind: 'succeeded', payment: paymentView(payment, { forOwner: true }) };
-  if (payment.status === 'pending') return { kind: payment.client_secret === null ? 'unknown' : 'requires_action', payment: paymentView(payment, { forOwner: true }) };
+  if (payment.status === 'pending')
+    return { kind: payment.client_secret === null ? 'unknown' : 'requires_action', payment: paymentView(payment, { forOwner: true }) };
   const code = payment.failure_code ?? 'card_declined';
   if (code === INVALID_TOKEN_FAILURE) return { kind: 'invalid_token', message: invalidTokenMessage ?? 'not a payment token this provider accepts' };
   return { kind: 'declined', code };
@@ -258,7 +267,12 @@ export async function createRefund(
       { path: 'amount_cents', message: `at most ${remainder} can still be refunded` },
     ]);
   }
-  return writeRefund(trx, order, payment, { amountCents: request.amountCents, reason: 'refunded by staff', userSub: request.userSub, requestKey: request.requestKey });
+  return writeRefund(trx, order, payment, {
+    amountCents: request.amountCents,
+    reason: 'refunded by staff',
+    userSub: request.userSub,
+    requestKey: request.requestKey,
+  });
 }
 
 /**
@@ -270,7 +284,10 @@ export async function refundAtProvider(deps: PaymentDeps, refund: RefundRow, opt
   const payment = await getPayment(deps.db, refund.restaurant_id, refund.payment_id);
   if (payment.method === 'cash') return { status: 'succeeded', providerRefundId: `cash_${refund.id}` };
   if (payment.provider !== deps.provider.name || payment.provider_payment_id === null || refund.provider_idempotency_key === null) {
-    deps.logger.error({ refundId: refund.id, paymentId: payment.id, provider: payment.provider }, 'a pending refund cannot be sent: its payment is not one the configured provider holds');
+    deps.logger.error(
+      { refundId: refund.id, paymentId: payment.id, provider: payment.provider },
+      'a pending refund cannot be sent: its payment is not one the configured provider holds',
+    );
     return undefined;
   }
   const request = { providerPaymentId: payment.provider_payment_id, idempotencyKey: refund.provider_idempotency_key };
@@ -286,7 +303,10 @@ export async function refundAtProvider(deps: PaymentDeps, refund: RefundRow, opt
     });
   } catch (error) {
     if (!(error instanceof ProviderUnavailableError)) throw error;
-    deps.logger.warn({ err: error, refundId: refund.id, restaurantId: refund.restaurant_id }, 'no answer from the payment provider; the refund stays pending until reconciled');
+    deps.logger.warn(
+      { err: error, refundId: refund.id, restaurantId: refund.restaurant_id },
+      'no answer from the payment provider; the refund stays pending until reconciled',
+    );
     return undefined;
   }
 }
@@ -330,12 +350,17 @@ export async function payCardOrder(
   const result = await chargeAtProvider(deps, started, request.paymentToken);
   if (result?.status === 'refused') {
     await withTransaction(db, (trx) => settleCharge(trx, request.restaurantId, started.id, settlementOf(result)));
-    deps.logger.error({ code: result.code, paymentId: started.id }, 'the payment provider refused a charge for a reason that is not the card; check the provider configuration');
+    deps.logger.error(
+      { code: result.code, paymentId: started.id },
+      'the payment provider refused a charge for a reason that is not the card; check the provider configuration',
+    );
     throw new AppError('service_unavailable', 503, 'Card payments are unavailable right now; nothing was charged', undefined, { 'Retry-After': '30' });
   }
   // Unknown: read it again, a webhook may have settled it meanwhile.
   const payment =
-    result === undefined ? await getPayment(db, request.restaurantId, started.id) : await withTransaction(db, (trx) => settleCharge(trx, request.restaurantId, started.id, settlementOf(result)));
+    result === undefined
+      ? await getPayment(db, request.restaurantId, started.id)
+      : await withTransaction(db, (trx) => settleCharge(trx, request.restaurantId, started.id, settlementOf(result)));
   return cardPaymentOutcome(payment, result?.status === 'invalid_token' ? result.message : undefined);
 }
 

@@ -87,7 +87,12 @@ export async function settleCharge(trx: Knex.Transaction, restaurantId: number, 
 async function afterMoneyReceived(trx: Knex.Transaction, order: OrderForPayment, payment: PaymentRow): Promise<void> {
   await refreshOrderPaymentStatus(trx, order);
   if (order.status === 'cancelled' || order.status === 'rejected') {
-    await refundRemainders(trx, order, await selectPaymentsOfOrder(trx, order.restaurantId, order.id, { lock: true }), `the order was ${order.status} before its payment completed`);
+    await refundRemainders(
+      trx,
+      order,
+      await selectPaymentsOfOrder(trx, order.restaurantId, order.id, { lock: true }),
+      `the order was ${order.status} before its payment completed`,
+    );
     return;
   }
   const { paidCents } = await sumOrderMoney(trx, order.restaurantId, order.id);
@@ -225,7 +230,8 @@ export async function settleChargeRefunded(
   const refunds = await selectRefundsOfPayment(trx, payment.restaurant_id, payment.id, { lock: true });
   for (const listed of event.refunds) {
     const index = refunds.findIndex(
-      (refund) => refund.provider_refund_id === listed.providerRefundId || (listed.refundKey !== undefined && refund.provider_idempotency_key === listed.refundKey),
+      (refund) =>
+        refund.provider_refund_id === listed.providerRefundId || (listed.refundKey !== undefined && refund.provider_idempotency_key === listed.refundKey),
     );
     const ours = refunds[index];
     if (ours === undefined || ours.status !== 'pending' || listed.status === 'pending') continue;

@@ -20,7 +20,9 @@ export async function receiveWebhook(deps: PaymentDeps, rawBody: Buffer | undefi
   } catch (error) {
     if (!(error instanceof WebhookVerificationError)) throw error;
     deps.logger.warn({ provider: deps.provider.name, reason: error.message }, 'payment webhook refused');
-    throw validationFailed('The webhook signature is missing, wrong or too old', [{ path: 'headers.signature', message: 'not a valid signature for this body' }]);
+    throw validationFailed('The webhook signature is missing, wrong or too old', [
+      { path: 'headers.signature', message: 'not a valid signature for this body' },
+    ]);
   }
   return handleProviderEvent(deps, event);
 }

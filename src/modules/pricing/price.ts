@@ -308,12 +308,7 @@ export function priceOrder(input: PricingInput): PriceBreakdown {
     const feeIndex = feeRates.findIndex((feeRate) => feeRate.rate === rate);
     const feeTaxable = feeIndex === -1 ? 0n : feeTaxes.taxable;
     const feeTax = feeIndex === -1 ? 0n : (feeTaxes.taxes[feeIndex] ?? 0n);
-    return taxPart(
-      rate,
-      sum(lineTaxes.map(({ taxable }) => taxable)) + feeTaxable,
-      sum(lineTaxes.map(({ taxes }) => taxes[r] ?? 0n)) + feeTax,
-      'an order',
-    );
+    return taxPart(rate, sum(lineTaxes.map(({ taxable }) => taxable)) + feeTaxable, sum(lineTaxes.map(({ taxes }) => taxes[r] ?? 0n)) + feeTax, 'an order');
   });
   const chargesTotal = sum(charges.map(({ amount }) => amount));
   const exclusiveTax = sum(lineTaxes.map(({ exclusive }) => exclusive)) + feeTaxes.exclusive;

@@ -20,7 +20,10 @@ export async function findPricing(db: Queryable, restaurantId: number): Promise<
  * two managers saving at once are then applied one after the other, each seeing the ids the other gave.
  */
 export async function lockPricing(trx: Queryable, restaurantId: number, initial: object): Promise<PricingRow> {
-  await trx('restaurant_pricing').insert({ restaurant_id: restaurantId, settings: JSON.stringify(initial) }).onConflict('restaurant_id').ignore();
+  await trx('restaurant_pricing')
+    .insert({ restaurant_id: restaurantId, settings: JSON.stringify(initial) })
+    .onConflict('restaurant_id')
+    .ignore();
   const row = await trx('restaurant_pricing').select('settings', 'next_entry_id').where({ restaurant_id: restaurantId }).forUpdate().first();
   if (row === undefined) throw new Error(`the pricing row of restaurant ${restaurantId} vanished under its lock`);
   return toRow(row);

@@ -48,12 +48,21 @@ const serviceChargeFields = {
 };
 
 /** The settings as stored and answered: every entry has its id. */
-export const taxRateSchema = z.object({ id: idValue, ...taxRateFields }).strict().openapi('TaxRate');
-export const serviceChargeSchema = z.object({ id: idValue, ...serviceChargeFields }).strict().openapi('ServiceCharge');
+export const taxRateSchema = z
+  .object({ id: idValue, ...taxRateFields })
+  .strict()
+  .openapi('TaxRate');
+export const serviceChargeSchema = z
+  .object({ id: idValue, ...serviceChargeFields })
+  .strict()
+  .openapi('ServiceCharge');
 const tipsSchema = z
   .object({
     enabled: z.boolean(),
-    suggested_percentages: z.array(percentString).max(MAX_SUGGESTED_TIPS).openapi({ example: ['10', '15', '20'] }),
+    suggested_percentages: z
+      .array(percentString)
+      .max(MAX_SUGGESTED_TIPS)
+      .openapi({ example: ['10', '15', '20'] }),
   })
   .strict();
 const deliveryTermsSchema = z
@@ -81,8 +90,14 @@ function crossEntryIssues(settings: {
       seen.add(key);
     });
   };
-  uniqueNames('tax_rates', settings.tax_rates.map(({ name }) => name));
-  uniqueNames('service_charges', settings.service_charges.map(({ name }) => name));
+  uniqueNames(
+    'tax_rates',
+    settings.tax_rates.map(({ name }) => name),
+  );
+  uniqueNames(
+    'service_charges',
+    settings.service_charges.map(({ name }) => name),
+  );
 
   const ids = new Set<number>();
   for (const list of ['tax_rates', 'service_charges'] as const) {

@@ -36,7 +36,10 @@ export async function replacePricingSettings(db: Knex, restaurantId: number, upd
     const assignIds = <E extends { id?: number | undefined }>(list: 'tax_rates' | 'service_charges', entries: readonly E[], known: ReadonlySet<number>) =>
       entries.map((entry, index) => {
         if (entry.id !== undefined && !known.has(entry.id)) {
-          errors.push({ path: `${list}.${index}.id`, message: `is not the id of one of this restaurant's ${list === 'tax_rates' ? 'tax rates' : 'service charges'}` });
+          errors.push({
+            path: `${list}.${index}.id`,
+            message: `is not the id of one of this restaurant's ${list === 'tax_rates' ? 'tax rates' : 'service charges'}`,
+          });
         }
         const id = entry.id ?? nextEntryId++;
         return { ...entry, id };

@@ -33,15 +33,18 @@ function toRestaurant(row: Pick<RestaurantRecord, (typeof columns)[number]>): Re
 
 /** Undefined when the domain is taken (race-safe: the unique constraint decides). */
 export async function insertRestaurant(db: Queryable, restaurant: Omit<Restaurant, 'id'>): Promise<Restaurant | undefined> {
-  const [row] = await db('restaurants').insert(restaurant).onConflict('domain').ignore().returning([...columns]);
+  const [row] = await db('restaurants')
+    .insert(restaurant)
+    .onConflict('domain')
+    .ignore()
+    .returning([...columns]);
   return row === undefined ? undefined : toRestaurant(row);
 }
 
-export async function updateRestaurant(
-  db: Queryable,
-  id: number,
-  changes: Partial<Pick<Restaurant, 'name' | 'timezone'>>,
-): Promise<Restaurant | undefined> {
-  const [row] = await db('restaurants').where({ id }).update({ ...changes, updated_at: db.fn.now() }).returning([...columns]);
+export async function updateRestaurant(db: Queryable, id: number, changes: Partial<Pick<Restaurant, 'name' | 'timezone'>>): Promise<Restaurant | undefined> {
+  const [row] = await db('restaurants')
+    .where({ id })
+    .update({ ...changes, updated_at: db.fn.now() })
+    .returning([...columns]);
   return row === undefined ? undefined : toRestaurant(row);
 }

@@ -91,9 +91,7 @@ export type InvalidSlotReason = 'too_soon' | 'too_far' | 'closure' | 'outside_ho
 
 export type RequestedSlotCheck = { kind: 'valid'; slot: Slot } | { kind: 'invalid'; reason: InvalidSlotReason };
 
-export type AsapPlacement =
-  | { kind: 'accepted'; promised_at: Date; slot: Slot }
-  | { kind: 'not_accepting'; status: OrderingStatus };
+export type AsapPlacement = { kind: 'accepted'; promised_at: Date; slot: Slot } | { kind: 'not_accepting'; status: OrderingStatus };
 
 // ---- vocabulary -------------------------------------------------------------------------------------------
 

@@ -1,9 +1,7 @@
 import type { Knex } from 'knex';
 
 /** Staff paused ASAP orders (until `paused_until`), or resumed them. */
-export type PauseChange =
-  | { kind: 'paused'; restaurantId: number; pausedUntil: Date; reason: string | null }
-  | { kind: 'resumed'; restaurantId: number };
+export type PauseChange = { kind: 'paused'; restaurantId: number; pausedUntil: Date; reason: string | null } | { kind: 'resumed'; restaurantId: number };
 
 /** Runs in the transaction that changed the pause, so what it writes commits with it. */
 export type PauseChangeListener = (trx: Knex.Transaction, change: PauseChange) => Promise<void>;

@@ -104,7 +104,9 @@ export async function selectClosuresEndingFrom(db: Queryable, restaurantId: numb
 
 /** `starts_on` and `ends_on` as validated calendar dates, so they are stored and answered as given. */
 export async function insertClosure(db: Queryable, restaurantId: number, closure: Omit<ClosureRow, 'id'>): Promise<ClosureRow> {
-  const [row] = (await db('restaurant_closures').insert({ restaurant_id: restaurantId, ...closure }).returning('id')) as Array<{ id: number | string }>;
+  const [row] = (await db('restaurant_closures')
+    .insert({ restaurant_id: restaurantId, ...closure })
+    .returning('id')) as Array<{ id: number | string }>;
   if (row === undefined) throw new Error('insert into restaurant_closures returned no row');
   return { id: Number(row.id), ...closure };
 }

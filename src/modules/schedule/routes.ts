@@ -48,8 +48,7 @@ export function registerScheduleRoutes(api: ApiRouter, clock: Clock): void {
     method: 'get',
     path: '/v1/restaurant/closures',
     summary: 'Closures (whole local days without ordering), by first day',
-    description:
-      'Holidays and other whole local days on which no order is taken and no slot is offered.',
+    description: 'Holidays and other whole local days on which no order is taken and no slot is offered.',
     tags,
     access: access.public,
     query: closureListQuery,
@@ -61,8 +60,7 @@ export function registerScheduleRoutes(api: ApiRouter, clock: Clock): void {
     method: 'post',
     path: '/v1/restaurant/closures',
     summary: 'Close whole local days, ends_on included (manager)',
-    description:
-      'Closes the local days from starts_on to ends_on, both included; ends_on before starts_on is refused.',
+    description: 'Closes the local days from starts_on to ends_on, both included; ends_on before starts_on is refused.',
     tags,
     access: access.manager,
     body: closureCreateSchema,
@@ -74,8 +72,7 @@ export function registerScheduleRoutes(api: ApiRouter, clock: Clock): void {
     method: 'delete',
     path: '/v1/restaurant/closures/{id}',
     summary: 'Remove a closure (manager)',
-    description:
-      'The days open again as the weekly hours say.',
+    description: 'The days open again as the weekly hours say.',
     tags,
     access: access.manager,
     params: idParams,
@@ -107,8 +104,7 @@ export function registerScheduleRoutes(api: ApiRouter, clock: Clock): void {
     method: 'delete',
     path: '/v1/restaurant/pause',
     summary: 'Take ASAP orders again at once (staff)',
-    description:
-      'Ends a pause now; nothing to end is fine.',
+    description: 'Ends a pause now; nothing to end is fine.',
     tags,
     access: access.staff,
     responses: { 204: { description: 'Resumed (also when there was no pause)' } },

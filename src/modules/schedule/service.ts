@@ -130,10 +130,19 @@ export async function orderingFor(db: Queryable, restaurant: ScheduleRestaurant,
 export async function listClosures(db: Queryable, restaurantId: number, options: { limit: number; cursor: string | undefined }): Promise<Page<Closure>> {
   const after = decodeCursor(options.cursor, ['string', 'number']) as [string, number] | undefined;
   const rows = await repo.selectClosurePage(db, restaurantId, { after, limit: options.limit + 1 });
-  return pageFrom(rows, options.limit, (row) => [row.starts_on, row.id], (row) => row);
+  return pageFrom(
+    rows,
+    options.limit,
+    (row) => [row.starts_on, row.id],
+    (row) => row,
+  );
 }
 
-export async function addClosure(db: Queryable, restaurantId: number, input: { starts_on: string; ends_on: string; reason?: string | undefined }): Promise<Closure> {
+export async function addClosure(
+  db: Queryable,
+  restaurantId: number,
+  input: { starts_on: string; ends_on: string; reason?: string | undefined },
+): Promise<Closure> {
   const reason = input.reason === undefined || input.reason === '' ? null : input.reason;
   return repo.insertClosure(db, restaurantId, { starts_on: input.starts_on, ends_on: input.ends_on, reason });
 }

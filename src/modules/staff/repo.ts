@@ -40,11 +40,7 @@ export async function selectStaffPage(
  * restaurant is never left without a manager.
  */
 export async function lockManagers(db: Queryable, restaurantId: number): Promise<string[]> {
-  const rows = await db('staff_members')
-    .select('user_sub')
-    .where({ restaurant_id: restaurantId, role: 'manager' })
-    .orderBy('user_sub')
-    .forUpdate();
+  const rows = await db('staff_members').select('user_sub').where({ restaurant_id: restaurantId, role: 'manager' }).orderBy('user_sub').forUpdate();
   return rows.map((row: Record<string, unknown>) => String(row['user_sub']));
 }
 

@@ -30,7 +30,11 @@ export function registerStaffRoutes(api: ApiRouter, directory: UserDirectory): v
       200: { description: 'Role changed', schema: staffMemberSchema },
       201: { description: 'Added to the staff', schema: staffMemberSchema },
     },
-    errors: { not_found: 'No user with this sub in the user pool', conflict: 'It would leave the restaurant without a manager, or the user has no email', service_unavailable: 'The user pool cannot be reached' },
+    errors: {
+      not_found: 'No user with this sub in the user pool',
+      conflict: 'It would leave the restaurant without a manager, or the user has no email',
+      service_unavailable: 'The user pool cannot be reached',
+    },
     handler: async ({ tenant, params, body }) => {
       const { member, created } = await setStaffRole(api.deps.db, directory, tenant.id, params.user_sub, body.role);
       return { status: created ? 201 : 200, body: member };

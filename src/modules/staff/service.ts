@@ -12,7 +12,12 @@ export type StaffMember = repo.StaffMemberRow;
 export async function listStaff(db: Queryable, restaurantId: number, options: { limit: number; cursor: string | undefined }): Promise<Page<StaffMember>> {
   const after = decodeCursor(options.cursor, ['string', 'string']) as [string, string] | undefined;
   const rows = await repo.selectStaffPage(db, restaurantId, { after, limit: options.limit + 1 });
-  return pageFrom(rows, options.limit, (row) => [row.email, row.user_sub], (row) => row);
+  return pageFrom(
+    rows,
+    options.limit,
+    (row) => [row.email, row.user_sub],
+    (row) => row,
+  );
 }
 
 const lastManager = () =>

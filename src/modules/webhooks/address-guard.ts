@@ -63,8 +63,7 @@ export function isForbiddenAddress(address: string): boolean {
 
 export type UrlVerdict =
   /** In production, the vetted addresses a delivery may connect to (and only to); empty elsewhere (any). */
-  | { ok: true; addresses: ResolvedAddress[] }
-  | { ok: false; reason: string };
+  { ok: true; addresses: ResolvedAddress[] } | { ok: false; reason: string };
 
 /**
  * Whether webhooks may be sent to `url`. In production it must be https and every address its host

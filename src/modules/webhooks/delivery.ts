@@ -64,7 +64,12 @@ export class DeliveryInProgressError extends Error {
  *    as an outbox row due after the backoff, in the same transaction, or gives up after the last one.
  *    Three days of failures without a success disables the endpoint.
  */
-export async function attemptWebhookDelivery(deps: WebhookDeliveryDeps, restaurantId: number, deliveryId: number, attempt: number): Promise<WebhookAttemptOutcome> {
+export async function attemptWebhookDelivery(
+  deps: WebhookDeliveryDeps,
+  restaurantId: number,
+  deliveryId: number,
+  attempt: number,
+): Promise<WebhookAttemptOutcome> {
   const clock = deps.clock ?? systemClock;
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const token = randomUUID();
@@ -107,7 +112,13 @@ export async function attemptWebhookDelivery(deps: WebhookDeliveryDeps, restaura
 
   const statusCode = result.kind === 'response' && result.status >= 100 && result.status <= 599 ? result.status : null;
   const succeeded = statusCode !== null && statusCode >= 200 && statusCode < 300;
-  const lastError = succeeded ? null : result.kind === 'error' ? result.error : statusCode === null ? 'the response had no valid status' : `answered ${statusCode}${statusCode >= 300 && statusCode < 400 ? ' (redirects are not followed)' : ''}`;
+  const lastError = succeeded
+    ? null
+    : result.kind === 'error'
+      ? result.error
+      : statusCode === null
+        ? 'the response had no valid status'
+        : `answered ${statusCode}${statusCode >= 300 && statusCode < 400 ? ' (redirects are not followed)' : ''}`;
 
   const next = await withTransaction(deps.db, async (trx) => {
     if (!(await repo.lockClaim(trx, restaurantId, deliveryId, token))) return { recorded: false, nextAttemptAt: null };
@@ -137,7 +148,13 @@ export async function attemptWebhookDelivery(deps: WebhookDeliveryDeps, restaura
   });
 
   // The endpoint's URL may carry a token of the receiver's: it is not logged, nor is the secret.
-  const summary = { endpointId: endpoint.id, eventId: event.id, statusCode, error: succeeded ? undefined : lastError, nextAttemptAt: next.nextAttemptAt?.toISOString() };
+  const summary = {
+    endpointId: endpoint.id,
+    eventId: event.id,
+    statusCode,
+    error: succeeded ? undefined : lastError,
+    nextAttemptAt: next.nextAttemptAt?.toISOString(),
+  };
   if (!next.recorded) log.warn(summary, 'webhook attempt finished after its claim was taken over; its outcome is not recorded');
   else if (succeeded) log.info(summary, 'webhook delivered');
   else log.info(summary, next.nextAttemptAt === null ? 'webhook delivery failed; no attempts left' : 'webhook delivery failed; retrying later');

@@ -131,7 +131,9 @@ async function relayPage(trx: Knex.Transaction, restaurantId: number): Promise<{
   let written = 0;
   // Nobody subscribed: the cursor moves on all the same, so a later subscriber starts from now.
   if ((await repo.selectSubscribedEndpointIds(trx, restaurantId, ['order.placed', 'order.updated'])).length > 0) {
-    const orders = new Map((await getOrders(trx, restaurantId, WEBHOOK_ORDER_VIEWER, [...new Set(events.map((event) => event.orderId))])).map((order) => [order.id, order]));
+    const orders = new Map(
+      (await getOrders(trx, restaurantId, WEBHOOK_ORDER_VIEWER, [...new Set(events.map((event) => event.orderId))])).map((order) => [order.id, order]),
+    );
     for (const event of events) {
       const order = orders.get(event.orderId);
       if (order === undefined) continue;

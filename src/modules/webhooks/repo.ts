@@ -201,13 +201,20 @@ export async function lockDeliveryForAttempt(trx: Knex.Transaction, restaurantId
     claimedUntil: row['claimed_until'] === null ? null : new Date(row['claimed_until'] as string),
     endpoint: { id: Number(row['endpoint_id']), url: String(row['url']), secret: String(row['secret']), enabled: row['enabled'] === true },
     // json (not jsonb) comes back parsed from pg and PGlite alike; a string would be a driver without the parser.
-    event: { id: Number(row['event_id']), type: row['type'] as WebhookEventType, data: (typeof data === 'string' ? JSON.parse(data) : data) as WebhookData, createdAt: new Date(row['event_created_at'] as string) },
+    event: {
+      id: Number(row['event_id']),
+      type: row['type'] as WebhookEventType,
+      data: (typeof data === 'string' ? JSON.parse(data) : data) as WebhookData,
+      createdAt: new Date(row['event_created_at'] as string),
+    },
   };
 }
 
 /** The attempt in hand is this caller's until `until`; nobody else posts the delivery meanwhile. */
 export async function claimDelivery(trx: Knex.Transaction, restaurantId: number, id: number, claim: { token: string; until: Date }): Promise<void> {
-  await trx('webhook_deliveries').where({ restaurant_id: restaurantId, id }).update({ attempt_token: claim.token, claimed_until: claim.until, updated_at: trx.fn.now() });
+  await trx('webhook_deliveries')
+    .where({ restaurant_id: restaurantId, id })
+    .update({ attempt_token: claim.token, claimed_until: claim.until, updated_at: trx.fn.now() });
 }
 
 /** Locks the delivery if the attempt in hand is still the claim `token` made. */
@@ -227,19 +234,17 @@ export interface AttemptRecord {
 
 /** Writes how the attempt went and ends the claim (the caller holds it: `lockClaim`). */
 export async function recordAttempt(trx: Knex.Transaction, restaurantId: number, id: number, token: string, record: AttemptRecord): Promise<void> {
-  await trx('webhook_deliveries')
-    .where({ restaurant_id: restaurantId, id, attempt_token: token })
-    .update({
-      attempts: record.attempts,
-      status: record.status,
-      last_status_code: record.lastStatusCode,
-      last_error: record.lastError,
-      last_attempt_at: record.at,
-      next_attempt_at: record.nextAttemptAt,
-      attempt_token: null,
-      claimed_until: null,
-      updated_at: trx.fn.now(),
-    });
+  await trx('webhook_deliveries').where({ restaurant_id: restaurantId, id, attempt_token: token }).update({
+    attempts: record.attempts,
+    status: record.status,
+    last_status_code: record.lastStatusCode,
+    last_error: record.lastError,
+    last_attempt_at: record.at,
+    next_attempt_at: record.nextAttemptAt,
+    attempt_token: null,
+    claimed_until: null,
+    updated_at: trx.fn.now(),
+  });
 }
 
 /** A delivery that will not be attempted (its endpoint is disabled). */
@@ -255,7 +260,10 @@ export async function reopenDelivery(trx: Knex.Transaction, restaurantId: number
 }
 
 export async function markEndpointSucceeding(trx: Knex.Transaction, restaurantId: number, id: number): Promise<void> {
-  await trx('webhook_endpoints').where({ restaurant_id: restaurantId, id }).whereNotNull('failing_since').update({ failing_since: null, updated_at: trx.fn.now() });
+  await trx('webhook_endpoints')
+    .where({ restaurant_id: restaurantId, id })
+    .whereNotNull('failing_since')
+    .update({ failing_since: null, updated_at: trx.fn.now() });
 }
 
 /**

@@ -49,8 +49,7 @@ export function registerWebhookRoutes(api: ApiRouter, options: WebhookRouteOptio
     method: 'get',
     path: '/v1/webhook-endpoints',
     summary: "The restaurant's webhook endpoints (manager)",
-    description:
-      'Every endpoint with its events and whether it is enabled (and why not); secrets are never shown again.',
+    description: 'Every endpoint with its events and whether it is enabled (and why not); secrets are never shown again.',
     tags,
     access: access.manager,
     query: listEndpointsQuery,
@@ -62,8 +61,7 @@ export function registerWebhookRoutes(api: ApiRouter, options: WebhookRouteOptio
     method: 'get',
     path: '/v1/webhook-endpoints/{id}',
     summary: 'One webhook endpoint (manager)',
-    description:
-      'An endpoint with its events and state; its secret is never shown again.',
+    description: 'An endpoint with its events and state; its secret is never shown again.',
     tags,
     access: access.manager,
     params: idParams,
@@ -75,8 +73,7 @@ export function registerWebhookRoutes(api: ApiRouter, options: WebhookRouteOptio
     method: 'patch',
     path: '/v1/webhook-endpoints/{id}',
     summary: 'Change an endpoint’s URL or events, or switch it off and on (manager)',
-    description:
-      'Changes the fields sent. Switching a disabled endpoint on again clears its failure record.',
+    description: 'Changes the fields sent. Switching a disabled endpoint on again clears its failure record.',
     tags,
     access: access.manager,
     params: idParams,
@@ -89,8 +86,7 @@ export function registerWebhookRoutes(api: ApiRouter, options: WebhookRouteOptio
     method: 'delete',
     path: '/v1/webhook-endpoints/{id}',
     summary: 'Delete an endpoint and its delivery history (manager)',
-    description:
-      'No more events are sent to it.',
+    description: 'No more events are sent to it.',
     tags,
     access: access.manager,
     params: idParams,
@@ -122,8 +118,7 @@ export function registerWebhookRoutes(api: ApiRouter, options: WebhookRouteOptio
     method: 'post',
     path: '/v1/webhook-deliveries/{id}/redeliver',
     summary: 'Send a delivery again, now: same event, same event id (manager)',
-    description:
-      'A new attempt of the same delivery, with the same body and Tablekit-Event-Id, so the receiver can deduplicate.',
+    description: 'A new attempt of the same delivery, with the same body and Tablekit-Event-Id, so the receiver can deduplicate.',
     tags,
     access: access.manager,
     params: idParams,

@@ -17,7 +17,10 @@ const webhookUrl = z
     url.hash = '';
     return url.href;
   })
-  .openapi({ description: 'Where events are POSTed. In production: https, and the host must resolve only to public addresses', example: 'https://pos.example.com/tablekit/webhooks' });
+  .openapi({
+    description: 'Where events are POSTed. In production: https, and the host must resolve only to public addresses',
+    example: 'https://pos.example.com/tablekit/webhooks',
+  });
 
 const eventList = z
   .array(eventType)
@@ -70,7 +73,11 @@ export const deliverySchema = z
     event: eventType,
     status: z.enum(['pending', 'succeeded', 'failed']),
     attempts: z.number().int().min(0),
-    last_status_code: z.number().int().nullable().openapi({ description: 'The HTTP status of the last attempt; null when it got none (timeout, connection refused)' }),
+    last_status_code: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'The HTTP status of the last attempt; null when it got none (timeout, connection refused)' }),
     last_error: z.string().nullable().openapi({ description: 'Why the last attempt failed, else null' }),
     last_attempt_at: z.string().nullable().openapi({ format: 'date-time' }),
     next_attempt_at: z.string().nullable().openapi({ format: 'date-time', description: 'When the next attempt is due; null once succeeded or failed' }),
@@ -98,7 +105,8 @@ export const webhookEventBodySchema = z
     type: eventType,
     created_at: z.string().openapi({ format: 'date-time' }),
     data: z.record(z.string(), z.unknown()).openapi({
-      description: 'order.*: {order} as GET /v1/orders/{id} shows it, with latest_event; ingredient.*: {ingredient} as staff see it; restaurant.*: {restaurant, ...}',
+      description:
+        'order.*: {order} as GET /v1/orders/{id} shows it, with latest_event; ingredient.*: {ingredient} as staff see it; restaurant.*: {restaurant, ...}',
     }),
   })
   .openapi('WebhookEvent', {

@@ -51,10 +51,19 @@ export async function createEndpoint(
   });
 }
 
-export async function listEndpoints(db: Queryable, restaurantId: number, options: { limit: number; cursor: string | undefined }): Promise<Page<repo.EndpointRow>> {
+export async function listEndpoints(
+  db: Queryable,
+  restaurantId: number,
+  options: { limit: number; cursor: string | undefined },
+): Promise<Page<repo.EndpointRow>> {
   const after = decodeCursor(options.cursor, ['number']);
   const rows = await repo.selectEndpointPage(db, restaurantId, { afterId: after === undefined ? undefined : Number(after[0]), limit: options.limit + 1 });
-  return pageFrom(rows, options.limit, (row) => [row.id], (row) => row);
+  return pageFrom(
+    rows,
+    options.limit,
+    (row) => [row.id],
+    (row) => row,
+  );
 }
 
 export async function getEndpoint(db: Queryable, restaurantId: number, id: number): Promise<repo.EndpointRow> {
@@ -64,7 +73,13 @@ export async function getEndpoint(db: Queryable, restaurantId: number, id: numbe
 }
 
 /** A new URL is checked as at creation; switching the endpoint on again forgets its past failures. */
-export async function updateEndpoint(db: Queryable, restaurantId: number, id: number, changes: repo.EndpointChanges, policy: UrlPolicy): Promise<repo.EndpointRow> {
+export async function updateEndpoint(
+  db: Queryable,
+  restaurantId: number,
+  id: number,
+  changes: repo.EndpointChanges,
+  policy: UrlPolicy,
+): Promise<repo.EndpointRow> {
   if (changes.url !== undefined) await assertUrlAllowed(changes.url, policy);
   const endpoint =
     changes.url === undefined && changes.events === undefined && changes.enabled === undefined

@@ -20,12 +20,7 @@ export function signatureHeader(secret: string, timestampSeconds: number, body: 
  * signatures is the body's under `secret` and its `t` is within `toleranceSeconds` of now, so a
  * captured request cannot be replayed later. Compared in constant time.
  */
-export function verifySignature(
-  secret: string,
-  header: string,
-  body: string,
-  options: { nowSeconds: number; toleranceSeconds?: number },
-): boolean {
+export function verifySignature(secret: string, header: string, body: string, options: { nowSeconds: number; toleranceSeconds?: number }): boolean {
   const parts = header.split(',').map((part) => part.trim().split('='));
   const timestamps = parts.filter(([key]) => key === 't').map(([, value]) => value ?? '');
   if (timestamps.length !== 1 || !/^\d{1,12}$/.test(timestamps[0] ?? '')) return false;

@@ -232,7 +232,8 @@ function refundResultOf(refund: Stripe.Refund): RefundResult {
  * objects (a PaymentIntent and its client_secret) that have no place in a log.
  */
 function unavailable(error: unknown): ProviderUnavailableError {
-  if (!(error instanceof Stripe.errors.StripeError)) return new ProviderUnavailableError(`Stripe did not give a definite answer (${error instanceof Error ? error.name : 'error'})`);
+  if (!(error instanceof Stripe.errors.StripeError))
+    return new ProviderUnavailableError(`Stripe did not give a definite answer (${error instanceof Error ? error.name : 'error'})`);
   const details = [error.type, error.statusCode, error.code, error.requestId].filter((part) => part !== undefined && part !== null).join(' ');
   return new ProviderUnavailableError(`Stripe did not give a definite answer (${details})`);
 }

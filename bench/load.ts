@@ -120,11 +120,11 @@ async function checkoutScenario(spec: Extract<LoadSpec, { kind: 'checkout' }>): 
             method: 'POST',
             path: '/v1/cart/items',
             setupRequest: (req: autocannon.Request, context: Record<string, number>) => {
-              context['k'] = Math.floor(Math.random() * (last + 1));
+              context.k = Math.floor(Math.random() * (last + 1));
               return {
                 ...req,
                 headers: { ...req.headers, authorization: customer.auth },
-                body: JSON.stringify({ recipe_id: spec.recipeIds[context['k']], quantity: 1 }),
+                body: JSON.stringify({ recipe_id: spec.recipeIds[context.k], quantity: 1 }),
               };
             },
             onResponse: (status: number) => count(status, 'cart'),
@@ -135,7 +135,7 @@ async function checkoutScenario(spec: Extract<LoadSpec, { kind: 'checkout' }>): 
             setupRequest: (req: autocannon.Request, context: Record<string, number>) => ({
               ...req,
               headers: { ...req.headers, authorization: customer.auth },
-              body: JSON.stringify({ recipe_id: spec.recipeIds[(context['k'] ?? 0) + 1], quantity: 1 }),
+              body: JSON.stringify({ recipe_id: spec.recipeIds[(context.k ?? 0) + 1], quantity: 1 }),
             }),
             onResponse: (status: number) => count(status, 'cart'),
           },

@@ -22,18 +22,18 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
 const settings = {
-  connections: Number(process.env['BENCH_CONNECTIONS'] ?? 50),
-  seconds: Number(process.env['BENCH_SECONDS'] ?? 10),
-  warmupSeconds: Number(process.env['BENCH_WARMUP_SECONDS'] ?? 3),
-  queueOrders: Number(process.env['BENCH_QUEUE_ORDERS'] ?? 5000),
+  connections: Number(process.env.BENCH_CONNECTIONS ?? 50),
+  seconds: Number(process.env.BENCH_SECONDS ?? 10),
+  warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 3),
+  queueOrders: Number(process.env.BENCH_QUEUE_ORDERS ?? 5000),
   menuPageSize: 20,
   /** Card orders in the checkout scenario: the placing transaction alone, no queue work behind it (the queue scenario measures that). */
   checkoutPaymentMethod: 'card' as const,
-  logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'warn',
+  logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
   /** Quiet time before the final RSS reading. */
-  idleSeconds: Number(process.env['BENCH_IDLE_SECONDS'] ?? 10),
+  idleSeconds: Number(process.env.BENCH_IDLE_SECONDS ?? 10),
   /** bulk (default): the queue alone; api: end to end, then bounded by checkout's throughput. */
-  queuePlacedVia: (process.env['BENCH_QUEUE_VIA'] === 'api' ? 'api' : 'bulk') as 'bulk' | 'api',
+  queuePlacedVia: (process.env.BENCH_QUEUE_VIA === 'api' ? 'api' : 'bulk') as 'bulk' | 'api',
 };
 
 interface Target {
@@ -84,7 +84,7 @@ interface Results {
 
 /** BENCH_ONLY=menu,b (for profiling one scenario): run only those; the report is then partial.json. */
 const only =
-  process.env['BENCH_ONLY'] === undefined || process.env['BENCH_ONLY'] === '' ? undefined : new Set(process.env['BENCH_ONLY'].split(',').map((s) => s.trim()));
+  process.env.BENCH_ONLY === undefined || process.env.BENCH_ONLY === '' ? undefined : new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim()));
 const wanted = (scenario: 'a' | 'b' | 'menu' | 'c' | 'checkout' | 'queue') => only === undefined || only.has(scenario);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -179,7 +179,7 @@ function percentiles(samples: number[]): Latency {
 /** Runs one load scenario in a child process (bench/load.ts) and returns its figures. */
 function runLoad<R extends LoadResult>(spec: LoadSpec): Promise<R> {
   // Profiling flags are for the service (this process), not the load generator.
-  const nodeOptions = (process.env['NODE_OPTIONS'] ?? '').replace(/--cpu-prof\S*(\s+\S+)?/g, '').trim();
+  const nodeOptions = (process.env.NODE_OPTIONS ?? '').replace(/--cpu-prof\S*(\s+\S+)?/g, '').trim();
   const child = fork(path.join(ROOT, 'bench', 'load.ts'), [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, NODE_OPTIONS: nodeOptions },
@@ -215,7 +215,7 @@ async function signUpCustomers(baseUrl: string, count: number, runId: string): P
         emails.map(async (email) => {
           await post('/v1/auth/signup', { email, password, name: 'Bench Customer' });
           const login = await post('/v1/auth/login', { email, password });
-          return { email, auth: `Bearer ${String(login['access_token'])}` };
+          return { email, auth: `Bearer ${String(login.access_token)}` };
         }),
       )),
     );
@@ -231,7 +231,7 @@ async function request(
   domain: string,
 ): Promise<{ status: number; body: string }> {
   const headers: Record<string, string> = { 'x-restaurant-domain': domain };
-  if (customer !== undefined) headers['authorization'] = customer.auth;
+  if (customer !== undefined) headers.authorization = customer.auth;
   const response = await fetch(`${baseUrl}${pathname}`, { method, headers });
   return { status: response.status, body: await response.text() };
 }
@@ -403,7 +403,7 @@ async function queueScenario(
   query: (sql: string, bindings: Array<number | string>) => Promise<Array<Record<string, unknown>>>,
 ): Promise<QueueResult> {
   const [before] = await query('SELECT coalesce(max(id), 0)::bigint AS id FROM orders WHERE restaurant_id = ?', [menu.restaurantId]);
-  const afterId = Number(before?.['id'] ?? 0);
+  const afterId = Number(before?.id ?? 0);
   const count = settings.queueOrders;
   let placing: Promise<PlaceResult | undefined>;
   let placedAt: number;
@@ -423,7 +423,7 @@ async function queueScenario(
     const started = Date.now();
     await placeCashOrdersInBulk(query, menu, count);
     const [now] = await query('SELECT extract(epoch FROM clock_timestamp())::float8 AS at', []);
-    placedAt = Number(now?.['at']);
+    placedAt = Number(now?.at);
     placing = Promise.resolve({ kind: 'place', placed: count, failures: {}, startedAt: started, finishedAt: Date.now() });
   }
   let placed: PlaceResult | undefined;
@@ -436,7 +436,7 @@ async function queueScenario(
         `SELECT count(*)::bigint AS n FROM orders WHERE restaurant_id = ? AND id > ? AND payment_method = 'cash' AND status = 'confirmed'`,
         [menu.restaurantId, afterId],
       );
-      if (Number(row?.['n']) >= placed.placed) break;
+      if (Number(row?.n) >= placed.placed) break;
     }
     if (Date.now() > deadline) throw new Error('the queue did not confirm every order within 4 minutes');
   }
@@ -453,10 +453,10 @@ async function queueScenario(
       WHERE o.restaurant_id = ? AND o.id > ? AND o.payment_method = 'cash'`,
     [menu.restaurantId, afterId],
   );
-  const orders = Number(stats?.['orders']);
+  const orders = Number(stats?.orders);
   // In bulk, every order is there at the commit; through the API, from the first order placed.
-  const start = Number.isFinite(placedAt) ? placedAt : Number(stats?.['first_placed']);
-  const allConfirmedSeconds = Number(stats?.['last_confirmed']) - start;
+  const start = Number.isFinite(placedAt) ? placedAt : Number(stats?.first_placed);
+  const allConfirmedSeconds = Number(stats?.last_confirmed) - start;
   const placingSeconds = (result.finishedAt - result.startedAt) / 1000;
   return {
     placedVia: settings.queuePlacedVia,
@@ -465,8 +465,8 @@ async function queueScenario(
     placedPerSecond: orders / placingSeconds,
     allConfirmedSeconds,
     confirmedPerSecond: orders / allConfirmedSeconds,
-    confirmationEvents: Number(stats?.['events']),
-    confirmationLagMs: { p50: Number(stats?.['lag_p50']) * 1000, p99: Number(stats?.['lag_p99']) * 1000, mean: Number(stats?.['lag_mean']) * 1000 },
+    confirmationEvents: Number(stats?.events),
+    confirmationLagMs: { p50: Number(stats?.lag_p50) * 1000, p99: Number(stats?.lag_p99) * 1000, mean: Number(stats?.lag_mean) * 1000 },
     failures: result.failures,
   };
 }
@@ -474,7 +474,7 @@ async function queueScenario(
 async function main(): Promise<void> {
   const started = performance.now();
   const runId = Date.now().toString(36);
-  const baseUrl = process.env['DATABASE_URL'];
+  const baseUrl = process.env.DATABASE_URL;
   const embedded = baseUrl === undefined || baseUrl === '';
   if (embedded) {
     const bar = '!'.repeat(100);
@@ -500,7 +500,7 @@ async function main(): Promise<void> {
     url.pathname = `/${name}`;
     benchUrl = url.toString();
     dropDatabase = async () => {
-      if (process.env['BENCH_KEEP_DATABASE'] === 'true') {
+      if (process.env.BENCH_KEEP_DATABASE === 'true') {
         log(`kept the bench database ${name}`);
         return;
       }
@@ -524,8 +524,8 @@ async function main(): Promise<void> {
       DATA_DIR: dataDir,
       AUTH_RATE_LIMIT_PER_IP: '100000',
     };
-    if (benchUrl !== undefined) env['DATABASE_URL'] = benchUrl;
-    if (process.env['DATABASE_POOL_MAX'] !== undefined) env['DATABASE_POOL_MAX'] = process.env['DATABASE_POOL_MAX'];
+    if (benchUrl !== undefined) env.DATABASE_URL = benchUrl;
+    if (process.env.DATABASE_POOL_MAX !== undefined) env.DATABASE_POOL_MAX = process.env.DATABASE_POOL_MAX;
     const config = loadConfig(env);
     service = await startService(config, createLogger(config.logLevel));
     const knex = service.database.knex;
@@ -621,7 +621,7 @@ async function main(): Promise<void> {
       const script = plainCheckoutScript(menu, pricingSqlFor(knex), { paymentMethod: settings.checkoutPaymentMethod });
       const havePgbench =
         benchUrl !== undefined &&
-        process.env['BENCH_PLAIN'] !== 'pg' &&
+        process.env.BENCH_PLAIN !== 'pg' &&
         (await run('pgbench', ['--version']).then(
           () => true,
           () => false,

@@ -131,7 +131,7 @@ describe('access tokens on a protected route', () => {
     expect(res.body).toMatchObject({ code: 'unauthenticated', status: 401 });
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     if (reason !== undefined) {
-      expect(log.records().some((record) => record['reason'] === reason && record['msg'] === 'access token rejected')).toBe(true);
+      expect(log.records().some((record) => record.reason === reason && record.msg === 'access token rejected')).toBe(true);
     }
     const token = value?.replace(/^\S+ /, '') ?? '';
     if (token.length > 8) expect(log.text()).not.toContain(token);

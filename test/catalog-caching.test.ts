@@ -31,7 +31,7 @@ describe('catalog caching for the CDN', () => {
 
   const readUrls = () => ['/v1/recipes', `/v1/recipes/${recipeId}`, '/v1/ingredients', `/v1/ingredients/${ingredientId}`];
   const varyOf = (res: { headers: Record<string, string | undefined> }) =>
-    String(res.headers['vary'] ?? '')
+    String(res.headers.vary ?? '')
       .split(',')
       .map((part) => part.trim().toLowerCase());
 
@@ -40,7 +40,7 @@ describe('catalog caching for the CDN', () => {
       const res = await a.get(url);
       expect(res.status, url).toBe(200);
       expect(res.headers['cache-control'], url).toBe('public, max-age=5');
-      expect(res.headers['etag'], url).toMatch(/^"[^"]+"$/); // strong: no W/ prefix
+      expect(res.headers.etag, url).toMatch(/^"[^"]+"$/); // strong: no W/ prefix
       expect(varyOf(res), url).toEqual(expect.arrayContaining(['authorization', 'x-restaurant-domain', 'host']));
     }
   });
@@ -48,11 +48,11 @@ describe('catalog caching for the CDN', () => {
   it('answers If-None-Match with 304 and no body while nothing changed, and 200 with a new ETag once stock moves', async () => {
     for (const url of readUrls()) {
       const first = await a.get(url);
-      const etag = String(first.headers['etag']);
+      const etag = String(first.headers.etag);
       const again = await a.get(url).set('If-None-Match', etag);
       expect(again.status, url).toBe(304);
       expect(again.text ?? '', url).toBe('');
-      expect(again.headers['etag']).toBe(etag);
+      expect(again.headers.etag).toBe(etag);
       expect(again.headers['cache-control']).toBe('public, max-age=5');
       const stale = await a.get(url).set('If-None-Match', '"something-else"');
       expect(stale.status, url).toBe(200);
@@ -60,10 +60,10 @@ describe('catalog caching for the CDN', () => {
     const before = await a.get(`/v1/recipes/${recipeId}`);
     expect(before.body).toMatchObject({ available: true, max_orderable: 5 });
     await a.post(`/v1/ingredients/${ingredientId}/adjustments`, { delta: -9, reason: 'waste' }, kitchen);
-    const after = await a.get(`/v1/recipes/${recipeId}`).set('If-None-Match', String(before.headers['etag']));
+    const after = await a.get(`/v1/recipes/${recipeId}`).set('If-None-Match', String(before.headers.etag));
     expect(after.status).toBe(200);
     expect(after.body).toMatchObject({ available: false, max_orderable: 0 });
-    expect(after.headers['etag']).not.toBe(before.headers['etag']);
+    expect(after.headers.etag).not.toBe(before.headers.etag);
     await a.post(`/v1/ingredients/${ingredientId}/adjustments`, { delta: 9, reason: 'restock' }, kitchen);
   });
 
@@ -90,7 +90,7 @@ describe('catalog caching for the CDN', () => {
 
   it('gives the staff and public views different ETags, so a revalidation cannot cross them', async () => {
     const anonymous = await a.get(`/v1/ingredients/${ingredientId}`);
-    const staff = await a.get(`/v1/ingredients/${ingredientId}`, manager).set('If-None-Match', String(anonymous.headers['etag']));
+    const staff = await a.get(`/v1/ingredients/${ingredientId}`, manager).set('If-None-Match', String(anonymous.headers.etag));
     expect(staff.status).toBe(200);
     expect(staff.body.stock).toBe(10);
   });
@@ -100,7 +100,7 @@ describe('catalog caching for the CDN', () => {
     const theirIngredient = await insertIngredientRow(t.db.knex, other.id, { name: 'Matcha', stock: 3 });
     await insertRecipeRows(t.db.knex, other.id, [{ name: 'Matcha latte', lines: [{ ingredient_id: theirIngredient, quantity: 1 }] }]);
     const ours = await a.get('/v1/recipes');
-    const theirs = await catalogClient(t.app, other.domain).get('/v1/recipes').set('If-None-Match', String(ours.headers['etag']));
+    const theirs = await catalogClient(t.app, other.domain).get('/v1/recipes').set('If-None-Match', String(ours.headers.etag));
     expect(theirs.status).toBe(200);
     expect(theirs.body.data.map((recipe: { name: string }) => recipe.name)).toEqual(['Matcha latte']);
     // Through Host instead of the header: the URL itself differs, and so does the answer.

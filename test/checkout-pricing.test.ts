@@ -116,7 +116,7 @@ describe('the quote and the order share one price (issues 15 and 16)', () => {
     ]);
     // The quote changed nothing.
     expect((await till.api.get('/v1/cart', customer)).body.items).toHaveLength(2);
-    expect(await stockOf(t.db.knex, till.dishes['Steak']!.ingredientId)).toBe(1000);
+    expect(await stockOf(t.db.knex, till.dishes.Steak!.ingredientId)).toBe(1000);
 
     const placed = await order(till, customer, { fulfillment: 'pickup', tip_percent: '18', expected_total_cents: shown.body.total_cents });
     expect(placed.status, placed.text).toBe(201);
@@ -144,7 +144,7 @@ describe('the quote and the order share one price (issues 15 and 16)', () => {
     await fill(till, customer, { Steak: 2 });
     const shown = await quote(till, customer, { fulfillment: 'pickup' });
     expect(shown.status, shown.text).toBe(200);
-    const steak = till.dishes['Steak']!.ingredientId;
+    const steak = till.dishes.Steak!.ingredientId;
     const raise = await till.api.patch(`/v1/ingredients/${steak}`, { price_cents: 1600 }, till.manager);
     expect(raise.status, raise.text).toBe(200);
     const ledgerBefore = await ledgerRows(t.db.knex, steak);
@@ -366,7 +366,7 @@ describe('the quote and the order share one price (issues 15 and 16)', () => {
       for (const res of placed) expect(res.body).toMatchObject({ discount_cents: 200, total_cents: 500, coupon_code: 'FIRST5' });
       expect((await till.api.get(`/v1/coupons/${coupon.id}`, till.manager)).body.redemptions_count).toBe(5);
       expect(await t.db.knex('orders').where({ restaurant_id: till.restaurantId })).toHaveLength(5);
-      const soup = till.dishes['Soup']!.ingredientId;
+      const soup = till.dishes.Soup!.ingredientId;
       expect(await stockOf(t.db.knex, soup)).toBe(1000 - 5);
       expect(await ledgerRows(t.db.knex, soup)).toBe(5);
     }, 120_000);

@@ -196,7 +196,7 @@ describe('configuration', () => {
 
   it('exits with status 1 and one JSON log line naming each bad variable', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { PATH: process.env['PATH'] ?? '', PORT: 'not-a-port', DATABASE_URL: 'mysql://x@y/z' },
+      env: { PATH: process.env.PATH ?? '', PORT: 'not-a-port', DATABASE_URL: 'mysql://x@y/z' },
       encoding: 'utf8',
       timeout: 20_000,
     });
@@ -212,7 +212,7 @@ describe('configuration', () => {
 
   it('refuses to start in production with embedded parts', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production' },
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
       encoding: 'utf8',
       timeout: 20_000,
     });

@@ -45,7 +45,7 @@ describe.skipIf(!onRealPostgres)('coupon limits under concurrency (real PostgreS
     });
   const reasonsOf = (results: PromiseSettledResult<unknown>[]) =>
     results.flatMap((result) =>
-      result.status === 'rejected' ? [result.reason instanceof AppError ? problemOf(result.reason)['reason'] : String(result.reason)] : [],
+      result.status === 'rejected' ? [result.reason instanceof AppError ? problemOf(result.reason).reason : String(result.reason)] : [],
     );
   const counted = async (couponId: number) => Number((await knex('coupons').where({ id: couponId }).first()).redemptions_count);
 

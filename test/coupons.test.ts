@@ -137,7 +137,7 @@ describe('coupons', () => {
     if (!(error instanceof AppError)) throw new Error(`expected a coupon_invalid AppError, got ${String(error)}`);
     const body = problemOf(error);
     expect(body).toMatchObject({ status: 422, code: 'coupon_invalid' });
-    return body['reason'];
+    return body.reason;
   };
   const apply = (code: string, overrides: { customerId?: number; subtotalCents?: number; fulfillment?: 'pickup' | 'delivery'; now?: Date } = {}) =>
     couponForOrder(knex, restaurant.id, {

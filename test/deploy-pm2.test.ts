@@ -244,7 +244,7 @@ describe('ecosystem.config.js: what it runs for which environment', () => {
     const result = spawnSync(
       process.execPath,
       ['--input-type=module', '-e', "const { apps } = await import('./ecosystem.config.js'); console.log(JSON.stringify(apps))", '--', ...pm2Args],
-      { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8', timeout: 20_000 },
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 20_000 },
     );
     expect(result.status, result.stderr).toBe(0);
     return (JSON.parse(result.stdout) as Array<{ name: string; args?: string[]; env?: Record<string, string> }>).map((app) => ({

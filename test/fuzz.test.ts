@@ -21,8 +21,8 @@ import { createRestaurant } from './support/factories.js';
 import { signInCustomer, signInPlatformAdmin, signInStaff, type SignedInUser } from './support/users.js';
 import { openSse } from './support/sse.js';
 
-const SEED = Number(process.env['FUZZ_SEED'] ?? 20261121);
-const RUNS = Number(process.env['FUZZ_RUNS'] ?? 200);
+const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 
 type Schema = {
   $ref?: string;
@@ -552,7 +552,7 @@ function anyRequestArbitrary(op: Operation, ctx: FuzzContext): fc.Arbitrary<Fuzz
         garbage: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
         basic: 'Basic YWRtaW46YWRtaW4=',
       }[r.auth];
-      if (token !== undefined) headers['authorization'] = token;
+      if (token !== undefined) headers.authorization = token;
       if (r.idempotencyKey === 'fresh') headers['idempotency-key'] = randomUUID();
       else if (r.idempotencyKey === 'reused') headers['idempotency-key'] = 'fuzz-reused-key';
       else if (r.idempotencyKey !== undefined) headers['idempotency-key'] = r.idempotencyKey;
@@ -774,7 +774,7 @@ describe(`fuzzing every route of /openapi.json (seed ${SEED}, ${RUNS} requests p
           if (op.method === 'post' && op.path === '/v1/orders') await fillCart();
           const res = await send(r);
           if (res.status >= 200 && res.status < 300) remember(res.text);
-          if (process.env['FUZZ_TRACE'] !== undefined && `${op.method} ${op.path}` === process.env['FUZZ_TRACE'])
+          if (process.env.FUZZ_TRACE !== undefined && `${op.method} ${op.path}` === process.env.FUZZ_TRACE)
             console.log(r.method, r.url, JSON.stringify(r.headers).slice(0, 150), r.body?.slice(0, 150), '→', res.status, res.text.slice(0, 150));
           counts.requests += 1;
           counts.byStatus.set(res.status, (counts.byStatus.get(res.status) ?? 0) + 1);
@@ -821,7 +821,7 @@ describe(`fuzzing every route of /openapi.json (seed ${SEED}, ${RUNS} requests p
         .map(([status, n]) => `${status}×${n}`)
         .join(' ');
       console.info(`fuzz: ${counts.requests} requests over ${operations.length} operations in ${seconds.toFixed(1)} s (seed ${SEED}): ${statuses}`);
-      if (process.env['FUZZ_DUMP'] !== undefined) writeFileSync(process.env['FUZZ_DUMP'], JSON.stringify(findings, null, 1));
+      if (process.env.FUZZ_DUMP !== undefined) writeFileSync(process.env.FUZZ_DUMP, JSON.stringify(findings, null, 1));
       const report = findings
         .slice(0, 25)
         .map(

@@ -23,8 +23,8 @@ describe('HTTP conventions', () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     const body = JSON.parse(res.text) as Record<string, unknown>;
     expect(body).toMatchObject({ status, code, type: `urn:tablekit:problem:${code}` });
-    expect(typeof body['title']).toBe('string');
-    expect(typeof body['detail']).toBe('string');
+    expect(typeof body.title).toBe('string');
+    expect(typeof body.detail).toBe('string');
     return body;
   };
 
@@ -237,7 +237,7 @@ describe('HTTP conventions', () => {
     try {
       const res = await request(t.app).get('/v1/restaurant').set('X-Restaurant-Domain', 'storeabc.com');
       const body = expectProblem(res, 500, 'internal');
-      expect(body['detail']).toBe('An unexpected error occurred');
+      expect(body.detail).toBe('An unexpected error occurred');
       expect(res.text).not.toMatch(/restaurants|relation|select|at .*\.ts|stack/i);
     } finally {
       await t.db.knex.raw('ALTER TABLE restaurants_gone RENAME TO restaurants');

@@ -19,7 +19,7 @@ import { orderSchema } from '../src/modules/orders/schemas.js';
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
 // CI installs chromium (.ci/run): there a missing browser is a failure, not a skip.
-const runHere = onRealPostgres && (hasChromium || process.env['CI'] !== undefined);
+const runHere = onRealPostgres && (hasChromium || process.env.CI !== undefined);
 if (!runHere) {
   const why = !onRealPostgres ? 'they run on real PostgreSQL only (set DATABASE_URL)' : `no ${CHROMIUM} (apt-get install chromium)`;
   console.warn(`kitchen screen browser tests skipped: ${why}`);

@@ -18,7 +18,7 @@ describe('order streams when the service stops', () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-live-shutdown-'));
     const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', WORKER_ENABLED: 'false' };
     db = await createTestDatabase();
-    if (db.url !== undefined) env['DATABASE_URL'] = db.url;
+    if (db.url !== undefined) env.DATABASE_URL = db.url;
     else {
       // PGlite allows one user of a data directory: the service gets its own, fresh one.
       await db.destroy();

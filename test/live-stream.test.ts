@@ -349,7 +349,7 @@ describe('GET /v1/orders/stream', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(log.text()).not.toContain(ticket);
       expect(log.text()).not.toContain(ticket.split('.')[1]);
-      expect(log.records().some((record) => String((record['req'] as { url?: string } | undefined)?.url).includes('ticket=[redacted]'))).toBe(true);
+      expect(log.records().some((record) => String((record.req as { url?: string } | undefined)?.url).includes('ticket=[redacted]'))).toBe(true);
     });
   });
 });

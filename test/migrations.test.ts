@@ -163,7 +163,7 @@ describe('migrations back down', () => {
 
 describe.skipIf(!onRealPostgres)('migrations from several processes at once (needs the real PostgreSQL server: set DATABASE_URL)', () => {
   it('on a fresh database: every process succeeds, the migrations run once, and the lock stays usable', async () => {
-    const baseUrl = process.env['DATABASE_URL'] ?? '';
+    const baseUrl = process.env.DATABASE_URL ?? '';
     const name = `tablekit_migrate_race_${randomBytes(6).toString('hex')}`;
     const admin = knexFactory({ client: 'pg', connection: adminUrlFor(baseUrl), pool: { min: 0, max: 1 } });
     await admin.raw(`CREATE DATABASE ${name}`);

@@ -123,10 +123,10 @@ describe('the OpenAPI document', () => {
       }
     }
     for (const p of ['/v1/recipes', '/v1/recipes/{id}', '/v1/ingredients', '/v1/ingredients/{id}']) {
-      expect(op('get', p).responses['200']?.headers?.['ETag'], p).toBeDefined();
-      expect(op('get', p).responses['304']?.headers?.['ETag'], p).toBeDefined();
+      expect(op('get', p).responses['200']?.headers?.ETag, p).toBeDefined();
+      expect(op('get', p).responses['304']?.headers?.ETag, p).toBeDefined();
     }
-    expect(op('get', '/v1/cart').responses['200']?.headers?.['ETag']).toBeUndefined();
+    expect(op('get', '/v1/cart').responses['200']?.headers?.ETag).toBeUndefined();
     for (const [method, p] of [
       ['post', '/v1/orders'],
       ['post', '/v1/orders/{id}/payments'],
@@ -137,7 +137,7 @@ describe('the OpenAPI document', () => {
       expect(op(method, p).responses['500']?.headers?.['Idempotent-Replayed'], p).toBeUndefined();
     }
     expect(op('post', '/v1/cart/items').responses['201']?.headers?.['Idempotent-Replayed']).toBeUndefined();
-    expect(op('post', '/v1/auth/login').responses['200']?.headers?.['RateLimit']).toBeDefined();
+    expect(op('post', '/v1/auth/login').responses['200']?.headers?.RateLimit).toBeDefined();
     expect(op('post', '/v1/auth/login').responses['200']?.headers?.['RateLimit-Policy']).toBeDefined();
     expect(Object.keys(doc.components.headers)).toEqual(
       expect.arrayContaining(['X-Request-Id', 'ETag', 'Retry-After', 'Idempotent-Replayed', 'RateLimit', 'RateLimit-Policy']),

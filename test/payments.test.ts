@@ -813,7 +813,7 @@ describe('the service takes payments in process', () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-pay-service-'));
     const db = await createTestDatabase();
     const env: Record<string, string> = { PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
-    if (db.url !== undefined) env['DATABASE_URL'] = db.url;
+    if (db.url !== undefined) env.DATABASE_URL = db.url;
     else await db.destroy();
     const service = await startService(loadConfig(env), silentLogger);
     try {
@@ -839,7 +839,7 @@ describe('the service takes payments in process', () => {
         const created = await call('POST', '/v1/auth/signup', undefined, { email, password });
         expect(created.status).toBe(201);
         const login = await call('POST', '/v1/auth/login', undefined, { email, password });
-        return { sub: String(created.body['user_sub']), token: String(login.body['access_token']) };
+        return { sub: String(created.body.user_sub), token: String(login.body.access_token) };
       };
       const customer = await signUp(`payer-${randomUUID()}@example.com`);
       const staff = await signUp(`staff-${randomUUID()}@example.com`);
@@ -848,14 +848,14 @@ describe('the service takes payments in process', () => {
       expect((await call('POST', '/v1/cart/items', customer.token, { recipe_id: dish, quantity: 1 })).status).toBe(201);
       const order = await call('POST', '/v1/orders', customer.token, { fulfillment: 'pickup', payment_method: 'card' }, { 'Idempotency-Key': randomUUID() });
       expect(order.status).toBe(201);
-      const orderId = Number(order.body['id']);
+      const orderId = Number(order.body.id);
       const paid = await call('POST', `/v1/orders/${orderId}/payments`, customer.token, { payment_token: 'tok_visa' }, { 'Idempotency-Key': randomUUID() });
       expect(paid.status).toBe(201);
       const orderNow = async () => (await call('GET', `/v1/orders/${orderId}`, customer.token)).body;
-      await waitFor('the paid order to be confirmed', async () => (await orderNow())['status'] === 'confirmed', 10_000);
+      await waitFor('the paid order to be confirmed', async () => (await orderNow()).status === 'confirmed', 10_000);
 
       expect((await call('POST', `/v1/orders/${orderId}/transitions`, staff.token, { to: 'rejected' })).status).toBe(200);
-      await waitFor('the rejected order to be refunded', async () => (await orderNow())['payment_status'] === 'refunded', 10_000);
+      await waitFor('the rejected order to be refunded', async () => (await orderNow()).payment_status === 'refunded', 10_000);
       // The embedded stack generated the test provider's webhook secret for this data directory.
       expect((await fs.readFile(path.join(dataDir, TEST_WEBHOOK_SECRET_FILE), 'utf8')).trim()).toMatch(/^whsec_test_/);
     } finally {

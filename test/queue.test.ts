@@ -246,9 +246,9 @@ describe('the order queue: outbox relay → SQS → worker', () => {
     const stopping = Date.now();
     await worker.stop();
     expect(Date.now() - stopping).toBeLessThan(2_000);
-    await waitFor('the aborted poll to be reported', async () => log.records().some((record) => /^queue receive/.test(String(record['msg']))), 5_000);
-    expect(log.records().filter((record) => Number(record['level']) >= 50)).toEqual([]);
-    expect(log.records().filter((record) => record['msg'] === 'queue receive ended by shutdown')).toHaveLength(1);
+    await waitFor('the aborted poll to be reported', async () => log.records().some((record) => /^queue receive/.test(String(record.msg))), 5_000);
+    expect(log.records().filter((record) => Number(record.level) >= 50)).toEqual([]);
+    expect(log.records().filter((record) => record.msg === 'queue receive ended by shutdown')).toHaveLength(1);
   });
 
   it('acknowledges a confirmation for an order that is no longer pending without changing it', async () => {
@@ -405,7 +405,7 @@ describe('the service runs the queue in process', () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-queue-'));
     const db = await createTestDatabase();
     const env: Record<string, string> = { PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
-    if (db.url !== undefined) env['DATABASE_URL'] = db.url;
+    if (db.url !== undefined) env.DATABASE_URL = db.url;
     else await db.destroy();
     const service = await startService(loadConfig(env), silentLogger);
     try {
@@ -436,7 +436,7 @@ describe('the service runs the queue in process', () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-apionly-'));
     const db = await createTestDatabase();
     const env: Record<string, string> = { PORT: '0', METRICS_PORT: 'off', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', WORKER_ENABLED: 'false' };
-    if (db.url !== undefined) env['DATABASE_URL'] = db.url;
+    if (db.url !== undefined) env.DATABASE_URL = db.url;
     else await db.destroy();
     const service = await startService(loadConfig(env), silentLogger);
     try {

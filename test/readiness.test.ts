@@ -18,7 +18,7 @@ describe('/readyz when the database is gone', () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-readyz-'));
     const env: Record<string, string> = { PORT: '0', METRICS_PORT: 'off', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', WORKER_ENABLED: 'false' };
     db = await createTestDatabase();
-    if (db.url !== undefined) env['DATABASE_URL'] = db.url;
+    if (db.url !== undefined) env.DATABASE_URL = db.url;
     else {
       // PGlite allows one user of a data directory: the service gets its own.
       await db.destroy();

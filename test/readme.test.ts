@@ -105,8 +105,8 @@ async function npmStart(dataDir: string): Promise<NpmStart> {
     cwd: ROOT,
     detached: true,
     env: {
-      PATH: process.env['PATH'] ?? '',
-      HOME: process.env['HOME'] ?? os.homedir(),
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? os.homedir(),
       npm_config_update_notifier: 'false',
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -196,7 +196,7 @@ describe('README.md, followed as written', () => {
     const script = commands.map((command, index) => `${command}\n__status=$?; printf '\\n@@step %d exit %d@@\\n' ${index} "$__status"\n`).join('');
     const bash = spawn('bash', ['--noprofile', '--norc', '-s'], {
       cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? os.homedir(), DATA_DIR: dataDir },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.homedir(), DATA_DIR: dataDir },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let output = '';

@@ -275,7 +275,7 @@ describe.skipIf(!onRealPostgres)('the last manager under concurrency (real Postg
   });
 
   const managersOf = async (restaurantId: number) =>
-    Number((await t.db.knex('staff_members').where({ restaurant_id: restaurantId, role: 'manager' }).count({ n: '*' }))[0]?.['n']);
+    Number((await t.db.knex('staff_members').where({ restaurant_id: restaurantId, role: 'manager' }).count({ n: '*' }))[0]?.n);
 
   it('when two managers demote each other at once, one wins and one gets 409: never zero managers', async () => {
     for (let round = 0; round < 8; round += 1) {

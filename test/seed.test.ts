@@ -349,20 +349,20 @@ describe.skipIf(!onRealPostgres)('two seeds racing on a fresh database', () => {
     expect(new Set(results.map((result) => result.restaurantId)).size).toBe(1);
 
     const snap = await snapshot(db.knex);
-    expect(snap['restaurants']?.count).toBe(1);
-    expect(snap['staff_members']?.count).toBe(1);
-    expect(snap['ingredients']?.count).toBe(DEMO_MENU.ingredients.length);
-    expect(snap['recipes']?.count).toBe(DEMO_MENU.recipes.length);
-    expect(snap['inventory_movements']?.count).toBe(DEMO_MENU.ingredients.filter((ingredient) => ingredient.stock > 0).length);
+    expect(snap.restaurants?.count).toBe(1);
+    expect(snap.staff_members?.count).toBe(1);
+    expect(snap.ingredients?.count).toBe(DEMO_MENU.ingredients.length);
+    expect(snap.recipes?.count).toBe(DEMO_MENU.recipes.length);
+    expect(snap.inventory_movements?.count).toBe(DEMO_MENU.ingredients.filter((ingredient) => ingredient.stock > 0).length);
   });
 
   it('create one bistro with one set of hours', async () => {
     const results = await Promise.all([seedBistroRestaurant(db.knex), seedBistroRestaurant(db.knex), seedBistroRestaurant(db.knex)]);
     expect(results.filter((result) => result.created)).toHaveLength(1);
     const snap = await snapshot(db.knex);
-    expect(snap['restaurants']?.count).toBe(2);
-    expect(snap['schedule_settings']?.count).toBe(1);
-    expect(snap['opening_ranges']?.count).toBe(BISTRO_HOURS.weekly.length);
-    expect(snap['recipes']?.count).toBe(DEMO_MENU.recipes.length + BISTRO_MENU.recipes.length);
+    expect(snap.restaurants?.count).toBe(2);
+    expect(snap.schedule_settings?.count).toBe(1);
+    expect(snap.opening_ranges?.count).toBe(BISTRO_HOURS.weekly.length);
+    expect(snap.recipes?.count).toBe(DEMO_MENU.recipes.length + BISTRO_MENU.recipes.length);
   });
 });

@@ -38,7 +38,7 @@ describe('graceful shutdown of the service', () => {
   let dataDir: string;
   let service: RunningService;
   const log = captureLog('info');
-  const messages = () => log.records().map((record) => String(record['msg']));
+  const messages = () => log.records().map((record) => String(record.msg));
 
   beforeAll(async () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-shutdown-'));
@@ -51,7 +51,7 @@ describe('graceful shutdown of the service', () => {
       SHUTDOWN_TIMEOUT_MS: '5000',
     };
     db = await createTestDatabase();
-    if (db.url !== undefined) env['DATABASE_URL'] = db.url;
+    if (db.url !== undefined) env.DATABASE_URL = db.url;
     else {
       // PGlite allows one user of a data directory: the service gets its own, fresh one.
       await db.destroy();
@@ -115,7 +115,7 @@ describe('graceful shutdown of the service', () => {
       'in-flight requests drained',
       'stopped',
     ]);
-    expect(log.records().filter((record) => Number(record['level']) >= 50)).toEqual([]);
+    expect(log.records().filter((record) => Number(record.level) >= 50)).toEqual([]);
   });
 
   it('a second stop is the same stop', async () => {
@@ -129,14 +129,14 @@ describe('the process on SIGTERM', () => {
     const db = await createTestDatabase();
     try {
       const env: Record<string, string> = {
-        PATH: process.env['PATH'] ?? '',
+        PATH: process.env.PATH ?? '',
         PORT: '0',
         METRICS_PORT: '0',
         HOST: '127.0.0.1',
         DATA_DIR: dataDir,
         LOG_LEVEL: 'info',
       };
-      if (db.url !== undefined) env['DATABASE_URL'] = db.url;
+      if (db.url !== undefined) env.DATABASE_URL = db.url;
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => {

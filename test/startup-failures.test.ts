@@ -23,7 +23,7 @@ function runService(env: Record<string, string>, nodeArgs: string[] = []): Promi
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'src/main.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -90,7 +90,7 @@ describe('startup failures', () => {
     expect(line.msg).toBe(
       '@electric-sql/pglite is not installed: the embedded stand-ins for unset DATABASE_URL, COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID and SQS_QUEUE_URL are development dependencies. Set them to use the real services, or install the development dependencies (npm install)',
     );
-    expect(line['variables']).toEqual(['DATABASE_URL', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'SQS_QUEUE_URL']);
+    expect(line.variables).toEqual(['DATABASE_URL', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'SQS_QUEUE_URL']);
   });
 
   it('a port already taken: one line naming PORT', async () => {

@@ -80,7 +80,7 @@ class StripeStub {
   /** The customer completes 3-D Secure in Stripe.js: the PaymentIntent succeeds. */
   completeAction(id: string): Json {
     const intent = this.intents.get(id)!;
-    Object.assign(intent, { status: 'succeeded', next_action: null, amount_received: intent['amount'], latest_charge: stripeId('ch') });
+    Object.assign(intent, { status: 'succeeded', next_action: null, amount_received: intent.amount, latest_charge: stripeId('ch') });
     return intent;
   }
 
@@ -94,7 +94,7 @@ class StripeStub {
       form: new URLSearchParams(raw),
     };
     this.requests.push(entry);
-    if (req.headers['authorization'] !== `Bearer ${SECRET_KEY}`) return this.error(401, { type: 'invalid_request_error', message: 'Invalid API Key provided' });
+    if (req.headers.authorization !== `Bearer ${SECRET_KEY}`) return this.error(401, { type: 'invalid_request_error', message: 'Invalid API Key provided' });
     const key = req.headers['idempotency-key'];
     if (entry.method === 'POST' && typeof key === 'string') {
       const seen = this.byKey.get(key);
@@ -116,7 +116,7 @@ class StripeStub {
     }
     if (r.method === 'GET' && r.path === '/v1/payment_intents/search') {
       const match = /^metadata\['(\w+)'\]:'([^']+)'$/.exec(r.query.get('query') ?? '');
-      const data = [...this.intents.values()].filter((intent) => match !== null && (intent['metadata'] as Json)[match[1]!] === match[2]);
+      const data = [...this.intents.values()].filter((intent) => match !== null && (intent.metadata as Json)[match[1]!] === match[2]);
       return { status: 200, body: { object: 'search_result', data, has_more: false, next_page: null, url: '/v1/payment_intents/search' } };
     }
     const intentPath = /^\/v1\/payment_intents\/(pi_\w+)(\/cancel)?$/.exec(r.path);
@@ -130,11 +130,11 @@ class StripeStub {
           message: `No such payment_intent: '${intentPath[1]}'`,
         });
       if (r.method === 'GET') return { status: 200, body: intent };
-      if (intent['status'] !== 'requires_action' && intent['status'] !== 'requires_payment_method') {
+      if (intent.status !== 'requires_action' && intent.status !== 'requires_payment_method') {
         return this.error(400, {
           type: 'invalid_request_error',
           code: 'payment_intent_unexpected_state',
-          message: `You cannot cancel this PaymentIntent because it has a status of ${String(intent['status'])}.`,
+          message: `You cannot cancel this PaymentIntent because it has a status of ${String(intent.status)}.`,
         });
       }
       Object.assign(intent, { status: 'canceled', cancellation_reason: r.form.get('cancellation_reason'), canceled_at: now(), next_action: null });
@@ -142,7 +142,7 @@ class StripeStub {
     }
     if (r.method === 'POST' && r.path === '/v1/refunds') return this.createRefund(r.form);
     if (r.method === 'GET' && r.path === '/v1/refunds') {
-      const data = this.refunds.filter((refund) => refund['payment_intent'] === r.query.get('payment_intent'));
+      const data = this.refunds.filter((refund) => refund.payment_intent === r.query.get('payment_intent'));
       return { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/refunds' } };
     }
     return this.error(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${r.method}: ${r.path})` });
@@ -187,7 +187,7 @@ class StripeStub {
     }
     this.intents.set(id, intent);
     if (paymentMethod === 'pm_card_visa') {
-      Object.assign(intent, { status: 'succeeded', amount_received: intent['amount'], latest_charge: stripeId('ch') });
+      Object.assign(intent, { status: 'succeeded', amount_received: intent.amount, latest_charge: stripeId('ch') });
       return { status: 200, body: intent };
     }
     if (paymentMethod === 'pm_card_threeDSecure2Required') {
@@ -216,7 +216,7 @@ class StripeStub {
 
   private createRefund(form: URLSearchParams): { status: number; body: Json } {
     const intent = this.intents.get(form.get('payment_intent') ?? '');
-    if (intent === undefined || intent['status'] !== 'succeeded') {
+    if (intent === undefined || intent.status !== 'succeeded') {
       return this.error(400, { type: 'invalid_request_error', code: 'charge_not_refundable', message: 'This charge cannot be refunded.' });
     }
     const refund: Json = {
@@ -224,11 +224,11 @@ class StripeStub {
       object: 'refund',
       amount: Number(form.get('amount')),
       balance_transaction: stripeId('txn'),
-      charge: intent['latest_charge'],
+      charge: intent.latest_charge,
       created: now(),
-      currency: intent['currency'],
+      currency: intent.currency,
       metadata: metadataOf(form),
-      payment_intent: intent['id'],
+      payment_intent: intent.id,
       reason: null,
       receipt_number: null,
       source_transfer_reversal: null,
@@ -368,7 +368,7 @@ describe('the Stripe provider against a stand-in for api.stripe.com', () => {
     expect(sent.form.get('metadata[order_id]')).toBe(String(order.id));
     expect(sent.form.get('metadata[tablekit_payment_key]')).toBe(row.provider_idempotency_key);
     expect(row.provider_payment_id).toMatch(/^pi_/);
-    expect(stub.intents.get(row.provider_payment_id)?.['status']).toBe('succeeded');
+    expect(stub.intents.get(row.provider_payment_id)?.status).toBe('succeeded');
 
     expect((await orderRow(order.id)).payment_status).toBe('paid');
     expect(await outboxOf(order.id)).toEqual(['order.confirmation_requested']);
@@ -397,7 +397,7 @@ describe('the Stripe provider against a stand-in for api.stripe.com', () => {
     expect(res.status, res.text).toBe(201);
     expect(res.body.status).toBe('pending');
     const row = await paymentRow(res.body.id);
-    expect(res.body.client_secret).toBe(stub.intents.get(row.provider_payment_id)?.['client_secret']);
+    expect(res.body.client_secret).toBe(stub.intents.get(row.provider_payment_id)?.client_secret);
     expect(res.body.client_secret).toMatch(/^pi_\w+_secret_/);
     expect((await orderRow(order.id)).payment_status).toBe('unpaid');
 
@@ -458,7 +458,7 @@ describe('the Stripe provider against a stand-in for api.stripe.com', () => {
     const started = Date.now();
     while (intent === undefined && Date.now() - started < 5_000) {
       await new Promise((resolve) => setTimeout(resolve, 20));
-      intent = [...stub.intents.values()].find((candidate) => (candidate['metadata'] as Json)['order_id'] === String(order.id));
+      intent = [...stub.intents.values()].find((candidate) => (candidate.metadata as Json).order_id === String(order.id));
     }
     expect((await knex('payments').where({ order_id: order.id }).first()).provider_payment_id).toBeNull();
     // Stripe's id is not known to us yet: the event is matched by the key in its metadata.
@@ -468,7 +468,7 @@ describe('the Stripe provider against a stand-in for api.stripe.com', () => {
     const res = await paying;
     expect(res.status, res.text).toBe(201);
     expect(res.body.status).toBe('succeeded');
-    expect((await knex('payments').where({ order_id: order.id }).first()).provider_payment_id).toBe(intent!['id']);
+    expect((await knex('payments').where({ order_id: order.id }).first()).provider_payment_id).toBe(intent!.id);
     expect(await outboxOf(order.id)).toEqual(['order.confirmation_requested']);
   });
 
@@ -488,7 +488,7 @@ describe('the Stripe provider against a stand-in for api.stripe.com', () => {
 
     const intentId = (await paymentRow(payment.id)).provider_payment_id as string;
     const charge = (amountRefunded: number) => ({
-      id: stub.intents.get(intentId)?.['latest_charge'],
+      id: stub.intents.get(intentId)?.latest_charge,
       object: 'charge',
       amount: 5000,
       amount_captured: 5000,
@@ -556,7 +556,7 @@ describe('the Stripe provider against a stand-in for api.stripe.com', () => {
     await reconciler.reconcileOnce();
     const row = await paymentRow(res.body.id);
     expect(row).toMatchObject({ status: 'failed', failure_code: 'canceled' });
-    expect(stub.intents.get(row.provider_payment_id)?.['status']).toBe('canceled');
+    expect(stub.intents.get(row.provider_payment_id)?.status).toBe('canceled');
     expect(stub.count('POST', `/v1/payment_intents/${row.provider_payment_id}/cancel`)).toBe(1);
   });
 

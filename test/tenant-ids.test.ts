@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
 import { createTestApp, type TestApp } from './support/app.js';
-import { catalogClient, insertIngredientRow, insertRecipeRows, type CatalogClient } from './support/catalog.js';
+import { catalogClient, insertIngredientRow, insertRecipeRows } from './support/catalog.js';
 import { createCustomer, createRestaurant } from './support/factories.js';
 import { signInCustomer, signInStaff, type SignedInUser } from './support/users.js';
 import { createTestDatabase, onRealPostgres, type TestDatabase } from './support/database.js';

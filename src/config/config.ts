@@ -227,7 +227,7 @@ function combinationIssues(env: Record<string, string | undefined>): string[] {
   if (!isSet('COGNITO_USER_POOL_ID') && isSet('COGNITO_ENDPOINT')) {
     issues.push('COGNITO_ENDPOINT is set but COGNITO_USER_POOL_ID is not: name the user pool to use');
   }
-  const provider = env['PAYMENT_PROVIDER'] ?? 'test';
+  const provider = env.PAYMENT_PROVIDER ?? 'test';
   if (provider === 'stripe' && (!isSet('STRIPE_SECRET_KEY') || !isSet('STRIPE_WEBHOOK_SECRET'))) {
     const missing = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'].filter((name) => !isSet(name));
     issues.push(`PAYMENT_PROVIDER=stripe needs ${missing.join(' and ')}`);
@@ -236,7 +236,7 @@ function combinationIssues(env: Record<string, string | undefined>): string[] {
     issues.push(`${isSet('AWS_ENDPOINT_URL_S3') ? 'AWS_ENDPOINT_URL_S3' : 'MEDIA_BASE_URL'} is set but S3_BUCKET is not: name the bucket pictures go to`);
   }
 
-  if (env['NODE_ENV'] === 'production') {
+  if (env.NODE_ENV === 'production') {
     const embedded: string[] = [];
     if (!isSet('DATABASE_URL')) embedded.push('DATABASE_URL');
     if (!isSet('SQS_QUEUE_URL')) embedded.push('SQS_QUEUE_URL');

@@ -88,7 +88,7 @@ export function httpLogger(logger: Logger): HttpLogger {
         method: req.method,
         // Tokens travel in headers only; the one credential a URL carries, a stream ticket, is masked.
         url: redactUrl(req.url),
-        host: req.headers['host'],
+        host: req.headers.host,
         tenant: req.headers['x-restaurant-domain'],
         remote: req.remoteAddress,
       }),

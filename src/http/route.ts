@@ -2,7 +2,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Logger } from 'pino';
 import type { Knex } from 'knex';
-import { z } from './zod.js';
+import type { z } from './zod.js';
 import { AppError, problemOf, toAppError, type ErrorCode, type FieldError } from './errors.js';
 import { operationIdFor, registerOperation, type RawBodySpec, type ResponseSpec, type RouteErrors } from './openapi.js';
 import type { Tenant, TenantResolver } from './tenant.js';

@@ -132,7 +132,7 @@ describe.skipIf(!onRealPostgres)('database connections killed under load (needs 
     expect(running.child.exitCode).toBeNull();
 
     // The service logged the failures (with the driver's words, for the operator), but did not crash.
-    expect(logRecords(running.output()).some((r) => r['level'] === 60)).toBe(false);
+    expect(logRecords(running.output()).some((r) => r.level === 60)).toBe(false);
     running.child.kill('SIGTERM');
     expect((await running.exited).code).toBe(0);
     console.info(

@@ -147,8 +147,8 @@ describe.skipIf(!onRealPostgres)('SIGTERM under load (needs the real PostgreSQL 
     // with that status, and every request the client saw fail was never accepted.
     const completed = new Map(
       logRecords(running.output())
-        .filter((r) => r['msg'] === 'request completed')
-        .map((r) => [String((r['req'] as { id?: unknown } | undefined)?.id), Number((r['res'] as { status?: unknown } | undefined)?.status)]),
+        .filter((r) => r.msg === 'request completed')
+        .map((r) => [String((r.req as { id?: unknown } | undefined)?.id), Number((r.res as { status?: unknown } | undefined)?.status)]),
     );
     const byId = new Map(outcomes.map((o) => [o.id, o]));
     const lost = [...completed].filter(([id, status]) => byId.has(id) && byId.get(id)?.status !== status);
@@ -160,15 +160,15 @@ describe.skipIf(!onRealPostgres)('SIGTERM under load (needs the real PostgreSQL 
     // Requests that failed were all sent around or after the signal (a connection the server was closing).
     expect(failed.filter((o) => o.sentAt < signalledAt - 1_000).map((o) => `${o.method} ${o.path} at ${o.sentAt - signalledAt} ms: ${o.error}`)).toEqual([]);
 
-    const messages = logRecords(running.output()).map((r) => r['msg']);
+    const messages = logRecords(running.output()).map((r) => r.msg);
     expect(messages.filter((m) => m === 'shutting down: refusing new connections, draining in-flight requests')).toHaveLength(1);
     expect(messages).toContain('stopped');
     expect(messages).not.toContain('drain timed out; closing remaining connections');
     // A deploy under load pages no one: nothing at error level or above (the aborted long polls included).
     expect(
       logRecords(running.output())
-        .filter((r) => Number(r['level']) >= 50)
-        .map((r) => r['msg']),
+        .filter((r) => Number(r.level) >= 50)
+        .map((r) => r.msg),
     ).toEqual([]);
     console.info(
       `SIGTERM: ${answered.length} answered (${inFlightAtSignal.length} in flight at the signal), ${failed.length} refused after it; exit ${exit?.code} ${(exit?.at ?? 0) - signalledAt} ms after the signal`,

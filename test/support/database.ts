@@ -23,7 +23,7 @@ export interface TestDatabase {
 /** A fresh, migrated database of this test file's own, dropped by `destroy()`. */
 export async function createTestDatabase(options: { poolMax?: number } = {}): Promise<TestDatabase> {
   const template = inject('templateDatabase');
-  const baseUrl = process.env['DATABASE_URL'];
+  const baseUrl = process.env.DATABASE_URL;
   if (template !== undefined && baseUrl !== undefined) {
     const name = `tablekit_test_${randomBytes(6).toString('hex')}`;
     const admin = knexFactory({ client: 'pg', connection: adminUrlFor(baseUrl), pool: { min: 0, max: 1 } });

@@ -21,7 +21,7 @@ declare module 'vitest' {
  * a template; each test file then gets its own copy (CREATE DATABASE ... TEMPLATE, or a loaded dump).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const url = process.env['DATABASE_URL'];
+  const url = process.env.DATABASE_URL;
   if (url !== undefined && url !== '') {
     const template = `tablekit_template_${process.pid}_${Date.now().toString(36)}`;
     const admin = knexFactory({ client: 'pg', connection: adminUrlFor(url), pool: { min: 0, max: 1 } });

@@ -103,7 +103,7 @@ export async function createPm2Sandbox(env: Record<string, string>): Promise<Pm2
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tablekit-pm2-'));
   const pm2Home = path.join(dir, 'pm2');
   fs.mkdirSync(pm2Home);
-  const fullEnv: NodeJS.ProcessEnv = { PATH: process.env['PATH'], PM2_HOME: pm2Home, DATA_DIR: path.join(dir, 'data'), ...env };
+  const fullEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, PM2_HOME: pm2Home, DATA_DIR: path.join(dir, 'data'), ...env };
   const seenPids = new Set<number>();
 
   const pm2 = async (...args: string[]) => {

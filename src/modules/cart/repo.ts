@@ -36,16 +36,16 @@ export async function selectCartLines(db: Queryable, restaurantId: number, custo
   if (options.lock === true) query.forUpdate('c');
   const rows: Array<Record<string, unknown>> = await query;
   return rows.map((row) => ({
-    id: Number(row['id']),
-    recipe_id: Number(row['recipe_id']),
-    quantity: Number(row['quantity']),
-    recipe_name: String(row['recipe_name']),
-    recipe_archived: row['recipe_archived'] === true,
-    customizations: (row['customizations'] as Array<{ ingredient_id: number; quantity: number }>).map((c) => ({
+    id: Number(row.id),
+    recipe_id: Number(row.recipe_id),
+    quantity: Number(row.quantity),
+    recipe_name: String(row.recipe_name),
+    recipe_archived: row.recipe_archived === true,
+    customizations: (row.customizations as Array<{ ingredient_id: number; quantity: number }>).map((c) => ({
       ingredient_id: Number(c.ingredient_id),
       quantity: Number(c.quantity),
     })),
-    options: (row['options'] as unknown[]).map(Number),
+    options: (row.options as unknown[]).map(Number),
   }));
 }
 

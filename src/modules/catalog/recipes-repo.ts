@@ -422,13 +422,13 @@ export async function selectOptionOwners(db: Queryable, restaurantId: number, id
     .where('o.restaurant_id', restaurantId)
     .whereIn('o.id', [...ids]);
   return rows.map((row: Record<string, unknown>) => ({
-    id: Number(row['id']),
-    name: String(row['name']),
-    price_cents: Number(row['price_cents']),
-    group_id: Number(row['group_id']),
-    recipe_id: Number(row['recipe_id']),
-    recipe_name: String(row['recipe_name']),
-    archived: row['archived'] === true,
+    id: Number(row.id),
+    name: String(row.name),
+    price_cents: Number(row.price_cents),
+    group_id: Number(row.group_id),
+    recipe_id: Number(row.recipe_id),
+    recipe_name: String(row.recipe_name),
+    archived: row.archived === true,
   }));
 }
 
@@ -489,60 +489,60 @@ const parseJson = (value: unknown): unknown => (typeof value === 'string' ? JSON
 
 function toFacts(line: Json): IngredientFacts {
   return {
-    ingredient_id: Number(line['ingredient_id']),
-    name: String(line['name']),
-    unit: String(line['unit']),
-    price_cents: Number(line['price_cents']),
-    stock: Number(line['stock']),
-    available: Boolean(line['available']),
-    archived: Boolean(line['archived']),
+    ingredient_id: Number(line.ingredient_id),
+    name: String(line.name),
+    unit: String(line.unit),
+    price_cents: Number(line.price_cents),
+    stock: Number(line.stock),
+    available: Boolean(line.available),
+    archived: Boolean(line.archived),
     // The column's CHECK admits only the EU names.
-    allergens: (line['allergens'] ?? []) as Allergen[],
-    vegan: Boolean(line['vegan']),
-    vegetarian: Boolean(line['vegetarian']),
+    allergens: (line.allergens ?? []) as Allergen[],
+    vegan: Boolean(line.vegan),
+    vegetarian: Boolean(line.vegetarian),
   };
 }
 
 function toPricedRecipe(row: Record<string, unknown>): PricedRecipe {
-  const lines = parseJson(row['ingredients']) as Json[];
-  const groups = parseJson(row['option_groups']) as Json[];
+  const lines = parseJson(row.ingredients) as Json[];
+  const groups = parseJson(row.option_groups) as Json[];
   const ingredients = lines.map((line) => ({
     ...toFacts(line),
-    quantity: Number(line['quantity']),
-    removable: Boolean(line['removable']),
-    max_quantity: line['max_quantity'] === null || line['max_quantity'] === undefined ? null : Number(line['max_quantity']),
+    quantity: Number(line.quantity),
+    removable: Boolean(line.removable),
+    max_quantity: line.max_quantity === null || line.max_quantity === undefined ? null : Number(line.max_quantity),
   }));
   const optionGroups = groups.map((group) => ({
-    id: Number(group['id']),
-    name: String(group['name']),
-    min_select: Number(group['min_select']),
-    max_select: Number(group['max_select']),
-    options: (group['options'] as Json[]).map((option) => ({
-      id: Number(option['id']),
-      name: String(option['name']),
-      price_cents: Number(option['price_cents']),
-      default: Boolean(option['default']),
-      available: Boolean(option['available']),
-      ingredients: (option['ingredients'] as Json[]).map((line) => ({ ...toFacts(line), quantity: Number(line['quantity']) })),
+    id: Number(group.id),
+    name: String(group.name),
+    min_select: Number(group.min_select),
+    max_select: Number(group.max_select),
+    options: (group.options as Json[]).map((option) => ({
+      id: Number(option.id),
+      name: String(option.name),
+      price_cents: Number(option.price_cents),
+      default: Boolean(option.default),
+      available: Boolean(option.available),
+      ingredients: (option.ingredients as Json[]).map((line) => ({ ...toFacts(line), quantity: Number(line.quantity) })),
     })),
   }));
-  const available = Boolean(row['available']);
+  const available = Boolean(row.available);
   const dietary: Diet[] = [];
-  if (row['vegan'] === true) dietary.push('vegan');
-  if (row['vegetarian'] === true) dietary.push('vegetarian');
+  if (row.vegan === true) dietary.push('vegan');
+  if (row.vegetarian === true) dietary.push('vegetarian');
   return {
-    id: Number(row['id']),
-    name: String(row['name']),
-    description: String(row['description']),
-    category: String(row['category']),
-    price_cents: Number(row['price_cents']),
+    id: Number(row.id),
+    name: String(row.name),
+    description: String(row.description),
+    category: String(row.category),
+    price_cents: Number(row.price_cents),
     available,
     max_orderable: available ? portionsAsServed(ingredients, optionGroups) : 0,
     ingredients,
     option_groups: optionGroups,
-    allergens: parseJson(row['allergens']) as Allergen[],
+    allergens: parseJson(row.allergens) as Allergen[],
     dietary,
-    image: typeof row['image_id'] === 'string' ? { id: row['image_id'], width: Number(row['image_width']), height: Number(row['image_height']) } : null,
+    image: typeof row.image_id === 'string' ? { id: row.image_id, width: Number(row.image_width), height: Number(row.image_height) } : null,
   };
 }
 

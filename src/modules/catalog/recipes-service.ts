@@ -297,7 +297,7 @@ export function canMake(recipe: repo.PricedRecipe, portion: Pick<PricedPortion, 
   for (const group of recipe.option_groups) for (const option of group.options) for (const line of option.ingredients) facts.set(line.ingredient_id, line);
   return portion.ingredients.every((need) => {
     const ingredient = facts.get(need.ingredient_id);
-    return ingredient !== undefined && ingredient.available && !ingredient.archived && ingredient.stock >= need.quantity * portions;
+    return ingredient?.available && !ingredient.archived && ingredient.stock >= need.quantity * portions;
   });
 }
 

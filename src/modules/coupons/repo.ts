@@ -52,33 +52,33 @@ function textArray(value: unknown): string[] {
 
 function toCoupon(row: Record<string, unknown>): CouponRow {
   return {
-    id: Number(row['id']),
-    code: String(row['code']),
-    kind: String(row['kind']) as CouponKind,
-    percent: row['percent'] === null || row['percent'] === undefined ? null : String(row['percent']),
-    amount_cents: numberOrNull(row['amount_cents']),
-    min_subtotal_cents: Number(row['min_subtotal_cents']),
-    starts_at: isoOrNull(row['starts_at']),
-    ends_at: isoOrNull(row['ends_at']),
-    max_redemptions: numberOrNull(row['max_redemptions']),
-    max_per_customer: numberOrNull(row['max_per_customer']),
-    fulfillment: textArray(row['fulfillment']) as Fulfillment[],
-    redemptions_count: Number(row['redemptions_count']),
-    archived: row['archived_at'] !== null && row['archived_at'] !== undefined,
-    created_at: iso(row['created_at']),
-    updated_at: iso(row['updated_at']),
+    id: Number(row.id),
+    code: String(row.code),
+    kind: String(row.kind) as CouponKind,
+    percent: row.percent === null || row.percent === undefined ? null : String(row.percent),
+    amount_cents: numberOrNull(row.amount_cents),
+    min_subtotal_cents: Number(row.min_subtotal_cents),
+    starts_at: isoOrNull(row.starts_at),
+    ends_at: isoOrNull(row.ends_at),
+    max_redemptions: numberOrNull(row.max_redemptions),
+    max_per_customer: numberOrNull(row.max_per_customer),
+    fulfillment: textArray(row.fulfillment) as Fulfillment[],
+    redemptions_count: Number(row.redemptions_count),
+    archived: row.archived_at !== null && row.archived_at !== undefined,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
   };
 }
 
 function toRedemption(row: Record<string, unknown>): RedemptionRow {
   return {
-    id: Number(row['id']),
-    coupon_id: Number(row['coupon_id']),
-    order_id: Number(row['order_id']),
-    customer_id: Number(row['customer_id']),
-    discount_cents: Number(row['discount_cents']),
-    created_at: iso(row['created_at']),
-    released_at: isoOrNull(row['released_at']),
+    id: Number(row.id),
+    coupon_id: Number(row.coupon_id),
+    order_id: Number(row.order_id),
+    customer_id: Number(row.customer_id),
+    discount_cents: Number(row.discount_cents),
+    created_at: iso(row.created_at),
+    released_at: isoOrNull(row.released_at),
   };
 }
 
@@ -165,7 +165,7 @@ export async function selectCustomerRedemptionCount(db: Queryable, restaurantId:
     .select('redemptions_count')
     .where({ restaurant_id: restaurantId, coupon_id: couponId, customer_id: customerId })
     .first();
-  return row === undefined ? 0 : Number(row['redemptions_count']);
+  return row === undefined ? 0 : Number(row.redemptions_count);
 }
 
 /**

@@ -28,15 +28,15 @@ function toPreferences(value: unknown): MenuPreferences {
 const nullableString = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 
 function toCustomer(row: Record<string, unknown>): CustomerRow {
-  const createdAt = row['created_at'];
+  const createdAt = row.created_at;
   return {
-    id: Number(row['id']),
-    user_sub: String(row['user_sub']),
-    email: nullableString(row['email']),
-    name: nullableString(row['name']),
-    phone: nullableString(row['phone']),
-    address: nullableString(row['address']),
-    preferences: toPreferences(row['preferences']),
+    id: Number(row.id),
+    user_sub: String(row.user_sub),
+    email: nullableString(row.email),
+    name: nullableString(row.name),
+    phone: nullableString(row.phone),
+    address: nullableString(row.address),
+    preferences: toPreferences(row.preferences),
     created_at: (createdAt instanceof Date ? createdAt : new Date(String(createdAt))).toISOString(),
   };
 }

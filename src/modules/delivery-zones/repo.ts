@@ -28,16 +28,16 @@ const iso = (value: unknown) => (value instanceof Date ? value : new Date(String
 
 function toZone(row: Record<string, unknown>): ZoneRow {
   return {
-    id: Number(row['id']),
-    name: String(row['name']),
+    id: Number(row.id),
+    name: String(row.name),
     // pg parses jsonb; a driver that hands back text is parsed here.
-    shape: typeof row['shape'] === 'string' ? JSON.parse(row['shape']) : row['shape'],
-    fee_cents: Number(row['fee_cents']),
-    min_subtotal_cents: Number(row['min_subtotal_cents']),
-    free_over_cents: row['free_over_cents'] === null || row['free_over_cents'] === undefined ? null : Number(row['free_over_cents']),
-    priority: Number(row['priority']),
-    created_at: iso(row['created_at']),
-    updated_at: iso(row['updated_at']),
+    shape: typeof row.shape === 'string' ? JSON.parse(row.shape) : row.shape,
+    fee_cents: Number(row.fee_cents),
+    min_subtotal_cents: Number(row.min_subtotal_cents),
+    free_over_cents: row.free_over_cents === null || row.free_over_cents === undefined ? null : Number(row.free_over_cents),
+    priority: Number(row.priority),
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
   };
 }
 

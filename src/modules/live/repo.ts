@@ -31,13 +31,13 @@ export async function selectFeedEventsAfter(db: Queryable, scope: FeedScope, aft
   }
   const rows: Array<Record<string, unknown>> = await query;
   return rows.map((row) => ({
-    id: Number(row['id']),
-    seq: Number(row['feed_seq']),
-    orderId: Number(row['order_id']),
-    status: row['status'] as OrderStatus,
-    actor: row['actor'] as OrderActor,
-    reason: (row['reason'] as string | null) ?? null,
-    at: new Date(row['created_at'] as string).toISOString(),
+    id: Number(row.id),
+    seq: Number(row.feed_seq),
+    orderId: Number(row.order_id),
+    status: row.status as OrderStatus,
+    actor: row.actor as OrderActor,
+    reason: (row.reason as string | null) ?? null,
+    at: new Date(row.created_at as string).toISOString(),
   }));
 }
 
@@ -101,9 +101,9 @@ export async function deleteValidStreamTicket(
     .returning(['user_sub', 'staff_role', 'customer_id'])) as Array<Record<string, unknown>>;
   if (row === undefined) return undefined;
   return {
-    userSub: String(row['user_sub']),
-    staffRole: (row['staff_role'] as StaffRole | null) ?? null,
-    customerId: row['customer_id'] === null ? null : Number(row['customer_id']),
+    userSub: String(row.user_sub),
+    staffRole: (row.staff_role as StaffRole | null) ?? null,
+    customerId: row.customer_id === null ? null : Number(row.customer_id),
   };
 }
 

@@ -78,23 +78,23 @@ export async function selectOrders(db: Queryable, restaurantId: number, filter: 
     .orderBy('oi.id');
   const itemsByOrder = new Map<number, OrderItemView[]>();
   for (const item of items) {
-    const list = itemsByOrder.get(Number(item['order_id'])) ?? [];
+    const list = itemsByOrder.get(Number(item.order_id)) ?? [];
     list.push({
-      recipe_id: Number(item['recipe_id']),
-      name: String(item['name']),
-      description: String(item['description']),
-      quantity: Number(item['quantity']),
-      customizations: item['customizations'] as OrderItemView['customizations'],
-      options: (item['options'] as OrderItemView['options']).map((option) => ({
+      recipe_id: Number(item.recipe_id),
+      name: String(item.name),
+      description: String(item.description),
+      quantity: Number(item.quantity),
+      customizations: item.customizations as OrderItemView['customizations'],
+      options: (item.options as OrderItemView['options']).map((option) => ({
         id: Number(option.id),
         name: option.name,
         price_cents: Number(option.price_cents),
       })),
-      allergens: item['allergens'] as OrderItemView['allergens'],
-      unit_price_cents: Number(item['unit_price_cents']),
-      line_total_cents: Number(item['line_total_cents']),
+      allergens: item.allergens as OrderItemView['allergens'],
+      unit_price_cents: Number(item.unit_price_cents),
+      line_total_cents: Number(item.line_total_cents),
     });
-    itemsByOrder.set(Number(item['order_id']), list);
+    itemsByOrder.set(Number(item.order_id), list);
   }
   return orders.map((o) => ({
     id: Number(o.id),

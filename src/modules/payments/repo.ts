@@ -67,36 +67,36 @@ const refundColumns = [
 
 function toPayment(row: Record<string, unknown>): PaymentRow {
   return {
-    restaurant_id: Number(row['restaurant_id']),
-    id: Number(row['id']),
-    order_id: Number(row['order_id']),
-    method: row['method'] as PaymentRow['method'],
-    provider: String(row['provider']),
-    provider_payment_id: (row['provider_payment_id'] as string | null) ?? null,
-    provider_idempotency_key: (row['provider_idempotency_key'] as string | null) ?? null,
-    status: row['status'] as PaymentStatus,
-    amount_cents: Number(row['amount_cents']),
-    refunded_cents: Number(row['refunded_cents']),
-    currency: String(row['currency']),
-    failure_code: (row['failure_code'] as string | null) ?? null,
-    client_secret: (row['client_secret'] as string | null) ?? null,
-    created_at: new Date(row['created_at'] as string),
+    restaurant_id: Number(row.restaurant_id),
+    id: Number(row.id),
+    order_id: Number(row.order_id),
+    method: row.method as PaymentRow['method'],
+    provider: String(row.provider),
+    provider_payment_id: (row.provider_payment_id as string | null) ?? null,
+    provider_idempotency_key: (row.provider_idempotency_key as string | null) ?? null,
+    status: row.status as PaymentStatus,
+    amount_cents: Number(row.amount_cents),
+    refunded_cents: Number(row.refunded_cents),
+    currency: String(row.currency),
+    failure_code: (row.failure_code as string | null) ?? null,
+    client_secret: (row.client_secret as string | null) ?? null,
+    created_at: new Date(row.created_at as string),
   };
 }
 
 function toRefund(row: Record<string, unknown>): RefundRow {
   return {
-    restaurant_id: Number(row['restaurant_id']),
-    id: Number(row['id']),
-    payment_id: Number(row['payment_id']),
-    amount_cents: Number(row['amount_cents']),
-    status: row['status'] as PaymentStatus,
-    provider_refund_id: (row['provider_refund_id'] as string | null) ?? null,
-    provider_idempotency_key: (row['provider_idempotency_key'] as string | null) ?? null,
-    failure_code: (row['failure_code'] as string | null) ?? null,
-    reason: (row['reason'] as string | null) ?? null,
-    user_sub: (row['user_sub'] as string | null) ?? null,
-    created_at: new Date(row['created_at'] as string),
+    restaurant_id: Number(row.restaurant_id),
+    id: Number(row.id),
+    payment_id: Number(row.payment_id),
+    amount_cents: Number(row.amount_cents),
+    status: row.status as PaymentStatus,
+    provider_refund_id: (row.provider_refund_id as string | null) ?? null,
+    provider_idempotency_key: (row.provider_idempotency_key as string | null) ?? null,
+    failure_code: (row.failure_code as string | null) ?? null,
+    reason: (row.reason as string | null) ?? null,
+    user_sub: (row.user_sub as string | null) ?? null,
+    created_at: new Date(row.created_at as string),
   };
 }
 

@@ -7,7 +7,7 @@ export interface PricingRow {
 }
 
 function toRow(row: Record<string, unknown>): PricingRow {
-  return { settings: row['settings'], nextEntryId: Number(row['next_entry_id']) };
+  return { settings: row.settings, nextEntryId: Number(row.next_entry_id) };
 }
 
 export async function findPricing(db: Queryable, restaurantId: number): Promise<PricingRow | undefined> {

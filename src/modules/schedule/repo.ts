@@ -45,9 +45,9 @@ export async function selectRanges(db: Queryable, restaurantId: number): Promise
     .where({ restaurant_id: restaurantId })
     .orderBy([{ column: 'iso_weekday' }, { column: 'opens_minute' }]);
   return rows.map((row) => ({
-    day: weekdays()[Number(row['iso_weekday']) - 1] as WeeklyRange['day'],
-    opens: formatMinutes(Number(row['opens_minute'])),
-    closes: formatMinutes(Number(row['closes_minute'])),
+    day: weekdays()[Number(row.iso_weekday) - 1] as WeeklyRange['day'],
+    opens: formatMinutes(Number(row.opens_minute)),
+    closes: formatMinutes(Number(row.closes_minute)),
   }));
 }
 
@@ -81,7 +81,7 @@ function selectClosures(db: Queryable, restaurantId: number) {
 }
 
 function toClosure(row: Record<string, unknown>): ClosureRow {
-  return { id: Number(row['id']), starts_on: String(row['starts_on']), ends_on: String(row['ends_on']), reason: nullableString(row['reason']) };
+  return { id: Number(row.id), starts_on: String(row.starts_on), ends_on: String(row.ends_on), reason: nullableString(row.reason) };
 }
 
 /** Ordered by start, then id (the keyset). */
@@ -169,5 +169,5 @@ export async function countsForRange(db: Queryable, restaurantId: number, from: 
     .where({ restaurant_id: restaurantId })
     .andWhere('slot_starts_at', '>=', from)
     .andWhere('slot_starts_at', '<', to);
-  return new Map(rows.map((row) => [toDate(row['slot_starts_at']).getTime(), Number(row['orders_count'])]));
+  return new Map(rows.map((row) => [toDate(row.slot_starts_at).getTime(), Number(row.orders_count)]));
 }

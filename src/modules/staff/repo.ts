@@ -8,7 +8,7 @@ export interface StaffMemberRow {
 }
 
 function toStaffMember(row: Record<string, unknown>): StaffMemberRow {
-  return { user_sub: String(row['user_sub']), email: String(row['email']), role: row['role'] as StaffRole };
+  return { user_sub: String(row.user_sub), email: String(row.email), role: row.role as StaffRole };
 }
 
 export async function selectStaffMember(db: Queryable, restaurantId: number, userSub: string): Promise<StaffMemberRow | undefined> {
@@ -41,7 +41,7 @@ export async function selectStaffPage(
  */
 export async function lockManagers(db: Queryable, restaurantId: number): Promise<string[]> {
   const rows = await db('staff_members').select('user_sub').where({ restaurant_id: restaurantId, role: 'manager' }).orderBy('user_sub').forUpdate();
-  return rows.map((row: Record<string, unknown>) => String(row['user_sub']));
+  return rows.map((row: Record<string, unknown>) => String(row.user_sub));
 }
 
 export async function upsertStaffMember(db: Queryable, restaurantId: number, member: StaffMemberRow): Promise<void> {

@@ -45,7 +45,7 @@ export async function insertEndpoint(
 
 export async function countEndpoints(db: Queryable, restaurantId: number): Promise<number> {
   const row = await db('webhook_endpoints').where({ restaurant_id: restaurantId }).count({ n: '*' }).first();
-  return Number(row?.['n'] ?? 0);
+  return Number(row?.n ?? 0);
 }
 
 export async function selectEndpointPage(db: Queryable, restaurantId: number, options: { afterId: number | undefined; limit: number }): Promise<EndpointRow[]> {
@@ -193,19 +193,19 @@ export async function lockDeliveryForAttempt(trx: Knex.Transaction, restaurantId
     .forUpdate('d')
     .first()) as Record<string, unknown> | undefined;
   if (row === undefined) return undefined;
-  const data = row['data'];
+  const data = row.data;
   return {
-    id: Number(row['id']),
-    status: row['status'] as DeliveryStatus,
-    attempts: Number(row['attempts']),
-    claimedUntil: row['claimed_until'] === null ? null : new Date(row['claimed_until'] as string),
-    endpoint: { id: Number(row['endpoint_id']), url: String(row['url']), secret: String(row['secret']), enabled: row['enabled'] === true },
+    id: Number(row.id),
+    status: row.status as DeliveryStatus,
+    attempts: Number(row.attempts),
+    claimedUntil: row.claimed_until === null ? null : new Date(row.claimed_until as string),
+    endpoint: { id: Number(row.endpoint_id), url: String(row.url), secret: String(row.secret), enabled: row.enabled === true },
     // json (not jsonb) comes back parsed from pg and PGlite alike; a string would be a driver without the parser.
     event: {
-      id: Number(row['event_id']),
-      type: row['type'] as WebhookEventType,
+      id: Number(row.event_id),
+      type: row.type as WebhookEventType,
       data: (typeof data === 'string' ? JSON.parse(data) : data) as WebhookData,
-      createdAt: new Date(row['event_created_at'] as string),
+      createdAt: new Date(row.event_created_at as string),
     },
   };
 }
@@ -312,28 +312,28 @@ const isoOrNull = (value: unknown) => (value === null || value === undefined ? n
 
 function toEndpoint(row: Record<string, unknown>): EndpointRow {
   return {
-    id: Number(row['id']),
-    url: String(row['url']),
-    events: row['events'] as WebhookEventType[],
-    enabled: row['enabled'] === true,
-    disabled_reason: (row['disabled_reason'] as string | null) ?? null,
-    created_at: iso(row['created_at']),
-    updated_at: iso(row['updated_at']),
+    id: Number(row.id),
+    url: String(row.url),
+    events: row.events as WebhookEventType[],
+    enabled: row.enabled === true,
+    disabled_reason: (row.disabled_reason as string | null) ?? null,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
   };
 }
 
 function toDelivery(row: Record<string, unknown>): DeliveryRow {
   return {
-    id: Number(row['id']),
-    endpoint_id: Number(row['endpoint_id']),
-    event_id: Number(row['event_id']),
-    event: row['type'] as WebhookEventType,
-    status: row['status'] as DeliveryStatus,
-    attempts: Number(row['attempts']),
-    last_status_code: row['last_status_code'] === null ? null : Number(row['last_status_code']),
-    last_error: (row['last_error'] as string | null) ?? null,
-    last_attempt_at: isoOrNull(row['last_attempt_at']),
-    next_attempt_at: isoOrNull(row['next_attempt_at']),
-    created_at: iso(row['created_at']),
+    id: Number(row.id),
+    endpoint_id: Number(row.endpoint_id),
+    event_id: Number(row.event_id),
+    event: row.type as WebhookEventType,
+    status: row.status as DeliveryStatus,
+    attempts: Number(row.attempts),
+    last_status_code: row.last_status_code === null ? null : Number(row.last_status_code),
+    last_error: (row.last_error as string | null) ?? null,
+    last_attempt_at: isoOrNull(row.last_attempt_at),
+    next_attempt_at: isoOrNull(row.next_attempt_at),
+    created_at: iso(row.created_at),
   };
 }

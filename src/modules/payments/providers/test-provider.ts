@@ -151,8 +151,8 @@ export class TestPaymentProvider implements PaymentProvider {
     const header = headers[TEST_SIGNATURE_HEADER];
     if (typeof header !== 'string') throw new WebhookVerificationError(`no ${TEST_SIGNATURE_HEADER} header`);
     const parts = Object.fromEntries(header.split(',').map((part) => part.split('=', 2) as [string, string]));
-    const timestamp = Number(parts['t']);
-    const given = Buffer.from(parts['v1'] ?? '', 'hex');
+    const timestamp = Number(parts.t);
+    const given = Buffer.from(parts.v1 ?? '', 'hex');
     if (!Number.isSafeInteger(timestamp) || given.length === 0) throw new WebhookVerificationError('malformed signature header');
     const expected = createHmac('sha256', this.options.webhookSecret).update(`${timestamp}.`).update(rawBody).digest();
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new WebhookVerificationError('signature mismatch');

@@ -372,7 +372,7 @@ describe('auth rate limits', () => {
   it('limits failed confirmations and resets per email across IPs, and reset codes sent per email', async () => {
     const email = uniqueEmail('guessed');
     let n = 0;
-    const from = () => `192.0.2.${100 + (n += 1)}`;
+    const from = () => `192.0.2.${100 + ++n}`;
     const confirm = (code: string) => request(t.app).post('/v1/auth/confirm').set('X-Forwarded-For', from()).send({ email, code });
     const reset = (code: string) => request(t.app).post('/v1/auth/reset-password').set('X-Forwarded-For', from()).send({ email, code, password: PASSWORD });
     const forgot = (who = email) => request(t.app).post('/v1/auth/forgot-password').set('X-Forwarded-For', from()).send({ email: who });

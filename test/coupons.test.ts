@@ -121,7 +121,7 @@ describe('coupons', () => {
   });
 
   let codes = 0;
-  const nextCode = () => `CODE${(codes += 1)}`;
+  const nextCode = () => `CODE${++codes}`;
   const create = async (body: Record<string, unknown>, client: CatalogClient = a, user: SignedInUser = manager): Promise<Coupon> => {
     const res = await client.post('/v1/coupons', { code: nextCode(), kind: 'percent', percent: '10', ...body }, user);
     expect(res.status, res.text).toBe(201);

@@ -137,7 +137,7 @@ describe.skipIf(!onRealPostgres)('pm2 cluster mode with ecosystem.config.js and 
     // Side by side, so they arrive on both instances.
     const logins = await Promise.all(Array.from({ length: 8 }, () => login(email, password)));
     expect(logins.map((answer) => answer.status)).toEqual(Array.from({ length: 8 }, () => 200));
-    const token = (logins[0]?.body as { access_token: string }).access_token;
+    const token = (logins[0]!.body as { access_token: string }).access_token;
     const profiles = await Promise.all(
       Array.from({ length: 10 }, () => get('/v1/customers/me', { 'X-Restaurant-Domain': DEMO_DOMAIN, Authorization: `Bearer ${token}` })),
     );

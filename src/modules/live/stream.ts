@@ -121,7 +121,7 @@ class OrderStream {
     private readonly streams: OrderStreams,
     private readonly res: ServerResponse,
     private readonly restaurantId: number,
-    private readonly viewer: StreamViewer,
+    viewer: StreamViewer,
     private readonly onClosed: () => void,
   ) {
     this.scope = { restaurantId, customerId: viewer.kind === 'customer' ? viewer.customerId : undefined };

@@ -2,6 +2,7 @@ import { z } from '../../http/zod.js';
 import { AppError } from '../../http/errors.js';
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
+import { idempotencyKeyOf } from '../../http/idempotency.js';
 import type { UserDirectory } from '../../lib/identity.js';
 import { customerForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
@@ -65,7 +66,7 @@ export function registerPaymentRoutes(
         orderId: params.id,
         customerId: customer.id,
         paymentToken: body.payment_token,
-        requestKey: req.get('idempotency-key')!,
+        requestKey: idempotencyKeyOf(req.get('idempotency-key')),
       };
       const outcome = await payCardOrder({ ...deps, logger: log }, request);
       nudgeOutbox();
@@ -145,7 +146,7 @@ export function registerPaymentRoutes(
         paymentId: params.id,
         amountCents: body.amount_cents,
         userSub: principal.sub,
-        requestKey: req.get('idempotency-key')!,
+        requestKey: idempotencyKeyOf(req.get('idempotency-key')),
       };
       const outcome = await refundPayment({ ...deps, logger: log }, request);
       return { status: outcome.kind === 'settled' ? 201 : 202, body: outcome.refund };

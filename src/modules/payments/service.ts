@@ -143,12 +143,15 @@ export async function startCardPayment(
  * (the payment stays pending; the same key on a retry or the reconciler's lookup finds what happened).
  */
 export async function chargeAtProvider(deps: PaymentDeps, payment: PaymentRow, paymentToken: string): Promise<ChargeResult | undefined> {
+  const idempotencyKey = payment.provider_idempotency_key;
+  // Only cash payments have none, and they never reach a provider.
+  if (idempotencyKey === null) throw new Error(`payment ${payment.restaurant_id}/${payment.id} has no provider idempotency key`);
   try {
     return await deps.provider.charge({
       amountCents: payment.amount_cents,
       currency: payment.currency,
       paymentToken,
-      idempotencyKey: payment.provider_idempotency_key!,
+      idempotencyKey,
       metadata: { restaurant_id: String(payment.restaurant_id), order_id: String(payment.order_id), payment_id: String(payment.id) },
     });
   } catch (error) {

@@ -41,8 +41,10 @@ async function lockPaymentWithOrder(trx: Knex.Transaction, restaurantId: number,
   if (unlocked === undefined) throw new Error(`payment ${restaurantId}/${paymentId} does not exist`);
   const order = await lockOrderForPayment(trx, restaurantId, unlocked.order_id);
   if (order === undefined) throw new Error(`the order of payment ${restaurantId}/${paymentId} does not exist`);
+  // Payments are never deleted, so the row read above is still there to lock.
   const payment = await selectPayment(trx, restaurantId, paymentId, { lock: true });
-  return { order, payment: payment! };
+  if (payment === undefined) throw new Error(`payment ${restaurantId}/${paymentId} does not exist`);
+  return { order, payment };
 }
 
 /** Records where a card charge ended; returns the payment as it now stands. */
@@ -60,7 +62,7 @@ export async function settleCharge(trx: Knex.Transaction, restaurantId: number, 
         failure_code: null,
       });
       await afterMoneyReceived(trx, order, settled);
-      return (await selectPayment(trx, restaurantId, paymentId))!;
+      return (await selectPayment(trx, restaurantId, paymentId)) ?? settled;
     }
     case 'requires_action':
       if (payment.status !== 'pending') return payment;
@@ -188,7 +190,8 @@ export async function settleRefund(trx: Knex.Transaction, restaurantId: number, 
   const unlocked = await selectRefund(trx, restaurantId, refundId);
   if (unlocked === undefined) throw new Error(`refund ${restaurantId}/${refundId} does not exist`);
   const { order } = await lockPaymentWithOrder(trx, restaurantId, unlocked.payment_id);
-  const refund = (await selectRefund(trx, restaurantId, refundId, { lock: true }))!;
+  const refund = await selectRefund(trx, restaurantId, refundId, { lock: true });
+  if (refund === undefined) throw new Error(`refund ${restaurantId}/${refundId} does not exist`);
   if (refund.status !== 'pending') {
     // Settled meanwhile by `charge.refunded`, which may not name the provider's refund: keep its id.
     if (refund.provider_refund_id === null && outcome.providerRefundId !== null) {

@@ -74,8 +74,9 @@ export class TestPaymentProvider implements PaymentProvider {
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     this.chargeRequests += 1;
-    const seen = this.intentsByKey.get(request.idempotencyKey);
-    if (seen !== undefined) return this.chargeResultOf(this.intents.get(seen)!);
+    const seenId = this.intentsByKey.get(request.idempotencyKey);
+    const seen = seenId === undefined ? undefined : this.intents.get(seenId);
+    if (seen !== undefined) return this.chargeResultOf(seen);
     const outcome = ((): Pick<TestIntent, 'status' | 'failureCode'> | undefined => {
       switch (request.paymentToken) {
         case TEST_TOKENS.succeeds:

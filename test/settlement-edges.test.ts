@@ -191,6 +191,38 @@ describe('settling money the provider reports late, twice or on its own', () => 
       expect(await refundsOf(second.body.id)).toHaveLength(0);
     });
 
+    it('gives back in full a late payment that arrives after the one that covered the order was refunded: a refund never invites a second charge', async () => {
+      const order = await placeOrder();
+      const first = await pendingPayment(order.id);
+      await knex('payments').where({ id: first.id }).update({ status: 'failed', client_secret: null });
+      const second = await pay(order.id);
+      expect((await refund(second.body.id, BURGER_CENTS)).status).toBe(201);
+      await sendRefunds(order.id);
+      expect((await orderRow(order.id)).payment_status).toBe('refunded');
+      // The provider then reports that the abandoned first attempt took the money after all: the customer
+      // meant to pay once, and did, so it goes back, and the manager's refund stands.
+      await webhook({ type: 'payment_intent.succeeded', payment_intent: first.providerPaymentId });
+      expect((await refundsOf(first.id)).map((r) => [r.status, r.amount_cents, r.reason])).toEqual([
+        ['pending', BURGER_CENTS, 'paid twice: other payments already covered the order'],
+      ]);
+      await sendRefunds(order.id);
+      expect((await orderRow(order.id)).payment_status).toBe('refunded');
+      expect((await outboxOf(order.id)).filter((type) => type === 'order.confirmation_requested')).toHaveLength(1);
+    });
+
+    it('gives back in full a late payment that arrives after a partial refund, so the partial refund stands', async () => {
+      const order = await placeOrder();
+      const first = await pendingPayment(order.id);
+      await knex('payments').where({ id: first.id }).update({ status: 'failed', client_secret: null });
+      const second = await pay(order.id);
+      expect((await refund(second.body.id, 200)).status).toBe(201);
+      await sendRefunds(order.id);
+      await webhook({ type: 'payment_intent.succeeded', payment_intent: first.providerPaymentId });
+      expect((await refundsOf(first.id)).map((r) => [r.status, r.amount_cents])).toEqual([['pending', BURGER_CENTS]]);
+      await sendRefunds(order.id);
+      expect((await orderRow(order.id)).payment_status).toBe('partially_refunded');
+    });
+
     it('refuses to record an answer about a payment or refund it does not have', async () => {
       await expect(knex.transaction((trx) => settleCharge(trx, restaurantId, 987_654, { status: 'processing', providerPaymentId: 'tpi_x' }))).rejects.toThrow(
         `payment ${restaurantId}/987654 does not exist`,

@@ -9,8 +9,9 @@ import { createDatabase, type Database } from './db/database.js';
 import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createIdentityServices, startIdentity, type IdentityProvider } from './auth/identity.js';
-import { seedDemoRestaurant, DEMO_DOMAIN } from '../seeds/demo-restaurant.js';
-import { seedBistroRestaurant } from '../seeds/bistro-restaurant.js';
+import { seedDemoRestaurant, DEMO_DOMAIN, DEMO_MENU } from '../seeds/demo-restaurant.js';
+import { BISTRO_DOMAIN, BISTRO_MENU, seedBistroRestaurant } from '../seeds/bistro-restaurant.js';
+import { seedDemoPictures, type DemoPictureDeps } from '../seeds/demo-pictures.js';
 import { createMetrics, startMetricsServer, type Metrics } from './metrics.js';
 import { openOrdersQueue, findDeadLetterQueueUrl, type OrdersQueue } from './queue/sqs.js';
 import { OutboxRelay } from './queue/relay.js';
@@ -140,6 +141,17 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     });
     const port = (server.address() as AddressInfo).port;
 
+    // The demo's pictures are drawn while the service already answers (a first start would otherwise wait
+    // seconds for them); a stop cuts the drawing short between two dishes.
+    if (demoDomain !== undefined) {
+      const drawing = new AbortController();
+      const drawn = drawDemoPictures({ db: database.knex, media: media.store, logger }, drawing.signal);
+      stack.push(async () => {
+        drawing.abort();
+        await drawn;
+      });
+    }
+
     // Background work starts once the server is up. At shutdown the workers and the jobs stop claiming
     // first (STYLE.md 16); the relay keeps sending what in-flight requests commit until the drain is over.
     let queue: OrdersQueue | undefined;
@@ -244,5 +256,24 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   } catch (error) {
     await unwind();
     throw error;
+  }
+}
+
+/**
+ * The demo menus' drawn pictures, for the recipes that have none yet (only the first start draws). A failure
+ * leaves the demo without pictures, not without a service: it is logged and the start goes on.
+ */
+async function drawDemoPictures(deps: DemoPictureDeps, signal: AbortSignal): Promise<void> {
+  try {
+    let drawn = 0;
+    for (const [domain, menu] of [
+      [DEMO_DOMAIN, DEMO_MENU],
+      [BISTRO_DOMAIN, BISTRO_MENU],
+    ] as const) {
+      drawn += await seedDemoPictures(deps, domain, menu, signal);
+    }
+    if (drawn > 0) deps.logger.info({ pictures: drawn }, 'demo pictures drawn');
+  } catch (error) {
+    deps.logger.warn({ err: error }, 'could not draw the demo pictures; the demo menus show none');
   }
 }

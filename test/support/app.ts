@@ -15,6 +15,7 @@ import type { Authenticator } from '../../src/http/principal.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import type { EmbeddedCognito } from '../../src/local/cognito.js';
 import { startMediaStore } from '../../src/modules/media/start.js';
+import type { MediaStore } from '../../src/modules/media/store.js';
 import { TestPaymentProvider } from '../../src/modules/payments/providers/test-provider.js';
 import type { PaymentProvider } from '../../src/modules/payments/providers/types.js';
 import { startLiveOrders, type LiveOrders } from '../../src/modules/live/live-orders.js';
@@ -36,6 +37,8 @@ export interface TestApp {
   paymentProvider: PaymentProvider;
   /** The app's LISTEN connection and open order streams. */
   live: LiveOrders;
+  /** Where the app keeps pictures (an embedded S3 server of this file's own). */
+  media: MediaStore;
   /** Another instance of the app on the same database and user pool, as a second process behind a balancer would be. */
   anotherInstance(): Express;
   /** Answers this file's requests got whose code the route's OpenAPI document does not list (close() fails on any). */
@@ -140,6 +143,7 @@ export async function createTestApp(
     metrics,
     paymentProvider,
     live,
+    media: media.store,
     anotherInstance: () => buildApp({ ...deps, metrics: createMetrics(db.knex) }).app,
     undocumentedErrors,
     close: async () => {

@@ -27,6 +27,7 @@ import { PaymentReconciler } from './modules/payments/reconciler.js';
 import { confirmOrderBySystem } from './modules/orders/service.js';
 import { startLiveOrders } from './modules/live/live-orders.js';
 import { startMediaStore } from './modules/media/start.js';
+import { sweepRetention } from './retention.js';
 import { attemptWebhookDelivery, OrderEventWebhooks } from './modules/webhooks/index.js';
 import { restoreTimedUnavailability } from './modules/catalog/index.js';
 import { systemClock } from './lib/clock.js';
@@ -187,6 +188,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         logger,
         lock,
       );
+      const retention = new Periodic(
+        'retention sweep',
+        60 * 60_000,
+        async () => {
+          const swept = await sweepRetention(database.knex, systemClock);
+          if (Object.values(swept).some((count) => count > 0)) logger.info({ swept }, 'old rows swept');
+        },
+        logger,
+        lock,
+      );
       // Every 5 s, so a timed "86" ends within 10 s of its time (API.md); one instance per tick does the work.
       const un86 = new Periodic('timed unavailability', 5_000, () => restoreTimedUnavailability(database.knex, systemClock()), logger, lock);
       const startedRelay = relay;
@@ -205,6 +216,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       for (const worker of workers) worker.start();
       sweeper.start();
       keySweeper.start();
+      retention.start();
       un86.start();
       reconciler.start();
       stopClaiming.push(
@@ -212,6 +224,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         () => Promise.all(workers.map((worker) => worker.stop())).then(() => undefined),
         () => sweeper.stop(),
         () => keySweeper.stop(),
+        () => retention.stop(),
         () => un86.stop(),
         () => reconciler.stop(),
       );

@@ -44,6 +44,8 @@ class StripeStub {
   private server: http.Server | undefined;
   /** Holds the answer to the next PaymentIntent creation until released (to let a webhook overtake it). */
   private gate: Promise<void> | undefined;
+  /** Answers PaymentIntent creations as Stripe does when the account's key has expired. */
+  refuseCharges = false;
   port = 0;
 
   async start(): Promise<void> {
@@ -106,6 +108,9 @@ class StripeStub {
   }
 
   private async route(r: StubRequest): Promise<{ status: number; body: Json }> {
+    if (r.method === 'POST' && r.path === '/v1/payment_intents' && this.refuseCharges) {
+      return this.error(401, { type: 'invalid_request_error', code: 'api_key_expired', message: 'Expired API Key provided: sk_test_***' });
+    }
     if (r.method === 'POST' && r.path === '/v1/payment_intents') {
       // Stripe has acted; only its answer is held back.
       const gate = this.gate;
@@ -382,6 +387,32 @@ describe('the Stripe provider against a stand-in for api.stripe.com', () => {
     expect(row).toMatchObject({ status: 'failed', failure_code: 'insufficient_funds', provider_payment_id: expect.stringMatching(/^pi_/) });
     expect((await orderRow(order.id)).payment_status).toBe('unpaid');
     expect(await outboxOf(order.id)).toEqual([]);
+  });
+
+  it('answers 503 while Stripe refuses our account, tells the customer nothing of why, and never holds it against the order', async () => {
+    const order = await placeOrder(alice);
+    stub.refuseCharges = true;
+    try {
+      // More refusals than the order's limit of failed attempts.
+      for (let attempt = 0; attempt < 6; attempt += 1) {
+        const res = await pay(alice, order.id, 'pm_card_visa');
+        expect(problem(res, 503, 'service_unavailable').detail).toBe('Card payments are unavailable right now; nothing was charged');
+        expect(res.headers['retry-after']).toBe('30');
+        expect(res.text).not.toContain('api_key');
+      }
+      const listed = await api.get(`/v1/orders/${order.id}/payments`, alice);
+      expect(listed.body).toHaveLength(6);
+      expect(listed.text).not.toContain('api_key');
+      expect(
+        (listed.body as Array<{ status: string; failure_code: string }>).every((p) => p.status === 'failed' && p.failure_code === 'provider_unavailable'),
+      ).toBe(true);
+    } finally {
+      stub.refuseCharges = false;
+    }
+    // Once the account works again, the customer pays as if nothing happened.
+    const paid = await pay(alice, order.id, 'pm_card_visa');
+    expect(paid.status, paid.text).toBe(201);
+    expect((await orderRow(order.id)).payment_status).toBe('paid');
   });
 
   it('answers 400 for a PaymentMethod Stripe does not know', async () => {

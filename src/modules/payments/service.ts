@@ -21,6 +21,7 @@ import {
 } from './repo.js';
 import {
   INVALID_TOKEN_FAILURE,
+  PROVIDER_REFUSED_FAILURE,
   newProviderKey,
   refreshOrderPaymentStatus,
   refundableRemainder,
@@ -82,7 +83,10 @@ export function refundView(row: RefundRow): RefundView {
 
 const closedToPayment = ['cancelled', 'rejected', 'completed'];
 
-/** Declined or refused card payments one order may have (API.md "Limits on one customer"): card testing stops there. */
+/**
+ * Failed card payments one order may have (API.md "Limits on one customer"): card testing stops there.
+ * Attempts the provider refused for a reason of ours do not count: the customer did nothing wrong.
+ */
 export const MAX_FAILED_ATTEMPTS_PER_ORDER = 5;
 
 /**
@@ -114,7 +118,8 @@ export async function startCardPayment(
       throw conflict('A payment for this order is still being settled; see GET /v1/orders/{id}/payments before paying again');
     }
     // Counted under the order's lock, so racing attempts on one order cannot pass the limit together.
-    if (payments.filter((payment) => payment.status === 'failed').length >= MAX_FAILED_ATTEMPTS_PER_ORDER) {
+    const failed = payments.filter((payment) => payment.status === 'failed' && payment.failure_code !== PROVIDER_REFUSED_FAILURE);
+    if (failed.length >= MAX_FAILED_ATTEMPTS_PER_ORDER) {
       throw new AppError(
         'rate_limited',
         429,
@@ -176,7 +181,7 @@ export function settlementOf(result: ChargeResult): ChargeSettlement {
     case 'invalid_token':
       return { status: 'failed', providerPaymentId: null, failureCode: INVALID_TOKEN_FAILURE };
     case 'refused':
-      return { status: 'failed', providerPaymentId: null, failureCode: result.code };
+      return { status: 'failed', providerPaymentId: null, failureCode: PROVIDER_REFUSED_FAILURE };
   }
 }
 

@@ -26,6 +26,11 @@ import {
 
 /** The failure code of a payment whose token the provider did not accept (answered 400, not 402). */
 export const INVALID_TOKEN_FAILURE = 'invalid_payment_token';
+/**
+ * The failure code of an attempt the provider refused for a reason of ours, not the card's (an expired key,
+ * an account limit): the provider's own code is logged for the operator, never shown to the customer.
+ */
+export const PROVIDER_REFUSED_FAILURE = 'provider_unavailable';
 
 export type ChargeSettlement =
   | { status: 'succeeded'; providerPaymentId: string }

@@ -16,6 +16,7 @@ import type {
   OrderItemRecord,
   OrderItemIngredientRecord,
   OrderEventRecord,
+  CustomerRecord,
   PaymentRecord,
   RefundRecord,
   PaymentWebhookEventRecord,
@@ -46,6 +47,7 @@ declare module 'knex/types/tables.js' {
     order_item_ingredients: Table<OrderItemIngredientRecord, 'restaurant_id' | 'order_item_id' | 'ingredient_id' | 'quantity'>;
     order_item_options: Table<OrderItemOptionRecord, 'restaurant_id' | 'order_item_id' | 'option_id' | 'name' | 'price_cents' | 'position'>;
     order_events: Table<OrderEventRecord, 'restaurant_id' | 'order_id' | 'status' | 'actor'>;
+    customers: Table<CustomerRecord, 'restaurant_id' | 'user_sub'>;
     payments: Table<PaymentRecord, 'restaurant_id' | 'order_id' | 'method' | 'provider' | 'status' | 'amount_cents' | 'currency'>;
     refunds: Table<RefundRecord, 'restaurant_id' | 'payment_id' | 'amount_cents' | 'status'>;
     payment_webhook_events: Table<PaymentWebhookEventRecord, 'provider' | 'event_id' | 'type'>;

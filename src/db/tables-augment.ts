@@ -20,6 +20,8 @@ import type {
   PaymentRecord,
   RefundRecord,
   PaymentWebhookEventRecord,
+  RestaurantPricingRecord,
+  DeliveryZoneRecord,
   Table,
 } from './tables.js';
 
@@ -51,5 +53,7 @@ declare module 'knex/types/tables.js' {
     payments: Table<PaymentRecord, 'restaurant_id' | 'order_id' | 'method' | 'provider' | 'status' | 'amount_cents' | 'currency'>;
     refunds: Table<RefundRecord, 'restaurant_id' | 'payment_id' | 'amount_cents' | 'status'>;
     payment_webhook_events: Table<PaymentWebhookEventRecord, 'provider' | 'event_id' | 'type'>;
+    restaurant_pricing: Table<RestaurantPricingRecord, 'restaurant_id' | 'settings'>;
+    delivery_zones: Table<DeliveryZoneRecord, 'restaurant_id' | 'name' | 'shape' | 'fee_cents' | 'min_subtotal_cents'>;
   }
 }

@@ -22,6 +22,10 @@ import type {
   PaymentWebhookEventRecord,
   RestaurantPricingRecord,
   DeliveryZoneRecord,
+  CouponRecord,
+  CouponWrite,
+  CouponCustomerRedemptionRecord,
+  CouponRedemptionRecord,
   Table,
 } from './tables.js';
 
@@ -55,5 +59,8 @@ declare module 'knex/types/tables.js' {
     payment_webhook_events: Table<PaymentWebhookEventRecord, 'provider' | 'event_id' | 'type'>;
     restaurant_pricing: Table<RestaurantPricingRecord, 'restaurant_id' | 'settings'>;
     delivery_zones: Table<DeliveryZoneRecord, 'restaurant_id' | 'name' | 'shape' | 'fee_cents' | 'min_subtotal_cents'>;
+    coupons: Table<CouponRecord, 'restaurant_id' | 'code' | 'kind', CouponWrite>;
+    coupon_customer_redemptions: Table<CouponCustomerRedemptionRecord, 'restaurant_id' | 'coupon_id' | 'customer_id' | 'redemptions_count'>;
+    coupon_redemptions: Table<CouponRedemptionRecord, 'restaurant_id' | 'coupon_id' | 'order_id' | 'customer_id' | 'discount_cents'>;
   }
 }

@@ -20,6 +20,12 @@ import type {
   PaymentRecord,
   RefundRecord,
   PaymentWebhookEventRecord,
+  ScheduleSettingsRecord,
+  OpeningRangeRecord,
+  RestaurantClosureRecord,
+  RestaurantClosureWrite,
+  OrderingPauseRecord,
+  SlotBookingRecord,
   RestaurantPricingRecord,
   DeliveryZoneRecord,
   CouponRecord,
@@ -57,6 +63,11 @@ declare module 'knex/types/tables.js' {
     payments: Table<PaymentRecord, 'restaurant_id' | 'order_id' | 'method' | 'provider' | 'status' | 'amount_cents' | 'currency'>;
     refunds: Table<RefundRecord, 'restaurant_id' | 'payment_id' | 'amount_cents' | 'status'>;
     payment_webhook_events: Table<PaymentWebhookEventRecord, 'provider' | 'event_id' | 'type'>;
+    schedule_settings: Table<ScheduleSettingsRecord, 'restaurant_id' | 'lead_time_minutes' | 'slot_minutes' | 'order_ahead_days'>;
+    opening_ranges: Table<OpeningRangeRecord, 'restaurant_id' | 'iso_weekday' | 'opens_minute' | 'closes_minute'>;
+    restaurant_closures: Table<RestaurantClosureRecord, 'restaurant_id' | 'starts_on' | 'ends_on', RestaurantClosureWrite>;
+    ordering_pauses: Table<OrderingPauseRecord, 'restaurant_id' | 'paused_until' | 'paused_by'>;
+    slot_bookings: Table<SlotBookingRecord, 'restaurant_id' | 'slot_starts_at' | 'orders_count'>;
     restaurant_pricing: Table<RestaurantPricingRecord, 'restaurant_id' | 'settings'>;
     delivery_zones: Table<DeliveryZoneRecord, 'restaurant_id' | 'name' | 'shape' | 'fee_cents' | 'min_subtotal_cents'>;
     coupons: Table<CouponRecord, 'restaurant_id' | 'code' | 'kind', CouponWrite>;

@@ -32,6 +32,10 @@ import type {
   CouponWrite,
   CouponCustomerRedemptionRecord,
   CouponRedemptionRecord,
+  WebhookEndpointRecord,
+  WebhookEventRecord,
+  WebhookDeliveryRecord,
+  WebhookOrderCursorRecord,
   Table,
 } from './tables.js';
 
@@ -73,5 +77,9 @@ declare module 'knex/types/tables.js' {
     coupons: Table<CouponRecord, 'restaurant_id' | 'code' | 'kind', CouponWrite>;
     coupon_customer_redemptions: Table<CouponCustomerRedemptionRecord, 'restaurant_id' | 'coupon_id' | 'customer_id' | 'redemptions_count'>;
     coupon_redemptions: Table<CouponRedemptionRecord, 'restaurant_id' | 'coupon_id' | 'order_id' | 'customer_id' | 'discount_cents'>;
+    webhook_endpoints: Table<WebhookEndpointRecord, 'restaurant_id' | 'url' | 'events' | 'secret'>;
+    webhook_events: Table<WebhookEventRecord, 'restaurant_id' | 'type' | 'data'>;
+    webhook_deliveries: Table<WebhookDeliveryRecord, 'restaurant_id' | 'endpoint_id' | 'event_id'>;
+    webhook_order_cursors: Table<WebhookOrderCursorRecord, 'restaurant_id' | 'last_feed_seq'>;
   }
 }

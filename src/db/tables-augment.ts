@@ -27,6 +27,7 @@ import type {
   OrderingPauseRecord,
   SlotBookingRecord,
   RestaurantPricingRecord,
+  StreamTicketRecord,
   DeliveryZoneRecord,
   CouponRecord,
   CouponWrite,
@@ -73,6 +74,7 @@ declare module 'knex/types/tables.js' {
     ordering_pauses: Table<OrderingPauseRecord, 'restaurant_id' | 'paused_until' | 'paused_by'>;
     slot_bookings: Table<SlotBookingRecord, 'restaurant_id' | 'slot_starts_at' | 'orders_count'>;
     restaurant_pricing: Table<RestaurantPricingRecord, 'restaurant_id' | 'settings'>;
+    stream_tickets: Table<StreamTicketRecord, 'restaurant_id' | 'ticket_hash' | 'user_sub' | 'expires_at'>;
     delivery_zones: Table<DeliveryZoneRecord, 'restaurant_id' | 'name' | 'shape' | 'fee_cents' | 'min_subtotal_cents'>;
     coupons: Table<CouponRecord, 'restaurant_id' | 'code' | 'kind', CouponWrite>;
     coupon_customer_redemptions: Table<CouponCustomerRedemptionRecord, 'restaurant_id' | 'coupon_id' | 'customer_id' | 'redemptions_count'>;

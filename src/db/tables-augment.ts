@@ -20,6 +20,8 @@ import type {
   PaymentRecord,
   RefundRecord,
   PaymentWebhookEventRecord,
+  IdempotencyKeyRecord,
+  OutboxRecord,
   ScheduleSettingsRecord,
   OpeningRangeRecord,
   RestaurantClosureRecord,
@@ -27,6 +29,7 @@ import type {
   OrderingPauseRecord,
   SlotBookingRecord,
   RestaurantPricingRecord,
+  RateLimitCounterRecord,
   StreamTicketRecord,
   DeliveryZoneRecord,
   CouponRecord,
@@ -68,12 +71,15 @@ declare module 'knex/types/tables.js' {
     payments: Table<PaymentRecord, 'restaurant_id' | 'order_id' | 'method' | 'provider' | 'status' | 'amount_cents' | 'currency'>;
     refunds: Table<RefundRecord, 'restaurant_id' | 'payment_id' | 'amount_cents' | 'status'>;
     payment_webhook_events: Table<PaymentWebhookEventRecord, 'provider' | 'event_id' | 'type'>;
+    idempotency_keys: Table<IdempotencyKeyRecord, 'restaurant_id' | 'user_sub' | 'key' | 'request_hash'>;
+    outbox: Table<OutboxRecord, 'restaurant_id' | 'type' | 'payload'>;
     schedule_settings: Table<ScheduleSettingsRecord, 'restaurant_id' | 'lead_time_minutes' | 'slot_minutes' | 'order_ahead_days'>;
     opening_ranges: Table<OpeningRangeRecord, 'restaurant_id' | 'iso_weekday' | 'opens_minute' | 'closes_minute'>;
     restaurant_closures: Table<RestaurantClosureRecord, 'restaurant_id' | 'starts_on' | 'ends_on', RestaurantClosureWrite>;
     ordering_pauses: Table<OrderingPauseRecord, 'restaurant_id' | 'paused_until' | 'paused_by'>;
     slot_bookings: Table<SlotBookingRecord, 'restaurant_id' | 'slot_starts_at' | 'orders_count'>;
     restaurant_pricing: Table<RestaurantPricingRecord, 'restaurant_id' | 'settings'>;
+    rate_limit_counters: Table<RateLimitCounterRecord, 'key' | 'hits' | 'reset_at'>;
     stream_tickets: Table<StreamTicketRecord, 'restaurant_id' | 'ticket_hash' | 'user_sub' | 'expires_at'>;
     delivery_zones: Table<DeliveryZoneRecord, 'restaurant_id' | 'name' | 'shape' | 'fee_cents' | 'min_subtotal_cents'>;
     coupons: Table<CouponRecord, 'restaurant_id' | 'code' | 'kind', CouponWrite>;

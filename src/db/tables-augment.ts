@@ -16,6 +16,30 @@ import type {
   OrderItemRecord,
   OrderItemIngredientRecord,
   OrderEventRecord,
+  CustomerRecord,
+  PaymentRecord,
+  RefundRecord,
+  PaymentWebhookEventRecord,
+  IdempotencyKeyRecord,
+  OutboxRecord,
+  ScheduleSettingsRecord,
+  OpeningRangeRecord,
+  RestaurantClosureRecord,
+  RestaurantClosureWrite,
+  OrderingPauseRecord,
+  SlotBookingRecord,
+  RestaurantPricingRecord,
+  RateLimitCounterRecord,
+  StreamTicketRecord,
+  DeliveryZoneRecord,
+  CouponRecord,
+  CouponWrite,
+  CouponCustomerRedemptionRecord,
+  CouponRedemptionRecord,
+  WebhookEndpointRecord,
+  WebhookEventRecord,
+  WebhookDeliveryRecord,
+  WebhookOrderCursorRecord,
   Table,
 } from './tables.js';
 
@@ -43,5 +67,27 @@ declare module 'knex/types/tables.js' {
     order_item_ingredients: Table<OrderItemIngredientRecord, 'restaurant_id' | 'order_item_id' | 'ingredient_id' | 'quantity'>;
     order_item_options: Table<OrderItemOptionRecord, 'restaurant_id' | 'order_item_id' | 'option_id' | 'name' | 'price_cents' | 'position'>;
     order_events: Table<OrderEventRecord, 'restaurant_id' | 'order_id' | 'status' | 'actor'>;
+    customers: Table<CustomerRecord, 'restaurant_id' | 'user_sub'>;
+    payments: Table<PaymentRecord, 'restaurant_id' | 'order_id' | 'method' | 'provider' | 'status' | 'amount_cents' | 'currency'>;
+    refunds: Table<RefundRecord, 'restaurant_id' | 'payment_id' | 'amount_cents' | 'status'>;
+    payment_webhook_events: Table<PaymentWebhookEventRecord, 'provider' | 'event_id' | 'type'>;
+    idempotency_keys: Table<IdempotencyKeyRecord, 'restaurant_id' | 'user_sub' | 'key' | 'request_hash'>;
+    outbox: Table<OutboxRecord, 'restaurant_id' | 'type' | 'payload'>;
+    schedule_settings: Table<ScheduleSettingsRecord, 'restaurant_id' | 'lead_time_minutes' | 'slot_minutes' | 'order_ahead_days'>;
+    opening_ranges: Table<OpeningRangeRecord, 'restaurant_id' | 'iso_weekday' | 'opens_minute' | 'closes_minute'>;
+    restaurant_closures: Table<RestaurantClosureRecord, 'restaurant_id' | 'starts_on' | 'ends_on', RestaurantClosureWrite>;
+    ordering_pauses: Table<OrderingPauseRecord, 'restaurant_id' | 'paused_until' | 'paused_by'>;
+    slot_bookings: Table<SlotBookingRecord, 'restaurant_id' | 'slot_starts_at' | 'orders_count'>;
+    restaurant_pricing: Table<RestaurantPricingRecord, 'restaurant_id' | 'settings'>;
+    rate_limit_counters: Table<RateLimitCounterRecord, 'key' | 'hits' | 'reset_at'>;
+    stream_tickets: Table<StreamTicketRecord, 'restaurant_id' | 'ticket_hash' | 'user_sub' | 'expires_at'>;
+    delivery_zones: Table<DeliveryZoneRecord, 'restaurant_id' | 'name' | 'shape' | 'fee_cents' | 'min_subtotal_cents'>;
+    coupons: Table<CouponRecord, 'restaurant_id' | 'code' | 'kind', CouponWrite>;
+    coupon_customer_redemptions: Table<CouponCustomerRedemptionRecord, 'restaurant_id' | 'coupon_id' | 'customer_id' | 'redemptions_count'>;
+    coupon_redemptions: Table<CouponRedemptionRecord, 'restaurant_id' | 'coupon_id' | 'order_id' | 'customer_id' | 'discount_cents'>;
+    webhook_endpoints: Table<WebhookEndpointRecord, 'restaurant_id' | 'url' | 'events' | 'secret'>;
+    webhook_events: Table<WebhookEventRecord, 'restaurant_id' | 'type' | 'data'>;
+    webhook_deliveries: Table<WebhookDeliveryRecord, 'restaurant_id' | 'endpoint_id' | 'event_id'>;
+    webhook_order_cursors: Table<WebhookOrderCursorRecord, 'restaurant_id' | 'last_feed_seq'>;
   }
 }

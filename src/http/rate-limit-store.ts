@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { IncrementResponse, Options, Store } from 'express-rate-limit';
 import type { Queryable } from '../db/database.js';
+import type { RateLimitCounterRecord } from '../db/tables.js';
 
 /** What the store reads "now" from; tests pass their own. */
 export type Now = () => Date;
@@ -44,7 +45,7 @@ export class PostgresRateLimitStore implements Store {
 
   async increment(key: string): Promise<IncrementResponse> {
     const now = this.now();
-    const result = await this.db.raw(
+    const result = await this.db.raw<{ rows: Array<Pick<RateLimitCounterRecord, 'hits' | 'reset_at'>> }>(
       `INSERT INTO rate_limit_counters AS c (key, hits, reset_at) VALUES (?, 1, ?)
        ON CONFLICT (key) DO UPDATE
          SET hits = CASE WHEN c.reset_at <= ? THEN 1 ELSE c.hits + 1 END,
@@ -52,9 +53,9 @@ export class PostgresRateLimitStore implements Store {
        RETURNING hits, reset_at`,
       [this.rowKey(key), new Date(now.getTime() + this.windowMs), now, now],
     );
-    const row = (result as { rows: Array<{ hits: unknown; reset_at: unknown }> }).rows[0];
+    const row = result.rows[0];
     if (row === undefined) throw new Error('rate-limit upsert returned no row');
-    return { totalHits: Number(row.hits), resetTime: new Date(row.reset_at as string | Date) };
+    return { totalHits: row.hits, resetTime: row.reset_at };
   }
 
   /** Takes back a hit (skipSuccessfulRequests): only within the window it was counted in. */

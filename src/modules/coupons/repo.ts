@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/database.js';
-import type { Fulfillment } from '../pricing/price.js';
-import type { CouponFields, CouponKind } from './schemas.js';
+import type { CouponRecord, CouponRedemptionRecord } from '../../db/tables.js';
+import type { CouponFields } from './schemas.js';
 
 export interface CouponRow extends CouponFields {
   id: number;
@@ -36,53 +36,37 @@ const couponColumns = [
   'archived_at',
   'created_at',
   'updated_at',
-] as const;
-const redemptionColumns = ['id', 'coupon_id', 'order_id', 'customer_id', 'discount_cents', 'created_at', 'released_at'] as const;
+] satisfies Array<keyof CouponRecord>;
+const redemptionColumns = ['id', 'coupon_id', 'order_id', 'customer_id', 'discount_cents', 'created_at', 'released_at'] satisfies Array<
+  keyof CouponRedemptionRecord
+>;
 
-const iso = (value: unknown) => (value instanceof Date ? value : new Date(String(value))).toISOString();
-const isoOrNull = (value: unknown) => (value === null || value === undefined ? null : iso(value));
-const numberOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
-
-/** A text[] as pg parses it (an array), or as its literal `{a,b}` where a driver leaves it unparsed. */
-function textArray(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(String);
-  const text = String(value);
-  return text === '{}' ? [] : text.replace(/^\{|\}$/g, '').split(',');
-}
-
-function toCoupon(row: Record<string, unknown>): CouponRow {
+function toCoupon(row: Pick<CouponRecord, (typeof couponColumns)[number]>): CouponRow {
+  const { archived_at, created_at, updated_at, ...fields } = row;
   return {
+    ...fields,
     id: Number(row.id),
-    code: String(row.code),
-    kind: String(row.kind) as CouponKind,
-    percent: row.percent === null || row.percent === undefined ? null : String(row.percent),
-    amount_cents: numberOrNull(row.amount_cents),
-    min_subtotal_cents: Number(row.min_subtotal_cents),
-    starts_at: isoOrNull(row.starts_at),
-    ends_at: isoOrNull(row.ends_at),
-    max_redemptions: numberOrNull(row.max_redemptions),
-    max_per_customer: numberOrNull(row.max_per_customer),
-    fulfillment: textArray(row.fulfillment) as Fulfillment[],
-    redemptions_count: Number(row.redemptions_count),
-    archived: row.archived_at !== null && row.archived_at !== undefined,
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
+    starts_at: row.starts_at?.toISOString() ?? null,
+    ends_at: row.ends_at?.toISOString() ?? null,
+    archived: archived_at !== null,
+    created_at: created_at.toISOString(),
+    updated_at: updated_at.toISOString(),
   };
 }
 
-function toRedemption(row: Record<string, unknown>): RedemptionRow {
+function toRedemption(row: Pick<CouponRedemptionRecord, (typeof redemptionColumns)[number]>): RedemptionRow {
   return {
+    ...row,
     id: Number(row.id),
     coupon_id: Number(row.coupon_id),
     order_id: Number(row.order_id),
     customer_id: Number(row.customer_id),
-    discount_cents: Number(row.discount_cents),
-    created_at: iso(row.created_at),
-    released_at: isoOrNull(row.released_at),
+    created_at: row.created_at.toISOString(),
+    released_at: row.released_at?.toISOString() ?? null,
   };
 }
 
-function toStored(fields: Partial<CouponFields>): Record<string, unknown> {
+function toStored<Fields extends Partial<CouponFields>>(fields: Fields): Omit<Fields, 'fulfillment'> & { fulfillment?: string } {
   const { fulfillment, ...rest } = fields;
   return fulfillment === undefined ? rest : { ...rest, fulfillment: `{${fulfillment.join(',')}}` };
 }
@@ -90,29 +74,25 @@ function toStored(fields: Partial<CouponFields>): Record<string, unknown> {
 export async function selectCouponPage(db: Queryable, restaurantId: number, options: { beforeId: number | undefined; limit: number }): Promise<CouponRow[]> {
   const query = db('coupons').select(couponColumns).where({ restaurant_id: restaurantId }).whereNull('archived_at').orderBy('id', 'desc').limit(options.limit);
   if (options.beforeId !== undefined) query.where('id', '<', options.beforeId);
-  const rows: Array<Record<string, unknown>> = await query;
+  const rows = await query;
   return rows.map(toCoupon);
 }
 
 /** An active coupon by id. */
 export async function selectCoupon(db: Queryable, restaurantId: number, id: number): Promise<CouponRow | undefined> {
-  const row: Record<string, unknown> | undefined = await db('coupons')
-    .select(couponColumns)
-    .where({ restaurant_id: restaurantId, id })
-    .whereNull('archived_at')
-    .first();
+  const row = await db('coupons').select(couponColumns).where({ restaurant_id: restaurantId, id }).whereNull('archived_at').first();
   return row === undefined ? undefined : toCoupon(row);
 }
 
 /** A coupon by id, archived or not: to tell why a redemption was refused. */
 export async function selectCouponAnyState(db: Queryable, restaurantId: number, id: number): Promise<CouponRow | undefined> {
-  const row: Record<string, unknown> | undefined = await db('coupons').select(couponColumns).where({ restaurant_id: restaurantId, id }).first();
+  const row = await db('coupons').select(couponColumns).where({ restaurant_id: restaurantId, id }).first();
   return row === undefined ? undefined : toCoupon(row);
 }
 
 /** The active coupon with this code, whatever the case it is written in. */
 export async function selectCouponByCode(db: Queryable, restaurantId: number, code: string): Promise<CouponRow | undefined> {
-  const row: Record<string, unknown> | undefined = await db('coupons')
+  const row = await db('coupons')
     .select(couponColumns)
     .where({ restaurant_id: restaurantId })
     .whereRaw('lower(code) = lower(?)', [code])
@@ -122,30 +102,25 @@ export async function selectCouponByCode(db: Queryable, restaurantId: number, co
 }
 
 export async function insertCoupon(db: Queryable, restaurantId: number, fields: CouponFields): Promise<CouponRow> {
-  const [row] = (await db('coupons')
+  const [row] = await db('coupons')
     .insert({ restaurant_id: restaurantId, ...toStored(fields) })
-    .returning(couponColumns)) as Array<Record<string, unknown>>;
+    .returning(couponColumns);
   if (row === undefined) throw new Error('insert into coupons returned no row');
   return toCoupon(row);
 }
 
 /** Locks the active coupon for a change by a manager (a PATCH checks the fields it leaves together). */
 export async function lockCoupon(db: Queryable, restaurantId: number, id: number): Promise<CouponRow | undefined> {
-  const row: Record<string, unknown> | undefined = await db('coupons')
-    .select(couponColumns)
-    .where({ restaurant_id: restaurantId, id })
-    .whereNull('archived_at')
-    .forUpdate()
-    .first();
+  const row = await db('coupons').select(couponColumns).where({ restaurant_id: restaurantId, id }).whereNull('archived_at').forUpdate().first();
   return row === undefined ? undefined : toCoupon(row);
 }
 
 export async function updateCoupon(db: Queryable, restaurantId: number, id: number, fields: Partial<CouponFields>): Promise<CouponRow | undefined> {
-  const [row] = (await db('coupons')
+  const [row] = await db('coupons')
     .update({ ...toStored(fields), updated_at: db.fn.now() })
     .where({ restaurant_id: restaurantId, id })
     .whereNull('archived_at')
-    .returning(couponColumns)) as Array<Record<string, unknown>>;
+    .returning(couponColumns);
   return row === undefined ? undefined : toCoupon(row);
 }
 
@@ -161,7 +136,7 @@ export async function archiveCoupon(db: Queryable, restaurantId: number, id: num
 
 /** The customer's redemptions of the coupon that count now. */
 export async function selectCustomerRedemptionCount(db: Queryable, restaurantId: number, couponId: number, customerId: number): Promise<number> {
-  const row: Record<string, unknown> | undefined = await db('coupon_customer_redemptions')
+  const row = await db('coupon_customer_redemptions')
     .select('redemptions_count')
     .where({ restaurant_id: restaurantId, coupon_id: couponId, customer_id: customerId })
     .first();
@@ -181,7 +156,7 @@ export async function countRedemption(
   couponId: number,
   now: Date,
 ): Promise<{ max_per_customer: number | null } | undefined> {
-  const result = await db.raw<{ rows: Array<{ max_per_customer: unknown }> }>(
+  const result = await db.raw<{ rows: Array<Pick<CouponRecord, 'max_per_customer'>> }>(
     `UPDATE coupons SET redemptions_count = redemptions_count + 1
       WHERE restaurant_id = ? AND id = ? AND archived_at IS NULL
         AND (starts_at IS NULL OR starts_at <= CAST(? AS timestamptz)) AND (ends_at IS NULL OR ends_at > CAST(? AS timestamptz))
@@ -190,7 +165,7 @@ export async function countRedemption(
     [restaurantId, couponId, now.toISOString(), now.toISOString()],
   );
   const row = result.rows[0];
-  return row === undefined ? undefined : { max_per_customer: numberOrNull(row.max_per_customer) };
+  return row === undefined ? undefined : { max_per_customer: row.max_per_customer };
 }
 
 /**
@@ -222,9 +197,9 @@ export async function insertRedemption(
   restaurantId: number,
   redemption: { coupon_id: number; order_id: number; customer_id: number; discount_cents: number; created_at: Date },
 ): Promise<RedemptionRow> {
-  const [row] = (await db('coupon_redemptions')
-    .insert({ restaurant_id: restaurantId, ...redemption, created_at: redemption.created_at.toISOString() })
-    .returning(redemptionColumns)) as Array<Record<string, unknown>>;
+  const [row] = await db('coupon_redemptions')
+    .insert({ restaurant_id: restaurantId, ...redemption })
+    .returning(redemptionColumns);
   if (row === undefined) throw new Error('insert into coupon_redemptions returned no row');
   return toRedemption(row);
 }
@@ -235,11 +210,11 @@ export async function insertRedemption(
  * nothing to give back.
  */
 export async function markRedemptionReleased(db: Queryable, restaurantId: number, orderId: number): Promise<RedemptionRow | undefined> {
-  const [row] = (await db('coupon_redemptions')
+  const [row] = await db('coupon_redemptions')
     .update({ released_at: db.fn.now() })
     .where({ restaurant_id: restaurantId, order_id: orderId })
     .whereNull('released_at')
-    .returning(redemptionColumns)) as Array<Record<string, unknown>>;
+    .returning(redemptionColumns);
   return row === undefined ? undefined : toRedemption(row);
 }
 
@@ -268,6 +243,6 @@ export async function selectRedemptionPage(
     .orderBy('id', 'desc')
     .limit(options.limit);
   if (options.beforeId !== undefined) query.where('id', '<', options.beforeId);
-  const rows: Array<Record<string, unknown>> = await query;
+  const rows = await query;
   return rows.map(toRedemption);
 }

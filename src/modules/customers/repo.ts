@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import type { CustomerRecord } from '../../db/tables.js';
 import { DIETS, isAllergen, type Diet, type MenuPreferences } from '../../lib/allergens.js';
 
 export interface CustomerRow {
@@ -13,7 +14,7 @@ export interface CustomerRow {
   created_at: string;
 }
 
-const columns = ['id', 'user_sub', 'email', 'name', 'phone', 'address', 'preferences', 'created_at'] as const;
+const columns = ['id', 'user_sub', 'email', 'name', 'phone', 'address', 'preferences', 'created_at'] satisfies Array<keyof CustomerRecord>;
 
 /** The jsonb column as the service wrote it; anything else in it (a hand edit) is dropped, not trusted. */
 function toPreferences(value: unknown): MenuPreferences {
@@ -25,20 +26,8 @@ function toPreferences(value: unknown): MenuPreferences {
   };
 }
 
-const nullableString = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
-
-function toCustomer(row: Record<string, unknown>): CustomerRow {
-  const createdAt = row.created_at;
-  return {
-    id: Number(row.id),
-    user_sub: String(row.user_sub),
-    email: nullableString(row.email),
-    name: nullableString(row.name),
-    phone: nullableString(row.phone),
-    address: nullableString(row.address),
-    preferences: toPreferences(row.preferences),
-    created_at: (createdAt instanceof Date ? createdAt : new Date(String(createdAt))).toISOString(),
-  };
+function toCustomer(row: Pick<CustomerRecord, (typeof columns)[number]>): CustomerRow {
+  return { ...row, id: Number(row.id), preferences: toPreferences(row.preferences), created_at: row.created_at.toISOString() };
 }
 
 export async function selectCustomerBySub(db: Queryable, restaurantId: number, userSub: string): Promise<CustomerRow | undefined> {
@@ -73,8 +62,8 @@ export async function updateCustomerBySub(
   const [row] = await db('customers')
     .where({ restaurant_id: restaurantId, user_sub: userSub })
     .update({ ...fields, ...(preferences === undefined ? {} : { preferences: JSON.stringify(preferences) }), updated_at: db.fn.now() })
-    .returning([...columns]);
-  return row === undefined ? undefined : toCustomer(row as Record<string, unknown>);
+    .returning(columns);
+  return row === undefined ? undefined : toCustomer(row);
 }
 
 /** A customer's saved preferences, without creating the customer (none saved: undefined). */

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import type { DeliveryZoneRecord } from '../../db/tables.js';
 
 /** An active zone as stored; `shape` is the jsonb document, not yet validated (the service parses it). */
 export interface ZoneRow {
@@ -22,22 +23,18 @@ export interface ZoneValues {
   priority: number;
 }
 
-const columns = ['id', 'name', 'shape', 'fee_cents', 'min_subtotal_cents', 'free_over_cents', 'priority', 'created_at', 'updated_at'] as const;
+const columns = ['id', 'name', 'shape', 'fee_cents', 'min_subtotal_cents', 'free_over_cents', 'priority', 'created_at', 'updated_at'] satisfies Array<
+  keyof DeliveryZoneRecord
+>;
 
-const iso = (value: unknown) => (value instanceof Date ? value : new Date(String(value))).toISOString();
-
-function toZone(row: Record<string, unknown>): ZoneRow {
+function toZone(row: Pick<DeliveryZoneRecord, (typeof columns)[number]>): ZoneRow {
   return {
+    ...row,
     id: Number(row.id),
-    name: String(row.name),
     // pg parses jsonb; a driver that hands back text is parsed here.
     shape: typeof row.shape === 'string' ? JSON.parse(row.shape) : row.shape,
-    fee_cents: Number(row.fee_cents),
-    min_subtotal_cents: Number(row.min_subtotal_cents),
-    free_over_cents: row.free_over_cents === null || row.free_over_cents === undefined ? null : Number(row.free_over_cents),
-    priority: Number(row.priority),
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
   };
 }
 
@@ -45,44 +42,36 @@ const toStored = (values: Partial<ZoneValues>) => (values.shape === undefined ? 
 
 /** Every active zone of the restaurant, by id: what the resolver chooses from. */
 export async function selectActiveZones(db: Queryable, restaurantId: number): Promise<ZoneRow[]> {
-  const rows: Array<Record<string, unknown>> = await db('delivery_zones')
-    .select(columns)
-    .where({ restaurant_id: restaurantId })
-    .whereNull('archived_at')
-    .orderBy('id', 'asc');
+  const rows = await db('delivery_zones').select(columns).where({ restaurant_id: restaurantId }).whereNull('archived_at').orderBy('id', 'asc');
   return rows.map(toZone);
 }
 
 export async function selectZonePage(db: Queryable, restaurantId: number, options: { afterId: number | undefined; limit: number }): Promise<ZoneRow[]> {
   const query = db('delivery_zones').select(columns).where({ restaurant_id: restaurantId }).whereNull('archived_at').orderBy('id', 'asc').limit(options.limit);
   if (options.afterId !== undefined) query.where('id', '>', options.afterId);
-  const rows: Array<Record<string, unknown>> = await query;
+  const rows = await query;
   return rows.map(toZone);
 }
 
 export async function selectZone(db: Queryable, restaurantId: number, id: number): Promise<ZoneRow | undefined> {
-  const row: Record<string, unknown> | undefined = await db('delivery_zones')
-    .select(columns)
-    .where({ restaurant_id: restaurantId, id })
-    .whereNull('archived_at')
-    .first();
+  const row = await db('delivery_zones').select(columns).where({ restaurant_id: restaurantId, id }).whereNull('archived_at').first();
   return row === undefined ? undefined : toZone(row);
 }
 
 export async function insertZone(db: Queryable, restaurantId: number, values: ZoneValues): Promise<ZoneRow> {
-  const [row] = (await db('delivery_zones')
-    .insert({ restaurant_id: restaurantId, ...toStored(values) })
-    .returning(columns)) as Array<Record<string, unknown>>;
+  const [row] = await db('delivery_zones')
+    .insert({ restaurant_id: restaurantId, ...values, shape: JSON.stringify(values.shape) })
+    .returning(columns);
   if (row === undefined) throw new Error('insert into delivery_zones returned no row');
   return toZone(row);
 }
 
 export async function updateZone(db: Queryable, restaurantId: number, id: number, changes: Partial<ZoneValues>): Promise<ZoneRow | undefined> {
-  const [row] = (await db('delivery_zones')
+  const [row] = await db('delivery_zones')
     .update({ ...toStored(changes), updated_at: db.fn.now() })
     .where({ restaurant_id: restaurantId, id })
     .whereNull('archived_at')
-    .returning(columns)) as Array<Record<string, unknown>>;
+    .returning(columns);
   return row === undefined ? undefined : toZone(row);
 }
 

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import type { OrderEventRecord } from '../../db/tables.js';
 import type { OrderActor, OrderStatus } from '../orders/state-machine.js';
 import type { StaffRole } from '../../lib/identity.js';
 
@@ -21,7 +22,15 @@ export type FeedScope = { restaurantId: number; customerId?: number | undefined 
 
 export async function selectFeedEventsAfter(db: Queryable, scope: FeedScope, afterSeq: number, limit: number): Promise<FeedEvent[]> {
   const query = db('order_events as e')
-    .select('e.id', 'e.feed_seq', 'e.order_id', 'e.status', 'e.actor', 'e.reason', 'e.created_at')
+    .select<Array<Pick<OrderEventRecord, 'id' | 'feed_seq' | 'order_id' | 'status' | 'actor' | 'reason' | 'created_at'>>>(
+      'e.id',
+      'e.feed_seq',
+      'e.order_id',
+      'e.status',
+      'e.actor',
+      'e.reason',
+      'e.created_at',
+    )
     .where('e.restaurant_id', scope.restaurantId)
     .where('e.feed_seq', '>', afterSeq)
     .orderBy('e.feed_seq')
@@ -29,15 +38,15 @@ export async function selectFeedEventsAfter(db: Queryable, scope: FeedScope, aft
   if (scope.customerId !== undefined) {
     query.join('orders as o', (on) => on.on('o.restaurant_id', 'e.restaurant_id').andOn('o.id', 'e.order_id')).where('o.customer_id', scope.customerId);
   }
-  const rows: Array<Record<string, unknown>> = await query;
+  const rows = await query;
   return rows.map((row) => ({
     id: Number(row.id),
     seq: Number(row.feed_seq),
     orderId: Number(row.order_id),
-    status: row.status as OrderStatus,
-    actor: row.actor as OrderActor,
-    reason: (row.reason as string | null) ?? null,
-    at: new Date(row.created_at as string).toISOString(),
+    status: row.status,
+    actor: row.actor,
+    reason: row.reason,
+    at: row.created_at.toISOString(),
   }));
 }
 
@@ -94,15 +103,15 @@ export async function deleteValidStreamTicket(
   ticketHash: string,
   now: Date,
 ): Promise<Pick<StreamTicketRow, 'userSub' | 'staffRole' | 'customerId'> | undefined> {
-  const [row] = (await db('stream_tickets')
+  const [row] = await db('stream_tickets')
     .where({ restaurant_id: restaurantId, ticket_hash: ticketHash })
     .where('expires_at', '>', now)
     .delete()
-    .returning(['user_sub', 'staff_role', 'customer_id'])) as Array<Record<string, unknown>>;
+    .returning(['user_sub', 'staff_role', 'customer_id']);
   if (row === undefined) return undefined;
   return {
-    userSub: String(row.user_sub),
-    staffRole: (row.staff_role as StaffRole | null) ?? null,
+    userSub: row.user_sub,
+    staffRole: row.staff_role,
     customerId: row.customer_id === null ? null : Number(row.customer_id),
   };
 }

@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
+import type { Int8, PaymentRecord, RefundRecord } from '../../db/tables.js';
 import { IDEMPOTENCY_KEY_TTL_HOURS } from '../../lib/idempotency.js';
 
-export type PaymentStatus = 'pending' | 'succeeded' | 'failed';
+export type PaymentStatus = PaymentRecord['status'];
 
 export interface PaymentRow {
   restaurant_id: number;
@@ -50,7 +51,7 @@ const paymentColumns = [
   'failure_code',
   'client_secret',
   'created_at',
-];
+] satisfies Array<keyof PaymentRecord>;
 const refundColumns = [
   'restaurant_id',
   'id',
@@ -63,41 +64,18 @@ const refundColumns = [
   'reason',
   'user_sub',
   'created_at',
-];
+] satisfies Array<keyof RefundRecord>;
 
-function toPayment(row: Record<string, unknown>): PaymentRow {
-  return {
-    restaurant_id: Number(row.restaurant_id),
-    id: Number(row.id),
-    order_id: Number(row.order_id),
-    method: row.method as PaymentRow['method'],
-    provider: String(row.provider),
-    provider_payment_id: (row.provider_payment_id as string | null) ?? null,
-    provider_idempotency_key: (row.provider_idempotency_key as string | null) ?? null,
-    status: row.status as PaymentStatus,
-    amount_cents: Number(row.amount_cents),
-    refunded_cents: Number(row.refunded_cents),
-    currency: String(row.currency),
-    failure_code: (row.failure_code as string | null) ?? null,
-    client_secret: (row.client_secret as string | null) ?? null,
-    created_at: new Date(row.created_at as string),
-  };
+function toPayment(row: Pick<PaymentRecord, (typeof paymentColumns)[number]> | undefined): PaymentRow {
+  if (row === undefined) throw new Error('payments: the statement returned no row');
+  return { ...row, restaurant_id: Number(row.restaurant_id), id: Number(row.id), order_id: Number(row.order_id) };
 }
 
-function toRefund(row: Record<string, unknown>): RefundRow {
-  return {
-    restaurant_id: Number(row.restaurant_id),
-    id: Number(row.id),
-    payment_id: Number(row.payment_id),
-    amount_cents: Number(row.amount_cents),
-    status: row.status as PaymentStatus,
-    provider_refund_id: (row.provider_refund_id as string | null) ?? null,
-    provider_idempotency_key: (row.provider_idempotency_key as string | null) ?? null,
-    failure_code: (row.failure_code as string | null) ?? null,
-    reason: (row.reason as string | null) ?? null,
-    user_sub: (row.user_sub as string | null) ?? null,
-    created_at: new Date(row.created_at as string),
-  };
+type StoredRefund = Pick<RefundRecord, (typeof refundColumns)[number]>;
+
+function toRefund(row: StoredRefund | undefined): RefundRow {
+  if (row === undefined) throw new Error('refunds: the statement returned no row');
+  return { ...row, restaurant_id: Number(row.restaurant_id), id: Number(row.id), payment_id: Number(row.payment_id) };
 }
 
 export async function insertPayment(
@@ -161,7 +139,10 @@ export async function updatePayment(
 /** Money on an order: succeeded payments and what was refunded of them. */
 export async function sumOrderMoney(trx: Knex.Transaction, restaurantId: number, orderId: number): Promise<{ paidCents: number; refundedCents: number }> {
   const row = await trx('payments')
-    .select(trx.raw('coalesce(sum(amount_cents), 0)::bigint AS paid'), trx.raw('coalesce(sum(refunded_cents), 0)::bigint AS refunded'))
+    .select<Array<{ paid: Int8; refunded: Int8 }>>(
+      trx.raw('coalesce(sum(amount_cents), 0)::bigint AS paid'),
+      trx.raw('coalesce(sum(refunded_cents), 0)::bigint AS refunded'),
+    )
     .where({ restaurant_id: restaurantId, order_id: orderId, status: 'succeeded' })
     .first();
   return { paidCents: Number(row?.paid ?? 0), refundedCents: Number(row?.refunded ?? 0) };
@@ -204,7 +185,7 @@ export async function selectRefundByRequestKey(db: Queryable, restaurantId: numb
 /** Pending refunds of an order's payments, oldest first. */
 export async function selectPendingRefundsOfOrder(db: Queryable, restaurantId: number, orderId: number): Promise<RefundRow[]> {
   const rows = await db('refunds as r')
-    .select(refundColumns.map((column) => `r.${column}`))
+    .select<StoredRefund[]>(refundColumns.map((column) => `r.${column}`))
     .join('payments as p', function joinPayment() {
       this.on('p.restaurant_id', '=', 'r.restaurant_id').andOn('p.id', '=', 'r.payment_id');
     })
@@ -240,7 +221,7 @@ export async function selectStalePendingPayments(db: Knex, provider: string, old
 /** Refunds of this provider's payments still pending after `olderThan`, oldest first. */
 export async function selectStalePendingRefunds(db: Knex, provider: string, olderThan: Date, limit: number): Promise<RefundRow[]> {
   const rows = await db('refunds as r')
-    .select(refundColumns.map((column) => `r.${column}`))
+    .select<StoredRefund[]>(refundColumns.map((column) => `r.${column}`))
     .join('payments as p', function joinPayment() {
       this.on('p.restaurant_id', '=', 'r.restaurant_id').andOn('p.id', '=', 'r.payment_id');
     })

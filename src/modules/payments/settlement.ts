@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { Int8 } from '../../db/tables.js';
 import { enqueueOrderEvent } from '../../queue/outbox.js';
 import { lockOrderForPayment, paymentStatusFor, recordOrderPaymentStatus, type OrderForPayment } from '../orders/payment-status.js';
 import type { OrderReleasedListener } from '../orders/hooks.js';
@@ -117,7 +118,7 @@ export async function refreshOrderPaymentStatus(trx: Knex.Transaction, order: Or
 /** `refunded_cents` is the sum of the payment's succeeded refunds, recomputed rather than incremented. */
 async function refreshPaymentRefunded(trx: Knex.Transaction, restaurantId: number, paymentId: number): Promise<void> {
   const row = await trx('refunds')
-    .select(trx.raw('coalesce(sum(amount_cents), 0)::bigint AS refunded'))
+    .select<Array<{ refunded: Int8 }>>(trx.raw('coalesce(sum(amount_cents), 0)::bigint AS refunded'))
     .where({ restaurant_id: restaurantId, payment_id: paymentId, status: 'succeeded' })
     .first();
   await updatePayment(trx, restaurantId, paymentId, { refunded_cents: Number(row?.refunded ?? 0) });

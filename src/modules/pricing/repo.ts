@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import type { RestaurantPricingRecord } from '../../db/tables.js';
 
 export interface PricingRow {
   /** The stored document, not yet validated: the service parses it. */
@@ -6,7 +7,7 @@ export interface PricingRow {
   nextEntryId: number;
 }
 
-function toRow(row: Record<string, unknown>): PricingRow {
+function toRow(row: Pick<RestaurantPricingRecord, 'settings' | 'next_entry_id'>): PricingRow {
   return { settings: row.settings, nextEntryId: Number(row.next_entry_id) };
 }
 

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import type { RestaurantClosureRecord } from '../../db/tables.js';
 import { parseTimeOfDay, weekdays, type ClosureDays, type ScheduleSettings, type WeeklyRange } from './core.js';
 
 export interface ClosureRow extends ClosureDays {
@@ -10,9 +11,6 @@ export interface PauseRow {
   paused_until: Date;
   reason: string | null;
 }
-
-const toDate = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)));
-const nullableString = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 
 function formatMinutes(minutes: number): string {
   return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
@@ -30,24 +28,19 @@ export async function selectSettings(db: Queryable, restaurantId: number): Promi
     .where({ restaurant_id: restaurantId })
     .first();
   if (row === undefined) return undefined;
-  return {
-    lead_time_minutes: Number(row.lead_time_minutes),
-    slot_minutes: Number(row.slot_minutes),
-    max_orders_per_slot: row.max_orders_per_slot === null ? null : Number(row.max_orders_per_slot),
-    order_ahead_days: Number(row.order_ahead_days),
-  };
+  return row;
 }
 
 /** Monday first, then by opening time. */
 export async function selectRanges(db: Queryable, restaurantId: number): Promise<WeeklyRange[]> {
-  const rows: Array<Record<string, unknown>> = await db('opening_ranges')
+  const rows = await db('opening_ranges')
     .select('iso_weekday', 'opens_minute', 'closes_minute')
     .where({ restaurant_id: restaurantId })
     .orderBy([{ column: 'iso_weekday' }, { column: 'opens_minute' }]);
   return rows.map((row) => ({
-    day: weekdays()[Number(row.iso_weekday) - 1] as WeeklyRange['day'],
-    opens: formatMinutes(Number(row.opens_minute)),
-    closes: formatMinutes(Number(row.closes_minute)),
+    day: weekdays()[row.iso_weekday - 1] as WeeklyRange['day'],
+    opens: formatMinutes(row.opens_minute),
+    closes: formatMinutes(row.closes_minute),
   }));
 }
 
@@ -72,16 +65,18 @@ export async function replaceRanges(db: Queryable, restaurantId: number, ranges:
   );
 }
 
+type StoredClosure = Pick<RestaurantClosureRecord, 'id' | 'reason'> & ClosureDays;
+
 // `date` columns are read as text: node-postgres would turn them into Dates at local midnight of the process.
 function selectClosures(db: Queryable, restaurantId: number) {
   return db('restaurant_closures')
     .select('id', 'reason')
-    .select(db.raw(`to_char(starts_on, 'YYYY-MM-DD') AS starts_on`), db.raw(`to_char(ends_on, 'YYYY-MM-DD') AS ends_on`))
+    .select<StoredClosure[]>(db.raw(`to_char(starts_on, 'YYYY-MM-DD') AS starts_on`), db.raw(`to_char(ends_on, 'YYYY-MM-DD') AS ends_on`))
     .where({ restaurant_id: restaurantId });
 }
 
-function toClosure(row: Record<string, unknown>): ClosureRow {
-  return { id: Number(row.id), starts_on: String(row.starts_on), ends_on: String(row.ends_on), reason: nullableString(row.reason) };
+function toClosure(row: StoredClosure): ClosureRow {
+  return { id: Number(row.id), starts_on: row.starts_on, ends_on: row.ends_on, reason: row.reason };
 }
 
 /** Ordered by start, then id (the keyset). */
@@ -92,21 +87,21 @@ export async function selectClosurePage(
 ): Promise<ClosureRow[]> {
   const query = selectClosures(db, restaurantId);
   if (options.after !== undefined) query.andWhereRaw('(starts_on, id) > (?::date, ?)', options.after);
-  const rows: Array<Record<string, unknown>> = await query.orderBy([{ column: 'starts_on' }, { column: 'id' }]).limit(options.limit);
+  const rows = await query.orderBy([{ column: 'starts_on' }, { column: 'id' }]).limit(options.limit);
   return rows.map(toClosure);
 }
 
 /** The closures that end on `fromDate` or later: the only ones that can still matter. */
 export async function selectClosuresEndingFrom(db: Queryable, restaurantId: number, fromDate: string): Promise<ClosureRow[]> {
-  const rows: Array<Record<string, unknown>> = await selectClosures(db, restaurantId).andWhere('ends_on', '>=', fromDate).orderBy('starts_on');
+  const rows = await selectClosures(db, restaurantId).andWhere('ends_on', '>=', fromDate).orderBy('starts_on');
   return rows.map(toClosure);
 }
 
 /** `starts_on` and `ends_on` as validated calendar dates, so they are stored and answered as given. */
 export async function insertClosure(db: Queryable, restaurantId: number, closure: Omit<ClosureRow, 'id'>): Promise<ClosureRow> {
-  const [row] = (await db('restaurant_closures')
+  const [row] = await db('restaurant_closures')
     .insert({ restaurant_id: restaurantId, ...closure })
-    .returning('id')) as Array<{ id: number | string }>;
+    .returning('id');
   if (row === undefined) throw new Error('insert into restaurant_closures returned no row');
   return { id: Number(row.id), ...closure };
 }
@@ -119,7 +114,7 @@ export async function deleteClosure(db: Queryable, restaurantId: number, id: num
 
 export async function selectPause(db: Queryable, restaurantId: number): Promise<PauseRow | undefined> {
   const row = await db('ordering_pauses').select('paused_until', 'reason').where({ restaurant_id: restaurantId }).first();
-  return row === undefined ? undefined : { paused_until: toDate(row.paused_until), reason: nullableString(row.reason) };
+  return row;
 }
 
 export async function upsertPause(db: Queryable, restaurantId: number, pause: PauseRow & { paused_by: string }): Promise<void> {
@@ -164,10 +159,10 @@ export async function releaseSlot(db: Queryable, restaurantId: number, slotStart
 
 /** Orders counted per slot starting in [from, to), keyed by the slot's start in epoch milliseconds. */
 export async function countsForRange(db: Queryable, restaurantId: number, from: Date, to: Date): Promise<Map<number, number>> {
-  const rows: Array<Record<string, unknown>> = await db('slot_bookings')
+  const rows = await db('slot_bookings')
     .select('slot_starts_at', 'orders_count')
     .where({ restaurant_id: restaurantId })
     .andWhere('slot_starts_at', '>=', from)
     .andWhere('slot_starts_at', '<', to);
-  return new Map(rows.map((row) => [toDate(row.slot_starts_at).getTime(), Number(row.orders_count)]));
+  return new Map(rows.map((row) => [row.slot_starts_at.getTime(), row.orders_count]));
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import type { StaffMemberRecord } from '../../db/tables.js';
 import type { StaffRole } from '../../lib/identity.js';
 
 export interface StaffMemberRow {
@@ -7,8 +8,8 @@ export interface StaffMemberRow {
   role: StaffRole;
 }
 
-function toStaffMember(row: Record<string, unknown>): StaffMemberRow {
-  return { user_sub: String(row.user_sub), email: String(row.email), role: row.role as StaffRole };
+function toStaffMember(row: Pick<StaffMemberRecord, 'user_sub' | 'email' | 'role'>): StaffMemberRow {
+  return { user_sub: row.user_sub, email: row.email, role: row.role };
 }
 
 export async function selectStaffMember(db: Queryable, restaurantId: number, userSub: string): Promise<StaffMemberRow | undefined> {
@@ -18,7 +19,7 @@ export async function selectStaffMember(db: Queryable, restaurantId: number, use
 
 export async function selectStaffRole(db: Queryable, restaurantId: number, userSub: string): Promise<StaffRole | undefined> {
   const row = await db('staff_members').select('role').where({ restaurant_id: restaurantId, user_sub: userSub }).first();
-  return row === undefined ? undefined : (row.role as StaffRole);
+  return row?.role;
 }
 
 /** Ordered by email, then sub (the keyset). */
@@ -41,7 +42,7 @@ export async function selectStaffPage(
  */
 export async function lockManagers(db: Queryable, restaurantId: number): Promise<string[]> {
   const rows = await db('staff_members').select('user_sub').where({ restaurant_id: restaurantId, role: 'manager' }).orderBy('user_sub').forUpdate();
-  return rows.map((row: Record<string, unknown>) => String(row.user_sub));
+  return rows.map((row) => row.user_sub);
 }
 
 export async function upsertStaffMember(db: Queryable, restaurantId: number, member: StaffMemberRow): Promise<void> {

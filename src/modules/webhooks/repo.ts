@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
+import type { Int8, WebhookDeliveryRecord, WebhookEndpointRecord, WebhookEventRecord } from '../../db/tables.js';
 import type { WebhookData, WebhookEventType } from './events.js';
 
 /** An endpoint as its managers see it: never with its secret. */
@@ -13,7 +14,7 @@ export interface EndpointRow {
   updated_at: string;
 }
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+export type DeliveryStatus = WebhookDeliveryRecord['status'];
 
 export interface DeliveryRow {
   id: number;
@@ -29,16 +30,16 @@ export interface DeliveryRow {
   created_at: string;
 }
 
-const endpointColumns = ['id', 'url', 'events', 'enabled', 'disabled_reason', 'created_at', 'updated_at'];
+const endpointColumns = ['id', 'url', 'events', 'enabled', 'disabled_reason', 'created_at', 'updated_at'] satisfies Array<keyof WebhookEndpointRecord>;
 
 export async function insertEndpoint(
   db: Queryable,
   restaurantId: number,
   endpoint: { url: string; events: readonly WebhookEventType[]; secret: string },
 ): Promise<EndpointRow> {
-  const [row] = (await db('webhook_endpoints')
+  const [row] = await db('webhook_endpoints')
     .insert({ restaurant_id: restaurantId, url: endpoint.url, events: [...endpoint.events], secret: endpoint.secret })
-    .returning(endpointColumns)) as Array<Record<string, unknown>>;
+    .returning(endpointColumns);
   if (row === undefined) throw new Error('insert into webhook_endpoints returned no row');
   return toEndpoint(row);
 }
@@ -51,12 +52,12 @@ export async function countEndpoints(db: Queryable, restaurantId: number): Promi
 export async function selectEndpointPage(db: Queryable, restaurantId: number, options: { afterId: number | undefined; limit: number }): Promise<EndpointRow[]> {
   const query = db('webhook_endpoints').select(endpointColumns).where({ restaurant_id: restaurantId }).orderBy('id').limit(options.limit);
   if (options.afterId !== undefined) query.where('id', '>', options.afterId);
-  const rows = (await query) as Array<Record<string, unknown>>;
+  const rows = await query;
   return rows.map(toEndpoint);
 }
 
 export async function selectEndpoint(db: Queryable, restaurantId: number, id: number): Promise<EndpointRow | undefined> {
-  const row = (await db('webhook_endpoints').select(endpointColumns).where({ restaurant_id: restaurantId, id }).first()) as Record<string, unknown> | undefined;
+  const row = await db('webhook_endpoints').select(endpointColumns).where({ restaurant_id: restaurantId, id }).first();
   return row === undefined ? undefined : toEndpoint(row);
 }
 
@@ -68,7 +69,7 @@ export interface EndpointChanges {
 
 /** Switching an endpoint on (again) starts its failure count afresh. */
 export async function updateEndpoint(db: Queryable, restaurantId: number, id: number, changes: EndpointChanges): Promise<EndpointRow | undefined> {
-  const [row] = (await db('webhook_endpoints')
+  const [row] = await db('webhook_endpoints')
     .where({ restaurant_id: restaurantId, id })
     .update({
       ...(changes.url === undefined ? {} : { url: changes.url }),
@@ -77,7 +78,7 @@ export async function updateEndpoint(db: Queryable, restaurantId: number, id: nu
       ...(changes.enabled === true ? { failing_since: null } : {}),
       updated_at: db.fn.now(),
     })
-    .returning(endpointColumns)) as Array<Record<string, unknown>>;
+    .returning(endpointColumns);
   return row === undefined ? undefined : toEndpoint(row);
 }
 
@@ -90,11 +91,11 @@ export async function deleteEndpoint(db: Queryable, restaurantId: number, id: nu
 
 /** The enabled endpoints of the restaurant subscribed to any of `types`. */
 export async function selectSubscribedEndpointIds(db: Queryable, restaurantId: number, types: readonly WebhookEventType[]): Promise<number[]> {
-  const rows = (await db('webhook_endpoints')
+  const rows = await db('webhook_endpoints')
     .select('id')
     .where({ restaurant_id: restaurantId, enabled: true })
     .whereRaw(`events && ARRAY[${types.map(() => '?').join(', ')}]::text[]`, [...types])
-    .orderBy('id')) as Array<{ id: unknown }>;
+    .orderBy('id');
   return rows.map((row) => Number(row.id));
 }
 
@@ -107,20 +108,20 @@ export async function insertEvent(
   restaurantId: number,
   event: { type: WebhookEventType; data: WebhookData; orderEventId?: number | undefined },
 ): Promise<{ id: number } | undefined> {
-  const [row] = (await trx('webhook_events')
+  const [row] = await trx('webhook_events')
     .insert({ restaurant_id: restaurantId, type: event.type, data: JSON.stringify(event.data), order_event_id: event.orderEventId ?? null })
     .onConflict(['restaurant_id', 'order_event_id'])
     .ignore()
-    .returning('id')) as Array<{ id: unknown }>;
+    .returning('id');
   return row === undefined ? undefined : { id: Number(row.id) };
 }
 
 /** One pending delivery per endpoint, due now. */
 export async function insertDeliveries(trx: Knex.Transaction, restaurantId: number, eventId: number, endpointIds: readonly number[]): Promise<number[]> {
   if (endpointIds.length === 0) return [];
-  const rows = (await trx('webhook_deliveries')
+  const rows = await trx('webhook_deliveries')
     .insert(endpointIds.map((endpointId) => ({ restaurant_id: restaurantId, endpoint_id: endpointId, event_id: eventId, next_attempt_at: trx.fn.now() })))
-    .returning('id')) as Array<{ id: unknown }>;
+    .returning('id');
   return rows.map((row) => Number(row.id));
 }
 
@@ -138,6 +139,13 @@ const deliveryColumns = [
   'd.created_at',
 ];
 
+/** A delivery read with its event's type (`deliveryColumns`). */
+type StoredDelivery = Pick<
+  WebhookDeliveryRecord,
+  'id' | 'endpoint_id' | 'event_id' | 'status' | 'attempts' | 'last_status_code' | 'last_error' | 'last_attempt_at' | 'next_attempt_at' | 'created_at'
+> &
+  Pick<WebhookEventRecord, 'type'>;
+
 const deliveriesWithEvents = (db: Queryable, restaurantId: number) =>
   db('webhook_deliveries as d')
     .join('webhook_events as e', (on) => on.on('e.restaurant_id', 'd.restaurant_id').andOn('e.id', 'd.event_id'))
@@ -150,14 +158,18 @@ export async function selectDeliveries(
   endpointId: number,
   options: { beforeId: number | undefined; limit: number },
 ): Promise<DeliveryRow[]> {
-  const query = deliveriesWithEvents(db, restaurantId).select(deliveryColumns).where('d.endpoint_id', endpointId).orderBy('d.id', 'desc').limit(options.limit);
+  const query = deliveriesWithEvents(db, restaurantId)
+    .select<StoredDelivery[]>(deliveryColumns)
+    .where('d.endpoint_id', endpointId)
+    .orderBy('d.id', 'desc')
+    .limit(options.limit);
   if (options.beforeId !== undefined) query.where('d.id', '<', options.beforeId);
-  const rows = (await query) as Array<Record<string, unknown>>;
+  const rows = await query;
   return rows.map(toDelivery);
 }
 
 export async function selectDelivery(db: Queryable, restaurantId: number, id: number): Promise<DeliveryRow | undefined> {
-  const row = (await deliveriesWithEvents(db, restaurantId).select(deliveryColumns).where('d.id', id).first()) as Record<string, unknown> | undefined;
+  const row = await deliveriesWithEvents(db, restaurantId).select<StoredDelivery[]>(deliveryColumns).where('d.id', id).first();
   return row === undefined ? undefined : toDelivery(row);
 }
 
@@ -172,10 +184,16 @@ export interface DeliveryForAttempt {
 }
 
 export async function lockDeliveryForAttempt(trx: Knex.Transaction, restaurantId: number, id: number): Promise<DeliveryForAttempt | undefined> {
-  const row = (await trx('webhook_deliveries as d')
+  const row = await trx('webhook_deliveries as d')
     .join('webhook_events as e', (on) => on.on('e.restaurant_id', 'd.restaurant_id').andOn('e.id', 'd.event_id'))
     .join('webhook_endpoints as w', (on) => on.on('w.restaurant_id', 'd.restaurant_id').andOn('w.id', 'd.endpoint_id'))
-    .select(
+    .select<
+      Array<
+        Pick<WebhookDeliveryRecord, 'id' | 'status' | 'attempts' | 'claimed_until'> &
+          Pick<WebhookEndpointRecord, 'url' | 'secret' | 'enabled'> &
+          Pick<WebhookEventRecord, 'type' | 'data'> & { endpoint_id: Int8; event_id: Int8; event_created_at: Date }
+      >
+    >(
       'd.id',
       'd.status',
       'd.attempts',
@@ -191,21 +209,21 @@ export async function lockDeliveryForAttempt(trx: Knex.Transaction, restaurantId
     )
     .where({ 'd.restaurant_id': restaurantId, 'd.id': id })
     .forUpdate('d')
-    .first()) as Record<string, unknown> | undefined;
+    .first();
   if (row === undefined) return undefined;
   const data = row.data;
   return {
     id: Number(row.id),
-    status: row.status as DeliveryStatus,
-    attempts: Number(row.attempts),
-    claimedUntil: row.claimed_until === null ? null : new Date(row.claimed_until as string),
-    endpoint: { id: Number(row.endpoint_id), url: String(row.url), secret: String(row.secret), enabled: row.enabled === true },
+    status: row.status,
+    attempts: row.attempts,
+    claimedUntil: row.claimed_until,
+    endpoint: { id: Number(row.endpoint_id), url: row.url, secret: row.secret, enabled: row.enabled },
     // json (not jsonb) comes back parsed from pg and PGlite alike; a string would be a driver without the parser.
     event: {
       id: Number(row.event_id),
-      type: row.type as WebhookEventType,
+      type: row.type,
       data: (typeof data === 'string' ? JSON.parse(data) : data) as WebhookData,
-      createdAt: new Date(row.event_created_at as string),
+      createdAt: row.event_created_at,
     },
   };
 }
@@ -292,9 +310,7 @@ export async function ensureOrderCursor(db: Queryable, restaurantId: number, seq
 
 /** The restaurant's cursor, locked for the caller; undefined when it has none or another relay holds it. */
 export async function lockOrderCursor(trx: Knex.Transaction, restaurantId: number): Promise<number | undefined> {
-  const row = (await trx('webhook_order_cursors').select('last_feed_seq').where({ restaurant_id: restaurantId }).forUpdate().skipLocked().first()) as
-    | { last_feed_seq: unknown }
-    | undefined;
+  const row = await trx('webhook_order_cursors').select('last_feed_seq').where({ restaurant_id: restaurantId }).forUpdate().skipLocked().first();
   return row === undefined ? undefined : Number(row.last_feed_seq);
 }
 
@@ -303,37 +319,35 @@ export async function advanceOrderCursor(trx: Knex.Transaction, restaurantId: nu
 }
 
 export async function selectOrderCursorRestaurants(db: Queryable): Promise<number[]> {
-  const rows = (await db('webhook_order_cursors').select('restaurant_id').orderBy('restaurant_id')) as Array<{ restaurant_id: unknown }>;
+  const rows = await db('webhook_order_cursors').select('restaurant_id').orderBy('restaurant_id');
   return rows.map((row) => Number(row.restaurant_id));
 }
 
-const iso = (value: unknown) => new Date(value as string).toISOString();
-const isoOrNull = (value: unknown) => (value === null || value === undefined ? null : iso(value));
-
-function toEndpoint(row: Record<string, unknown>): EndpointRow {
+function toEndpoint(row: Pick<WebhookEndpointRecord, (typeof endpointColumns)[number]>): EndpointRow {
   return {
     id: Number(row.id),
-    url: String(row.url),
+    url: row.url,
+    // text[]: the service writes only event types it accepts.
     events: row.events as WebhookEventType[],
-    enabled: row.enabled === true,
-    disabled_reason: (row.disabled_reason as string | null) ?? null,
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
+    enabled: row.enabled,
+    disabled_reason: row.disabled_reason,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
   };
 }
 
-function toDelivery(row: Record<string, unknown>): DeliveryRow {
+function toDelivery(row: StoredDelivery): DeliveryRow {
   return {
     id: Number(row.id),
     endpoint_id: Number(row.endpoint_id),
     event_id: Number(row.event_id),
-    event: row.type as WebhookEventType,
-    status: row.status as DeliveryStatus,
-    attempts: Number(row.attempts),
-    last_status_code: row.last_status_code === null ? null : Number(row.last_status_code),
-    last_error: (row.last_error as string | null) ?? null,
-    last_attempt_at: isoOrNull(row.last_attempt_at),
-    next_attempt_at: isoOrNull(row.next_attempt_at),
-    created_at: iso(row.created_at),
+    event: row.type,
+    status: row.status,
+    attempts: row.attempts,
+    last_status_code: row.last_status_code,
+    last_error: row.last_error,
+    last_attempt_at: row.last_attempt_at?.toISOString() ?? null,
+    next_attempt_at: row.next_attempt_at?.toISOString() ?? null,
+    created_at: row.created_at.toISOString(),
   };
 }

@@ -3,10 +3,10 @@ import type { Knex } from 'knex';
 /**
  * The tables' columns as the migrations declare them, for knex's type checking (`tables-augment.ts`):
  * a wrong column name in `db('ingredients').where(...)`, an insert or an update fails to compile. `bigint` columns read as
- * `Int8`: pg returns them as strings and PGlite as numbers, so repos convert them (`Number(...)`) at
- * the edge and both databases give the same plain objects. `timestamptz` reads as Date on both.
+ * `Int8`, a number on both drivers: PGlite returns one, and database.ts tells pg to (every value we store
+ * fits in 2^53). `timestamptz` reads as Date on both.
  */
-export type Int8 = number | string;
+export type Int8 = number;
 
 /**
  * Select shape, insert shape (defaults and identities optional), update shape (any subset). `Write` is

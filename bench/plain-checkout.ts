@@ -43,9 +43,13 @@ export function plainCheckoutScript(menu: BenchMenu, pricingSql: string, options
     // The two lines of an order are recipes k and k+1 (as the checkout scenario picks them): disjoint
     // ingredient sets, so the ascending-id order of the guarded UPDATEs can be written out below.
     { name: 'k', pgbench: `random(0, ${menu.recipeIds.length - 2})`, js: () => randomInt(0, menu.recipeIds.length - 2) },
-    { name: 'r1', pgbench: `${menu.recipeIds[0]} + :k`, js: (v) => Number(menu.recipeIds[0]) + Number(v.k) },
-    { name: 'r2', pgbench: `${menu.recipeIds[0]} + :k + 1`, js: (v) => Number(menu.recipeIds[0]) + Number(v.k) + 1 },
-    { name: 'cid', pgbench: `${menu.plainCustomers.firstId} + :client_id`, js: (v) => menu.plainCustomers.firstId + Number(v.client_id) },
+    { name: 'r1', pgbench: `${menu.recipeIds[0]} + :k * ${menu.idStep}`, js: (v) => Number(menu.recipeIds[0]) + Number(v.k) * menu.idStep },
+    { name: 'r2', pgbench: `${menu.recipeIds[0]} + (:k + 1) * ${menu.idStep}`, js: (v) => Number(menu.recipeIds[0]) + (Number(v.k) + 1) * menu.idStep },
+    {
+      name: 'cid',
+      pgbench: `${menu.plainCustomers.firstId} + :client_id * ${menu.idStep}`,
+      js: (v) => menu.plainCustomers.firstId + Number(v.client_id) * menu.idStep,
+    },
     { name: 'sub', pgbench: `${menu.plainCustomers.firstSub} + :client_id`, js: (v) => menu.plainCustomers.firstSub + Number(v.client_id) },
     { name: 'key', pgbench: 'random(1, 1000000000000)', js: () => randomInt(1, 1_000_000_000_000) },
     { name: 'p1', pgbench: `${menu.priceOf.base} + ${menu.priceOf.perIndex} * :k`, js: (v) => menu.priceOf.base + menu.priceOf.perIndex * Number(v.k) },
@@ -64,7 +68,11 @@ export function plainCheckoutScript(menu: BenchMenu, pricingSql: string, options
   });
   for (const take of takes) {
     const offset = Number(take.index.split('+')[1]);
-    sets.push({ name: take.variable, pgbench: `${menu.firstIngredientId} + ${take.index}`, js: (v) => menu.firstIngredientId + Number(v.k) + offset });
+    sets.push({
+      name: take.variable,
+      pgbench: `${menu.firstIngredientId} + (${take.index}) * ${menu.idStep}`,
+      js: (v) => menu.firstIngredientId + (Number(v.k) + offset) * menu.idStep,
+    });
   }
 
   const steps: PlainStep[] = [

@@ -1,6 +1,7 @@
 // The bench restaurant: 200 ingredients, 100 recipes of 5 ingredients each, stock that never runs out,
 // written straight into the bench database (the menu is the object under test, not its creation).
 import type { Knex } from 'knex';
+import { TENANT_ID_SHIFT } from '../migrations/tenant-ids.js';
 
 export const BENCH_DOMAIN = 'bench.localhost';
 const INGREDIENTS = 200;
@@ -18,10 +19,12 @@ export interface BenchMenu {
   restaurantId: number;
   domain: string;
   currency: string;
-  /** Ingredient ids are contiguous: index m is firstIngredientId + m. */
+  /** Ingredient ids are evenly spaced: index m is firstIngredientId + m·idStep. */
   firstIngredientId: number;
-  /** Contiguous, in index order. */
+  /** In index order, evenly spaced by idStep. */
   recipeIds: number[];
+  /** A restaurant's ids of one table are n·2^20 + restaurant id (migrations/tenant-ids.ts): one apart in n. */
+  idStep: number;
   stride: number;
   lineQuantities: readonly number[];
   /** Recipe k costs base + perIndex·k (each ingredient m costs 100 + m cents a unit). */
@@ -71,7 +74,7 @@ export async function seedBenchRestaurant(knex: Knex): Promise<BenchMenu> {
         LINE_QUANTITIES.map((quantity, j) => ({
           restaurant_id: restaurantId,
           recipe_id: recipeId,
-          ingredient_id: firstIngredientId + k + STRIDE * j,
+          ingredient_id: firstIngredientId + (k + STRIDE * j) * TENANT_ID_SHIFT,
           quantity,
           removable: j > 0,
           max_quantity: quantity + 2,
@@ -92,6 +95,7 @@ export async function seedBenchRestaurant(knex: Knex): Promise<BenchMenu> {
       currency: restaurant?.currency ?? 'EUR',
       firstIngredientId,
       recipeIds,
+      idStep: TENANT_ID_SHIFT,
       stride: STRIDE,
       lineQuantities: LINE_QUANTITIES,
       priceOf: { base, perIndex: quantitySum },
@@ -100,9 +104,9 @@ export async function seedBenchRestaurant(knex: Knex): Promise<BenchMenu> {
   });
 }
 
-/** The plain-SQL baseline computes ids by arithmetic: a fresh database hands them out in sequence, but check. */
+/** The plain-SQL baseline computes ids by arithmetic: a fresh restaurant's counters hand them out in sequence, but check. */
 function contiguous(ids: number[], what: string): number {
   const first = ids[0];
-  if (first === undefined || ids.some((id, i) => id !== first + i)) throw new Error(`bench seed: ${what} ids are not contiguous`);
+  if (first === undefined || ids.some((id, i) => id !== first + i * TENANT_ID_SHIFT)) throw new Error(`bench seed: ${what} ids are not consecutive`);
   return first;
 }

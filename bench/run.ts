@@ -609,7 +609,10 @@ async function main(): Promise<void> {
         let n = 0;
         return (
           await monitor.query(
-            sql.replace(/\?/g, () => `$${(n += 1)}`),
+            sql.replace(/\?/g, () => {
+              n += 1;
+              return `$${n}`;
+            }),
             bindings,
           )
         ).rows as Array<Record<string, unknown>>;

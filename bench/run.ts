@@ -14,9 +14,19 @@ import { startService, type RunningService } from '../src/service.js';
 import { pricedRecipesQuery } from '../src/modules/catalog/recipes-repo.js';
 import { startBaselineA, startBaselineB, type BaselineServer } from './baselines.js';
 import type { CheckoutResult, Customer, GetResult, Latency, LoadResult, LoadSpec, PlaceResult } from './load.js';
-import { plainCheckoutScript, renderPgbenchScript, runPlainCheckout, bindStep, type PlainConnection, type PlainScript } from './plain-checkout.js';
+import {
+  currentCheckoutScript,
+  plainCheckoutScript,
+  statementsOf,
+  renderPgbenchScript,
+  runPlainCheckout,
+  bindStep,
+  type PlainConnection,
+  type PlainScript,
+} from './plain-checkout.js';
 import { seedBenchRestaurant, type BenchMenu } from './seed.js';
 import { countStatements, type StatementCount } from './statements.js';
+import { startProductionShape } from './production-shape.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -51,6 +61,8 @@ interface PlainResult {
   ordersPerSecond: number;
   latency: Latency;
   failures: number;
+  /** Statements per unit, BEGIN and COMMIT included. */
+  statements?: number;
 }
 
 interface QueueResult {
@@ -69,11 +81,15 @@ interface QueueResult {
 }
 
 interface Results {
+  /** Targets of the scenarios beyond the first ones (scale, streams, the service's memory). */
+  extraTargets?: Target[];
   /** Per request of the checkout scenario and the menu page, with the statements' text. */
   statements?: Record<string, StatementCount>;
   a?: GetResult;
   b?: GetResult;
+  bPrime?: GetResult;
   menu?: GetResult;
+  c0?: PlainResult;
   c?: PlainResult;
   checkout?: CheckoutResult;
   queue?: QueueResult;
@@ -83,12 +99,24 @@ interface Results {
   rssMb?: number;
   peakRssMb?: number;
   memoryMb?: Record<string, number>;
+  /** `node dist/src/main.js` in its own process (bench/production-shape.ts). */
+  production?: ProductionResult;
+}
+
+interface ProductionResult {
+  /** RSS in MB: 5 s after it was ready, the highest seen under load, right after the load, after `idleSeconds` idle. */
+  startedMb: number;
+  peakMb: number;
+  afterLoadMb: number;
+  idleMb: number;
+  menu: GetResult;
+  checkout: CheckoutResult;
 }
 
 /** BENCH_ONLY=menu,b (for profiling one scenario): run only those; the report is then partial.json. */
 const only =
   process.env.BENCH_ONLY === undefined || process.env.BENCH_ONLY === '' ? undefined : new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim()));
-const wanted = (scenario: 'a' | 'b' | 'menu' | 'c' | 'checkout' | 'queue') => only === undefined || only.has(scenario);
+const wanted = (scenario: 'a' | 'b' | 'b2' | 'menu' | 'c0' | 'c' | 'checkout' | 'queue' | 'service') => only === undefined || only.has(scenario);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -101,20 +129,32 @@ function report(r: Results): { table: string; targets: Target[] } {
   const targets: Target[] = [];
   const target = (name: string, value: number, goal: number, met: (value: number) => boolean) =>
     targets.push({ name, value: Number(value.toFixed(3)), target: goal, met: Number.isFinite(value) && met(value) });
-  if (r.menu !== undefined && r.b !== undefined) target('menu req/s ÷ baseline B req/s (≥ 0.70)', r.menu.perSecond / r.b.perSecond, 0.7, (v) => v >= 0.7);
+  // Issue 19's targets; each bound is explained in bench/README.md.
+  if (r.menu !== undefined && r.b !== undefined) target('menu req/s ÷ baseline B req/s (≥ 1.0)', r.menu.perSecond / r.b.perSecond, 1, (v) => v >= 1);
+  if (r.menu !== undefined && r.bPrime !== undefined)
+    target('menu req/s ÷ baseline B′ req/s (≥ 0.8)', r.menu.perSecond / r.bPrime.perSecond, 0.8, (v) => v >= 0.8);
+  if (r.checkout !== undefined && r.c0 !== undefined)
+    target('checkout orders/s ÷ baseline C0 orders/s (≥ 1.0)', r.checkout.ordersPerSecond / r.c0.ordersPerSecond, 1, (v) => v >= 1);
   if (r.checkout !== undefined && r.c !== undefined)
-    target('checkout orders/s ÷ baseline C orders/s (≥ 0.50)', r.checkout.ordersPerSecond / r.c.ordersPerSecond, 0.5, (v) => v >= 0.5);
-  if (r.menu !== undefined) target('menu p99 ms (< 50)', r.menu.latency.p99, 50, (v) => v < 50);
-  if (r.checkout !== undefined) target('checkout POST /v1/orders p99 ms (< 100)', r.checkout.orderLatency.p99, 100, (v) => v < 100);
+    target('checkout orders/s ÷ baseline C orders/s (≥ 0.5)', r.checkout.ordersPerSecond / r.c.ordersPerSecond, 0.5, (v) => v >= 0.5);
+  if (r.menu !== undefined) target('menu p99 ÷ p50 (≤ 3)', r.menu.latency.p99 / r.menu.latency.p50, 3, (v) => v <= 3);
+  if (r.checkout !== undefined) target('POST /v1/orders p99 ÷ p50 (≤ 3)', r.checkout.orderLatency.p99 / r.checkout.orderLatency.p50, 3, (v) => v <= 3);
+  for (const t of r.extraTargets ?? []) targets.push(t);
+  if (r.production !== undefined) {
+    target('service RSS MB after the load (< 150)', r.production.afterLoadMb, 150, (v) => v < 150);
+    target('service RSS MB idle (< 120)', r.production.idleMb, 120, (v) => v < 120);
+  }
   if (r.queue !== undefined) target('queue confirmations/s (≥ 300)', r.queue.confirmedPerSecond, 300, (v) => v >= 300);
-  if (r.rssMb !== undefined) target('RSS MB at the end, idle (< 200)', r.rssMb, 200, (v) => v < 200);
 
   const rows: string[][] = [['scenario', 'throughput', 'p50 ms', 'p99 ms', 'note']];
   if (r.a !== undefined) rows.push(['A  bare Express, small JSON', rate(r.a.perSecond, 'req/s'), ms(r.a.latency.p50), ms(r.a.latency.p99), '']);
-  if (r.b !== undefined) rows.push(['B  node:http + pg, menu SQL', rate(r.b.perSecond, 'req/s'), ms(r.b.latency.p50), ms(r.b.latency.p99), '']);
+  if (r.b !== undefined) rows.push(['B  node:http + pg, frozen menu SQL', rate(r.b.perSecond, 'req/s'), ms(r.b.latency.p50), ms(r.b.latency.p99), '']);
+  if (r.bPrime !== undefined)
+    rows.push(["B′ node:http + pg, today's menu SQL", rate(r.bPrime.perSecond, 'req/s'), ms(r.bPrime.latency.p50), ms(r.bPrime.latency.p99), '']);
   if (r.menu !== undefined) {
     const ratios = [
       r.b === undefined ? '' : `${percent(r.menu.perSecond, r.b.perSecond)} of B`,
+      r.bPrime === undefined ? '' : `${percent(r.menu.perSecond, r.bPrime.perSecond)} of B′`,
       r.a === undefined ? '' : `${percent(r.menu.perSecond, r.a.perSecond)} of A`,
     ];
     const errors = r.menu.non2xx + r.menu.errors > 0 ? `; ${r.menu.non2xx} non-2xx, ${r.menu.errors} errors` : '';
@@ -126,8 +166,22 @@ function report(r: Results): { table: string; targets: Target[] } {
       ratios.filter(Boolean).join(', ') + errors,
     ]);
   }
+  if (r.c0 !== undefined)
+    rows.push([
+      `C0 place order, frozen plain SQL (${r.c0.tool})`,
+      rate(r.c0.ordersPerSecond, 'orders/s'),
+      ms(r.c0.latency.p50),
+      ms(r.c0.latency.p99),
+      `${r.c0.statements} statements`,
+    ]);
   if (r.c !== undefined)
-    rows.push([`C  place order, plain SQL (${r.c.tool})`, rate(r.c.ordersPerSecond, 'orders/s'), ms(r.c.latency.p50), ms(r.c.latency.p99), '']);
+    rows.push([
+      `C  place order, plain SQL now (${r.c.tool})`,
+      rate(r.c.ordersPerSecond, 'orders/s'),
+      ms(r.c.latency.p50),
+      ms(r.c.latency.p99),
+      `${r.c.statements} statements`,
+    ]);
   if (r.checkout !== undefined) {
     const all = `all requests ${rate(r.checkout.requests / r.checkout.seconds, '/s')}, p50 ${ms(r.checkout.latency.p50)} p99 ${ms(r.checkout.latency.p99)}`;
     rows.push([
@@ -135,7 +189,7 @@ function report(r: Results): { table: string; targets: Target[] } {
       rate(r.checkout.ordersPerSecond, 'orders/s'),
       ms(r.checkout.orderLatency.p50),
       ms(r.checkout.orderLatency.p99),
-      `${r.c === undefined ? '' : `${percent(r.checkout.ordersPerSecond, r.c.ordersPerSecond)} of C; `}${all}; latency of POST /v1/orders`,
+      `${r.c0 === undefined ? '' : `${percent(r.checkout.ordersPerSecond, r.c0.ordersPerSecond)} of C0; `}${r.c === undefined ? '' : `${percent(r.checkout.ordersPerSecond, r.c.ordersPerSecond)} of C; `}${all}; latency of POST /v1/orders`,
     ]);
   }
   if (r.queue !== undefined) {
@@ -147,6 +201,30 @@ function report(r: Results): { table: string; targets: Target[] } {
       r.queue.placedVia === 'bulk'
         ? `placed in one transaction (${r.queue.placingSeconds.toFixed(1)} s), all confirmed ${r.queue.allConfirmedSeconds.toFixed(1)} s after its commit; latency = placed → confirmed`
         : `placed through the API in ${r.queue.placingSeconds.toFixed(1)} s (${rate(r.queue.placedPerSecond, '/s')}), all confirmed ${r.queue.allConfirmedSeconds.toFixed(1)} s after the first; latency = placed → confirmed`,
+    ]);
+  }
+  if (r.production !== undefined) {
+    const p = r.production;
+    rows.push([
+      'service (node dist/src/main.js): menu',
+      rate(p.menu.perSecond, 'req/s'),
+      ms(p.menu.latency.p50),
+      ms(p.menu.latency.p99),
+      'its own process, emulators in another',
+    ]);
+    rows.push([
+      'service (node dist/src/main.js): checkout',
+      rate(p.checkout.ordersPerSecond, 'orders/s'),
+      ms(p.checkout.orderLatency.p50),
+      ms(p.checkout.orderLatency.p99),
+      '',
+    ]);
+    rows.push([
+      'RSS  service process',
+      `${p.idleMb.toFixed(0)} MB`,
+      '',
+      '',
+      `after ${settings.idleSeconds} s idle; ${p.startedMb.toFixed(0)} MB at start, ${p.afterLoadMb.toFixed(0)} MB right after the load, peak ${p.peakMb.toFixed(0)} MB`,
     ]);
   }
   if (r.rssMb !== undefined) {
@@ -242,30 +320,51 @@ async function request(
   return { status: response.status, body: await response.text() };
 }
 
-/** The service's menu statement for pgbench: its bindings become the script's variables. */
-function pricingSqlFor(knex: Knex): string {
-  const sentinels = new Map<number, string>([
-    [-1001, ':rid'],
-    [-1002, ':r1'],
-    [-1003, ':r2'],
-  ]);
-  const { sql, bindings } = pricedRecipesQuery(knex, -1001, { ids: [-1002, -1003] })
-    .toSQL()
-    .toNative();
+const PGBENCH_VARIABLES: Record<string, string> = { restaurant: ':rid', r1: ':r1', r2: ':r2' };
+
+/** A statement with named bindings (frozen ones, or the live one's sentinels) for the scripts: `$n` → `:variable`. */
+function withVariables(sql: string, bindingNames: readonly string[]): string {
   return sql.replace(/\$(\d+)/g, (_match, n: string) => {
-    const variable = sentinels.get(Number(bindings[Number(n) - 1]));
-    if (variable === undefined) throw new Error(`the menu statement has a binding the plain-SQL baseline does not know: ${String(bindings[Number(n) - 1])}`);
+    const variable = PGBENCH_VARIABLES[bindingNames[Number(n) - 1] ?? ''];
+    if (variable === undefined) throw new Error(`the menu statement has a binding the plain-SQL baselines do not know: ${bindingNames[Number(n) - 1]}`);
     return variable;
   });
 }
 
-async function plainViaPgbench(url: string, script: PlainScript): Promise<PlainResult> {
+/** The service's menu statement as it is now, for the recipes given by sentinels, with named bindings. */
+function liveMenuSql(knex: Knex, recipes: 1 | 2): string {
+  const sentinels = new Map<number, string>([
+    [-1001, 'restaurant'],
+    [-1002, 'r1'],
+    [-1003, 'r2'],
+  ]);
+  const { sql, bindings } = pricedRecipesQuery(knex, -1001, { ids: recipes === 1 ? [-1002] : [-1002, -1003] })
+    .toSQL()
+    .toNative();
+  return withVariables(
+    sql,
+    bindings.map((value) => sentinels.get(Number(value)) ?? String(value)),
+  );
+}
+
+interface FrozenStatement {
+  name: string;
+  sql: string;
+  bindings: string[];
+}
+
+/** The menu statements of before issue 19, for B and C0 (bench/frozen/menu-statements.json). */
+async function frozenMenuStatements(): Promise<{ page: FrozenStatement; lines: FrozenStatement }> {
+  return JSON.parse(await fs.readFile(path.join(ROOT, 'bench', 'frozen', 'menu-statements.json'), 'utf8')) as { page: FrozenStatement; lines: FrozenStatement };
+}
+
+async function plainViaPgbench(url: string, script: PlainScript, fileName: string): Promise<PlainResult> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-pgbench-'));
   try {
     const file = path.join(dir, 'place-order.pgbench');
     await fs.writeFile(file, renderPgbenchScript(script));
     await fs.mkdir(RESULTS_DIR, { recursive: true });
-    await fs.copyFile(file, path.join(RESULTS_DIR, 'place-order.pgbench'));
+    await fs.copyFile(file, path.join(RESULTS_DIR, fileName));
     const args = (seconds: number) => ['-n', '-M', 'extended', '-c', String(settings.connections), '-j', '2', '-T', String(seconds), '-f', file];
     if (settings.warmupSeconds > 0) await run('pgbench', [...args(settings.warmupSeconds), url], { maxBuffer: 16 * 1024 * 1024 });
     const { stdout, stderr } = await run('pgbench', [...args(settings.seconds), '-l', '--log-prefix', path.join(dir, 'tx'), url], {
@@ -593,15 +692,20 @@ async function main(): Promise<void> {
     if (pageIds.some((recipe, k) => recipe.price_cents !== menu.priceOf.base + menu.priceOf.perIndex * k))
       throw new Error('menu prices differ from the seed formula');
 
-    // Executed as the service executes it: the same text, bindings and statement name (a prepared statement).
+    // B′: executed as the service executes it now: the same text, bindings and statement name (a prepared statement).
     const menuSql = pricedRecipesQuery(knex, menu.restaurantId, { limit: settings.menuPageSize + 1 }).toSQL();
     const menuStatement = { ...menuSql.toNative(), name: (menuSql.options as { name?: string } | undefined)?.name };
+    // B: the statement of before issue 19, frozen, run the same way.
+    const frozen = await frozenMenuStatements();
+    const frozenValues = frozen.page.bindings.map((name) => (name === 'restaurant' ? menu.restaurantId : settings.menuPageSize + 1));
     let menuQuery: () => Promise<unknown[]>;
+    let frozenMenuQuery: () => Promise<unknown[]>;
     let sqlQuery: (sql: string, bindings: Array<number | string>) => Promise<Array<Record<string, unknown>>>;
     if (benchUrl !== undefined) {
       const pool = new pg.Pool({ connectionString: benchUrl, max: config.database.kind === 'postgres' ? config.database.poolMax : 10 });
       closers.push(() => pool.end());
       menuQuery = async () => (await pool.query({ name: menuStatement.name, text: menuStatement.sql, values: [...menuStatement.bindings] as unknown[] })).rows;
+      frozenMenuQuery = async () => (await pool.query({ name: frozen.page.name, text: frozen.page.sql, values: frozenValues })).rows;
       const monitor = new pg.Client({ connectionString: benchUrl });
       await monitor.connect();
       closers.push(() => monitor.end());
@@ -620,21 +724,28 @@ async function main(): Promise<void> {
     } else {
       menuQuery = async () =>
         ((await knex.raw(menuStatement.sql.replace(/\$\d+/g, '?'), [...menuStatement.bindings] as Knex.RawBinding[])) as { rows: unknown[] }).rows;
+      frozenMenuQuery = async () => ((await knex.raw(frozen.page.sql.replace(/\$\d+/g, '?'), frozenValues)) as { rows: unknown[] }).rows;
       sqlQuery = async (sql, bindings) => ((await knex.raw(sql, bindings)) as { rows: Array<Record<string, unknown>> }).rows;
     }
-    const baselineRows = (await menuQuery()) as Array<{ id: number }>;
-    if (
-      baselineRows
-        .slice(0, settings.menuPageSize)
-        .map((row) => Number(row.id))
-        .join() !== pageIds.map((recipe) => recipe.id).join()
-    ) {
-      throw new Error('baseline B does not return the rows of the menu page');
+    for (const [name, query] of [
+      ['B', frozenMenuQuery],
+      ['B′', menuQuery],
+    ] as const) {
+      const baselineRows = (await query()) as Array<{ id: number }>;
+      if (
+        baselineRows
+          .slice(0, settings.menuPageSize)
+          .map((row) => Number(row.id))
+          .join() !== pageIds.map((recipe) => recipe.id).join()
+      ) {
+        throw new Error(`baseline ${name} does not return the rows of the menu page`);
+      }
     }
 
     const a = await startBaselineA();
-    const b = await startBaselineB(menuQuery);
-    servers.push(a, b);
+    const b = await startBaselineB(frozenMenuQuery);
+    const bPrime = await startBaselineB(menuQuery);
+    servers.push(a, b, bPrime);
     const get = (url: string, headers: Record<string, string> = {}) =>
       runLoad<GetResult>({ kind: 'get', url, headers, connections: settings.connections, warmupSeconds: settings.warmupSeconds, seconds: settings.seconds });
 
@@ -653,9 +764,14 @@ async function main(): Promise<void> {
       results.a = await get(`${a.url}/`);
     }
     if (wanted('b')) {
-      log('B: node:http + pg, the menu statement …');
+      log('B: node:http + pg, the menu statement of before issue 19 (frozen) …');
       await settle();
       results.b = await get(`${b.url}/`);
+    }
+    if (wanted('b2')) {
+      log("B′: node:http + pg, the service's menu statement now …");
+      await settle();
+      results.bPrime = await get(`${bPrime.url}/`);
     }
     if (wanted('menu')) {
       log('menu: GET /v1/recipes?limit=20, anonymous …');
@@ -663,28 +779,36 @@ async function main(): Promise<void> {
       results.menu = await get(`${service.url}/v1/recipes?limit=${settings.menuPageSize}`, { 'x-restaurant-domain': menu.domain });
     }
 
-    if (wanted('c')) {
+    const c0Script = plainCheckoutScript(menu, withVariables(frozen.lines.sql, frozen.lines.bindings), { paymentMethod: settings.checkoutPaymentMethod });
+    const cScript = currentCheckoutScript(menu, { one: liveMenuSql(knex, 1), lines: liveMenuSql(knex, 2) }, { paymentMethod: settings.checkoutPaymentMethod });
+    // C follows checkout statement for statement: a checkout that sends another number of them needs C rewritten.
+    if (statementsOf(cScript) !== perOrder)
+      throw new Error(`baseline C sends ${statementsOf(cScript)} statements per order, the service ${perOrder}: bring bench/plain-checkout.ts up to date`);
+    const havePgbench =
+      benchUrl !== undefined &&
+      process.env.BENCH_PLAIN !== 'pg' &&
+      (await run('pgbench', ['--version']).then(
+        () => true,
+        () => false,
+      ));
+    const plain = async (name: string, script: PlainScript): Promise<PlainResult> => {
       await settle();
-      const script = plainCheckoutScript(menu, pricingSqlFor(knex), { paymentMethod: settings.checkoutPaymentMethod });
-      const havePgbench =
-        benchUrl !== undefined &&
-        process.env.BENCH_PLAIN !== 'pg' &&
-        (await run('pgbench', ['--version']).then(
-          () => true,
-          () => false,
-        ));
+      let result: PlainResult;
       if (benchUrl !== undefined && havePgbench) {
-        log('C: the place-order transaction as plain SQL, pgbench …');
-        results.c = await plainViaPgbench(benchUrl, script);
+        log(`${name}: the place-order unit as plain SQL (${statementsOf(script)} statements), pgbench …`);
+        result = await plainViaPgbench(benchUrl, script, `place-order-${name.toLowerCase()}.pgbench`);
       } else if (benchUrl !== undefined) {
-        log('C: the place-order transaction as plain SQL, through pg (pgbench not found) …');
-        results.c = await plainViaConnections('pg', pgConnection(benchUrl), script);
+        log(`${name}: the place-order unit as plain SQL (${statementsOf(script)} statements), through pg (pgbench not found) …`);
+        result = await plainViaConnections('pg', pgConnection(benchUrl), script);
       } else {
-        log('C: the place-order transaction as plain SQL, on the embedded database …');
-        results.c = await plainViaConnections('embedded', knexConnection(knex), script);
+        log(`${name}: the place-order unit as plain SQL (${statementsOf(script)} statements), on the embedded database …`);
+        result = await plainViaConnections('embedded', knexConnection(knex), script);
       }
-      if (results.c.failures > 0 || results.c.orders === 0) throw new Error(`baseline C failed ${results.c.failures} times in ${results.c.orders} orders`);
-    }
+      if (result.failures > 0 || result.orders === 0) throw new Error(`baseline ${name} failed ${result.failures} times in ${result.orders} orders`);
+      return { ...result, statements: statementsOf(script) };
+    };
+    if (wanted('c0')) results.c0 = await plain('C0', c0Script);
+    if (wanted('c')) results.c = await plain('C', cScript);
 
     if (wanted('checkout')) {
       for (const customer of customers) await request(service.url, 'DELETE', '/v1/cart', customer, menu.domain);
@@ -709,6 +833,57 @@ async function main(): Promise<void> {
       await settle();
       log(`queue: ${settings.queueOrders} cash orders placed (${settings.queuePlacedVia}), until all are confirmed …`);
       results.queue = await queueScenario(service, menu, customers, sqlQuery);
+    }
+
+    if (wanted('service') && benchUrl !== undefined) {
+      const production = await startProductionShape(
+        ROOT,
+        benchUrl,
+        { AUTH_RATE_LIMIT_PER_IP: '100000', ORDER_RATE_LIMIT_PER_CUSTOMER: '100000000', MAX_OPEN_UNPAID_ORDERS: '100000000' },
+        log,
+      );
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 5_000));
+        const startedMb = await production.rssMb();
+        let peakMb = startedMb;
+        const sampler = setInterval(() => {
+          production.rssMb().then(
+            (mb) => {
+              peakMb = Math.max(peakMb, mb);
+            },
+            () => undefined,
+          );
+        }, 250);
+        let menuResult: GetResult;
+        let checkoutResult: CheckoutResult;
+        try {
+          const own = await signUpCustomers(production.url, settings.connections, `${runId}p`);
+          log('service (node dist/src/main.js, its own process): menu …');
+          await settle();
+          menuResult = await get(`${production.url}/v1/recipes?limit=${settings.menuPageSize}`, { 'x-restaurant-domain': menu.domain });
+          log('service (node dist/src/main.js, its own process): checkout …');
+          await settle();
+          checkoutResult = await runLoad<CheckoutResult>({
+            kind: 'checkout',
+            url: production.url,
+            domain: menu.domain,
+            customers: own,
+            recipeIds: menu.recipeIds,
+            paymentMethod: settings.checkoutPaymentMethod,
+            connections: settings.connections,
+            warmupSeconds: settings.warmupSeconds,
+            seconds: settings.seconds,
+          });
+        } finally {
+          clearInterval(sampler);
+        }
+        const afterLoadMb = await production.rssMb();
+        await new Promise((resolve) => setTimeout(resolve, settings.idleSeconds * 1000));
+        const idleMb = await production.rssMb();
+        results.production = { startedMb, peakMb: Math.max(peakMb, afterLoadMb), afterLoadMb, idleMb, menu: menuResult, checkout: checkoutResult };
+      } finally {
+        await production.stop();
+      }
     }
 
     // Garbage is not memory in use: collect it first when the bench runs with --expose-gc (npm run bench does).
@@ -738,6 +913,8 @@ async function main(): Promise<void> {
         statements: results.statements,
         baseline_a: results.a,
         baseline_b: results.b,
+        baseline_b_prime: results.bPrime,
+        baseline_c0: results.c0,
         menu: results.menu,
         baseline_c: results.c,
         checkout: results.checkout,
@@ -745,6 +922,7 @@ async function main(): Promise<void> {
         rss_after_load_mb: results.rssAfterLoadMb,
         rss_mb: results.rssMb,
         peak_rss_mb: results.peakRssMb,
+        production: results.production,
         memory_mb: results.memoryMb,
       },
       duration_seconds: (performance.now() - started) / 1000,

@@ -27,6 +27,7 @@ import {
 import { seedBenchRestaurant, type BenchMenu } from './seed.js';
 import { countStatements, type StatementCount } from './statements.js';
 import { startProductionShape } from './production-shape.js';
+import { SCALE, seedScale } from './scale.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -99,6 +100,10 @@ interface Results {
   rssMb?: number;
   peakRssMb?: number;
   memoryMb?: Record<string, number>;
+  /** The staff's order list (GET /v1/orders?limit=20 as a manager) on the small database. */
+  orderList?: GetResult;
+  /** The same three on the 1,000-restaurant database (bench/scale.ts), in the same run. */
+  scale?: { seed: Record<string, number>; menu: GetResult; checkout: CheckoutResult; orderList: GetResult };
   /** `node dist/src/main.js` in its own process (bench/production-shape.ts). */
   production?: ProductionResult;
 }
@@ -116,7 +121,8 @@ interface ProductionResult {
 /** BENCH_ONLY=menu,b (for profiling one scenario): run only those; the report is then partial.json. */
 const only =
   process.env.BENCH_ONLY === undefined || process.env.BENCH_ONLY === '' ? undefined : new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim()));
-const wanted = (scenario: 'a' | 'b' | 'b2' | 'menu' | 'c0' | 'c' | 'checkout' | 'queue' | 'service') => only === undefined || only.has(scenario);
+const wanted = (scenario: 'a' | 'b' | 'b2' | 'menu' | 'c0' | 'c' | 'checkout' | 'queue' | 'list' | 'scale' | 'service') =>
+  only === undefined || only.has(scenario);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -140,6 +146,10 @@ function report(r: Results): { table: string; targets: Target[] } {
   if (r.menu !== undefined) target('menu p99 ÷ p50 (≤ 3)', r.menu.latency.p99 / r.menu.latency.p50, 3, (v) => v <= 3);
   if (r.checkout !== undefined) target('POST /v1/orders p99 ÷ p50 (≤ 3)', r.checkout.orderLatency.p99 / r.checkout.orderLatency.p50, 3, (v) => v <= 3);
   for (const t of r.extraTargets ?? []) targets.push(t);
+  if (r.scale !== undefined && r.menu !== undefined)
+    target('scale: menu req/s ÷ small database menu req/s (≥ 0.8)', r.scale.menu.perSecond / r.menu.perSecond, 0.8, (v) => v >= 0.8);
+  if (r.scale !== undefined && r.checkout !== undefined)
+    target('scale: checkout orders/s ÷ small database orders/s (≥ 0.8)', r.scale.checkout.ordersPerSecond / r.checkout.ordersPerSecond, 0.8, (v) => v >= 0.8);
   if (r.production !== undefined) {
     target('service RSS MB after the load (< 150)', r.production.afterLoadMb, 150, (v) => v < 150);
     target('service RSS MB idle (< 120)', r.production.idleMb, 120, (v) => v < 120);
@@ -201,6 +211,35 @@ function report(r: Results): { table: string; targets: Target[] } {
       r.queue.placedVia === 'bulk'
         ? `placed in one transaction (${r.queue.placingSeconds.toFixed(1)} s), all confirmed ${r.queue.allConfirmedSeconds.toFixed(1)} s after its commit; latency = placed → confirmed`
         : `placed through the API in ${r.queue.placingSeconds.toFixed(1)} s (${rate(r.queue.placedPerSecond, '/s')}), all confirmed ${r.queue.allConfirmedSeconds.toFixed(1)} s after the first; latency = placed → confirmed`,
+    ]);
+  }
+  if (r.orderList !== undefined)
+    rows.push(['list  GET /v1/orders?limit=20, staff', rate(r.orderList.perSecond, 'req/s'), ms(r.orderList.latency.p50), ms(r.orderList.latency.p99), '']);
+  if (r.scale !== undefined) {
+    const seed = r.scale.seed;
+    const note = `${seed.restaurants} restaurants, ${seed.orders} historical orders (seeded in ${seed.seed_seconds} s)`;
+    const small = (value: number, base: GetResult | CheckoutResult | undefined, of: (x: GetResult | CheckoutResult) => number) =>
+      base === undefined ? '' : `${percent(value, of(base))} of the small database's`;
+    rows.push([
+      'scale: menu',
+      rate(r.scale.menu.perSecond, 'req/s'),
+      ms(r.scale.menu.latency.p50),
+      ms(r.scale.menu.latency.p99),
+      `${small(r.scale.menu.perSecond, r.menu, (x) => (x as GetResult).perSecond)}; ${note}`,
+    ]);
+    rows.push([
+      'scale: checkout',
+      rate(r.scale.checkout.ordersPerSecond, 'orders/s'),
+      ms(r.scale.checkout.orderLatency.p50),
+      ms(r.scale.checkout.orderLatency.p99),
+      small(r.scale.checkout.ordersPerSecond, r.checkout, (x) => (x as CheckoutResult).ordersPerSecond),
+    ]);
+    rows.push([
+      'scale: staff order list',
+      rate(r.scale.orderList.perSecond, 'req/s'),
+      ms(r.scale.orderList.latency.p50),
+      ms(r.scale.orderList.latency.p99),
+      small(r.scale.orderList.perSecond, r.orderList, (x) => (x as GetResult).perSecond),
     ]);
   }
   if (r.production !== undefined) {
@@ -835,6 +874,46 @@ async function main(): Promise<void> {
       results.queue = await queueScenario(service, menu, customers, sqlQuery);
     }
 
+    // A manager of the bench restaurant, for the staff's order list.
+    const running = service;
+    const [staff] = await signUpCustomers(service.url, 1, `${runId}s`);
+    if (staff === undefined) throw new Error('no staff user');
+    const staffSub = (JSON.parse(Buffer.from(staff.auth.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string }).sub;
+    await knex('staff_members').insert({ restaurant_id: menu.restaurantId, user_sub: staffSub, email: staff.email, role: 'manager' });
+    const staffList = () => get(`${running.url}/v1/orders?limit=20`, { 'x-restaurant-domain': menu.domain, authorization: staff.auth });
+    const checkoutLoad = async () => {
+      for (const customer of customers) await request(running.url, 'DELETE', '/v1/cart', customer, menu.domain);
+      await settle();
+      return runLoad<CheckoutResult>({
+        kind: 'checkout',
+        url: running.url,
+        domain: menu.domain,
+        customers,
+        recipeIds: menu.recipeIds,
+        paymentMethod: settings.checkoutPaymentMethod,
+        connections: settings.connections,
+        warmupSeconds: settings.warmupSeconds,
+        seconds: settings.seconds,
+      });
+    };
+    if (wanted('list')) {
+      log('list: GET /v1/orders?limit=20 as a manager …');
+      await settle();
+      results.orderList = await staffList();
+    }
+    if (wanted('scale')) {
+      log(`scale: ${SCALE.restaurants} restaurants × ${SCALE.recipesEach} recipes, ${SCALE.orders} historical orders, seeded in SQL …`);
+      const seed = await seedScale(sqlQuery, menu, SCALE, log);
+      log('scale: menu …');
+      await settle();
+      const scaleMenu = await get(`${service.url}/v1/recipes?limit=${settings.menuPageSize}`, { 'x-restaurant-domain': menu.domain });
+      log('scale: checkout …');
+      const scaleCheckout = await checkoutLoad();
+      log('scale: staff order list …');
+      await settle();
+      results.scale = { seed, menu: scaleMenu, checkout: scaleCheckout, orderList: await staffList() };
+    }
+
     if (wanted('service') && benchUrl !== undefined) {
       const production = await startProductionShape(
         ROOT,
@@ -922,6 +1001,8 @@ async function main(): Promise<void> {
         rss_after_load_mb: results.rssAfterLoadMb,
         rss_mb: results.rssMb,
         peak_rss_mb: results.peakRssMb,
+        order_list: results.orderList,
+        scale: results.scale,
         production: results.production,
         memory_mb: results.memoryMb,
       },

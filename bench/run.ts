@@ -13,7 +13,7 @@ import { createLogger } from '../src/http/logging.js';
 import { startService, type RunningService } from '../src/service.js';
 import { pricedRecipesQuery } from '../src/modules/catalog/recipes-repo.js';
 import { startBaselineA, startBaselineB, type BaselineServer } from './baselines.js';
-import type { CheckoutResult, Customer, GetResult, Latency, LoadResult, LoadSpec, PlaceResult } from './load.js';
+import type { CheckoutResult, Customer, GetResult, Latency, LoadResult, LoadSpec, PlaceResult, StreamResult } from './load.js';
 import {
   currentCheckoutScript,
   plainCheckoutScript,
@@ -46,6 +46,9 @@ const settings = {
   idleSeconds: Number(process.env.BENCH_IDLE_SECONDS ?? 10),
   /** bulk (default): the queue alone; api: end to end, then bounded by checkout's throughput. */
   queuePlacedVia: (process.env.BENCH_QUEUE_VIA === 'api' ? 'api' : 'bulk') as 'bulk' | 'api',
+  /** Open order streams on the service in the stream scenario, and the orders placed meanwhile. */
+  streams: Number(process.env.BENCH_STREAMS ?? 1000),
+  streamOrders: Number(process.env.BENCH_STREAM_ORDERS ?? 20),
 };
 
 interface Target {
@@ -104,6 +107,8 @@ interface Results {
   orderList?: GetResult;
   /** The same three on the 1,000-restaurant database (bench/scale.ts), in the same run. */
   scale?: { seed: Record<string, number>; menu: GetResult; checkout: CheckoutResult; orderList: GetResult };
+  /** 1,000 staff streams on the service while orders are placed. */
+  stream?: StreamResult;
   /** `node dist/src/main.js` in its own process (bench/production-shape.ts). */
   production?: ProductionResult;
 }
@@ -121,7 +126,7 @@ interface ProductionResult {
 /** BENCH_ONLY=menu,b (for profiling one scenario): run only those; the report is then partial.json. */
 const only =
   process.env.BENCH_ONLY === undefined || process.env.BENCH_ONLY === '' ? undefined : new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim()));
-const wanted = (scenario: 'a' | 'b' | 'b2' | 'menu' | 'c0' | 'c' | 'checkout' | 'queue' | 'list' | 'scale' | 'service') =>
+const wanted = (scenario: 'a' | 'b' | 'b2' | 'menu' | 'c0' | 'c' | 'checkout' | 'queue' | 'list' | 'scale' | 'stream' | 'service') =>
   only === undefined || only.has(scenario);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -150,6 +155,15 @@ function report(r: Results): { table: string; targets: Target[] } {
     target('scale: menu req/s ÷ small database menu req/s (≥ 0.8)', r.scale.menu.perSecond / r.menu.perSecond, 0.8, (v) => v >= 0.8);
   if (r.scale !== undefined && r.checkout !== undefined)
     target('scale: checkout orders/s ÷ small database orders/s (≥ 0.8)', r.scale.checkout.ordersPerSecond / r.checkout.ordersPerSecond, 0.8, (v) => v >= 0.8);
+  if (r.stream !== undefined) {
+    const complete = r.stream.streams >= settings.streams && r.stream.deliveries === r.stream.expectedDeliveries;
+    target(
+      `streams: ${settings.streams} open, every order on every one, delivery p99 ms (< 1000)`,
+      complete ? r.stream.deliveryMs.p99 : Number.NaN,
+      1000,
+      (v) => v < 1000,
+    );
+  }
   if (r.production !== undefined) {
     target('service RSS MB after the load (< 150)', r.production.afterLoadMb, 150, (v) => v < 150);
     target('service RSS MB idle (< 120)', r.production.idleMb, 120, (v) => v < 120);
@@ -240,6 +254,16 @@ function report(r: Results): { table: string; targets: Target[] } {
       ms(r.scale.orderList.latency.p50),
       ms(r.scale.orderList.latency.p99),
       small(r.scale.orderList.perSecond, r.orderList, (x) => (x as GetResult).perSecond),
+    ]);
+  }
+  if (r.stream !== undefined) {
+    const st = r.stream;
+    rows.push([
+      `streams  ${st.streams} open SSE, ${st.orders} orders`,
+      `${st.deliveries}/${st.expectedDeliveries} delivered`,
+      ms(st.deliveryMs.p50),
+      ms(st.deliveryMs.p99),
+      `latency = order sent → order.placed on a stream; placing p50 ${ms(st.placeMs.p50)} ms${Object.keys(st.refused).length > 0 ? `; refused ${JSON.stringify(st.refused)}` : ''}`,
     ]);
   }
   if (r.production !== undefined) {
@@ -674,6 +698,8 @@ async function main(): Promise<void> {
       // removed: each order still runs the limiter's counter and the unpaid count.
       ORDER_RATE_LIMIT_PER_CUSTOMER: '100000000',
       MAX_OPEN_UNPAID_ORDERS: '100000000',
+      // Room for the stream scenario's streams (the default is 1,000 an instance) and the few a test leaves.
+      MAX_STREAMS: String(settings.streams + 50),
     };
     if (benchUrl !== undefined) env.DATABASE_URL = benchUrl;
     if (process.env.DATABASE_POOL_MAX !== undefined) env.DATABASE_POOL_MAX = process.env.DATABASE_POOL_MAX;
@@ -914,6 +940,24 @@ async function main(): Promise<void> {
       results.scale = { seed, menu: scaleMenu, checkout: scaleCheckout, orderList: await staffList() };
     }
 
+    if (wanted('stream')) {
+      log(`stream: ${settings.streams} open order streams (staff), ${settings.streamOrders} orders placed meanwhile …`);
+      await settle();
+      const [buyer] = customers;
+      if (buyer === undefined) throw new Error('no customer for the stream scenario');
+      await request(running.url, 'DELETE', '/v1/cart', buyer, menu.domain);
+      results.stream = await runLoad<StreamResult>({
+        kind: 'stream',
+        url: running.url,
+        domain: menu.domain,
+        staff,
+        customer: buyer,
+        recipeIds: menu.recipeIds,
+        streams: settings.streams,
+        orders: settings.streamOrders,
+      });
+    }
+
     if (wanted('service') && benchUrl !== undefined) {
       const production = await startProductionShape(
         ROOT,
@@ -1002,6 +1046,7 @@ async function main(): Promise<void> {
         rss_mb: results.rssMb,
         peak_rss_mb: results.peakRssMb,
         order_list: results.orderList,
+        stream: results.stream,
         scale: results.scale,
         production: results.production,
         memory_mb: results.memoryMb,

@@ -23,7 +23,8 @@ export type LoadSpec =
       warmupSeconds: number;
       seconds: number;
     }
-  | { kind: 'place'; url: string; domain: string; customers: Customer[]; recipeIds: number[]; orders: number; connections: number };
+  | { kind: 'place'; url: string; domain: string; customers: Customer[]; recipeIds: number[]; orders: number; connections: number }
+  | { kind: 'stream'; url: string; domain: string; staff: Customer; customer: Customer; recipeIds: number[]; streams: number; orders: number };
 
 export interface Latency {
   p50: number;
@@ -63,7 +64,21 @@ export interface PlaceResult {
   finishedAt: number;
 }
 
-export type LoadResult = GetResult | CheckoutResult | PlaceResult;
+export interface StreamResult {
+  kind: 'stream';
+  /** Streams that were open (200, text/event-stream) when the orders were placed. */
+  streams: number;
+  refused: Record<string, number>;
+  orders: number;
+  /** Of streams × orders: how many `order.placed` events arrived, and how long after the order was sent. */
+  expectedDeliveries: number;
+  deliveries: number;
+  deliveryMs: Latency;
+  /** Order placing, one at a time, while the streams are open. */
+  placeMs: Latency;
+}
+
+export type LoadResult = GetResult | CheckoutResult | PlaceResult | StreamResult;
 
 function percentiles(samples: number[]): Latency {
   if (samples.length === 0) return { p50: Number.NaN, p99: Number.NaN, mean: Number.NaN };
@@ -233,6 +248,127 @@ async function placeScenario(spec: Extract<LoadSpec, { kind: 'place' }>): Promis
   return { kind: 'place', placed, failures, startedAt, finishedAt: Date.now() };
 }
 
+/**
+ * `spec.streams` staff streams (GET /v1/orders/stream) held open on one service process, then
+ * `spec.orders` orders placed one after another by one customer; each stream must receive each order's
+ * `order.placed`, and the time from sending the order to its arrival on every stream is the figure.
+ */
+async function streamScenario(spec: Extract<LoadSpec, { kind: 'stream' }>): Promise<StreamResult> {
+  const base = new URL(spec.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.streams + 10 });
+  const sentAt = new Map<number, number>();
+  const arrivals: Array<{ orderId: number; at: number }> = [];
+  const refused: Record<string, number> = {};
+  const open: http.ClientRequest[] = [];
+  const openStream = () =>
+    new Promise<boolean>((resolve) => {
+      const req = http.get(
+        {
+          host: base.hostname,
+          port: base.port,
+          path: '/v1/orders/stream',
+          agent,
+          headers: { authorization: spec.staff.auth, 'x-restaurant-domain': spec.domain, accept: 'text/event-stream' },
+        },
+        (res) => {
+          if (res.statusCode !== 200) {
+            refused[String(res.statusCode)] = (refused[String(res.statusCode)] ?? 0) + 1;
+            res.resume();
+            resolve(false);
+            return;
+          }
+          res.setEncoding('utf8');
+          let buffer = '';
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            let end = buffer.indexOf('\n\n');
+            while (end >= 0) {
+              const frame = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              if (frame.includes('event: order.placed')) {
+                const data = frame.split('\n').find((line) => line.startsWith('data: '));
+                if (data !== undefined) arrivals.push({ orderId: Number((JSON.parse(data.slice(6)) as { id: number }).id), at: performance.now() });
+              }
+              end = buffer.indexOf('\n\n');
+            }
+          });
+          resolve(true);
+        },
+      );
+      req.on('error', () => {
+        refused.error = (refused.error ?? 0) + 1;
+        resolve(false);
+      });
+      open.push(req);
+    });
+  let streams = 0;
+  for (let batch = 0; batch < spec.streams; batch += 50) {
+    const opened = await Promise.all(Array.from({ length: Math.min(50, spec.streams - batch) }, openStream));
+    streams += opened.filter(Boolean).length;
+  }
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const payload = JSON.stringify(body);
+      const req = http.request(
+        {
+          host: base.hostname,
+          port: base.port,
+          path,
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+            authorization: spec.customer.auth,
+            'x-restaurant-domain': spec.domain,
+            ...headers,
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  const placeDurations: number[] = [];
+  for (let n = 0; n < spec.orders; n += 1) {
+    const recipeId = spec.recipeIds[n % spec.recipeIds.length];
+    const added = await post('/v1/cart/items', { recipe_id: recipeId, quantity: 1 });
+    if (added.status !== 201) throw new Error(`stream scenario: a cart add answered ${added.status} ${added.body}`);
+    const t0 = performance.now();
+    const placed = await post('/v1/orders', { fulfillment: 'pickup', payment_method: 'card' }, { 'idempotency-key': randomUUID() });
+    if (placed.status !== 201) throw new Error(`stream scenario: an order answered ${placed.status} ${placed.body}`);
+    placeDurations.push(performance.now() - t0);
+    sentAt.set(Number((JSON.parse(placed.body) as { id: number }).id), t0);
+    // Orders of a rush, not a flood: one every 200 ms.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  // What has not arrived 5 s after the last order counts as not delivered.
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  for (const req of open) req.destroy();
+  agent.destroy();
+  const delays = arrivals.flatMap((arrival) => {
+    const t0 = sentAt.get(arrival.orderId);
+    return t0 === undefined ? [] : [arrival.at - t0];
+  });
+  return {
+    kind: 'stream',
+    streams,
+    refused,
+    orders: sentAt.size,
+    expectedDeliveries: streams * sentAt.size,
+    deliveries: delays.length,
+    deliveryMs: percentiles(delays),
+    placeMs: percentiles(placeDurations),
+  };
+}
+
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   switch (spec.kind) {
     case 'get':
@@ -241,6 +377,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       return checkoutScenario(spec);
     case 'place':
       return placeScenario(spec);
+    case 'stream':
+      return streamScenario(spec);
   }
 }
 

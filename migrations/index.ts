@@ -21,6 +21,7 @@ import * as webhooks from './20261201200000_webhooks.js';
 import * as orderPriceBreakdown from './20261201210000_order_price_breakdown.js';
 import * as orderSlots from './20261201220000_order_slots.js';
 import * as tenantIdsSecondRelease from './20261201230000_tenant_ids_second_release.js';
+import * as ordersOpenUnpaidIndex from './20261202090000_orders_open_unpaid_index.js';
 import * as retentionIndexes from './20261202090100_retention_indexes.js';
 
 export interface Migration {
@@ -57,5 +58,6 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261201210000_order_price_breakdown', orderPriceBreakdown],
   ['20261201220000_order_slots', orderSlots],
   ['20261201230000_tenant_ids_second_release', tenantIdsSecondRelease],
+  ['20261202090000_orders_open_unpaid_index', ordersOpenUnpaidIndex],
   ['20261202090100_retention_indexes', retentionIndexes],
 ];

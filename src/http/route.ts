@@ -92,6 +92,11 @@ export interface RouteDefinition<
   rawBody?: RawBodySpec;
   /** Requires an `Idempotency-Key` header and replays the stored answer to a retry (API.md "Idempotency"). */
   idempotent?: boolean;
+  /**
+   * A signed-in route whose handler treats staff like anyone else (the cart, placing an order): the
+   * caller's staff role is not looked up (one statement a request) and `staffRole` is undefined.
+   */
+  ignoresStaffRole?: true;
   /** Limiters run before the route (in order); the document then shows 429 and the RateLimit headers. */
   rateLimit?: readonly RequestHandler[];
   /** Success answers (and non-problem ones such as 304). Error statuses come from `errors`. */
@@ -181,6 +186,7 @@ async function authorize(
   req: Request,
   accessRule: Access,
   tenant: Tenant | undefined,
+  ignoresStaffRole: boolean,
 ): Promise<{ principal: Principal | undefined; staffRole: StaffRole | undefined }> {
   if (accessRule.kind === 'public') return { principal: undefined, staffRole: undefined };
   const header = req.get('authorization');
@@ -189,7 +195,7 @@ async function authorize(
   switch (accessRule.kind) {
     case 'optional':
     case 'signed-in': {
-      const staffRole = tenant === undefined ? undefined : await deps.authenticator.staffRole(deps.db, tenant.id, principal.sub);
+      const staffRole = tenant === undefined || ignoresStaffRole ? undefined : await deps.authenticator.staffRole(deps.db, tenant.id, principal.sub);
       return { principal, staffRole };
     }
     case 'platform-admin':
@@ -227,7 +233,7 @@ export function defineRoute<
   const expressPath = def.path.replace(/\{(\w+)\}/g, ':$1');
   const serve = async (req: Request, res: Response): Promise<void> => {
     const tenant = def.tenant === false ? undefined : await api.deps.tenants.resolve(req);
-    const { principal, staffRole } = await authorize(api.deps, req, def.access, tenant);
+    const { principal, staffRole } = await authorize(api.deps, req, def.access, tenant, def.ignoresStaffRole === true);
     const params = def.params === undefined ? {} : parseOrThrow(def.params, req.params, 'params');
     const query = def.query === undefined ? {} : parseOrThrow(def.query, req.query, 'query');
     const body = def.body === undefined ? undefined : parseOrThrow(def.body, req.body, 'body');

@@ -35,7 +35,32 @@ export async function selectCartLines(db: Queryable, restaurantId: number, custo
   // Checkout locks the cart's rows so two checkouts of one cart serialise; the second finds it empty.
   if (options.lock === true) query.forUpdate('c');
   const rows: Array<Record<string, unknown>> = await query;
-  return rows.map((row) => ({
+  return rows.map(toCartLine);
+}
+
+/**
+ * Checkout's read of the cart: the lines deleted, answered as `selectCartLines` answers them, in one
+ * statement. The DELETE takes the rows' locks as `FOR UPDATE` would (two checkouts of one cart
+ * serialise; the second finds it empty), and the caller's rollback puts the lines back.
+ */
+export async function deleteCartLinesReturning(db: Queryable, restaurantId: number, customerId: number): Promise<CartLineRow[]> {
+  // The subqueries read the statement's snapshot, in which the cascaded customisation and option rows still stand.
+  const result: { rows: Array<Record<string, unknown>> } = await db.raw(
+    `WITH gone AS (DELETE FROM cart_items WHERE restaurant_id = ? AND customer_id = ? RETURNING id, restaurant_id, recipe_id, quantity)
+     SELECT g.id, g.recipe_id, g.quantity, r.name AS recipe_name, r.archived_at IS NOT NULL AS recipe_archived,
+            coalesce((SELECT json_agg(json_build_object('ingredient_id', ci.ingredient_id, 'quantity', ci.quantity) ORDER BY ci.ingredient_id)
+                        FROM cart_item_ingredients ci WHERE ci.restaurant_id = g.restaurant_id AND ci.cart_item_id = g.id), '[]'::json) AS customizations,
+            coalesce((SELECT json_agg(co.option_id ORDER BY co.option_id)
+                        FROM cart_item_options co WHERE co.restaurant_id = g.restaurant_id AND co.cart_item_id = g.id), '[]'::json) AS options
+       FROM gone g JOIN recipes r ON r.restaurant_id = g.restaurant_id AND r.id = g.recipe_id
+      ORDER BY g.id`,
+    [restaurantId, customerId],
+  );
+  return result.rows.map(toCartLine);
+}
+
+function toCartLine(row: Record<string, unknown>): CartLineRow {
+  return {
     id: Number(row.id),
     recipe_id: Number(row.recipe_id),
     quantity: Number(row.quantity),
@@ -46,7 +71,7 @@ export async function selectCartLines(db: Queryable, restaurantId: number, custo
       quantity: Number(c.quantity),
     })),
     options: (row.options as unknown[]).map(Number),
-  }));
+  };
 }
 
 export async function countCartLines(db: Queryable, restaurantId: number, customerId: number): Promise<number> {
@@ -60,20 +85,31 @@ export async function insertCartLine(
   customerId: number,
   line: { recipe_id: number; quantity: number; customizations: ReadonlyArray<{ ingredient_id: number; quantity: number }>; options: readonly number[] },
 ): Promise<number> {
-  const [row] = await db('cart_items')
-    .insert({ restaurant_id: restaurantId, customer_id: customerId, recipe_id: line.recipe_id, quantity: line.quantity })
-    .returning('id');
+  // One statement for the line, its customisations and its options (a round trip each otherwise).
+  const result: { rows: Array<{ id: number | string }> } = await db.raw(
+    `WITH line AS (
+       INSERT INTO cart_items (restaurant_id, customer_id, recipe_id, quantity) VALUES (?, ?, ?, ?) RETURNING restaurant_id, id
+     ), customization AS (
+       INSERT INTO cart_item_ingredients (restaurant_id, cart_item_id, ingredient_id, quantity)
+       SELECT line.restaurant_id, line.id, c.ingredient_id, c.quantity FROM line, unnest(?::bigint[], ?::integer[]) AS c(ingredient_id, quantity)
+     ), chosen AS (
+       INSERT INTO cart_item_options (restaurant_id, cart_item_id, option_id)
+       SELECT line.restaurant_id, line.id, o.option_id FROM line, unnest(?::bigint[]) AS o(option_id)
+     )
+     SELECT id FROM line`,
+    [
+      restaurantId,
+      customerId,
+      line.recipe_id,
+      line.quantity,
+      line.customizations.map((c) => c.ingredient_id),
+      line.customizations.map((c) => c.quantity),
+      [...line.options],
+    ],
+  );
+  const row = result.rows[0];
   if (row === undefined) throw new Error('insert into cart_items returned no row');
   const id = Number(row.id);
-  // A new line has no customisations to replace: insert only.
-  if (line.customizations.length > 0) {
-    await db('cart_item_ingredients').insert(
-      line.customizations.map((c) => ({ restaurant_id: restaurantId, cart_item_id: id, ingredient_id: c.ingredient_id, quantity: c.quantity })),
-    );
-  }
-  if (line.options.length > 0) {
-    await db('cart_item_options').insert(line.options.map((optionId) => ({ restaurant_id: restaurantId, cart_item_id: id, option_id: optionId })));
-  }
   return id;
 }
 

@@ -1,7 +1,7 @@
 import { access } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
 import type { UserDirectory } from '../../lib/identity.js';
-import { customerIdForPrincipal } from '../customers/service.js';
+import { createCustomerIds } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
 import { addCartItemBody, cartItemSchema, cartSchema, updateCartItemBody } from './schemas.js';
 import * as cart from './service.js';
@@ -9,8 +9,8 @@ import * as cart from './service.js';
 const tags = ['cart'];
 
 export function registerCartRoutes(api: ApiRouter, directory: UserDirectory): void {
-  const customerOf = (tenantId: number, principal: Parameters<typeof customerIdForPrincipal>[3]) =>
-    customerIdForPrincipal(api.deps.db, directory, tenantId, principal);
+  const customerIds = createCustomerIds(directory);
+  const customerOf = (tenantId: number, principal: Parameters<typeof customerIds.idFor>[2]) => customerIds.idFor(api.deps.db, tenantId, principal);
 
   defineRoute(api, {
     method: 'get',
@@ -20,6 +20,7 @@ export function registerCartRoutes(api: ApiRouter, directory: UserDirectory): vo
       'Each line is priced now and says whether it can be ordered now (`available`) and, when not, why (`unavailable_reason`). `total_cents` counts the lines still on the menu.',
     tags,
     access: access.signedIn,
+    ignoresStaffRole: true,
     responses: { 200: { description: 'The cart', schema: cartSchema } },
     handler: async ({ tenant, principal, res }) => {
       res.setHeader('Cache-Control', 'private, no-store');
@@ -35,6 +36,7 @@ export function registerCartRoutes(api: ApiRouter, directory: UserDirectory): vo
       'A dish that cannot be made now (sold out, an ingredient switched off) is still added, with `available: false` and the reason; checkout refuses it until it can be made. Customisations are checked against the recipe.',
     tags,
     access: access.signedIn,
+    ignoresStaffRole: true,
     body: addCartItemBody,
     responses: { 201: { description: 'The line', schema: cartItemSchema } },
     handler: async ({ tenant, principal, body }) => ({
@@ -50,6 +52,7 @@ export function registerCartRoutes(api: ApiRouter, directory: UserDirectory): vo
     description: "Only what is sent changes; `customizations` replaces the line's set.",
     tags,
     access: access.signedIn,
+    ignoresStaffRole: true,
     params: idParams,
     body: updateCartItemBody,
     responses: { 200: { description: 'The line as it now stands', schema: cartItemSchema } },
@@ -66,6 +69,7 @@ export function registerCartRoutes(api: ApiRouter, directory: UserDirectory): vo
     description: "Another customer's line is 404, like one that does not exist.",
     tags,
     access: access.signedIn,
+    ignoresStaffRole: true,
     params: idParams,
     responses: { 204: { description: 'Removed' } },
     handler: async ({ tenant, principal, params }) => {
@@ -81,6 +85,7 @@ export function registerCartRoutes(api: ApiRouter, directory: UserDirectory): vo
     description: 'Removes every line; an empty cart stays empty.',
     tags,
     access: access.signedIn,
+    ignoresStaffRole: true,
     responses: { 204: { description: 'Emptied' } },
     handler: async ({ tenant, principal }) => {
       await cart.emptyCart(api.deps.db, tenant.id, await customerOf(tenant.id, principal));

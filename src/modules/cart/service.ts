@@ -317,11 +317,12 @@ export async function addLines(trx: Knex.Transaction, restaurantId: number, cust
 export type CartLine = repo.CartLineRow;
 
 /**
- * The cart's lines for checkout, locked until the caller's transaction ends, so two checkouts of one
- * cart serialise and the second finds it empty: `422 cart_empty`.
+ * The cart's lines for checkout, taken out of the cart (the order empties it; a rollback puts them back)
+ * and so locked until the caller's transaction ends: two checkouts of one cart serialise and the second
+ * finds it empty, `422 cart_empty`.
  */
 export async function takeCart(trx: Knex.Transaction, restaurantId: number, customerId: number): Promise<CartLine[]> {
-  return nonEmpty(await repo.selectCartLines(trx, restaurantId, customerId, { lock: true }));
+  return nonEmpty(await repo.deleteCartLinesReturning(trx, restaurantId, customerId));
 }
 
 /** The cart's lines for a quote: read, not locked (a quote changes nothing); an empty cart is `422 cart_empty` as at checkout. */

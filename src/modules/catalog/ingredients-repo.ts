@@ -168,6 +168,49 @@ export async function applyStockDelta(db: Queryable, restaurantId: number, id: n
   return row === undefined ? undefined : toIngredient(row);
 }
 
+/**
+ * Locks the rows of `ids` in ascending id order (the order every stock change locks them in, so two
+ * checkouts cannot deadlock) until the caller's transaction ends: one statement for the whole order.
+ */
+export async function lockIngredientsInOrder(db: Queryable, restaurantId: number, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.raw('SELECT id FROM ingredients WHERE restaurant_id = ? AND id = ANY(?::bigint[]) ORDER BY id FOR UPDATE', [restaurantId, [...ids]]);
+}
+
+/**
+ * Takes what an order needs of each ingredient, rows already locked by `lockIngredientsInOrder`, and
+ * writes the `order_reserved` ledger row of each in the same statement. Each row is guarded as
+ * `applyStockDelta` guards a reservation (archived or switched-off ingredients and a stock below the
+ * need are refused; a need is never negative, so the upper bound cannot be passed): the ingredients it answers are the ones taken; one missing means a shortfall, and the caller
+ * must then roll the transaction back (the ledger rows of the others were written with them).
+ */
+export async function takeStockForOrder(
+  db: Queryable,
+  restaurantId: number,
+  orderId: number,
+  needs: ReadonlyArray<{ ingredient_id: number; quantity: number }>,
+): Promise<IngredientRow[]> {
+  if (needs.length === 0) return [];
+  const columns = ingredientColumns.map((column) => `i.${column}`).join(', ');
+  const result: { rows: IngredientSelect[] } = await db.raw(
+    `WITH need AS (SELECT * FROM unnest(?::bigint[], ?::integer[]) AS n(id, quantity)),
+     taken AS (
+       UPDATE ingredients i SET stock = i.stock - need.quantity, updated_at = now()
+         FROM need
+        WHERE i.restaurant_id = ? AND i.id = need.id AND i.archived_at IS NULL AND i.available
+          AND i.stock >= need.quantity
+        RETURNING ${columns}, need.quantity AS taken
+     ),
+     ledger AS (
+       INSERT INTO inventory_movements (restaurant_id, ingredient_id, delta, reason, stock_after, order_id)
+       SELECT ?, id, -taken, 'order_reserved', stock, ? FROM taken ORDER BY id
+     )
+     SELECT ${ingredientColumns.join(', ')} FROM taken ORDER BY id`,
+    [needs.map((n) => n.ingredient_id), needs.map((n) => n.quantity), restaurantId, restaurantId, orderId],
+  );
+  return result.rows.map((row) => toIngredient({ ...row, unavailable_until: row.unavailable_until === null ? null : new Date(row.unavailable_until) }));
+}
+
 /** What the stock statement's refusal is explained from: the rows as they stand, archived or not. */
 export async function selectStockFigures(
   db: Queryable,

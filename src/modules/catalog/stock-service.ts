@@ -8,8 +8,9 @@ import { announceStockThresholdCrossed, stockCrossings } from './hooks.js';
 /**
  * Every change to `ingredients.stock` and every `inventory_movements` row goes through this file
  * (STYLE.md habit 14): manual adjustments, an order's reservation and its release. Each is the one
- * guarded statement `repo.applyStockDelta` plus its ledger row, so the ledger of an ingredient always
- * sums to its stock. A change that takes stock (a reservation, a manual adjustment) is checked for a
+ * guarded statement `repo.applyStockDelta` plus its ledger row (an order's reservation: one guarded
+ * statement for all its ingredients, ledger rows included), so the ledger of an ingredient always sums to
+ * its stock. A change that takes stock (a reservation, a manual adjustment) is checked for a
  * low-stock crossing (`hooks.ts`), announced in its transaction; giving stock back never crosses one.
  */
 
@@ -38,28 +39,32 @@ export function sumNeeds(lines: readonly LineNeeds[]): IngredientQuantity[] {
   return [...needs].map(([ingredient_id, quantity]) => ({ ingredient_id, quantity })).sort((a, b) => a.ingredient_id - b.ingredient_id);
 }
 
-const RESERVE: repo.StockGuard = { maxStock: MAX_STOCK, activeOnly: true, availableOnly: true };
 const ADJUST: repo.StockGuard = { maxStock: MAX_STOCK, activeOnly: true, availableOnly: false };
 // What an order holds goes back even to an ingredient archived or switched off since.
 const RELEASE: repo.StockGuard = { maxStock: MAX_STOCK, activeOnly: false, availableOnly: false };
 
 /**
- * Takes what the order's lines need, in the caller's transaction: one guarded UPDATE per ingredient in
- * ascending id order, then the `order_reserved` ledger rows. A shortfall throws `409 insufficient_stock`
+ * Takes what the order's lines need, in the caller's transaction: the ingredient rows locked in ascending
+ * id order, then one guarded UPDATE for all of them that also writes the `order_reserved` ledger rows. A shortfall throws `409 insufficient_stock`
  * naming each short ingredient per line that uses it; the caller's transaction then leaves nothing behind.
  */
 export async function reserveForOrder(trx: Knex.Transaction, restaurantId: number, orderId: number, lines: readonly LineNeeds[]): Promise<void> {
   const needs = sumNeeds(lines);
-  const ledger: repo.NewMovement[] = [];
-  const moved: StockMove[] = [];
-  for (const need of needs) {
-    const after = await repo.applyStockDelta(trx, restaurantId, need.ingredient_id, -need.quantity, RESERVE);
-    if (after === undefined) throw await insufficientStock(trx, restaurantId, lines, needs, new Set(ledger.map((row) => row.ingredient_id)));
-    ledger.push({ ingredient_id: need.ingredient_id, delta: -need.quantity, reason: 'order_reserved', stock_after: after.stock, order_id: orderId });
-    moved.push({ ingredient: after, delta: -need.quantity });
-  }
-  await repo.insertMovements(trx, restaurantId, ledger);
-  await announceCrossings(trx, restaurantId, moved);
+  // Two statements whatever the order's size: the rows locked in ascending id order, then every guarded
+  // change and its ledger row at once (the locks make the second's row order irrelevant to deadlocks).
+  await repo.lockIngredientsInOrder(
+    trx,
+    restaurantId,
+    needs.map((need) => need.ingredient_id),
+  );
+  const taken = await repo.takeStockForOrder(trx, restaurantId, orderId, needs);
+  if (taken.length < needs.length) throw await insufficientStock(trx, restaurantId, lines, needs, new Set(taken.map((row) => row.id)));
+  const delta = new Map(needs.map((need) => [need.ingredient_id, -need.quantity]));
+  await announceCrossings(
+    trx,
+    restaurantId,
+    taken.map((ingredient) => ({ ingredient, delta: delta.get(ingredient.id) ?? 0 })),
+  );
 }
 
 /**

@@ -126,6 +126,32 @@ export async function customerIdForPrincipal(db: Queryable, directory: UserDirec
   return (await customerForPrincipal(db, directory, restaurantId, principal)).id;
 }
 
+/** The caller's customer id, through a memory of the ids already read (`createCustomerIds`). */
+export interface CustomerIds {
+  idFor(db: Queryable, restaurantId: number, principal: Principal): Promise<number>;
+}
+
+/**
+ * Remembers customer ids per restaurant and `sub`, at most `limit` of them (the oldest forgotten first).
+ * Safe in every process and for good: a customer row is never deleted and its id never changes, so an id
+ * once read stays right; the rest of the row (address, preferences) changes and is not remembered. Saves
+ * the customer lookup on each cart request and checkout after the first.
+ */
+export function createCustomerIds(directory: UserDirectory, limit = 10_000): CustomerIds {
+  const ids = new Map<string, number>();
+  return {
+    async idFor(db, restaurantId, principal) {
+      const key = `${restaurantId}:${principal.sub}`;
+      const known = ids.get(key);
+      if (known !== undefined) return known;
+      const id = (await customerForPrincipal(db, directory, restaurantId, principal)).id;
+      if (ids.size >= limit) ids.delete(ids.keys().next().value as string);
+      ids.set(key, id);
+      return id;
+    },
+  };
+}
+
 /**
  * For checkout: locks the customer's row until the caller's transaction ends, so one customer's
  * concurrent checkouts count their open orders one after the other (a cap then holds under a race).

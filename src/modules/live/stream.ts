@@ -48,6 +48,19 @@ export class OrderStreams {
   private readonly open = new Set<OrderStream>();
   private reserved = 0;
   private closing = false;
+  /**
+   * Reads in flight, by what they read (the restaurant, the customer for a customer's stream, the cursor):
+   * the streams woken by one commit (a restaurant's kitchen screens, all at the same cursor) share one read
+   * instead of each sending its own two statements.
+   */
+  private readonly reads = new Map<string, { turn: number; page: Promise<FeedPage> }>();
+  /**
+   * Turns of the event loop, as far as wake-ups and reads go: one synchronous run (and its microtasks).
+   * A read started in the turn a stream was woken in, or later, sends its statements after the notice that
+   * woke it was received, so it sees the commit behind that notice; one started in an earlier turn may not.
+   */
+  private turn = 0;
+  private turnOpen = false;
   readonly heartbeatMs: number;
   readonly replayWindowMs: number;
   readonly clock: Clock;
@@ -60,6 +73,41 @@ export class OrderStreams {
 
   get size(): number {
     return this.open.size;
+  }
+
+  private currentTurn(): number {
+    if (!this.turnOpen) {
+      this.turn += 1;
+      this.turnOpen = true;
+      queueMicrotask(() => {
+        this.turnOpen = false;
+      });
+    }
+    return this.turn;
+  }
+
+  /** The turn a stream is told in that something committed (or may have). */
+  wokeUp(): number {
+    return this.currentTurn();
+  }
+
+  /**
+   * The events after `cursor` in `scope` and their orders: a read of the same started in the turn of the
+   * stream's last wake-up (`wokeAt`) or later is joined (it sees what woke the stream); otherwise a new
+   * read starts, which the streams woken with this one join.
+   */
+  readPage(scope: FeedScope, cursor: number, wokeAt: number): Promise<FeedPage> {
+    const key = `${scope.restaurantId}:${scope.customerId ?? 'all'}:${cursor}`;
+    const running = this.reads.get(key);
+    if (running !== undefined && running.turn >= wokeAt) return running.page;
+    const page = readFeedPage(this.options.db, scope, cursor);
+    const entry = { turn: this.currentTurn(), page };
+    this.reads.set(key, entry);
+    const forget = () => {
+      if (this.reads.get(key) === entry) this.reads.delete(key);
+    };
+    page.then(forget, forget);
+    return page;
   }
 
   reserve(): StreamSlot {
@@ -100,6 +148,23 @@ export class OrderStreams {
   }
 }
 
+/** A page of the feed with the orders it names, as a viewer of its scope sees them. */
+interface FeedPage {
+  events: FeedEvent[];
+  orders: Map<number, OrderView>;
+}
+
+async function readFeedPage(db: Knex, scope: FeedScope, cursor: number): Promise<FeedPage> {
+  const events = await selectFeedEventsAfter(db, scope, cursor, PAGE);
+  const orders = new Map<number, OrderView>();
+  if (events.length === 0) return { events, orders };
+  // What getOrders shows a viewer depends only on whether it is one customer's: the scope says which.
+  const viewer: OrderViewer = scope.customerId === undefined ? { kind: 'staff', sub: '' } : { kind: 'customer', sub: '', customerId: scope.customerId };
+  const ids = [...new Set(events.map((event) => event.orderId))];
+  for (const order of await getOrders(db, scope.restaurantId, viewer, ids)) orders.set(order.id, order);
+  return { events, orders };
+}
+
 /**
  * One client's stream. It keeps a cursor in the feed (`feed_seq`, commit order) and, whenever the feed
  * says something committed (or may have), reads what lies after the cursor and sends it: a burst of
@@ -107,6 +172,8 @@ export class OrderStreams {
  */
 class OrderStream {
   private cursor = 0;
+  /** When it was last woken (OrderStreams.wokeUp). */
+  private wokeAt = 0;
   private pumping = false;
   private again = false;
   private started = false;
@@ -114,7 +181,6 @@ class OrderStream {
   private unsubscribe: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly scope: FeedScope;
-  private readonly orderViewer: OrderViewer;
   private readonly log: Logger;
 
   constructor(
@@ -125,7 +191,6 @@ class OrderStream {
     private readonly onClosed: () => void,
   ) {
     this.scope = { restaurantId, customerId: viewer.kind === 'customer' ? viewer.customerId : undefined };
-    this.orderViewer = viewer.kind === 'customer' ? { kind: 'customer', sub: viewer.sub, customerId: viewer.customerId } : { kind: 'staff', sub: viewer.sub };
     this.log = streams.options.logger.child({ stream: { restaurantId, viewer: viewer.kind } });
   }
 
@@ -176,6 +241,7 @@ class OrderStream {
 
   /** Reads and sends what lies after the cursor; a call while a read runs makes that read go round again. */
   pump(): void {
+    this.wokeAt = this.streams.wokeUp();
     if (!this.started || this.closed) return;
     if (this.pumping) {
       this.again = true;
@@ -196,18 +262,15 @@ class OrderStream {
   private async catchUp(): Promise<void> {
     do {
       this.again = false;
-      let page: FeedEvent[];
+      let page: FeedPage;
       do {
-        page = await selectFeedEventsAfter(this.streams.options.db, this.scope, this.cursor, PAGE);
-        if (page.length > 0) await this.send(page);
-      } while (page.length === PAGE && !this.closed);
+        page = await this.streams.readPage(this.scope, this.cursor, this.wokeAt);
+        if (page.events.length > 0) await this.send(page);
+      } while (page.events.length === PAGE && !this.closed);
     } while (this.again && !this.closed);
   }
 
-  private async send(events: FeedEvent[]): Promise<void> {
-    const orderIds = [...new Set(events.map((event) => event.orderId))];
-    const orders = new Map<number, OrderView>();
-    for (const order of await getOrders(this.streams.options.db, this.restaurantId, this.orderViewer, orderIds)) orders.set(order.id, order);
+  private async send({ events, orders }: FeedPage): Promise<void> {
     for (const event of events) {
       if (this.closed) return;
       const order = orders.get(event.orderId);

@@ -49,6 +49,7 @@ export async function placeOrder(
   limits: CustomerOrderLimits,
 ): Promise<OrderView> {
   const deliveryAddress = chooseDeliveryAddress(input, customer.address);
+  // Taken out of the cart here: the one statement that locks the cart also empties it.
   const cartLines = await cart.takeCart(trx, tenant.id, customer.id);
   const lines = checkoutLines(cartLines, await catalog.priceLines(trx, tenant.id, cartLines));
   const price = await priceCheckout(trx, tenant, customer, lines, input, now);
@@ -59,9 +60,8 @@ export async function placeOrder(
   const order = await repo.insertOrder(trx, tenant.id, newOrder(tenant, customer, input, deliveryAddress, lines, price, slot.timing));
   if (needsConfirmationNow(input, price.breakdown.total_cents))
     await enqueueOrderEvent(trx, { type: 'order.confirmation_requested', restaurantId: tenant.id, orderId: order.id });
-  await cart.emptyCart(trx, tenant.id, customer.id);
-  // Guarded stock UPDATEs late: the ingredient rows they lock are then held for as few statements as
-  // possible, and checkouts sharing an ingredient queue on them.
+  // The stock late: the ingredient rows it locks are then held for as few statements as possible, and
+  // checkouts sharing an ingredient queue on them.
   const priced = lines.map((line) => line.priced);
   await catalog.reserveForOrder(trx, tenant.id, order.id, priced);
   // The slot's guarded counter between stock and coupon: one fixed lock order, so racing checkouts never deadlock.

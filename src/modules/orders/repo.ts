@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/database.js';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
-import type { OrderRecord } from '../../db/tables.js';
+import type { Int8, OrderRecord } from '../../db/tables.js';
 import type { orderBreakdownSchema, orderSchema } from './schemas.js';
 import type { OrderStatus } from './state-machine.js';
 
@@ -152,73 +152,91 @@ export interface NewOrder {
  * by the customer), and answers with the order as `selectOrders` would read it back (no second read).
  */
 export async function insertOrder(trx: Knex.Transaction, restaurantId: number, order: NewOrder): Promise<OrderView> {
-  const [row] = await trx('orders')
-    .insert({
-      restaurant_id: restaurantId,
-      customer_id: order.customerId,
-      payment_method: order.paymentMethod,
-      payment_status: order.paymentStatus,
-      fulfillment: order.fulfillment,
-      delivery_address: order.deliveryAddress,
-      delivery_lat: order.deliveryLocation?.lat ?? null,
-      delivery_lng: order.deliveryLocation?.lng ?? null,
-      notes: order.notes,
-      currency: order.currency,
-      subtotal_cents: order.breakdown.subtotal_cents,
-      discount_cents: order.breakdown.discount_cents,
-      coupon_code: order.breakdown.coupon_code,
-      // jsonb: knex would send a JS array as a Postgres array, so the lists go as JSON text.
-      service_charges: JSON.stringify(order.breakdown.service_charges),
-      delivery_fee_cents: order.breakdown.delivery_fee_cents,
-      taxes: JSON.stringify(order.breakdown.taxes),
-      tax_cents: order.breakdown.tax_cents,
-      tip_cents: order.breakdown.tip_cents,
-      total_cents: order.breakdown.total_cents,
-      requested_at: order.timing.requestedAt,
-      slot_starts_at: order.timing.slotStartsAt,
-      promised_at: order.timing.promisedAt,
-      slot_counted: true,
-    })
-    .returning(['id', 'status', 'payment_status', 'placed_at', 'updated_at']);
+  // One statement for the order, its items, their customisations and options and the first event: each
+  // is a round trip otherwise, taken while the customer's checkout holds its locks. An item's id is
+  // matched to its line by rank: ids of one restaurant's rows grow in insertion order
+  // (migrations/tenant-ids.ts), and the items are inserted in line order.
+  const lines = order.items.map((item, index) => ({
+    n: index + 1,
+    recipe_id: item.recipe_id,
+    name: item.name,
+    description: item.description,
+    quantity: item.quantity,
+    unit_price_cents: item.unit_price_cents,
+    line_total_cents: item.line_total_cents,
+    allergens: item.allergens,
+    customizations: item.customizations.map((c) => ({ ingredient_id: c.ingredient_id, quantity: c.quantity })),
+    options: item.options.map((option, position) => ({ id: option.id, name: option.name, price_cents: option.price_cents, position })),
+  }));
+  const result: {
+    rows: Array<{ id: Int8; status: OrderStatus; payment_status: OrderView['payment_status']; placed_at: Date | string; updated_at: Date | string }>;
+  } = await trx.raw(
+    `WITH o AS (
+         INSERT INTO orders (restaurant_id, customer_id, payment_method, payment_status, fulfillment, delivery_address, delivery_lat,
+                             delivery_lng, notes, currency, subtotal_cents, discount_cents, coupon_code, service_charges, delivery_fee_cents,
+                             taxes, tax_cents, tip_cents, total_cents, requested_at, slot_starts_at, promised_at, slot_counted)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, true)
+         RETURNING id, status, payment_status, placed_at, updated_at
+       ),
+       line AS (
+         SELECT * FROM jsonb_to_recordset(?::jsonb) AS l(n integer, recipe_id bigint, name text, description text, quantity integer,
+                unit_price_cents integer, line_total_cents integer, allergens jsonb, customizations jsonb, options jsonb)
+       ),
+       item AS (
+         INSERT INTO order_items (restaurant_id, order_id, recipe_id, name, description, quantity, unit_price_cents, line_total_cents, allergens)
+         SELECT ?, o.id, line.recipe_id, line.name, line.description, line.quantity, line.unit_price_cents, line.line_total_cents,
+                ARRAY(SELECT jsonb_array_elements_text(line.allergens))
+           FROM o, line ORDER BY line.n
+         RETURNING id
+       ),
+       ranked AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM item),
+       customization AS (
+         INSERT INTO order_item_ingredients (restaurant_id, order_item_id, ingredient_id, quantity)
+         SELECT ?, ranked.id, c.ingredient_id, c.quantity
+           FROM line JOIN ranked ON ranked.n = line.n, jsonb_to_recordset(line.customizations) AS c(ingredient_id bigint, quantity integer)
+       ),
+       chosen AS (
+         INSERT INTO order_item_options (restaurant_id, order_item_id, option_id, name, price_cents, position)
+         SELECT ?, ranked.id, x.id, x.name, x.price_cents, x.position
+           FROM line JOIN ranked ON ranked.n = line.n, jsonb_to_recordset(line.options) AS x(id bigint, name text, price_cents integer, position integer)
+       ),
+       event AS (
+         INSERT INTO order_events (restaurant_id, order_id, status, actor) SELECT ?, o.id, 'pending', 'customer' FROM o
+       )
+       SELECT id, status, payment_status, placed_at, updated_at FROM o`,
+    [
+      restaurantId,
+      order.customerId,
+      order.paymentMethod,
+      order.paymentStatus,
+      order.fulfillment,
+      order.deliveryAddress,
+      order.deliveryLocation?.lat ?? null,
+      order.deliveryLocation?.lng ?? null,
+      order.notes,
+      order.currency,
+      order.breakdown.subtotal_cents,
+      order.breakdown.discount_cents,
+      order.breakdown.coupon_code,
+      JSON.stringify(order.breakdown.service_charges),
+      order.breakdown.delivery_fee_cents,
+      JSON.stringify(order.breakdown.taxes),
+      order.breakdown.tax_cents,
+      order.breakdown.tip_cents,
+      order.breakdown.total_cents,
+      order.timing.requestedAt,
+      order.timing.slotStartsAt,
+      order.timing.promisedAt,
+      JSON.stringify(lines),
+      restaurantId,
+      restaurantId,
+      restaurantId,
+      restaurantId,
+    ],
+  );
+  const row = result.rows[0];
   if (row === undefined) throw new Error('insert into orders returned no row');
   const orderId = Number(row.id);
-
-  const items = await trx('order_items')
-    .insert(
-      order.items.map((item) => ({
-        restaurant_id: restaurantId,
-        order_id: orderId,
-        recipe_id: item.recipe_id,
-        name: item.name,
-        description: item.description,
-        quantity: item.quantity,
-        unit_price_cents: item.unit_price_cents,
-        line_total_cents: item.line_total_cents,
-        allergens: item.allergens,
-      })),
-    )
-    .returning('id');
-  const customizations = order.items.flatMap((item, index) =>
-    item.customizations.map((c) => ({
-      restaurant_id: restaurantId,
-      order_item_id: Number(items[index]?.id),
-      ingredient_id: c.ingredient_id,
-      quantity: c.quantity,
-    })),
-  );
-  if (customizations.length > 0) await trx('order_item_ingredients').insert(customizations);
-  const options = order.items.flatMap((item, index) =>
-    item.options.map((option, position) => ({
-      restaurant_id: restaurantId,
-      order_item_id: Number(items[index]?.id),
-      option_id: option.id,
-      name: option.name,
-      price_cents: option.price_cents,
-      position,
-    })),
-  );
-  if (options.length > 0) await trx('order_item_options').insert(options);
-  await trx('order_events').insert({ restaurant_id: restaurantId, order_id: orderId, status: 'pending', actor: 'customer' });
 
   return {
     id: orderId,
@@ -246,8 +264,8 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
     requested_at: order.timing.requestedAt === null ? null : order.timing.requestedAt.toISOString(),
     slot_starts_at: order.timing.slotStartsAt.toISOString(),
     promised_at: order.timing.promisedAt.toISOString(),
-    placed_at: row.placed_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
+    placed_at: new Date(row.placed_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
   };
 }
 

@@ -2,7 +2,7 @@ import { z } from '../../http/zod.js';
 import { access, type Principal, type StaffRole } from '../../http/principal.js';
 import { defineRoute, type ApiRouter } from '../../http/route.js';
 import type { UserDirectory } from '../../lib/identity.js';
-import { customerForPrincipal } from '../customers/service.js';
+import { createCustomerIds, customerForPrincipal } from '../customers/service.js';
 import { idParams } from '../../http/params.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { createHitLimiter } from '../../http/hit-limiter.js';
@@ -61,6 +61,7 @@ export function registerOrderRoutes(
     now: clock,
     what: 'orders',
   });
+  const customerIds = createCustomerIds(directory);
   const viewerOf = async (tenantId: number, principal: Principal, staffRole: StaffRole | undefined): Promise<OrderViewer> =>
     staffRole !== undefined
       ? { kind: 'staff', sub: principal.sub }
@@ -78,6 +79,7 @@ export function registerOrderRoutes(
       'The slot place is counted in the same transaction and given back when the order is rejected or cancelled.',
     tags,
     access: access.signedIn,
+    ignoresStaffRole: true,
     idempotent: true,
     body: placeOrderBody,
     responses: { 201: { description: 'The order, pending', schema: orderSchema } },
@@ -93,11 +95,16 @@ export function registerOrderRoutes(
     },
     handler: async ({ tenant, principal, body, transaction }) => {
       // Created (or read) before the transaction: it may ask the user pool, and that is no work to hold locks for.
-      const customer = await customerForPrincipal(api.deps.db, directory, tenant.id, principal);
-      await checkoutLimiter.hit(`${tenant.id}:${customer.id}`);
+      const customerId = await customerIds.idFor(api.deps.db, tenant.id, principal);
+      await checkoutLimiter.hit(`${tenant.id}:${customerId}`);
+      // The saved address matters only to a delivery that names none: read (fresh) then, and only then.
+      const address =
+        body.fulfillment === 'delivery' && body.delivery_address === undefined
+          ? (await customerForPrincipal(api.deps.db, directory, tenant.id, principal)).address
+          : null;
       const result = await transaction(async (trx) => ({
         status: 201,
-        body: await placeOrder(trx, tenant, { id: customer.id, address: customer.address }, body, clock(), limits),
+        body: await placeOrder(trx, tenant, { id: customerId, address }, body, clock(), limits),
       }));
       nudgeOutbox();
       return result;
@@ -113,6 +120,7 @@ export function registerOrderRoutes(
       'The refusals are those of placing the order, `requested_at` included (restaurant_closed, invalid_slot, slot_full). Nothing is reserved, no coupon and no slot place is counted.',
     tags: ['cart'],
     access: access.signedIn,
+    ignoresStaffRole: true,
     body: quoteBody,
     responses: { 200: { description: 'The breakdown', schema: quoteSchema } },
     errors: {
@@ -143,6 +151,7 @@ export function registerOrderRoutes(
       'is listed in `skipped` with why, never dropped silently.',
     tags: ['cart'],
     access: access.signedIn,
+    ignoresStaffRole: true,
     body: reorderBody,
     responses: { 200: { description: 'The cart, and the lines that no longer fit the menu (`skipped`, each with why)', schema: reorderSchema } },
     errors: { not_found: "No such order of the caller (another customer's order included)" },

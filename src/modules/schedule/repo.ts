@@ -31,17 +31,68 @@ export async function selectSettings(db: Queryable, restaurantId: number): Promi
   return row;
 }
 
+/** What deciding an order's timing reads, as the separate selects below would answer it. */
+export interface ScheduleParts {
+  settings: ScheduleSettings | undefined;
+  weekly: WeeklyRange[];
+  closures: ClosureRow[];
+  pause: PauseRow | undefined;
+}
+
+/**
+ * The settings, the weekly ranges, the closures ending on `fromDate` or later and the pause, in one
+ * statement: checkout reads them inside its transaction, where each statement is a round trip.
+ */
+export async function selectScheduleParts(db: Queryable, restaurantId: number, fromDate: string): Promise<ScheduleParts> {
+  const result: { rows: Array<Record<string, unknown>> } = await db.raw(
+    `SELECT
+       (SELECT json_build_object('lead_time_minutes', lead_time_minutes, 'slot_minutes', slot_minutes,
+                                 'max_orders_per_slot', max_orders_per_slot, 'order_ahead_days', order_ahead_days)
+          FROM schedule_settings WHERE restaurant_id = ?) AS settings,
+       coalesce((SELECT json_agg(json_build_object('iso_weekday', iso_weekday, 'opens_minute', opens_minute, 'closes_minute', closes_minute)
+                                 ORDER BY iso_weekday, opens_minute)
+                   FROM opening_ranges WHERE restaurant_id = ?), '[]'::json) AS ranges,
+       coalesce((SELECT json_agg(json_build_object('id', id, 'reason', reason, 'starts_on', to_char(starts_on, 'YYYY-MM-DD'),
+                                                   'ends_on', to_char(ends_on, 'YYYY-MM-DD')) ORDER BY starts_on)
+                   FROM restaurant_closures WHERE restaurant_id = ? AND ends_on >= ?::date), '[]'::json) AS closures,
+       (SELECT json_build_object('paused_until_ms', extract(epoch FROM paused_until) * 1000, 'reason', reason)
+          FROM ordering_pauses WHERE restaurant_id = ?) AS pause`,
+    [restaurantId, restaurantId, restaurantId, fromDate, restaurantId],
+  );
+  const row = result.rows[0] ?? {};
+  const settings = row.settings as Record<string, unknown> | null;
+  const pause = row.pause as { paused_until_ms: number; reason: string | null } | null;
+  return {
+    settings:
+      settings === null || settings === undefined
+        ? undefined
+        : {
+            lead_time_minutes: Number(settings.lead_time_minutes),
+            slot_minutes: Number(settings.slot_minutes),
+            max_orders_per_slot: settings.max_orders_per_slot === null ? null : Number(settings.max_orders_per_slot),
+            order_ahead_days: Number(settings.order_ahead_days),
+          },
+    weekly: (row.ranges as Array<Record<string, unknown>>).map(toRange),
+    closures: (row.closures as StoredClosure[]).map(toClosure),
+    pause: pause === null || pause === undefined ? undefined : { paused_until: new Date(Number(pause.paused_until_ms)), reason: pause.reason ?? null },
+  };
+}
+
+function toRange(row: Record<string, unknown>): WeeklyRange {
+  return {
+    day: weekdays()[Number(row.iso_weekday) - 1] as WeeklyRange['day'],
+    opens: formatMinutes(Number(row.opens_minute)),
+    closes: formatMinutes(Number(row.closes_minute)),
+  };
+}
+
 /** Monday first, then by opening time. */
 export async function selectRanges(db: Queryable, restaurantId: number): Promise<WeeklyRange[]> {
   const rows = await db('opening_ranges')
     .select('iso_weekday', 'opens_minute', 'closes_minute')
     .where({ restaurant_id: restaurantId })
     .orderBy([{ column: 'iso_weekday' }, { column: 'opens_minute' }]);
-  return rows.map((row) => ({
-    day: weekdays()[row.iso_weekday - 1] as WeeklyRange['day'],
-    opens: formatMinutes(row.opens_minute),
-    closes: formatMinutes(row.closes_minute),
-  }));
+  return rows.map(toRange);
 }
 
 /** Also locks the restaurant's settings row, so two replacements of the hours run one after the other. */
@@ -91,12 +142,6 @@ export async function selectClosurePage(
   return rows.map(toClosure);
 }
 
-/** The closures that end on `fromDate` or later: the only ones that can still matter. */
-export async function selectClosuresEndingFrom(db: Queryable, restaurantId: number, fromDate: string): Promise<ClosureRow[]> {
-  const rows = await selectClosures(db, restaurantId).andWhere('ends_on', '>=', fromDate).orderBy('starts_on');
-  return rows.map(toClosure);
-}
-
 /** `starts_on` and `ends_on` as validated calendar dates, so they are stored and answered as given. */
 export async function insertClosure(db: Queryable, restaurantId: number, closure: Omit<ClosureRow, 'id'>): Promise<ClosureRow> {
   const [row] = await db('restaurant_closures')
@@ -110,11 +155,6 @@ export async function deleteClosure(db: Queryable, restaurantId: number, id: num
   // Counted from RETURNING: PGlite's driver answers a bare DELETE with its raw result, not a row count.
   const deleted: unknown[] = await db('restaurant_closures').where({ restaurant_id: restaurantId, id }).delete().returning('id');
   return deleted.length > 0;
-}
-
-export async function selectPause(db: Queryable, restaurantId: number): Promise<PauseRow | undefined> {
-  const row = await db('ordering_pauses').select('paused_until', 'reason').where({ restaurant_id: restaurantId }).first();
-  return row;
 }
 
 export async function upsertPause(db: Queryable, restaurantId: number, pause: PauseRow & { paused_by: string }): Promise<void> {

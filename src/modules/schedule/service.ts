@@ -115,12 +115,15 @@ export async function setHours(trx: Knex.Transaction, restaurantId: number, inpu
  */
 export async function loadSchedule(db: Queryable, restaurant: ScheduleRestaurant, now: Date): Promise<Schedule> {
   const today = parseLocalDate(localDateOf(restaurant.timezone, now)) as number;
-  // Sequential for the same reason as in getHours: checkout reads the schedule in its transaction.
-  const hours = await getHours(db, restaurant.id);
-  const closures = await repo.selectClosuresEndingFrom(db, restaurant.id, formatLocalDate(today - 1));
-  const pause = await repo.selectPause(db, restaurant.id);
-  const { weekly, ...settings } = hours;
-  return { timezone: restaurant.timezone, weekly, settings, closures, pausedUntil: pause?.paused_until ?? null };
+  // One statement: checkout reads the schedule in its transaction, where each statement is a round trip.
+  const parts = await repo.selectScheduleParts(db, restaurant.id, formatLocalDate(today - 1));
+  return {
+    timezone: restaurant.timezone,
+    weekly: parts.weekly,
+    settings: parts.settings ?? defaultSettings(),
+    closures: parts.closures,
+    pausedUntil: parts.pause?.paused_until ?? null,
+  };
 }
 
 export async function orderingFor(db: Queryable, restaurant: ScheduleRestaurant, now: Date): Promise<OrderingView> {

@@ -3,6 +3,7 @@ import { z } from '../src/http/zod.js';
 import { decodeCursor, encodeCursor, pageFrom } from '../src/lib/cursor.js';
 import { pageOf, pageQuery } from '../src/http/pagination.js';
 import { AppError } from '../src/http/errors.js';
+import { createRegistry, generateOpenApiDocument } from '../src/http/openapi.js';
 
 // The edges of API.md's lists: `limit` 1-100 (default 20), opaque keyset cursors that a list accepts
 // only if it issued them, and `next_cursor` null exactly on the last page.
@@ -32,6 +33,16 @@ describe('page size and cursor parameters', () => {
       expect(query.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
     }
     expect(query.safeParse({ cursor: 'c'.repeat(200) }).success).toBe(true);
+  });
+
+  it('tells a client reading /openapi.json the page size range and where a cursor comes from', () => {
+    const registry = createRegistry();
+    registry.registerPath({ method: 'get', path: '/things', request: { query: query }, responses: { 200: { description: 'A page' } } });
+    const parameters = generateOpenApiDocument(registry).paths?.['/things']?.get?.parameters as Array<{ name: string; description?: string }>;
+    expect(parameters.map(({ name, description }) => [name, description])).toEqual([
+      ['limit', 'Page size, 1-100'],
+      ['cursor', 'Opaque cursor from the previous page'],
+    ]);
   });
 
   it('answers pages of the item schema with a nullable next cursor', () => {

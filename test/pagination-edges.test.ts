@@ -63,6 +63,17 @@ describe('keyset cursors', () => {
     expect(decodeCursor(encodeCursor([Number.MAX_SAFE_INTEGER, 'x']), ['number', 'string'])).toEqual([Number.MAX_SAFE_INTEGER, 'x']);
   });
 
+  it('refuses a made-up cursor whose text Postgres could not store or compare (a NUL, a line break), with 400 rather than a database error', () => {
+    for (const text of ['ann\u0000@example.com', 'ann\n@example.com', 'ann\t@example.com', '\uD800']) {
+      const error = refusal(() => decodeCursor(cursorOf([text, 'sub-1']), ['string', 'string']));
+      expect([error.code, error.status, error.errors], JSON.stringify(text)).toEqual([
+        'validation_failed',
+        400,
+        [{ path: 'cursor', message: 'not a cursor this list issued' }],
+      ]);
+    }
+  });
+
   it('reads no cursor as the first page', () => {
     expect(decodeCursor(undefined, ['number'])).toBeUndefined();
   });

@@ -4,7 +4,8 @@ import type { Knex } from 'knex';
 import { createTestApp, type TestApp } from './support/app.js';
 import { catalogClient, insertIngredientRow, insertRecipeRows, problem, type CatalogClient } from './support/catalog.js';
 import { createRestaurant } from './support/factories.js';
-import { signInCustomer, type SignedInUser } from './support/users.js';
+import { signInCustomer, signInStaff, type SignedInUser } from './support/users.js';
+import { orderSchema } from '../src/modules/orders/schemas.js';
 
 // What a customer is told when checkout refuses (API.md "Orders"): which line, which ingredient, how
 // much is left, and that nothing was ordered. Written against the HTTP contract only.
@@ -146,5 +147,84 @@ describe('checkout refusals a customer can act on', () => {
     ]);
     expect(await stockOf(basil)).toBe(50);
     await emptyCart();
+  });
+});
+
+// The rules a checkout applies besides stock (API.md "Limits on one customer", "Coupons", "Service hours"):
+// each is one line of `placeOrder`, and each test says what a customer would notice were that line lost.
+describe('checkout rules a customer notices: the unpaid-order cap, coupons and the time asked for', () => {
+  let t: TestApp;
+  let knex: Knex;
+  let api: CatalogClient;
+  let manager: SignedInUser;
+  let dishId: number;
+
+  const order = async (user: SignedInUser, body: Record<string, unknown>) => {
+    const added = await api.post('/v1/cart/items', { recipe_id: dishId, quantity: 1 }, user);
+    expect(added.status, added.text).toBe(201);
+    return api.post('/v1/orders', { fulfillment: 'pickup', ...body }, user).set('Idempotency-Key', randomUUID());
+  };
+  const placed = async (user: SignedInUser, body: Record<string, unknown>) => {
+    const res = await order(user, body);
+    expect(res.status, res.text).toBe(201);
+    return orderSchema.parse(res.body);
+  };
+  const newCoupon = async (body: Record<string, unknown>) => {
+    const res = await api.post('/v1/coupons', { code: `C${randomUUID().slice(0, 8)}`, ...body }, manager);
+    expect(res.status, res.text).toBe(201);
+    return res.body as { id: number; code: string };
+  };
+
+  beforeAll(async () => {
+    // The contract's cap of 3 open unpaid card orders (the test app loosens it by default).
+    t = await createTestApp({ customerLimits: { maxOpenUnpaidOrders: 3 } });
+    knex = t.db.knex;
+    const restaurant = await createRestaurant(knex, { domain: 'checkout-rules-http.example.com', currency: 'EUR' });
+    api = catalogClient(t.app, restaurant.domain);
+    manager = await signInStaff(t.cognito, knex, restaurant.id, 'manager');
+    const rice = await insertIngredientRow(knex, restaurant.id, { name: 'Rice', price_cents: 800, stock: 1000 });
+    [dishId] = (await insertRecipeRows(knex, restaurant.id, [{ name: 'Risotto', lines: [{ ingredient_id: rice, quantity: 1 }] }])) as [number];
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('a customer holding 3 unpaid card orders is refused a 4th (429), but may still order with cash or a card order with nothing to pay', async () => {
+    const erin = await signInCustomer(t.cognito);
+    for (let i = 0; i < 3; i += 1) expect((await placed(erin, { payment_method: 'card' })).payment_status).toBe('unpaid');
+    problem(await order(erin, { payment_method: 'card' }), 429, 'too_many_open_orders');
+    expect((await api.delete('/v1/cart', erin)).status).toBeLessThan(300);
+
+    expect(await placed(erin, { payment_method: 'cash' })).toMatchObject({ payment_method: 'cash', payment_status: 'unpaid' });
+    const free = await newCoupon({ kind: 'percent', percent: '100' });
+    // Nothing to pay: paid when placed, so it holds nothing waiting for a payment and is not counted.
+    expect(await placed(erin, { payment_method: 'card', coupon_code: free.code })).toMatchObject({ total_cents: 0, payment_status: 'paid' });
+  });
+
+  it('an order placed with a coupon uses it up: a coupon for one order cannot be used by a second', async () => {
+    const once = await newCoupon({ kind: 'amount', amount_cents: 100, max_redemptions: 1 });
+    const [fay, gus] = [await signInCustomer(t.cognito), await signInCustomer(t.cognito)];
+    expect(await placed(fay, { payment_method: 'cash', coupon_code: once.code })).toMatchObject({ discount_cents: 100, coupon_code: once.code });
+    expect((await api.get(`/v1/coupons/${once.id}`, manager)).body).toMatchObject({ redemptions_count: 1 });
+    const refused = problem(await order(gus, { payment_method: 'cash', coupon_code: once.code }), 422, 'coupon_invalid');
+    expect(refused.errors).toEqual([{ path: 'coupon_code', message: 'limit_reached' }]);
+  });
+
+  it('an order for a time asked for is promised for that slot; requested_at null orders as soon as possible', async () => {
+    const hal = await signInCustomer(t.cognito);
+    // Always open, 15-minute slots from local midnight in Berlin (a whole-hour offset): a UTC quarter hour
+    // an hour ahead is a slot start, past the 20-minute lead time and within the 7 days of order-ahead.
+    const quarter = 15 * 60_000;
+    const wanted = new Date(Math.ceil(Date.now() / quarter) * quarter + 4 * quarter).toISOString();
+    expect(await placed(hal, { payment_method: 'cash', requested_at: wanted })).toMatchObject({
+      requested_at: wanted,
+      slot_starts_at: wanted,
+      promised_at: wanted,
+    });
+    const before = Date.now();
+    const asap = await placed(hal, { payment_method: 'cash', requested_at: null });
+    expect(asap.requested_at).toBeNull();
+    expect(Date.parse(asap.promised_at)).toBeGreaterThanOrEqual(before + 20 * 60_000);
+    expect(Date.parse(asap.promised_at)).toBeLessThan(Date.parse(wanted));
   });
 });

@@ -374,4 +374,33 @@ describe('payments, refunds and moves, as the restaurant and its customers see t
     const delivery = await placeOrder(b, bob, { method: 'cash', fulfillment: 'delivery' });
     expect(delivery.delivery_address).toBe('7 Quay Street, Galway');
   });
+
+  it('a restaurant subscribed to order.paid and order.refunded hears of each, once, about the order it happened to', async () => {
+    const c = await setUpRestaurant('money-c.example.com');
+    await knex('webhook_endpoints').insert({
+      restaurant_id: c.id,
+      url: 'https://hooks.example.com/tablekit',
+      events: ['order.paid', 'order.refunded'],
+      secret: 'whsec_money_core_test_endpoint_secret',
+    });
+    const events = async () =>
+      (await knex('webhook_events').where({ restaurant_id: c.id }).orderBy('id')).map((row) => {
+        const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as { order: { id: number; payment_status: string } };
+        return [row.type as string, data.order.id, data.order.payment_status];
+      });
+    const order = await placeOrder(c, alice);
+    expect(await events()).toEqual([]);
+
+    const paid = await pay(c, alice, order.id);
+    expect(paid.status, paid.text).toBe(201);
+    expect(await events()).toEqual([['order.paid', order.id, 'paid']]);
+
+    await refund(c, paid.body.id, 200);
+    await refund(c, paid.body.id, BURGER_CENTS - 200);
+    expect(await events()).toEqual([
+      ['order.paid', order.id, 'paid'],
+      ['order.refunded', order.id, 'partially_refunded'],
+      ['order.refunded', order.id, 'refunded'],
+    ]);
+  });
 });

@@ -3,6 +3,7 @@ import { z } from '../src/http/zod.js';
 import { decodeCursor, encodeCursor, pageFrom } from '../src/lib/cursor.js';
 import { pageOf, pageQuery } from '../src/http/pagination.js';
 import { AppError } from '../src/http/errors.js';
+import { createRegistry, generateOpenApiDocument } from '../src/http/openapi.js';
 
 // The edges of API.md's lists: `limit` 1-100 (default 20), opaque keyset cursors that a list accepts
 // only if it issued them, and `next_cursor` null exactly on the last page.
@@ -34,6 +35,16 @@ describe('page size and cursor parameters', () => {
     expect(query.safeParse({ cursor: 'c'.repeat(200) }).success).toBe(true);
   });
 
+  it('tells a client reading /openapi.json the page size range and where a cursor comes from', () => {
+    const registry = createRegistry();
+    registry.registerPath({ method: 'get', path: '/things', request: { query: query }, responses: { 200: { description: 'A page' } } });
+    const parameters = generateOpenApiDocument(registry).paths?.['/things']?.get?.parameters as Array<{ name: string; description?: string }>;
+    expect(parameters.map(({ name, description }) => [name, description])).toEqual([
+      ['limit', 'Page size, 1-100'],
+      ['cursor', 'Opaque cursor from the previous page'],
+    ]);
+  });
+
   it('answers pages of the item schema with a nullable next cursor', () => {
     const page = pageOf(z.object({ id: z.number() }));
     expect(page.parse({ data: [{ id: 1 }], next_cursor: null })).toEqual({ data: [{ id: 1 }], next_cursor: null });
@@ -50,6 +61,17 @@ describe('keyset cursors', () => {
     expect(decodeCursor(cursor, ['string', 'string'])).toEqual(['ann@example.com', 'sub-1']);
     expect(decodeCursor(encodeCursor([42]), ['number'])).toEqual([42]);
     expect(decodeCursor(encodeCursor([Number.MAX_SAFE_INTEGER, 'x']), ['number', 'string'])).toEqual([Number.MAX_SAFE_INTEGER, 'x']);
+  });
+
+  it('refuses a made-up cursor whose text Postgres could not store or compare (a NUL, a line break), with 400 rather than a database error', () => {
+    for (const text of ['ann\u0000@example.com', 'ann\n@example.com', 'ann\t@example.com', '\uD800']) {
+      const error = refusal(() => decodeCursor(cursorOf([text, 'sub-1']), ['string', 'string']));
+      expect([error.code, error.status, error.errors], JSON.stringify(text)).toEqual([
+        'validation_failed',
+        400,
+        [{ path: 'cursor', message: 'not a cursor this list issued' }],
+      ]);
+    }
   });
 
   it('reads no cursor as the first page', () => {

@@ -12,7 +12,7 @@ import {
   type TaxRateRule,
   type TipInput,
 } from '../src/modules/pricing/price.js';
-import { divideRounded, minorUnits, parsePercent, spreadByLargestRemainder } from '../src/modules/pricing/arithmetic.js';
+import { divideRounded, isPercentString, minorUnits, parsePercent, spreadByLargestRemainder, toSafeNumber } from '../src/modules/pricing/arithmetic.js';
 import { deliveryFeeCents, deliveryShortfallCents } from '../src/modules/pricing/delivery.js';
 import { AppError } from '../src/http/errors.js';
 
@@ -483,14 +483,16 @@ describe('input the customer sent that cannot be priced', () => {
   });
 
   it('refuses a negative, fractional or huge tip', () => {
-    expect(refusal({ tip_cents: -1 })).toEqual([{ path: 'tip_cents', message: expect.any(String) }]);
-    expect(refusal({ tip_cents: 1.5 })).toEqual([{ path: 'tip_cents', message: expect.any(String) }]);
-    expect(refusal({ tip_cents: MAX_TIP_CENTS + 1 })).toEqual([{ path: 'tip_cents', message: expect.any(String) }]);
+    expect(refusal({ tip_cents: -1 })).toEqual([{ path: 'tip_cents', message: 'must be a non-negative integer of minor units' }]);
+    expect(refusal({ tip_cents: 1.5 })).toEqual([{ path: 'tip_cents', message: 'must be a non-negative integer of minor units' }]);
+    expect(refusal({ tip_cents: MAX_TIP_CENTS + 1 })).toEqual([{ path: 'tip_cents', message: `must be at most ${MAX_TIP_CENTS}` }]);
     expect(price([1000], { tip: { tip_cents: MAX_TIP_CENTS } }).total_cents).toBe(1000 + MAX_TIP_CENTS);
   });
 
   it.each(['-5', '101', '15.12345', '1e2', ' 15', '15.', '.5', '015', 'fifteen', ''])('refuses the tip percent %j', (tipPercent) => {
-    expect(refusal({ tip_percent: tipPercent })).toEqual([{ path: 'tip_percent', message: expect.any(String) }]);
+    expect(refusal({ tip_percent: tipPercent })).toEqual([
+      { path: 'tip_percent', message: expect.stringMatching(/^must be a decimal string between 0 and 100 with at most 4 decimals, such as "15"$/) },
+    ]);
   });
 
   it('refuses both tip_cents and tip_percent', () => {
@@ -499,11 +501,16 @@ describe('input the customer sent that cannot be priced', () => {
 });
 
 describe('input a caller must never send (a bug, not a 400)', () => {
-  it.each<[string, Partial<PricingInput>]>([
-    ['no lines', { lines: [] }],
-    ['a negative line total', { lines: [{ id: 1, quantity: 1, line_total_cents: -1 }] }],
-    ['a fractional line total', { lines: [{ id: 1, quantity: 1, line_total_cents: 10.5 }] }],
-    ['a zero quantity', { lines: [{ id: 1, quantity: 0, line_total_cents: 100 }] }],
+  // The message names the broken field, so the bug report that reaches a developer says where to look.
+  it.each<[string, Partial<PricingInput>, RegExp]>([
+    ['no lines', { lines: [] }, /^a price needs at least one line$/],
+    [
+      'a negative line total',
+      { lines: [{ id: 1, quantity: 1, line_total_cents: -1 }] },
+      /^lines\.0\.line_total_cents must be a non-negative integer of minor units$/,
+    ],
+    ['a fractional line total', { lines: [{ id: 1, quantity: 1, line_total_cents: 10.5 }] }, /^lines\.0\.line_total_cents must be/],
+    ['a zero quantity', { lines: [{ id: 1, quantity: 0, line_total_cents: 100 }] }, /^lines\.0\.quantity must be a positive integer$/],
     [
       'two lines with one id',
       {
@@ -512,18 +519,74 @@ describe('input a caller must never send (a bug, not a 400)', () => {
           { id: 1, quantity: 1, line_total_cents: 100 },
         ],
       },
+      /^line ids must be unique \(lines\.1\.id\)$/,
     ],
-    ['a malformed rate', { rules: rules({ tax_rates: [exclusive('Tax', '8,875')] }) }],
-    ['a rate over 100', { rules: rules({ tax_rates: [exclusive('Tax', '100.0001')] }) }],
-    ['a charge with both percent and amount', { rules: rules({ service_charges: [{ ...fixedCharge('X', 100), percent: '10' }] }) }],
-    ['a charge with neither', { rules: rules({ service_charges: [{ name: 'X', fulfillment: both, taxable: false }] }) }],
-    ['a negative discount', { discount: { kind: 'amount', amount_cents: -1 } }],
-    ['a discount percent over 100', { discount: { kind: 'percent', percent: '150' } }],
-    ['a negative delivery fee', { fulfillment: 'delivery', delivery_fee_cents: -1 }],
-    ['a currency that is not an ISO code', { currency: 'usd' }],
-    ['an unknown fulfillment', { fulfillment: 'drone' as Fulfillment }],
-  ])('throws a RangeError for %s', (_name, input) => {
+    [
+      'a malformed rate',
+      { rules: rules({ tax_rates: [exclusive('Tax', '8,875')] }) },
+      /^tax_rates\.0\.rate must be a decimal string between 0 and 100 with at most 4 decimals$/,
+    ],
+    ['a rate over 100', { rules: rules({ tax_rates: [exclusive('Tax', '100.0001')] }) }, /^tax_rates\.0\.rate must be/],
+    [
+      'a charge with both percent and amount',
+      { rules: rules({ service_charges: [{ ...fixedCharge('X', 100), percent: '10' }] }) },
+      /^service_charges\.0 needs exactly one of percent and amount_cents$/,
+    ],
+    [
+      'a charge with neither',
+      { rules: rules({ service_charges: [{ name: 'X', fulfillment: both, taxable: false }] }) },
+      /^service_charges\.0 needs exactly one/,
+    ],
+    ['a malformed charge percent', { rules: rules({ service_charges: [percentCharge('X', '10%')] }) }, /^service_charges\.0\.percent must be a decimal string/],
+    [
+      'a negative fixed charge',
+      { rules: rules({ service_charges: [fixedCharge('X', -5)] }) },
+      /^service_charges\.0\.amount_cents must be a non-negative integer/,
+    ],
+    ['a negative discount', { discount: { kind: 'amount', amount_cents: -1 } }, /^discount\.amount_cents must be a non-negative integer/],
+    ['a discount percent over 100', { discount: { kind: 'percent', percent: '150' } }, /^discount\.percent must be a decimal string/],
+    ['a negative delivery fee', { fulfillment: 'delivery', delivery_fee_cents: -1 }, /^delivery_fee_cents must be a non-negative integer/],
+    ['a currency that is not an ISO code', { currency: 'usd' }, /^currency must be an ISO 4217 code, not usd$/],
+    ['a currency with a letter too many at the end', { currency: 'USDX' }, /^currency must be an ISO 4217 code, not USDX$/],
+    ['a currency with a letter too many in front', { currency: 'XUSD' }, /^currency must be an ISO 4217 code, not XUSD$/],
+    ['an unknown fulfillment', { fulfillment: 'drone' as Fulfillment }, /^unknown fulfillment drone$/],
+    ['an unknown rounding rule', { rules: rules({ rounding: 'half_down' as PricingRules['rounding'] }) }, /^unknown rounding rule half_down$/],
+  ])('throws a RangeError for %s, naming it', (_name, input, message) => {
     expect(() => price([1000], input)).toThrow(RangeError);
+    expect(() => price([1000], input)).toThrow(message);
+  });
+});
+
+describe('a price too large for a JSON number is refused, never rounded, and the message names the figure', () => {
+  const max = Number.MAX_SAFE_INTEGER;
+  const beyond = (what: string) => new RegExp(`^${what} is beyond what a JSON number holds exactly$`);
+  const double = [exclusive('A', '100'), exclusive('B', '100')];
+
+  it.each<[string, number[], Partial<PricingInput>, string]>([
+    [
+      'a line taxed with its share of a taxable charge',
+      [max],
+      { rules: rules({ tax_rates: [exclusive('Tax', '0')], service_charges: [fixedCharge('Service', 1, { taxable: true })] }) },
+      'a line taxable amount',
+    ],
+    ['the taxes of one line', [2 ** 52], { rules: rules({ tax_rates: double }) }, 'a line tax'],
+    ['a line with its charge', [max], { rules: rules({ service_charges: [fixedCharge('Service', 1)] }) }, 'a line total'],
+    [
+      'the base of a rate that also taxes the delivery fee',
+      [max],
+      { fulfillment: 'delivery', delivery_fee_cents: 1, rules: rules({ tax_rates: [exclusive('Tax', '0', { applies_to_delivery_fee: true })] }) },
+      'an order taxable amount',
+    ],
+    ['the sum of the lines', [max, 1], {}, 'the subtotal'],
+    [
+      'the taxes of every line together',
+      [0.4 * 2 ** 53, 0.4 * 2 ** 53],
+      { rules: rules({ tax_rates: [exclusive('Exclusive', '100'), inclusive('Inclusive', '100')] }) },
+      'the tax',
+    ],
+    ['the lines with the delivery fee', [max], { fulfillment: 'delivery', delivery_fee_cents: 1 }, 'the total'],
+  ])('%s', (_name, totals, input, what) => {
+    expect(() => price(totals, input)).toThrow(beyond(what));
   });
 });
 
@@ -572,6 +635,37 @@ describe('the arithmetic', () => {
         },
       ),
     );
+  });
+
+  it('accepts as a percentage exactly the strings it can parse, so settings and prices never disagree', () => {
+    expect(['8.875', '0', '100', '0.0001'].map(isPercentString)).toEqual([true, true, true, true]);
+    expect(['100.0001', '-1', '1.23456', '', 'abc'].map(isPercentString)).toEqual([false, false, false, false, false]);
+  });
+
+  it('refuses a negative or zero denominator rather than rounding towards a wrong sign, and says why', () => {
+    expect(() => divideRounded(5n, -2n, 'half_up')).toThrow(/non-negative numerator and a positive denominator/);
+    expect(() => divideRounded(5n, 0n, 'half_even')).toThrow(/non-negative numerator and a positive denominator/);
+    expect(() => divideRounded(-5n, 2n, 'half_even')).toThrow(/non-negative numerator and a positive denominator/);
+  });
+
+  it('refuses to spread a negative amount, over a negative weight, or over nothing, and says which', () => {
+    expect(() => spreadByLargestRemainder(-1n, [1n])).toThrow(/only a non-negative amount can be spread/);
+    expect(() => spreadByLargestRemainder(10n, [5n, -1n, 5n])).toThrow(/weights must be non-negative/);
+    expect(() => spreadByLargestRemainder(10n, [-1n])).toThrow(/weights must be non-negative/);
+    expect(() => spreadByLargestRemainder(1n, [])).toThrow(/an amount cannot be spread over nothing/);
+  });
+
+  it('hands amounts out as JSON numbers only while a number holds them exactly, down to the last unit on both sides', () => {
+    const max = BigInt(Number.MAX_SAFE_INTEGER);
+    expect(toSafeNumber(max, 'the total')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(toSafeNumber(-max, 'the total')).toBe(Number.MIN_SAFE_INTEGER);
+    expect(toSafeNumber(0n, 'the total')).toBe(0);
+    expect(() => toSafeNumber(max + 1n, 'the total')).toThrow(/^the total is beyond what a JSON number holds exactly$/);
+    expect(() => toSafeNumber(-max - 1n, 'a line tax')).toThrow(/^a line tax is beyond what a JSON number holds exactly$/);
+  });
+
+  it('refuses to price lines whose sum no JSON number holds exactly, instead of charging a rounded subtotal', () => {
+    expect(() => price([Number.MAX_SAFE_INTEGER, 1])).toThrow(/^the subtotal is beyond what a JSON number holds exactly$/);
   });
 
   it('knows the ISO 4217 minor units', () => {

@@ -612,6 +612,14 @@ describe('the ordering status', () => {
     expect(orderingStatus(s, at('2026-06-01T13:00:00Z')).next_open_at).toEqual(at('2027-06-01T00:00:00Z'));
   });
 
+  it('an opening right after the year searched is not reported, even with no lead time to count back', () => {
+    // The search covers yesterday and the 366 days after it; this closure ends at the first instant past them.
+    const s = schedule({ settings: { lead_time_minutes: 0 }, closures: [{ starts_on: '2026-06-01', ends_on: '2027-06-01' }] });
+    expect(orderingStatus(s, at('2026-06-01T13:00:00Z'))).toMatchObject({ accepting_orders: false, reason: 'closure', next_open_at: null });
+    const dayShorter = schedule({ settings: { lead_time_minutes: 0 }, closures: [{ starts_on: '2026-06-01', ends_on: '2027-05-31' }] });
+    expect(orderingStatus(dayShorter, at('2026-06-01T13:00:00Z')).next_open_at).toEqual(at('2027-06-01T00:00:00Z'));
+  });
+
   it('nothing opens within a year: next_open_at is null', () => {
     const s = lunchAndDinner({}, { closures: [{ starts_on: '2026-06-01', ends_on: '2027-12-31' }] });
     expect(orderingStatus(s, at('2026-06-01T13:00:00Z'))).toMatchObject({ accepting_orders: false, reason: 'closure', next_open_at: null });

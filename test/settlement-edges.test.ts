@@ -326,6 +326,17 @@ describe('settling money the provider reports late, twice or on its own', () => 
       expect((await paymentRow(cash.id)).refunded_cents).toBe(BURGER_CENTS);
       expect(await outboxOf(order.id)).toEqual(['order.confirmation_requested']);
     });
+
+    it('a refund for an order cancelled or rejected without a reason records just the move, not a blank reason', async () => {
+      const cancelled = await placeOrder('cash');
+      const cash = (await api.post(`/v1/orders/${cancelled.id}/payments/cash`, {}, kitchen)).body;
+      expect((await api.post(`/v1/orders/${cancelled.id}/cancel`, {}, manager)).status).toBe(200);
+      expect((await refundsOf(cash.id)).map((row) => row.reason)).toEqual(['order cancelled']);
+
+      const { order: rejected, paymentId } = await paidOrder();
+      await moveTo(rejected.id, 'rejected');
+      expect((await refundsOf(paymentId)).map((row) => row.reason)).toEqual(['order rejected']);
+    });
   });
 
   describe('refunds the provider reports in total (charge.refunded)', () => {

@@ -2,17 +2,11 @@ import type { Queryable } from '../../db/database.js';
 import type { DeliveryZoneRecord } from '../../db/tables.js';
 
 /** An active zone as stored; `shape` is the jsonb document, not yet validated (the service parses it). */
-export interface ZoneRow {
+export type ZoneRow = Pick<DeliveryZoneRecord, 'name' | 'shape' | 'fee_cents' | 'min_subtotal_cents' | 'free_over_cents' | 'priority'> & {
   id: number;
-  name: string;
-  shape: unknown;
-  fee_cents: number;
-  min_subtotal_cents: number;
-  free_over_cents: number | null;
-  priority: number;
   created_at: string;
   updated_at: string;
-}
+};
 
 export interface ZoneValues {
   name: string;

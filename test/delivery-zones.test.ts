@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { earthRadius } from '@turf/helpers';
 import { createTestApp, type TestApp } from './support/app.js';
+import { twoRestaurants } from './support/two-restaurants.js';
 import { createRestaurant, type RestaurantRow } from './support/factories.js';
-import { signInCustomer, signInStaff, type SignedInUser } from './support/users.js';
-import { catalogClient, problem, type CatalogClient } from './support/catalog.js';
+import type { SignedInUser } from './support/users.js';
+import { problem, type CatalogClient } from './support/catalog.js';
 import { AppError, problemOf } from '../src/http/errors.js';
 import { distanceMeters, resolveDeliveryZone, shapeContains, type LatLng, type Position, type ZoneShape } from '../src/modules/delivery-zones/geometry.js';
 import { zonePageSchema, zoneSchema } from '../src/modules/delivery-zones/schemas.js';
@@ -123,14 +124,7 @@ describe('delivery zones', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    restaurant = await createRestaurant(t.db.knex, { domain: 'zones-a.test' });
-    other = await createRestaurant(t.db.knex, { domain: 'zones-b.test' });
-    a = catalogClient(t.app, restaurant.domain);
-    b = catalogClient(t.app, other.domain);
-    manager = await signInStaff(t.cognito, t.db.knex, restaurant.id, 'manager');
-    kitchen = await signInStaff(t.cognito, t.db.knex, restaurant.id, 'kitchen');
-    customer = await signInCustomer(t.cognito);
-    otherManager = await signInStaff(t.cognito, t.db.knex, other.id, 'manager');
+    ({ restaurant, other, a, b, manager, kitchen, customer, otherManager } = await twoRestaurants(t, 'zones'));
   });
   afterAll(async () => {
     await t.close();

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './support/app.js';
-import { createRestaurant, type RestaurantRow } from './support/factories.js';
-import { signInCustomer, signInStaff, type SignedInUser } from './support/users.js';
+import { twoRestaurants } from './support/two-restaurants.js';
+import type { RestaurantRow } from './support/factories.js';
+import type { SignedInUser } from './support/users.js';
 import { catalogClient, insertOrderReservation, insertRecipeRows, problem, type CatalogClient } from './support/catalog.js';
 
 describe('ingredients', () => {
   let t: TestApp;
   let restaurant: RestaurantRow;
-  let other: RestaurantRow;
   let a: CatalogClient;
   let b: CatalogClient;
   let manager: SignedInUser;
@@ -17,14 +17,7 @@ describe('ingredients', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    restaurant = await createRestaurant(t.db.knex, { domain: 'ingredients-a.test' });
-    other = await createRestaurant(t.db.knex, { domain: 'ingredients-b.test' });
-    a = catalogClient(t.app, restaurant.domain);
-    b = catalogClient(t.app, other.domain);
-    manager = await signInStaff(t.cognito, t.db.knex, restaurant.id, 'manager');
-    kitchen = await signInStaff(t.cognito, t.db.knex, restaurant.id, 'kitchen');
-    customer = await signInCustomer(t.cognito);
-    otherManager = await signInStaff(t.cognito, t.db.knex, other.id, 'manager');
+    ({ restaurant, a, b, manager, kitchen, customer, otherManager } = await twoRestaurants(t, 'ingredients'));
   });
   afterAll(async () => {
     await t.close();

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './support/app.js';
+import { twoRestaurants } from './support/two-restaurants.js';
 import { recipePageSchema } from '../src/modules/catalog/recipes-schemas.js';
 import { createRestaurant, type RestaurantRow } from './support/factories.js';
-import { signInCustomer, signInStaff, type SignedInUser } from './support/users.js';
+import { signInStaff, type SignedInUser } from './support/users.js';
 import { catalogClient, insertIngredientRow, insertRecipeRows, problem, type CatalogClient } from './support/catalog.js';
 import { getRecipesForPricing, priceRecipeLine } from '../src/modules/catalog/index.js';
 import { AppError } from '../src/http/errors.js';
@@ -20,7 +21,6 @@ interface RecipeBody {
 describe('recipes', () => {
   let t: TestApp;
   let restaurant: RestaurantRow;
-  let other: RestaurantRow;
   let a: CatalogClient;
   let b: CatalogClient;
   let manager: SignedInUser;
@@ -30,14 +30,7 @@ describe('recipes', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    restaurant = await createRestaurant(t.db.knex, { domain: 'recipes-a.test' });
-    other = await createRestaurant(t.db.knex, { domain: 'recipes-b.test' });
-    a = catalogClient(t.app, restaurant.domain);
-    b = catalogClient(t.app, other.domain);
-    manager = await signInStaff(t.cognito, t.db.knex, restaurant.id, 'manager');
-    kitchen = await signInStaff(t.cognito, t.db.knex, restaurant.id, 'kitchen');
-    customer = await signInCustomer(t.cognito);
-    otherManager = await signInStaff(t.cognito, t.db.knex, other.id, 'manager');
+    ({ restaurant, a, b, manager, kitchen, customer, otherManager } = await twoRestaurants(t, 'recipes'));
   });
   afterAll(async () => {
     await t.close();

@@ -7,6 +7,7 @@ import { createRestaurant } from './support/factories.js';
 import { signIn, signInCustomer, signInStaff, uniqueEmail, type SignedInUser } from './support/users.js';
 import { callCognito } from '../src/local/cognito.js';
 import { toAppError } from '../src/http/errors.js';
+import { findTextIssues } from '../src/lib/text.js';
 import { customerSchema } from '../src/modules/customers/schemas.js';
 import { ingredientSchema } from '../src/modules/catalog/ingredients-schemas.js';
 import { orderSchema } from '../src/modules/orders/schemas.js';
@@ -151,5 +152,23 @@ describe('signing up with a NUL in the name', () => {
     expect(customerSchema.parse(res.body).name).toBe('Eve Smith');
     // And every customer route keeps working for that user.
     expect((await catalogClient(t.app, 'pool.example.com').get('/v1/cart', user)).status).toBe(200);
+  });
+});
+
+describe('findTextIssues, the scan of every string a request carries', () => {
+  it('names the path of a bad string however deep it sits, and of a bad field name', () => {
+    expect(findTextIssues({ lines: [{ note: 'ok' }, { note: `bad${NUL}` }] }, { multilineFields: true })).toEqual([
+      { path: 'lines.1.note', message: expect.stringContaining('control characters') },
+    ]);
+    expect(findTextIssues({ lines: [{ [`n${NUL}`]: 1 }] }, { multilineFields: true })).toEqual([
+      { path: 'lines.0', message: expect.stringContaining('has a field name that') },
+    ]);
+    // 40 000 levels, the most a 100 kB body holds: the path is built once, for the issue, not at every level.
+    let deep: unknown = `bad${NUL}`;
+    for (let level = 0; level < 40_000; level += 1) deep = [deep];
+    expect(findTextIssues({ deep }, { multilineFields: false })).toEqual([
+      { path: ['deep', ...Array(40_000).fill('0')].join('.'), message: expect.any(String) },
+    ]);
+    expect(findTextIssues({ fine: ['a', { b: 'c' }] }, { multilineFields: false })).toEqual([]);
   });
 });

@@ -40,20 +40,34 @@ export interface TextIssue {
  * Iterative, so a deeply nested body cannot overflow the stack.
  */
 export function findTextIssues(value: unknown, options: { multilineFields: boolean }): TextIssue[] {
+  // Each entry links to its parent instead of copying the path: a body nested thousands deep (80 kB is
+  // enough for 40 000 levels) would otherwise cost depth² copies and hold the event loop for seconds.
+  interface Entry {
+    value: unknown;
+    parent: Entry | undefined;
+    segment: string;
+    key: string | undefined;
+  }
+  const pathOf = (entry: Entry): string => {
+    const segments: string[] = [];
+    for (let at: Entry | undefined = entry; at?.parent !== undefined; at = at.parent) segments.push(at.segment);
+    return segments.reverse().join('.');
+  };
   const issues: TextIssue[] = [];
-  const pending: Array<{ value: unknown; path: string[]; key: string | undefined }> = [{ value, path: [], key: undefined }];
+  const pending: Entry[] = [{ value, parent: undefined, segment: '', key: undefined }];
   while (pending.length > 0 && issues.length < 20) {
-    const { value: current, path, key } = pending.pop() as (typeof pending)[number];
+    const entry = pending.pop() as Entry;
+    const current = entry.value;
     if (typeof current === 'string') {
-      const problem = textProblem(current, options.multilineFields && key !== undefined && MULTILINE_FIELDS.has(key));
-      if (problem !== undefined) issues.push({ path: path.join('.'), message: problem });
+      const problem = textProblem(current, options.multilineFields && entry.key !== undefined && MULTILINE_FIELDS.has(entry.key));
+      if (problem !== undefined) issues.push({ path: pathOf(entry), message: problem });
     } else if (Array.isArray(current)) {
-      for (const [i, item] of current.entries()) pending.push({ value: item, path: [...path, String(i)], key });
+      for (const [i, item] of current.entries()) pending.push({ value: item, parent: entry, segment: String(i), key: entry.key });
     } else if (typeof current === 'object' && current !== null) {
       for (const [name, item] of Object.entries(current)) {
         const keyProblem = textProblem(name, false);
-        if (keyProblem !== undefined) issues.push({ path: path.join('.'), message: `has a field name that ${keyProblem}` });
-        else pending.push({ value: item, path: [...path, name], key: name });
+        if (keyProblem !== undefined) issues.push({ path: pathOf(entry), message: `has a field name that ${keyProblem}` });
+        else pending.push({ value: item, parent: entry, segment: name, key: name });
       }
     }
   }

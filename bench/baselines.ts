@@ -35,14 +35,13 @@ export function startBaselineA(): Promise<BaselineServer> {
 }
 
 /**
- * B: `node:http` and a database query per request: the menu page's statement (the service's own query
- * builder, rendered once), its rows as JSON. No framework, no middleware, no tenant or token checks.
+ * B and B′: `node:http` and a database query per request, answering the page `body` makes of it (see
+ * bench/run.ts). No framework, no middleware, no tenant or token checks.
  */
-export function startBaselineB(query: () => Promise<unknown[]>): Promise<BaselineServer> {
+export function startBaselineB(page: () => Promise<string>): Promise<BaselineServer> {
   const server = http.createServer((req, res) => {
-    query().then(
-      (rows) => {
-        const body = JSON.stringify({ data: rows });
+    page().then(
+      (body) => {
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
         res.end(body);
       },

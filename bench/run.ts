@@ -394,14 +394,14 @@ function withVariables(sql: string, bindingNames: readonly string[]): string {
   });
 }
 
-/** The service's menu statement as it is now, for the recipes given by sentinels, with named bindings. */
+/** The statement checkout prices its lines with, as it is now, for the recipes given by sentinels, with named bindings. */
 function liveMenuSql(knex: Knex, recipes: 1 | 2): string {
   const sentinels = new Map<number, string>([
     [-1001, 'restaurant'],
     [-1002, 'r1'],
     [-1003, 'r2'],
   ]);
-  const { sql, bindings } = pricedRecipesQuery(knex, -1001, { ids: recipes === 1 ? [-1002] : [-1002, -1003] })
+  const { sql, bindings } = pricedRecipesQuery(knex, -1001, recipes === 1 ? [-1002] : [-1002, -1003])
     .toSQL()
     .toNative();
   return withVariables(
@@ -759,19 +759,22 @@ async function main(): Promise<void> {
     if (pageIds.some((recipe, k) => recipe.price_cents !== menu.priceOf.base + menu.priceOf.perIndex * k))
       throw new Error('menu prices differ from the seed formula');
 
-    // B′: executed as the service executes it now: the same text, bindings and statement name (a prepared statement).
-    const menuSql = pricedRecipesQuery(knex, menu.restaurantId, { limit: settings.menuPageSize + 1 }).toSQL();
-    const menuStatement = { ...menuSql.toNative(), name: (menuSql.options as { name?: string } | undefined)?.name };
+    // B′: the statement the service sent for the menu page just now (its text, bindings and prepared statement name).
+    const [menuStatement] = statements.menu?.sent ?? [];
+    if (menuStatement === undefined || statements.menu?.count !== 1) throw new Error(`the menu page is not one statement: ${statements.menu?.sql.join('; ')}`);
     // B: the statement of before issue 19, frozen, run the same way.
     const frozen = await frozenMenuStatements();
     const frozenValues = frozen.page.bindings.map((name) => (name === 'restaurant' ? menu.restaurantId : settings.menuPageSize + 1));
-    let menuQuery: () => Promise<unknown[]>;
-    let frozenMenuQuery: () => Promise<unknown[]>;
-    let sqlQuery: (sql: string, bindings: Array<number | string>) => Promise<Array<Record<string, unknown>>>;
+    // B turns the rows into JSON in JavaScript, as the service did before issue 19; B′ sends the text the
+    // service's statement builds (its one row: the page's recipes as JSON), as the service does now.
+    type Rows = Array<Record<string, unknown>>;
+    let menuQuery: () => Promise<Rows>;
+    let frozenMenuQuery: () => Promise<Rows>;
+    let sqlQuery: (sql: string, bindings: Array<number | string>) => Promise<Rows>;
     if (benchUrl !== undefined) {
       const pool = new pg.Pool({ connectionString: benchUrl, max: config.database.kind === 'postgres' ? config.database.poolMax : 10 });
       closers.push(() => pool.end());
-      menuQuery = async () => (await pool.query({ name: menuStatement.name, text: menuStatement.sql, values: [...menuStatement.bindings] as unknown[] })).rows;
+      menuQuery = async () => (await pool.query({ name: menuStatement.name, text: menuStatement.sql, values: [...menuStatement.bindings] })).rows;
       frozenMenuQuery = async () => (await pool.query({ name: frozen.page.name, text: frozen.page.sql, values: frozenValues })).rows;
       const monitor = new pg.Client({ connectionString: benchUrl });
       await monitor.connect();
@@ -783,32 +786,27 @@ async function main(): Promise<void> {
             sql.replace(/\?/g, () => `$${++n}`),
             bindings,
           )
-        ).rows as Array<Record<string, unknown>>;
+        ).rows as Rows;
       };
     } else {
       menuQuery = async () =>
-        ((await knex.raw(menuStatement.sql.replace(/\$\d+/g, '?'), [...menuStatement.bindings] as Knex.RawBinding[])) as { rows: unknown[] }).rows;
-      frozenMenuQuery = async () => ((await knex.raw(frozen.page.sql.replace(/\$\d+/g, '?'), frozenValues)) as { rows: unknown[] }).rows;
-      sqlQuery = async (sql, bindings) => ((await knex.raw(sql, bindings)) as { rows: Array<Record<string, unknown>> }).rows;
+        ((await knex.raw(menuStatement.sql.replace(/\$\d+/g, '?'), [...menuStatement.bindings] as Knex.RawBinding[])) as { rows: Rows }).rows;
+      frozenMenuQuery = async () => ((await knex.raw(frozen.page.sql.replace(/\$\d+/g, '?'), frozenValues)) as { rows: Rows }).rows;
+      sqlQuery = async (sql, bindings) => ((await knex.raw(sql, bindings)) as { rows: Rows }).rows;
     }
-    for (const [name, query] of [
-      ['B', frozenMenuQuery],
-      ['B′', menuQuery],
+    const frozenBody = async () => JSON.stringify({ data: await frozenMenuQuery() });
+    const menuBody = async () => `{"data":${String((await menuQuery())[0]?.data)}}`;
+    for (const [name, body] of [
+      ['B', frozenBody],
+      ['B′', menuBody],
     ] as const) {
-      const baselineRows = (await query()) as Array<{ id: number }>;
-      if (
-        baselineRows
-          .slice(0, settings.menuPageSize)
-          .map((row) => Number(row.id))
-          .join() !== pageIds.map((recipe) => recipe.id).join()
-      ) {
-        throw new Error(`baseline ${name} does not return the rows of the menu page`);
-      }
+      const baselineIds = (JSON.parse(await body()) as { data: Array<{ id: unknown }> }).data.slice(0, settings.menuPageSize).map((row) => Number(row.id));
+      if (baselineIds.join() !== pageIds.map((recipe) => recipe.id).join()) throw new Error(`baseline ${name} does not return the recipes of the menu page`);
     }
 
     const a = await startBaselineA();
-    const b = await startBaselineB(frozenMenuQuery);
-    const bPrime = await startBaselineB(menuQuery);
+    const b = await startBaselineB(frozenBody);
+    const bPrime = await startBaselineB(menuBody);
     servers.push(a, b, bPrime);
     const get = (url: string, headers: Record<string, string> = {}) =>
       runLoad<GetResult>({ kind: 'get', url, headers, connections: settings.connections, warmupSeconds: settings.warmupSeconds, seconds: settings.seconds });

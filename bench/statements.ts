@@ -7,6 +7,14 @@ export interface StatementCount {
   count: number;
   /** Their text, in the order sent, for the README and for regenerating baseline C. */
   sql: string[];
+  /** Each as sent: text, bindings and prepared statement name, so a baseline can run exactly that. */
+  sent: SentStatement[];
+}
+
+export interface SentStatement {
+  sql: string;
+  bindings: unknown[];
+  name: string | undefined;
 }
 
 const BACKGROUND = /"outbox"|webhook_order_cursors|"webhook_/;
@@ -28,8 +36,9 @@ export async function countStatements(
     await reset();
     const counts: Record<string, StatementCount> = {};
     for (const [name, send] of Object.entries(steps)) {
-      const seen: Array<{ sql: string; tx: string | undefined }> = [];
-      const listener = (query: { sql?: string; __knexTxId?: string }) => seen.push({ sql: String(query.sql ?? ''), tx: query.__knexTxId });
+      const seen: Array<SentStatement & { tx: string | undefined }> = [];
+      const listener = (query: { sql?: string; bindings?: unknown[]; options?: { name?: string }; __knexTxId?: string }) =>
+        seen.push({ sql: String(query.sql ?? ''), bindings: query.bindings ?? [], name: query.options?.name, tx: query.__knexTxId });
       knex.on('query', listener);
       try {
         await send();
@@ -43,8 +52,10 @@ export async function countStatements(
       for (const tx of new Set(seen.map((q) => q.tx))) {
         if (tx !== undefined && seen.every((q) => q.tx !== tx || /^BEGIN/.test(q.sql))) background.add(tx);
       }
-      const sql = seen.filter((q) => !BACKGROUND.test(q.sql) && (q.tx === undefined || !background.has(q.tx))).map((q) => q.sql);
-      counts[name] = { count: sql.length, sql };
+      const sent = seen
+        .filter((q) => !BACKGROUND.test(q.sql) && (q.tx === undefined || !background.has(q.tx)))
+        .map(({ sql, bindings, name: statementName }) => ({ sql, bindings, name: statementName }));
+      counts[name] = { count: sent.length, sql: sent.map((q) => q.sql), sent };
     }
     if (best === undefined || total(counts) < total(best)) best = counts;
   }

@@ -16,8 +16,6 @@ const recipe = (
   category: '',
   price_cents: lines.reduce((sum, line) => sum + line.price_cents * line.quantity, 0),
   available: true,
-  max_orderable: 10,
-  image: null,
   ingredients: lines.map((line) => ({
     ingredient_id: line.ingredient_id,
     name: `ingredient ${line.ingredient_id}`,
@@ -30,12 +28,8 @@ const recipe = (
     available: true,
     archived: false,
     allergens: [],
-    vegan: true,
-    vegetarian: true,
   })),
   option_groups: [],
-  allergens: [],
-  dietary: ['vegan', 'vegetarian'],
 });
 
 const errorOf = (work: () => unknown): AppError => {

@@ -62,6 +62,11 @@ export interface RouteContext<P, Q, B, T extends boolean, A extends Access = Acc
 export interface RouteResult {
   status: number;
   body?: unknown;
+  /**
+   * A successful answer already serialised as JSON (the database built it), sent as it is: the same
+   * `Content-Type` and strong ETag a `body` gets. Not on idempotent routes, whose stored reply is a `body`.
+   */
+  json?: string;
 }
 
 export interface RouteDefinition<
@@ -256,7 +261,7 @@ export function defineRoute<
       withTransaction(api.deps.db, async (trx) => {
         const result = await work(trx);
         if (scope !== undefined) {
-          await completeIdempotentRequest(trx, scope, result.status, result.body);
+          await completeIdempotentRequest(trx, scope, result.status, storedReplyOf(result));
           stored = true;
         }
         return result;
@@ -270,7 +275,7 @@ export function defineRoute<
       if (scope !== undefined) await settleFailedIdempotentRequest(api.deps.db, scope, error);
       throw error;
     }
-    if (scope !== undefined && !stored) await completeIdempotentRequest(api.deps.db, scope, result.status, result.body);
+    if (scope !== undefined && !stored) await completeIdempotentRequest(api.deps.db, scope, result.status, storedReplyOf(result));
     // A declared response (readiness's 503) is not a problem; any other error answer must be a documented one.
     if (result.status >= 400 && def.responses[result.status] === undefined) checkDocumented((result.body as { code: ErrorCode }).code, result.status);
     sendResult(res, result);
@@ -305,10 +310,18 @@ async function readUpload(req: Request, res: Response, upload: NonNullable<RawBo
   return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 }
 
+/** What an idempotent route's answer is replayed from: its `body` (JSON text would be stored as a string). */
+function storedReplyOf(result: RouteResult): unknown {
+  if (result.json !== undefined) throw new Error('an idempotent route must answer with a body, not JSON text');
+  return result.body;
+}
+
 function sendResult(res: Response, result: RouteResult): void {
   // A handler that streams its answer (Server-Sent Events) has written it itself.
   if (res.headersSent) return;
-  if (result.body === undefined || result.body === null) {
+  if (result.json !== undefined) {
+    res.status(result.status).type('json').send(result.json);
+  } else if (result.body === undefined || result.body === null) {
     res.status(result.status).end();
   } else if (result.status >= 400) {
     res.status(result.status).type('application/problem+json').send(JSON.stringify(result.body));

@@ -4,6 +4,7 @@ import { withTransaction } from '../../db/transaction.js';
 import type { Allergen } from '../../lib/allergens.js';
 import { AppError, notFound, validationFailed } from '../../lib/errors.js';
 import {
+  asServedAllergens,
   assertOptionsBelong,
   canMake,
   describeOptions,
@@ -113,7 +114,7 @@ function viewLine(line: repo.CartLineRow, recipe: PricedRecipe | undefined, know
     return {
       ...base,
       options: heldOptions,
-      allergens: recipe.allergens,
+      allergens: asServedAllergens(recipe),
       unit_price_cents: recipe.price_cents,
       line_total_cents: recipe.price_cents * line.quantity,
       available: false,

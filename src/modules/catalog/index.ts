@@ -5,6 +5,7 @@
 export { priceLines, priceLinesWith, type LineToPrice, type PricedLine } from './pricing-service.js';
 export { reserveForOrder, releaseForOrder, adjustStock, sumNeeds, type AdjustmentInput, type IngredientQuantity, type LineNeeds } from './stock-service.js';
 export {
+  asServedAllergens,
   assertOptionsBelong,
   canMake,
   describeOptions,

@@ -5,15 +5,8 @@ import { withTransaction } from '../../db/transaction.js';
 import { notFound } from '../../lib/errors.js';
 import { processImage, renditionSizes, type AcceptedImageType, type RenditionName } from '../media/images.js';
 import type { MediaStore } from '../media/store.js';
+import type { RecipeImageUrls } from './menu-repo.js';
 import { activeRecipeExists, replaceRecipeImage, type StoredImage } from './recipes-repo.js';
-
-/** A recipe's picture as the API shows it (API.md "Pictures"): every URL a WebP on MEDIA_BASE_URL. */
-export interface RecipeImageView {
-  url: string;
-  width: number;
-  height: number;
-  variants: { thumb: string; medium: string; large: string };
-}
 
 export type MediaUrls = Pick<MediaStore, 'urlFor'>;
 
@@ -21,18 +14,16 @@ export type MediaUrls = Pick<MediaStore, 'urlFor'>;
 const objectKey = (imageId: string, rendition: RenditionName) => `recipes/${imageId}/${rendition}.webp`;
 const allRenditions = (): RenditionName[] => Object.keys(renditionSizes()) as RenditionName[];
 
-export function recipeImageView(image: StoredImage | null, media: MediaUrls): RecipeImageView | null {
-  if (image === null) return null;
-  return {
-    url: media.urlFor(objectKey(image.id, 'original')),
-    width: image.width,
-    height: image.height,
-    variants: {
-      thumb: media.urlFor(objectKey(image.id, 'thumb')),
-      medium: media.urlFor(objectKey(image.id, 'medium')),
-      large: media.urlFor(objectKey(image.id, 'large')),
-    },
+// Any text that cannot be in a URL the media store makes, to find where the picture's id goes in one.
+const ID_MARK = '\u0000';
+
+/** How the menu's SQL makes the URLs of a picture's renditions (API.md "Pictures": WebP on MEDIA_BASE_URL). */
+export function recipeImageUrls(media: MediaUrls): RecipeImageUrls {
+  const parts = (rendition: RenditionName) => {
+    const [prefix = '', suffix = ''] = media.urlFor(objectKey(ID_MARK, rendition)).split(ID_MARK);
+    return { prefix, suffix };
   };
+  return { original: parts('original'), thumb: parts('thumb'), medium: parts('medium'), large: parts('large') };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
-import type { Allergen, Diet } from '../../lib/allergens.js';
+import type { Allergen } from '../../lib/allergens.js';
 
 /** What a menu needs to know of an ingredient, live: whether it can be used now, and what it contains. */
 export interface IngredientFacts {
@@ -14,8 +14,6 @@ export interface IngredientFacts {
   available: boolean;
   archived: boolean;
   allergens: Allergen[];
-  vegan: boolean;
-  vegetarian: boolean;
 }
 
 /** One ingredient of a recipe as it stands now: the recipe's line plus the ingredient's live row. */
@@ -63,18 +61,10 @@ export interface PricedRecipe {
   price_cents: number;
   /** Every own line can be made, and every group with min_select ≥ 1 has that many available options. */
   available: boolean;
-  /** Portions the stock allows as served by default (own lines plus the available default options); 0 when not available. */
-  max_orderable: number;
   /** Ordered by ingredient id. */
   ingredients: RecipeIngredientLine[];
   /** In the manager's order. */
   option_groups: RecipeOptionGroup[];
-  /** Of what it holds as served: its own lines and its default options' ingredients. Sorted. */
-  allergens: Allergen[];
-  /** The diets every ingredient it holds as served keeps to. */
-  dietary: Diet[];
-  /** The picture's upload id and full size; its objects are named from the id (catalog/recipe-images.ts). */
-  image: StoredImage | null;
 }
 
 export interface StoredImage {
@@ -83,44 +73,51 @@ export interface StoredImage {
   height: number;
 }
 
-export interface RecipeFilter {
-  afterId?: number | undefined;
-  ids?: readonly number[] | undefined;
-  category?: string | undefined;
-  /** A LIKE pattern, already escaped and wrapped in `%`. */
-  searchPattern?: string | undefined;
-  available?: boolean | undefined;
-  /** Only recipes free of these as served, or once removable ingredients are taken off. */
-  excludeAllergens?: readonly Allergen[] | undefined;
-  /** Only recipes that keep to every one of these diets as served. */
-  dietary?: readonly Diet[] | undefined;
-  limit?: number | undefined;
-}
-
 const INGREDIENT_FACTS = `'name', i.name, 'unit', i.unit, 'price_cents', i.price_cents, 'stock', i.stock, 'available', i.available,
-           'archived', i.archived_at IS NOT NULL, 'allergens', i.allergens, 'vegan', i.vegan, 'vegetarian', i.vegetarian`;
+           'archived', i.archived_at IS NOT NULL, 'allergens', i.allergens`;
 
-/**
- * The recipe's own lines, per recipe, in a lateral subquery: price = Σ price × quantity, available = every
- * line switched on, not archived, with stock ≥ quantity; the lines as JSON. Prices are multiplied in bigint
- * so a large price × quantity cannot overflow integer.
- */
-const LIVE_RECIPE_LINES = `
-  SELECT coalesce(sum(i.price_cents::bigint * ri.quantity), 0)::bigint AS price_cents,
-         coalesce(bool_and(i.available AND i.archived_at IS NULL AND i.stock >= ri.quantity), false) AS available,
-         coalesce(json_agg(json_build_object(
-           'ingredient_id', ri.ingredient_id, 'quantity', ri.quantity, 'removable', ri.removable, 'max_quantity', ri.max_quantity,
-           ${INGREDIENT_FACTS}
-         ) ORDER BY ri.ingredient_id), '[]'::json) AS ingredients
-    FROM recipe_ingredients ri
+// What can be served, written once for the statement that prices a cart (below) and the one that builds the
+// menu (menu-repo.ts), so what a guest sees and what checkout accepts always agree.
+
+/** The recipe's price from its own lines `ri` and their ingredients `i`: Σ price × quantity, in bigint so it cannot overflow. */
+export const RECIPE_PRICE = 'coalesce(sum(i.price_cents::bigint * ri.quantity), 0)::bigint';
+
+/** A recipe's own line `ri` of ingredient `i`: switched on, not archived, in stock for the line. */
+export const RECIPE_LINE_USABLE = 'i.available AND i.archived_at IS NULL AND i.stock >= ri.quantity';
+
+/** The recipe `r`'s own lines `ri` with their ingredients `i`. */
+export const RECIPE_LINES_FROM = `recipe_ingredients ri
     JOIN ingredients i ON i.restaurant_id = ri.restaurant_id AND i.id = ri.ingredient_id
    WHERE ri.restaurant_id = r.restaurant_id AND ri.recipe_id = r.id`;
 
 /**
+ * An ingredient `x` of an option: switched on, not archived, and in stock for the option plus what the
+ * recipe's own line `ri` takes of it (an option sharing the patty with the recipe needs both).
+ */
+export const OPTION_INGREDIENT_USABLE = 'i.available AND i.archived_at IS NULL AND i.stock >= x.quantity + coalesce(ri.quantity, 0)';
+
+/** The ingredients `x` of the option `o`, with their rows `i` and the recipe's own line `ri` of each, if any. */
+export const OPTION_INGREDIENTS_FROM = `recipe_option_ingredients x
+          JOIN ingredients i ON i.restaurant_id = x.restaurant_id AND i.id = x.ingredient_id
+          LEFT JOIN recipe_ingredients ri ON ri.restaurant_id = x.restaurant_id AND ri.recipe_id = o.recipe_id AND ri.ingredient_id = x.ingredient_id
+         WHERE x.restaurant_id = o.restaurant_id AND x.option_id = o.id`;
+
+/**
+ * The recipe's own lines in a lateral subquery: its price, whether every line can be served, the lines as JSON.
+ */
+const LIVE_RECIPE_LINES = `
+  SELECT ${RECIPE_PRICE} AS price_cents,
+         coalesce(bool_and(${RECIPE_LINE_USABLE}), false) AS available,
+         coalesce(json_agg(json_build_object(
+           'ingredient_id', ri.ingredient_id, 'quantity', ri.quantity, 'removable', ri.removable, 'max_quantity', ri.max_quantity,
+           ${INGREDIENT_FACTS}
+         ) ORDER BY ri.ingredient_id), '[]'::json) AS ingredients
+    FROM ${RECIPE_LINES_FROM}`;
+
+/**
  * The recipe's active option groups with their active options as JSON. An option is available when each of
- * its ingredients is switched on, not archived, and in stock for the option plus what the recipe's own line
- * takes of it (an option sharing the patty with the recipe needs both). The groups hold (`available`) when
- * each has at least `min_select` available options.
+ * its ingredients can be served; the groups hold (`available`) when each has at least `min_select` available
+ * options.
  */
 const LIVE_OPTION_GROUPS = `
   SELECT coalesce(json_agg(json_build_object(
@@ -136,115 +133,57 @@ const LIVE_OPTION_GROUPS = `
             count(*) FILTER (WHERE oi.available) AS available_options
        FROM recipe_options o
       CROSS JOIN LATERAL (
-        SELECT coalesce(bool_and(i.available AND i.archived_at IS NULL AND i.stock >= x.quantity + coalesce(ri.quantity, 0)), true) AS available,
+        SELECT coalesce(bool_and(${OPTION_INGREDIENT_USABLE}), true) AS available,
                coalesce(json_agg(json_build_object(
                  'ingredient_id', x.ingredient_id, 'quantity', x.quantity,
                  ${INGREDIENT_FACTS}
                ) ORDER BY x.ingredient_id), '[]'::json) AS ingredients
-          FROM recipe_option_ingredients x
-          JOIN ingredients i ON i.restaurant_id = x.restaurant_id AND i.id = x.ingredient_id
-          LEFT JOIN recipe_ingredients ri ON ri.restaurant_id = x.restaurant_id AND ri.recipe_id = o.recipe_id AND ri.ingredient_id = x.ingredient_id
-         WHERE x.restaurant_id = o.restaurant_id AND x.option_id = o.id
+          FROM ${OPTION_INGREDIENTS_FROM}
       ) AS oi
       WHERE o.restaurant_id = g.restaurant_id AND o.group_id = g.id AND o.archived_at IS NULL
    ) AS go
    WHERE g.restaurant_id = r.restaurant_id AND g.recipe_id = r.id AND g.archived_at IS NULL`;
 
 /**
- * What the recipe holds as served (its own lines and its default options' ingredients): the allergens, those
- * of them no removal can take away (`fixed_allergens`: from a line that is not removable, or from a default
- * option), and whether every such ingredient is vegan or vegetarian. The menu filters on these in SQL, so a
- * filtered page is still a full page.
+ * Active recipes among `ids` with live prices and availability, each line with its ingredient's live facts
+ * (price, stock, switch), in id order: one statement whatever the number of recipes. What a cart and
+ * checkout price from; the menu's view is menu-repo.ts's.
  */
-const AS_SERVED = `
-  SELECT to_json(coalesce(array_agg(DISTINCT a.allergen ORDER BY a.allergen) FILTER (WHERE a.allergen IS NOT NULL), '{}')) AS allergens,
-         coalesce(array_agg(DISTINCT a.allergen) FILTER (WHERE a.allergen IS NOT NULL AND NOT s.removable), '{}') AS fixed_allergens,
-         coalesce(bool_and(i.vegan), false) AS vegan,
-         coalesce(bool_and(i.vegetarian), false) AS vegetarian
-    FROM (SELECT ri.ingredient_id, ri.removable
-            FROM recipe_ingredients ri
-           WHERE ri.restaurant_id = r.restaurant_id AND ri.recipe_id = r.id
-          UNION ALL
-          SELECT x.ingredient_id, false
-            FROM recipe_options o
-            JOIN recipe_option_groups g ON g.restaurant_id = o.restaurant_id AND g.id = o.group_id
-            JOIN recipe_option_ingredients x ON x.restaurant_id = o.restaurant_id AND x.option_id = o.id
-           WHERE o.restaurant_id = r.restaurant_id AND o.recipe_id = r.id AND o.is_default
-             AND o.archived_at IS NULL AND g.archived_at IS NULL) AS s
-    JOIN ingredients i ON i.restaurant_id = r.restaurant_id AND i.id = s.ingredient_id
-    LEFT JOIN LATERAL unnest(i.allergens) AS a(allergen) ON true`;
-
-/**
- * Active recipes with live prices and availability, in id order: one statement whatever the number of
- * recipes (no query per recipe). Filters, including availability and allergens, are in the WHERE, so a page
- * of N is N matching recipes (the scan continues past non-matching ones) and keyset pages are never short.
- */
-export async function selectPricedRecipes(db: Queryable, restaurantId: number, filter: RecipeFilter): Promise<PricedRecipe[]> {
-  if (filter.ids !== undefined && filter.ids.length === 0) return [];
-  const rows: Array<Record<string, unknown>> = await pricedRecipesQuery(db, restaurantId, filter);
+export async function selectPricedRecipes(db: Queryable, restaurantId: number, ids: readonly number[]): Promise<PricedRecipe[]> {
+  if (ids.length === 0) return [];
+  const rows: Array<Record<string, unknown>> = await pricedRecipesQuery(db, restaurantId, ids);
   return rows.map(toPricedRecipe);
 }
 
 /**
  * The statement `selectPricedRecipes` runs, unexecuted. Exported so the benchmark's baseline runs exactly
- * this SQL (`.toSQL()`) and cannot drift from the menu page.
+ * this SQL (`.toSQL()`) and cannot drift from checkout.
  */
-export function pricedRecipesQuery(db: Queryable, restaurantId: number, filter: RecipeFilter): Knex.QueryBuilder {
-  const query = db
-    .select(
-      'r.id',
-      'r.name',
-      'r.description',
-      'r.category',
-      'r.image_id',
-      'r.image_width',
-      'r.image_height',
-      't.price_cents',
-      db.raw('(t.available AND og.available) AS available'),
-      't.ingredients',
-      'og.option_groups',
-      's.allergens',
-      's.vegan',
-      's.vegetarian',
-    )
-    .from('recipes as r')
-    .joinRaw(`CROSS JOIN LATERAL (${LIVE_RECIPE_LINES}) AS t`)
-    .joinRaw(`CROSS JOIN LATERAL (${LIVE_OPTION_GROUPS}) AS og`)
-    .joinRaw(`CROSS JOIN LATERAL (${AS_SERVED}) AS s`)
-    .where('r.restaurant_id', restaurantId)
-    .whereNull('r.archived_at')
-    .orderBy('r.id', 'asc');
-  if (filter.afterId !== undefined) query.where('r.id', '>', filter.afterId);
-  if (filter.ids !== undefined) query.whereIn('r.id', [...filter.ids]);
-  if (filter.category !== undefined) query.where('r.category', filter.category);
-  // The same expression as the trigram index recipes_search_trgm, so the index can serve it.
-  if (filter.searchPattern !== undefined) query.whereRaw(`lower(r.name || ' ' || r.description) LIKE lower(?) ESCAPE '\\'`, [filter.searchPattern]);
-  if (filter.available !== undefined) query.whereRaw('(t.available AND og.available) = ?', [filter.available]);
-  const excluded = filter.excludeAllergens ?? [];
-  // One text[] binding whatever the number of allergens, so one filter shape is one SQL text. The names come
-  // from the fixed EU list (validated), so the array literal needs no quoting.
-  if (excluded.length > 0) query.whereRaw('NOT (s.fixed_allergens && ?::text[])', [`{${excluded.join(',')}}`]);
-  const vegan = filter.dietary?.includes('vegan') === true;
-  const vegetarian = filter.dietary?.includes('vegetarian') === true;
-  if (vegan) query.where('s.vegan', true);
-  if (vegetarian) query.where('s.vegetarian', true);
-  if (filter.limit !== undefined) query.limit(filter.limit);
-  // A named (prepared) statement: Postgres plans this one afresh each time otherwise, which costs as much as
-  // running it. The name says which filters are set, so one name is always one SQL text (pg requires it).
-  // Behind PgBouncer in transaction mode this needs its max_prepared_statements (PgBouncer 1.21 and later).
-  const shape = [
-    filter.afterId,
-    filter.category,
-    filter.searchPattern,
-    filter.available,
-    excluded.length > 0 || undefined,
-    vegan || undefined,
-    vegetarian || undefined,
-    filter.limit,
-  ]
-    .map((v) => (v === undefined ? '0' : '1'))
-    .join('');
-  return query.options({ name: `priced_recipes_${shape}_${filter.ids?.length ?? 'all'}` });
+export function pricedRecipesQuery(db: Queryable, restaurantId: number, ids: readonly number[]): Knex.QueryBuilder {
+  return (
+    db
+      .select(
+        'r.id',
+        'r.name',
+        'r.description',
+        'r.category',
+        't.price_cents',
+        db.raw('(t.available AND og.available) AS available'),
+        't.ingredients',
+        'og.option_groups',
+      )
+      .from('recipes as r')
+      .joinRaw(`CROSS JOIN LATERAL (${LIVE_RECIPE_LINES}) AS t`)
+      .joinRaw(`CROSS JOIN LATERAL (${LIVE_OPTION_GROUPS}) AS og`)
+      .where('r.restaurant_id', restaurantId)
+      .whereNull('r.archived_at')
+      .whereIn('r.id', [...ids])
+      .orderBy('r.id', 'asc')
+      // A named (prepared) statement: Postgres plans this one afresh each time otherwise, which costs as much
+      // as running it. One name per number of ids, so one name is always one SQL text (pg requires it).
+      // Behind PgBouncer in transaction mode this needs its max_prepared_statements (PgBouncer 1.21 and later).
+      .options({ name: `priced_recipes_${ids.length}` })
+  );
 }
 
 export interface RecipeLineRow {
@@ -498,8 +437,6 @@ function toFacts(line: Json): IngredientFacts {
     archived: Boolean(line.archived),
     // The column's CHECK admits only the EU names.
     allergens: (line.allergens ?? []) as Allergen[],
-    vegan: Boolean(line.vegan),
-    vegetarian: Boolean(line.vegetarian),
   };
 }
 
@@ -526,39 +463,18 @@ function toPricedRecipe(row: Record<string, unknown>): PricedRecipe {
       ingredients: (option.ingredients as Json[]).map((line) => ({ ...toFacts(line), quantity: Number(line.quantity) })),
     })),
   }));
-  const available = Boolean(row.available);
-  const dietary: Diet[] = [];
-  if (row.vegan === true) dietary.push('vegan');
-  if (row.vegetarian === true) dietary.push('vegetarian');
   return {
     id: Number(row.id),
     name: String(row.name),
     description: String(row.description),
     category: String(row.category),
     price_cents: Number(row.price_cents),
-    available,
-    max_orderable: available ? portionsAsServed(ingredients, optionGroups) : 0,
+    available: Boolean(row.available),
     ingredients,
     option_groups: optionGroups,
-    allergens: parseJson(row.allergens) as Allergen[],
-    dietary,
-    image: typeof row.image_id === 'string' ? { id: row.image_id, width: Number(row.image_width), height: Number(row.image_height) } : null,
   };
 }
 
-/** The smallest floor(stock / need) over what a default portion needs: own lines plus the available default options. */
-function portionsAsServed(lines: readonly RecipeIngredientLine[], groups: readonly RecipeOptionGroup[]): number {
-  const needs = new Map<number, { stock: number; quantity: number }>();
-  const add = (line: { ingredient_id: number; stock: number; quantity: number }) => {
-    const need = needs.get(line.ingredient_id);
-    needs.set(line.ingredient_id, { stock: line.stock, quantity: (need?.quantity ?? 0) + line.quantity });
-  };
-  lines.forEach(add);
-  for (const group of groups) for (const option of group.options) if (option.default && option.available) option.ingredients.forEach(add);
-  let portions = Number.POSITIVE_INFINITY;
-  for (const need of needs.values()) portions = Math.min(portions, Math.floor(need.stock / need.quantity));
-  return Number.isFinite(portions) ? portions : 0;
-}
 /**
  * Points the recipe at a new picture (or none) and answers the one it replaces; in the caller's transaction,
  * the row locked first so two uploads at once each learn what they replaced. `undefined`: no such active recipe.

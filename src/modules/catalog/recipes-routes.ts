@@ -4,7 +4,7 @@ import { catalogReadNote, catalogViewer, setCatalogCacheHeaders } from './catalo
 import { idParams } from '../../http/params.js';
 import { createRecipeBody, listRecipesQuery, recipePageSchema, recipeSchema, updateRecipeBody } from './recipes-schemas.js';
 import * as recipes from './recipes-service.js';
-import { removeRecipeImage, setRecipeImage } from './recipe-images.js';
+import { recipeImageUrls, removeRecipeImage, setRecipeImage } from './recipe-images.js';
 import { ACCEPTED_IMAGE_TYPES, MAX_IMAGE_BYTES, isAcceptedImageType } from '../media/images.js';
 import { z } from '../../http/zod.js';
 import type { MenuPreferences } from '../../lib/allergens.js';
@@ -17,6 +17,7 @@ export interface RecipeRouteDeps {
 }
 
 export function registerRecipeRoutes(api: ApiRouter, deps: RecipeRouteDeps): void {
+  const images = recipeImageUrls(api.deps.media);
   defineRoute(api, {
     method: 'get',
     path: '/v1/recipes',
@@ -40,15 +41,12 @@ export function registerRecipeRoutes(api: ApiRouter, deps: RecipeRouteDeps): voi
       const viewer = catalogViewer(principal, staffRole);
       const saved = principal !== undefined && recipes.menuQueryTakesPreferences(query) ? await deps.preferencesOf(tenant.id, principal.sub) : undefined;
       const filter = recipes.menuFilterFor(query, saved);
-      const page = await recipes.listRecipes(api.deps.db, tenant.id, { ...query, excludeAllergens: filter.excludeAllergens, dietary: filter.dietary });
+      const page = await recipes.listRecipes(api.deps.db, tenant.id, { ...query, excludeAllergens: filter.excludeAllergens, dietary: filter.dietary }, images);
       setCatalogCacheHeaders(res, viewer, { personalised: filter.applied !== null });
+      // The recipes are JSON text as PostgreSQL built it; only the page's own fields are serialised here.
       return {
         status: 200,
-        body: {
-          data: page.data.map((recipe) => recipes.recipeView(recipe, api.deps.media, filter.excludeAllergens)),
-          next_cursor: page.next_cursor,
-          applied_preferences: filter.applied,
-        },
+        json: `{"data":${page.data},"next_cursor":${JSON.stringify(page.next_cursor)},"applied_preferences":${JSON.stringify(filter.applied)}}`,
       };
     },
   });
@@ -67,9 +65,9 @@ export function registerRecipeRoutes(api: ApiRouter, deps: RecipeRouteDeps): voi
     },
     handler: async ({ tenant, params, res, principal, staffRole }) => {
       const viewer = catalogViewer(principal, staffRole);
-      const recipe = await recipes.getRecipe(api.deps.db, tenant.id, params.id);
+      const recipe = await recipes.getRecipe(api.deps.db, tenant.id, params.id, images);
       setCatalogCacheHeaders(res, viewer);
-      return { status: 200, body: recipes.recipeView(recipe, api.deps.media) };
+      return { status: 200, json: recipe };
     },
   });
 
@@ -85,8 +83,7 @@ export function registerRecipeRoutes(api: ApiRouter, deps: RecipeRouteDeps): voi
     responses: { 201: { description: 'The recipe with its computed price and availability', schema: recipeSchema } },
     errors: { conflict: 'An active recipe already has this name' },
     handler: async ({ tenant, body }) => {
-      const recipe = await recipes.createRecipe(api.deps.db, tenant.id, body);
-      return { status: 201, body: recipes.recipeView(recipe, api.deps.media) };
+      return { status: 201, json: await recipes.createRecipe(api.deps.db, tenant.id, body, images) };
     },
   });
 
@@ -102,8 +99,7 @@ export function registerRecipeRoutes(api: ApiRouter, deps: RecipeRouteDeps): voi
     responses: { 200: { description: 'The recipe as it now stands', schema: recipeSchema } },
     errors: { conflict: 'An active recipe already has this name' },
     handler: async ({ tenant, params, body }) => {
-      const recipe = await recipes.updateRecipe(api.deps.db, tenant.id, params.id, body);
-      return { status: 200, body: recipes.recipeView(recipe, api.deps.media) };
+      return { status: 200, json: await recipes.updateRecipe(api.deps.db, tenant.id, params.id, body, images) };
     },
   });
 
@@ -145,7 +141,7 @@ export function registerRecipeRoutes(api: ApiRouter, deps: RecipeRouteDeps): voi
       // readUpload has already refused any other type (415); this narrows it for the compiler.
       if (!isAcceptedImageType(type) || req.rawBody === undefined) throw new Error('upload read without an accepted type');
       await setRecipeImage({ db: api.deps.db, media: api.deps.media, logger: log }, tenant.id, params.id, { body: req.rawBody, type });
-      return { status: 200, body: recipes.recipeView(await recipes.getRecipe(api.deps.db, tenant.id, params.id), api.deps.media) };
+      return { status: 200, json: await recipes.getRecipe(api.deps.db, tenant.id, params.id, images) };
     },
   });
 

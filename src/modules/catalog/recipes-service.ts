@@ -2,102 +2,13 @@ import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { sqlState, withTransaction } from '../../db/transaction.js';
 import { conflict, notFound, validationFailed, type FieldError } from '../../lib/errors.js';
-import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
+import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { allergenSet, type Allergen, type Diet, type MenuPreferences } from '../../lib/allergens.js';
 import * as repo from './recipes-repo.js';
-import { recipeImageView, type MediaUrls, type RecipeImageView } from './recipe-images.js';
+import * as menuRepo from './menu-repo.js';
+import type { RecipeImageUrls } from './menu-repo.js';
 
 export type { PricedRecipe, RecipeIngredientLine, RecipeOption, RecipeOptionGroup, OptionOwner } from './recipes-repo.js';
-
-/** A recipe as the API shows it (API.md "Recipes", "Menu"): the lines without stock figures or flags. */
-export interface RecipeView {
-  id: number;
-  name: string;
-  description: string;
-  category: string;
-  price_cents: number;
-  available: boolean;
-  max_orderable: number;
-  ingredients: Array<{
-    ingredient_id: number;
-    name: string;
-    unit: string;
-    quantity: number;
-    removable: boolean;
-    max_quantity: number | null;
-    price_cents: number;
-    allergens: Allergen[];
-  }>;
-  option_groups: Array<{
-    id: number;
-    name: string;
-    min_select: number;
-    max_select: number;
-    options: Array<{
-      id: number;
-      name: string;
-      price_cents: number;
-      ingredients: Array<{ ingredient_id: number; quantity: number }>;
-      default: boolean;
-      available: boolean;
-      allergens: Allergen[];
-    }>;
-  }>;
-  allergens: Allergen[];
-  dietary: Diet[];
-  free_of_by_removing?: number[];
-  image: RecipeImageView | null;
-}
-
-/**
- * The API's view of a recipe. With `excluded` allergens (a filtered menu), it says which removable
- * ingredients to take off for the recipe to be free of them (`free_of_by_removing`, empty when it already is).
- */
-export function recipeView(recipe: repo.PricedRecipe, media: MediaUrls, excluded: readonly Allergen[] = []): RecipeView {
-  const view: RecipeView = {
-    id: recipe.id,
-    name: recipe.name,
-    description: recipe.description,
-    category: recipe.category,
-    price_cents: recipe.price_cents,
-    available: recipe.available,
-    max_orderable: recipe.max_orderable,
-    image: recipeImageView(recipe.image, media),
-    ingredients: recipe.ingredients.map((line) => ({
-      ingredient_id: line.ingredient_id,
-      name: line.name,
-      unit: line.unit,
-      quantity: line.quantity,
-      removable: line.removable,
-      max_quantity: line.max_quantity,
-      price_cents: line.price_cents,
-      allergens: line.allergens,
-    })),
-    option_groups: recipe.option_groups.map((group) => ({
-      id: group.id,
-      name: group.name,
-      min_select: group.min_select,
-      max_select: group.max_select,
-      options: group.options.map((option) => ({
-        id: option.id,
-        name: option.name,
-        price_cents: option.price_cents,
-        ingredients: option.ingredients.map((line) => ({ ingredient_id: line.ingredient_id, quantity: line.quantity })),
-        default: option.default,
-        available: option.available,
-        allergens: allergenSet(option.ingredients.flatMap((line) => line.allergens)),
-      })),
-    })),
-    allergens: recipe.allergens,
-    dietary: recipe.dietary,
-  };
-  if (excluded.length > 0) {
-    view.free_of_by_removing = recipe.ingredients
-      .filter((line) => line.removable && line.allergens.some((allergen) => excluded.includes(allergen)))
-      .map((line) => line.ingredient_id);
-  }
-  return view;
-}
 
 export interface ListRecipesOptions {
   limit: number;
@@ -145,32 +56,42 @@ export function menuFilterFor(query: MenuQuery, saved: MenuPreferences | undefin
 export const menuQueryTakesPreferences = (query: MenuQuery): boolean =>
   query.preferences !== 'off' && (query.exclude_allergens === undefined || query.dietary === undefined);
 
-/** A page of the menu, keyset on id (new recipes land on later pages), prices and availability live. One query. */
-export async function listRecipes(db: Queryable, restaurantId: number, options: ListRecipesOptions): Promise<Page<repo.PricedRecipe>> {
-  const after = decodeCursor(options.cursor, ['number']);
-  const search = options.search?.trim();
-  const rows = await repo.selectPricedRecipes(db, restaurantId, {
-    afterId: after === undefined ? undefined : Number(after[0]),
-    category: options.category === undefined || options.category === '' ? undefined : options.category,
-    searchPattern: search === undefined || search === '' ? undefined : `%${escapeLike(search)}%`,
-    available: options.available,
-    excludeAllergens: options.excludeAllergens,
-    dietary: options.dietary,
-    limit: options.limit + 1,
-  });
-  return pageFrom(
-    rows,
-    options.limit,
-    (row) => [row.id],
-    (row) => row,
-  );
+/** A page of the menu as the API shows it: `data` is the JSON text of its recipes (an array). */
+export interface MenuPage {
+  data: string;
+  next_cursor: string | null;
 }
 
-/** An active recipe of this restaurant with live price and availability, else 404. */
-export async function getRecipe(db: Queryable, restaurantId: number, id: number): Promise<repo.PricedRecipe> {
-  const [recipe] = await repo.selectPricedRecipes(db, restaurantId, { ids: [id] });
-  if (recipe === undefined) throw notFound('The recipe');
-  return recipe;
+/**
+ * A page of the menu, keyset on id (new recipes land on later pages), prices and availability live, built by
+ * PostgreSQL (menu-repo.ts). One statement. With `excludeAllergens`, each recipe says which removable
+ * ingredients to take off for it to be free of them (`free_of_by_removing`, empty when it already is).
+ */
+export async function listRecipes(db: Queryable, restaurantId: number, options: ListRecipesOptions, images: RecipeImageUrls): Promise<MenuPage> {
+  const after = decodeCursor(options.cursor, ['number']);
+  const search = options.search?.trim();
+  const page = await menuRepo.selectMenuPage(
+    db,
+    restaurantId,
+    {
+      afterId: after === undefined ? undefined : Number(after[0]),
+      category: options.category === undefined || options.category === '' ? undefined : options.category,
+      searchPattern: search === undefined || search === '' ? undefined : `%${escapeLike(search)}%`,
+      available: options.available,
+      excludeAllergens: options.excludeAllergens,
+      dietary: options.dietary,
+      limit: options.limit,
+    },
+    images,
+  );
+  return { data: page.data, next_cursor: page.hasMore && page.lastId !== null ? encodeCursor([page.lastId]) : null };
+}
+
+/** An active recipe of this restaurant as the API shows it (JSON text), prices and availability live; else 404. */
+export async function getRecipe(db: Queryable, restaurantId: number, id: number, images: RecipeImageUrls): Promise<string> {
+  const view = await menuRepo.selectRecipeView(db, restaurantId, id, images);
+  if (view === undefined) throw notFound('The recipe');
+  return view;
 }
 
 /**
@@ -180,7 +101,7 @@ export async function getRecipe(db: Queryable, restaurantId: number, id: number)
  * (the caller answers 400 for them). Ordered by id.
  */
 export async function getRecipesForPricing(db: Queryable, restaurantId: number, recipeIds: readonly number[]): Promise<repo.PricedRecipe[]> {
-  return repo.selectPricedRecipes(db, restaurantId, { ids: [...new Set(recipeIds)] });
+  return repo.selectPricedRecipes(db, restaurantId, [...new Set(recipeIds)]);
 }
 
 /** Options by id, active or taken off, with the recipe and group they belong to (unknown ids are absent). */
@@ -290,6 +211,12 @@ export function priceRecipeLine(recipe: repo.PricedRecipe, selection: LineSelect
   };
 }
 
+/** What the recipe holds as served (its own lines and its default options) is allergic to, as the menu shows it. Pure. */
+export function asServedAllergens(recipe: repo.PricedRecipe): Allergen[] {
+  const defaults = recipe.option_groups.flatMap((group) => group.options.filter((option) => option.default));
+  return allergenSet([...recipe.ingredients, ...defaults.flatMap((option) => option.ingredients)].flatMap((line) => line.allergens));
+}
+
 /** Whether the stock (as read with the recipe) can make `portions` of this portion now, every ingredient switched on. Pure. */
 export function canMake(recipe: repo.PricedRecipe, portion: Pick<PricedPortion, 'ingredients'>, portions: number): boolean {
   const facts = new Map<number, repo.IngredientFacts>();
@@ -363,7 +290,8 @@ export interface CreateRecipeInput {
 
 export type UpdateRecipeInput = Partial<CreateRecipeInput>;
 
-export async function createRecipe(knex: Knex, restaurantId: number, input: CreateRecipeInput): Promise<repo.PricedRecipe> {
+/** Creates the recipe and answers it as the API shows it (JSON text). */
+export async function createRecipe(knex: Knex, restaurantId: number, input: CreateRecipeInput, images: RecipeImageUrls): Promise<string> {
   return withTransaction(knex, async (trx) => {
     await assertIngredientsUsable(trx, restaurantId, ingredientRefs(input));
     const id = await withNameConflict(input.name, () =>
@@ -371,12 +299,12 @@ export async function createRecipe(knex: Knex, restaurantId: number, input: Crea
     );
     await repo.replaceRecipeLines(trx, restaurantId, id, input.ingredients.map(toLineRow));
     if (input.option_groups !== undefined) await replaceOptionGroups(trx, restaurantId, id, input.option_groups);
-    return getRecipe(trx, restaurantId, id);
+    return getRecipe(trx, restaurantId, id, images);
   });
 }
 
 /** Updates the given fields; `ingredients` and `option_groups`, when given, replace the whole set (in the same transaction). */
-export async function updateRecipe(knex: Knex, restaurantId: number, id: number, input: UpdateRecipeInput): Promise<repo.PricedRecipe> {
+export async function updateRecipe(knex: Knex, restaurantId: number, id: number, input: UpdateRecipeInput, images: RecipeImageUrls): Promise<string> {
   return withTransaction(knex, async (trx) => {
     const changes = {
       ...(input.name === undefined ? {} : { name: input.name }),
@@ -387,7 +315,7 @@ export async function updateRecipe(knex: Knex, restaurantId: number, id: number,
     await assertIngredientsUsable(trx, restaurantId, ingredientRefs(input));
     if (input.ingredients !== undefined) await repo.replaceRecipeLines(trx, restaurantId, id, input.ingredients.map(toLineRow));
     if (input.option_groups !== undefined) await replaceOptionGroups(trx, restaurantId, id, input.option_groups);
-    return getRecipe(trx, restaurantId, id);
+    return getRecipe(trx, restaurantId, id, images);
   });
 }
 

@@ -1,0 +1,255 @@
+import type { Knex } from 'knex';
+import type { Queryable } from '../../db/database.js';
+import type { Allergen, Diet } from '../../lib/allergens.js';
+import { OPTION_INGREDIENT_USABLE, OPTION_INGREDIENTS_FROM, RECIPE_LINE_USABLE, RECIPE_LINES_FROM, RECIPE_PRICE } from './recipes-repo.js';
+
+// The recipes as the API shows them (API.md "Recipes", "Menu"), built by PostgreSQL as JSON text: the menu is
+// the busiest read, and building its page in the database spares the service parsing the rows' JSON, mapping
+// it and serialising it again. What can be served is decided by the same SQL as the cart's pricing
+// (recipes-repo.ts), so the menu and checkout always agree.
+
+export interface RecipeFilter {
+  afterId?: number | undefined;
+  ids?: readonly number[] | undefined;
+  category?: string | undefined;
+  /** A LIKE pattern, already escaped and wrapped in `%`. */
+  searchPattern?: string | undefined;
+  available?: boolean | undefined;
+  /**
+   * Only recipes free of these as served, or once removable ingredients are taken off; each then says which
+   * to take off (`free_of_by_removing`).
+   */
+  excludeAllergens?: readonly Allergen[] | undefined;
+  /** Only recipes that keep to every one of these diets as served. */
+  dietary?: readonly Diet[] | undefined;
+  limit?: number | undefined;
+}
+
+/** How the URL of a picture's rendition is made: `prefix`, the picture's id, `suffix`. */
+export interface ImageUrlParts {
+  prefix: string;
+  suffix: string;
+}
+
+/** The URL parts of each rendition a recipe's `image` shows (catalog/recipe-images.ts makes them). */
+export interface RecipeImageUrls {
+  original: ImageUrlParts;
+  thumb: ImageUrlParts;
+  medium: ImageUrlParts;
+  large: ImageUrlParts;
+}
+
+/** The recipe's own lines as the API shows them, its price and whether every line can be served. */
+const VIEW_LINES = (freeOfByRemoving: boolean) => `
+  SELECT ${RECIPE_PRICE} AS price_cents,
+         coalesce(bool_and(${RECIPE_LINE_USABLE}), false) AS available,
+         coalesce(json_agg(json_build_object(
+           'ingredient_id', ri.ingredient_id, 'name', i.name, 'unit', i.unit, 'quantity', ri.quantity, 'removable', ri.removable,
+           'max_quantity', ri.max_quantity, 'price_cents', i.price_cents, 'allergens', i.allergens
+         ) ORDER BY ri.ingredient_id), '[]'::json) AS ingredients${
+           freeOfByRemoving
+             ? `,
+         coalesce(json_agg(ri.ingredient_id ORDER BY ri.ingredient_id) FILTER (WHERE ri.removable AND i.allergens && ?::text[]), '[]'::json)
+           AS free_of_by_removing`
+             : ''
+         }
+    FROM ${RECIPE_LINES_FROM}`;
+
+/**
+ * The recipe's active option groups with their active options as the API shows them (an option's allergens
+ * are those of its ingredients), and whether each group has its `min_select` available options.
+ */
+const VIEW_OPTION_GROUPS = `
+  SELECT coalesce(json_agg(json_build_object(
+           'id', g.id, 'name', g.name, 'min_select', g.min_select, 'max_select', g.max_select, 'options', go.options
+         ) ORDER BY g.position, g.id), '[]'::json) AS option_groups,
+         coalesce(bool_and(go.available_options >= g.min_select), true) AS available
+    FROM recipe_option_groups g
+   CROSS JOIN LATERAL (
+     SELECT coalesce(json_agg(json_build_object(
+              'id', o.id, 'name', o.name, 'price_cents', o.price_cents, 'ingredients', oi.ingredients,
+              'default', o.is_default, 'available', oi.available, 'allergens', oi.allergens
+            ) ORDER BY o.position, o.id), '[]'::json) AS options,
+            count(*) FILTER (WHERE oi.available) AS available_options
+       FROM recipe_options o
+      CROSS JOIN LATERAL (
+        SELECT coalesce(bool_and(${OPTION_INGREDIENT_USABLE}), true) AS available,
+               coalesce(json_agg(json_build_object('ingredient_id', x.ingredient_id, 'quantity', x.quantity) ORDER BY x.ingredient_id), '[]'::json)
+                 AS ingredients,
+               to_json(coalesce((SELECT array_agg(DISTINCT a.allergen ORDER BY a.allergen)
+                                   FROM recipe_option_ingredients ax
+                                   JOIN ingredients ai ON ai.restaurant_id = ax.restaurant_id AND ai.id = ax.ingredient_id
+                                  CROSS JOIN LATERAL unnest(ai.allergens) AS a(allergen)
+                                  WHERE ax.restaurant_id = o.restaurant_id AND ax.option_id = o.id), '{}')) AS allergens
+          FROM ${OPTION_INGREDIENTS_FROM}
+      ) AS oi
+      WHERE o.restaurant_id = g.restaurant_id AND o.group_id = g.id AND o.archived_at IS NULL
+   ) AS go
+   WHERE g.restaurant_id = r.restaurant_id AND g.recipe_id = r.id AND g.archived_at IS NULL`;
+
+/**
+ * What the recipe `r` holds as served: its own lines and the ingredients of its default options (with
+ * `servableOnly`, only of the default options that can be served now), each as (ingredient, quantity,
+ * removable). Default options count as not removable: taking one off is choosing another.
+ */
+const asServedLines = (servableOnly: boolean) => `
+  SELECT ri.ingredient_id, ri.quantity, ri.removable
+    FROM recipe_ingredients ri
+   WHERE ri.restaurant_id = r.restaurant_id AND ri.recipe_id = r.id
+  UNION ALL
+  SELECT x.ingredient_id, x.quantity, false
+    FROM recipe_options o
+    JOIN recipe_option_groups g ON g.restaurant_id = o.restaurant_id AND g.id = o.group_id
+    JOIN recipe_option_ingredients x ON x.restaurant_id = o.restaurant_id AND x.option_id = o.id
+   WHERE o.restaurant_id = r.restaurant_id AND o.recipe_id = r.id AND o.is_default
+     AND o.archived_at IS NULL AND g.archived_at IS NULL${
+       servableOnly ? `\n     AND NOT EXISTS (SELECT FROM ${OPTION_INGREDIENTS_FROM} AND NOT (${OPTION_INGREDIENT_USABLE}))` : ''
+     }`;
+
+/**
+ * Of what the recipe holds as served: the allergens, those of them no removal can take away
+ * (`fixed_allergens`: from a line that is not removable, or from a default option), and whether every such
+ * ingredient is vegan or vegetarian. The menu filters on these in SQL, so a filtered page is still a full page.
+ */
+const AS_SERVED = `
+  SELECT to_json(coalesce(array_agg(DISTINCT a.allergen ORDER BY a.allergen) FILTER (WHERE a.allergen IS NOT NULL), '{}')) AS allergens,
+         coalesce(array_agg(DISTINCT a.allergen) FILTER (WHERE a.allergen IS NOT NULL AND NOT s.removable), '{}') AS fixed_allergens,
+         coalesce(bool_and(i.vegan), false) AS vegan,
+         coalesce(bool_and(i.vegetarian), false) AS vegetarian
+    FROM (${asServedLines(false)}) AS s
+    JOIN ingredients i ON i.restaurant_id = r.restaurant_id AND i.id = s.ingredient_id
+    LEFT JOIN LATERAL unnest(i.allergens) AS a(allergen) ON true`;
+
+/**
+ * Portions the stock allows as served by default: the smallest stock ÷ need (integer division: both are
+ * whole and not negative) over its own lines and its default options that can be served now, the need of
+ * an ingredient both take being their sum. 0 when it holds nothing.
+ */
+const PORTIONS_AS_SERVED = `
+  SELECT coalesce(min(n.stock / n.need), 0) AS portions
+    FROM (SELECT i.stock, sum(s.quantity) AS need
+            FROM (${asServedLines(true)}) AS s
+            JOIN ingredients i ON i.restaurant_id = r.restaurant_id AND i.id = s.ingredient_id
+           GROUP BY i.id, i.stock) AS n`;
+
+/** A rendition's URL: its prefix and suffix are bindings (`imageBindings`, in this order). */
+const IMAGE_URL = '?::text || r.image_id || ?::text';
+
+/** The picture as the API shows it (API.md "Pictures"), or null. */
+const IMAGE = `CASE WHEN r.image_id IS NULL THEN NULL ELSE json_build_object(
+    'url', ${IMAGE_URL}, 'width', r.image_width, 'height', r.image_height,
+    'variants', json_build_object('thumb', ${IMAGE_URL}, 'medium', ${IMAGE_URL}, 'large', ${IMAGE_URL})
+  ) END`;
+
+const imageBindings = (urls: RecipeImageUrls): string[] =>
+  (['original', 'thumb', 'medium', 'large'] as const).flatMap((rendition) => [urls[rendition].prefix, urls[rendition].suffix]);
+
+/**
+ * Active recipes as the API shows them (`id`, and `view`: the recipe's JSON), in id order, with live prices
+ * and availability: one statement whatever the number of recipes. Filters, including availability and
+ * allergens, are in the WHERE, so a page of N is N matching recipes (the scan continues past non-matching ones)
+ * and keyset pages are never short.
+ */
+function recipeViewsQuery(db: Queryable, restaurantId: number, filter: RecipeFilter, images: RecipeImageUrls): Knex.QueryBuilder {
+  const excluded = filter.excludeAllergens ?? [];
+  // One text[] binding whatever the number of allergens, so one filter shape is one SQL text. The names come
+  // from the fixed EU list (validated), so the array literal needs no quoting.
+  const excludedArray = `{${excluded.join(',')}}`;
+  const freeOfByRemoving = excluded.length > 0;
+  const view = `json_build_object(
+      'id', r.id, 'name', r.name, 'description', r.description, 'category', r.category, 'price_cents', t.price_cents,
+      'available', t.available AND og.available,
+      'max_orderable', CASE WHEN t.available AND og.available THEN mo.portions ELSE 0 END,
+      'image', ${IMAGE},
+      'ingredients', t.ingredients, 'option_groups', og.option_groups, 'allergens', s.allergens,
+      'dietary', to_json(array_remove(ARRAY[CASE WHEN s.vegan THEN 'vegan' END, CASE WHEN s.vegetarian THEN 'vegetarian' END], NULL))${
+        freeOfByRemoving ? ", 'free_of_by_removing', t.free_of_by_removing" : ''
+      }
+    ) AS view`;
+  const query = db
+    .select('r.id', db.raw(view, imageBindings(images)))
+    .from('recipes as r')
+    .joinRaw(`CROSS JOIN LATERAL (${VIEW_LINES(freeOfByRemoving)}) AS t`, freeOfByRemoving ? [excludedArray] : [])
+    .joinRaw(`CROSS JOIN LATERAL (${VIEW_OPTION_GROUPS}) AS og`)
+    .joinRaw(`CROSS JOIN LATERAL (${AS_SERVED}) AS s`)
+    .joinRaw(`CROSS JOIN LATERAL (${PORTIONS_AS_SERVED}) AS mo`)
+    .where('r.restaurant_id', restaurantId)
+    .whereNull('r.archived_at')
+    .orderBy('r.id', 'asc');
+  if (filter.afterId !== undefined) query.where('r.id', '>', filter.afterId);
+  if (filter.ids !== undefined) query.whereIn('r.id', [...filter.ids]);
+  if (filter.category !== undefined) query.where('r.category', filter.category);
+  // The same expression as the trigram index recipes_search_trgm, so the index can serve it.
+  if (filter.searchPattern !== undefined) query.whereRaw(`lower(r.name || ' ' || r.description) LIKE lower(?) ESCAPE '\\'`, [filter.searchPattern]);
+  if (filter.available !== undefined) query.whereRaw('(t.available AND og.available) = ?', [filter.available]);
+  if (freeOfByRemoving) query.whereRaw('NOT (s.fixed_allergens && ?::text[])', [excludedArray]);
+  if (filter.dietary?.includes('vegan') === true) query.where('s.vegan', true);
+  if (filter.dietary?.includes('vegetarian') === true) query.where('s.vegetarian', true);
+  return query;
+}
+
+/**
+ * A named (prepared) statement: PostgreSQL plans this one afresh each time otherwise, which costs as much as
+ * running it. The name says which filters are set, so one name is always one SQL text (pg requires it).
+ * Behind PgBouncer in transaction mode this needs its max_prepared_statements (PgBouncer 1.21 and later).
+ */
+function statementName(kind: string, filter: RecipeFilter): string {
+  const shape = [
+    filter.afterId,
+    filter.category,
+    filter.searchPattern,
+    filter.available,
+    (filter.excludeAllergens?.length ?? 0) > 0 || undefined,
+    filter.dietary?.includes('vegan') || undefined,
+    filter.dietary?.includes('vegetarian') || undefined,
+  ]
+    .map((v) => (v === undefined ? '0' : '1'))
+    .join('');
+  return `${kind}_${shape}_${filter.ids?.length ?? 'all'}`;
+}
+
+/** A page of the menu: `data` is the JSON text of its recipes (an array), `lastId` the last of them. */
+export interface MenuPageRows {
+  data: string;
+  lastId: number | null;
+  hasMore: boolean;
+}
+
+/**
+ * The statement of a menu page of `limit` recipes, unexecuted: one row, the page's JSON text, its last id and
+ * whether more recipes follow (it reads `limit + 1`). Exported so the benchmark's baseline runs exactly this SQL.
+ */
+export function menuPageQuery(db: Queryable, restaurantId: number, filter: RecipeFilter & { limit: number }, images: RecipeImageUrls): Knex.QueryBuilder {
+  const page = recipeViewsQuery(db, restaurantId, filter, images)
+    .select(db.raw('row_number() OVER (ORDER BY r.id) AS n'))
+    .limit(filter.limit + 1);
+  return db
+    .select(
+      db.raw(`coalesce(json_agg(p.view ORDER BY p.n) FILTER (WHERE p.n <= ?), '[]'::json)::text AS data`, [filter.limit]),
+      db.raw('max(p.id) FILTER (WHERE p.n <= ?) AS last_id', [filter.limit]),
+      db.raw('count(*) > ? AS has_more', [filter.limit]),
+    )
+    .from(page.as('p'))
+    .options({ name: statementName('menu_page', filter) });
+}
+
+export async function selectMenuPage(
+  db: Queryable,
+  restaurantId: number,
+  filter: RecipeFilter & { limit: number },
+  images: RecipeImageUrls,
+): Promise<MenuPageRows> {
+  const [row]: Array<{ data: string; last_id: unknown; has_more: boolean }> = await menuPageQuery(db, restaurantId, filter, images);
+  if (row === undefined) throw new Error('the menu page statement returned no row');
+  return { data: row.data, lastId: row.last_id === null ? null : Number(row.last_id), hasMore: row.has_more };
+}
+
+/** One active recipe as the API shows it, as JSON text; undefined when there is no such active recipe. */
+export async function selectRecipeView(db: Queryable, restaurantId: number, id: number, images: RecipeImageUrls): Promise<string | undefined> {
+  const filter = { ids: [id] };
+  const [row]: Array<{ view: string }> = await db
+    .select(db.raw('p.view::text AS view'))
+    .from(recipeViewsQuery(db, restaurantId, filter, images).as('p'))
+    .options({ name: statementName('recipe_view', filter) });
+  return row?.view;
+}

@@ -88,49 +88,40 @@ const VIEW_OPTION_GROUPS = `
    WHERE g.restaurant_id = r.restaurant_id AND g.recipe_id = r.id AND g.archived_at IS NULL`;
 
 /**
- * What the recipe `r` holds as served: its own lines and the ingredients of its default options (with
- * `servableOnly`, only of the default options that can be served now), each as (ingredient, quantity,
- * removable). Default options count as not removable: taking one off is choosing another.
+ * What the recipe `r` holds as served, one row per ingredient: its own lines and the ingredients of its default
+ * options. `removable` is false when any of them cannot be removed (a default option counts as not removable:
+ * taking one off is choosing another); `need` sums what a default portion takes of it, counting a default
+ * option only while it can be served (null when only such an option holds it).
  */
-const asServedLines = (servableOnly: boolean) => `
-  SELECT ri.ingredient_id, ri.quantity, ri.removable
-    FROM recipe_ingredients ri
-   WHERE ri.restaurant_id = r.restaurant_id AND ri.recipe_id = r.id
-  UNION ALL
-  SELECT x.ingredient_id, x.quantity, false
-    FROM recipe_options o
-    JOIN recipe_option_groups g ON g.restaurant_id = o.restaurant_id AND g.id = o.group_id
-    JOIN recipe_option_ingredients x ON x.restaurant_id = o.restaurant_id AND x.option_id = o.id
-   WHERE o.restaurant_id = r.restaurant_id AND o.recipe_id = r.id AND o.is_default
-     AND o.archived_at IS NULL AND g.archived_at IS NULL${
-       servableOnly ? `\n     AND NOT EXISTS (SELECT FROM ${OPTION_INGREDIENTS_FROM} AND NOT (${OPTION_INGREDIENT_USABLE}))` : ''
-     }`;
+const AS_SERVED_INGREDIENTS = `
+  SELECT i.stock, i.allergens, i.vegan, i.vegetarian, bool_and(s.removable) AS removable, sum(s.quantity) FILTER (WHERE s.servable) AS need
+    FROM (SELECT ri.ingredient_id, ri.quantity, ri.removable, true AS servable
+            FROM recipe_ingredients ri
+           WHERE ri.restaurant_id = r.restaurant_id AND ri.recipe_id = r.id
+          UNION ALL
+          SELECT x.ingredient_id, x.quantity, false, NOT EXISTS (SELECT FROM ${OPTION_INGREDIENTS_FROM} AND NOT (${OPTION_INGREDIENT_USABLE}))
+            FROM recipe_options o
+            JOIN recipe_option_groups g ON g.restaurant_id = o.restaurant_id AND g.id = o.group_id
+            JOIN recipe_option_ingredients x ON x.restaurant_id = o.restaurant_id AND x.option_id = o.id
+           WHERE o.restaurant_id = r.restaurant_id AND o.recipe_id = r.id AND o.is_default
+             AND o.archived_at IS NULL AND g.archived_at IS NULL) AS s
+    JOIN ingredients i ON i.restaurant_id = r.restaurant_id AND i.id = s.ingredient_id
+   GROUP BY i.restaurant_id, i.id`;
 
 /**
  * Of what the recipe holds as served: the allergens, those of them no removal can take away
- * (`fixed_allergens`: from a line that is not removable, or from a default option), and whether every such
- * ingredient is vegan or vegetarian. The menu filters on these in SQL, so a filtered page is still a full page.
+ * (`fixed_allergens`), whether every such ingredient is vegan or vegetarian (the menu filters on these in SQL,
+ * so a filtered page is still a full page), and `portions`: how many default portions the stock allows, the
+ * smallest stock ÷ need (integer division: both are whole and not negative), 0 when it holds nothing.
  */
 const AS_SERVED = `
   SELECT to_json(coalesce(array_agg(DISTINCT a.allergen ORDER BY a.allergen) FILTER (WHERE a.allergen IS NOT NULL), '{}')) AS allergens,
-         coalesce(array_agg(DISTINCT a.allergen) FILTER (WHERE a.allergen IS NOT NULL AND NOT s.removable), '{}') AS fixed_allergens,
-         coalesce(bool_and(i.vegan), false) AS vegan,
-         coalesce(bool_and(i.vegetarian), false) AS vegetarian
-    FROM (${asServedLines(false)}) AS s
-    JOIN ingredients i ON i.restaurant_id = r.restaurant_id AND i.id = s.ingredient_id
-    LEFT JOIN LATERAL unnest(i.allergens) AS a(allergen) ON true`;
-
-/**
- * Portions the stock allows as served by default: the smallest stock ÷ need (integer division: both are
- * whole and not negative) over its own lines and its default options that can be served now, the need of
- * an ingredient both take being their sum. 0 when it holds nothing.
- */
-const PORTIONS_AS_SERVED = `
-  SELECT coalesce(min(n.stock / n.need), 0) AS portions
-    FROM (SELECT i.stock, sum(s.quantity) AS need
-            FROM (${asServedLines(true)}) AS s
-            JOIN ingredients i ON i.restaurant_id = r.restaurant_id AND i.id = s.ingredient_id
-           GROUP BY i.id, i.stock) AS n`;
+         coalesce(array_agg(DISTINCT a.allergen) FILTER (WHERE a.allergen IS NOT NULL AND NOT n.removable), '{}') AS fixed_allergens,
+         coalesce(bool_and(n.vegan), false) AS vegan,
+         coalesce(bool_and(n.vegetarian), false) AS vegetarian,
+         coalesce(min(n.stock / n.need), 0) AS portions
+    FROM (${AS_SERVED_INGREDIENTS}) AS n
+    LEFT JOIN LATERAL unnest(n.allergens) AS a(allergen) ON true`;
 
 /** A rendition's URL: its prefix and suffix are bindings (`imageBindings`, in this order). */
 const IMAGE_URL = '?::text || r.image_id || ?::text';
@@ -159,7 +150,7 @@ function recipeViewsQuery(db: Queryable, restaurantId: number, filter: RecipeFil
   const view = `json_build_object(
       'id', r.id, 'name', r.name, 'description', r.description, 'category', r.category, 'price_cents', t.price_cents,
       'available', t.available AND og.available,
-      'max_orderable', CASE WHEN t.available AND og.available THEN mo.portions ELSE 0 END,
+      'max_orderable', CASE WHEN t.available AND og.available THEN s.portions ELSE 0 END,
       'image', ${IMAGE},
       'ingredients', t.ingredients, 'option_groups', og.option_groups, 'allergens', s.allergens,
       'dietary', to_json(array_remove(ARRAY[CASE WHEN s.vegan THEN 'vegan' END, CASE WHEN s.vegetarian THEN 'vegetarian' END], NULL))${
@@ -172,7 +163,6 @@ function recipeViewsQuery(db: Queryable, restaurantId: number, filter: RecipeFil
     .joinRaw(`CROSS JOIN LATERAL (${VIEW_LINES(freeOfByRemoving)}) AS t`, freeOfByRemoving ? [excludedArray] : [])
     .joinRaw(`CROSS JOIN LATERAL (${VIEW_OPTION_GROUPS}) AS og`)
     .joinRaw(`CROSS JOIN LATERAL (${AS_SERVED}) AS s`)
-    .joinRaw(`CROSS JOIN LATERAL (${PORTIONS_AS_SERVED}) AS mo`)
     .where('r.restaurant_id', restaurantId)
     .whereNull('r.archived_at')
     .orderBy('r.id', 'asc');

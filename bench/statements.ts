@@ -47,10 +47,11 @@ export async function countStatements(
       }
       // The outbox relay (nudged by every order, a card order too) and the webhook feed poll on their own
       // timers: their transactions are not the request's. Known by a table only they touch.
-      // A transaction whose BEGIN alone fell in the window is such a poll starting as the request ends.
+      // A transaction of which only BEGIN or only its end fell in the window is such a poll starting as
+      // the request ends, or the previous request's work ending as this one starts.
       const background = new Set(seen.filter((q) => q.tx !== undefined && BACKGROUND.test(q.sql)).map((q) => q.tx));
       for (const tx of new Set(seen.map((q) => q.tx))) {
-        if (tx !== undefined && seen.every((q) => q.tx !== tx || /^BEGIN/.test(q.sql))) background.add(tx);
+        if (tx !== undefined && seen.every((q) => q.tx !== tx || /^(BEGIN|COMMIT|ROLLBACK)/i.test(q.sql))) background.add(tx);
       }
       const sent = seen
         .filter((q) => !BACKGROUND.test(q.sql) && (q.tx === undefined || !background.has(q.tx)))

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
-import type { Allergen, Diet } from '../../lib/allergens.js';
-import { OPTION_INGREDIENT_USABLE, OPTION_INGREDIENTS_FROM, RECIPE_LINE_USABLE, RECIPE_LINES_FROM, RECIPE_PRICE } from './recipes-repo.js';
+import { ALLERGENS, type Allergen, type Diet } from '../../lib/allergens.js';
+import { OPTION_INGREDIENT_USABLE, OPTION_INGREDIENTS_FROM, RECIPE_LINE_USABLE, RECIPE_PRICE } from './recipes-repo.js';
 
 // The recipes as the API shows them (API.md "Recipes", "Menu"), built by PostgreSQL as JSON text: the menu is
 // the busiest read, and building its page in the database spares the service parsing the rows' JSON, mapping
@@ -39,21 +39,54 @@ export interface RecipeImageUrls {
   large: ImageUrlParts;
 }
 
-/** The recipe's own lines as the API shows them, its price and whether every line can be served. */
-const VIEW_LINES = (freeOfByRemoving: boolean) => `
+// What a recipe holds as served is allergic to, in the API's order (alphabetical, as allergenSet sorts).
+const SORTED_ALLERGENS = [...ALLERGENS].sort();
+
+/**
+ * Everything the API says of the recipe `r`'s ingredients, from one row per ingredient it holds as served:
+ * its own line `ri` (null when only a default option holds it) and `d`, what its default options take of it
+ * (`d.quantity` counts only the default options that can be served now, and is null when none can). Default
+ * options count as not removable: taking one off is choosing another.
+ * - price, availability and the lines as the API shows them, from the own lines;
+ * - the allergens and diets as served, and (on a page filtered by allergens) whether an excluded allergen
+ *   cannot be removed, and which removable lines to take off for it (`free_of_by_removing`);
+ * - `portions`: how many default portions the stock allows, the smallest stock ÷ need (integer division:
+ *   both are whole and not negative), 0 when it holds nothing.
+ */
+const AS_SERVED = (excludesAllergens: boolean) => `
   SELECT ${RECIPE_PRICE} AS price_cents,
-         coalesce(bool_and(${RECIPE_LINE_USABLE}), false) AS available,
+         coalesce(bool_and(${RECIPE_LINE_USABLE}) FILTER (WHERE ri.ingredient_id IS NOT NULL), false) AS available,
          coalesce(json_agg(json_build_object(
            'ingredient_id', ri.ingredient_id, 'name', i.name, 'unit', i.unit, 'quantity', ri.quantity, 'removable', ri.removable,
            'max_quantity', ri.max_quantity, 'price_cents', i.price_cents, 'allergens', i.allergens
-         ) ORDER BY ri.ingredient_id), '[]'::json) AS ingredients${
-           freeOfByRemoving
-             ? `,
+         ) ORDER BY ri.ingredient_id) FILTER (WHERE ri.ingredient_id IS NOT NULL), '[]'::json) AS ingredients,
+         to_json(array_remove(ARRAY[${SORTED_ALLERGENS.map((allergen) => `CASE WHEN bool_or('${allergen}' = ANY(i.allergens)) THEN '${allergen}' END`).join(', ')}], NULL))
+           AS allergens,
+         coalesce(bool_and(i.vegan), false) AS vegan,
+         coalesce(bool_and(i.vegetarian), false) AS vegetarian,
+         coalesce(min(i.stock / (coalesce(ri.quantity, 0) + coalesce(d.quantity, 0))) FILTER (WHERE ri.quantity IS NOT NULL OR d.quantity IS NOT NULL), 0)
+           AS portions${
+             excludesAllergens
+               ? `,
          coalesce(json_agg(ri.ingredient_id ORDER BY ri.ingredient_id) FILTER (WHERE ri.removable AND i.allergens && ?::text[]), '[]'::json)
-           AS free_of_by_removing`
-             : ''
-         }
-    FROM ${RECIPE_LINES_FROM}`;
+           AS free_of_by_removing,
+         coalesce(bool_or((d.ingredient_id IS NOT NULL OR NOT ri.removable) AND i.allergens && ?::text[]), false) AS holds_excluded`
+               : ''
+           }
+    FROM (SELECT ri.ingredient_id, ri.quantity, ri.removable, ri.max_quantity
+            FROM recipe_ingredients ri
+           WHERE ri.restaurant_id = r.restaurant_id AND ri.recipe_id = r.id) AS ri
+    FULL JOIN (
+      SELECT y.ingredient_id, sum(y.quantity) FILTER (WHERE y.servable) AS quantity
+        FROM (SELECT x.ingredient_id, x.quantity, NOT EXISTS (SELECT FROM ${OPTION_INGREDIENTS_FROM} AND NOT (${OPTION_INGREDIENT_USABLE})) AS servable
+                FROM recipe_options o
+                JOIN recipe_option_groups g ON g.restaurant_id = o.restaurant_id AND g.id = o.group_id
+                JOIN recipe_option_ingredients x ON x.restaurant_id = o.restaurant_id AND x.option_id = o.id
+               WHERE o.restaurant_id = r.restaurant_id AND o.recipe_id = r.id AND o.is_default
+                 AND o.archived_at IS NULL AND g.archived_at IS NULL) AS y
+       GROUP BY y.ingredient_id
+    ) AS d ON d.ingredient_id = ri.ingredient_id
+    JOIN ingredients i ON i.restaurant_id = r.restaurant_id AND i.id = coalesce(ri.ingredient_id, d.ingredient_id)`;
 
 /**
  * The recipe's active option groups with their active options as the API shows them (an option's allergens
@@ -87,42 +120,6 @@ const VIEW_OPTION_GROUPS = `
    ) AS go
    WHERE g.restaurant_id = r.restaurant_id AND g.recipe_id = r.id AND g.archived_at IS NULL`;
 
-/**
- * What the recipe `r` holds as served, one row per ingredient: its own lines and the ingredients of its default
- * options. `removable` is false when any of them cannot be removed (a default option counts as not removable:
- * taking one off is choosing another); `need` sums what a default portion takes of it, counting a default
- * option only while it can be served (null when only such an option holds it).
- */
-const AS_SERVED_INGREDIENTS = `
-  SELECT i.stock, i.allergens, i.vegan, i.vegetarian, bool_and(s.removable) AS removable, sum(s.quantity) FILTER (WHERE s.servable) AS need
-    FROM (SELECT ri.ingredient_id, ri.quantity, ri.removable, true AS servable
-            FROM recipe_ingredients ri
-           WHERE ri.restaurant_id = r.restaurant_id AND ri.recipe_id = r.id
-          UNION ALL
-          SELECT x.ingredient_id, x.quantity, false, NOT EXISTS (SELECT FROM ${OPTION_INGREDIENTS_FROM} AND NOT (${OPTION_INGREDIENT_USABLE}))
-            FROM recipe_options o
-            JOIN recipe_option_groups g ON g.restaurant_id = o.restaurant_id AND g.id = o.group_id
-            JOIN recipe_option_ingredients x ON x.restaurant_id = o.restaurant_id AND x.option_id = o.id
-           WHERE o.restaurant_id = r.restaurant_id AND o.recipe_id = r.id AND o.is_default
-             AND o.archived_at IS NULL AND g.archived_at IS NULL) AS s
-    JOIN ingredients i ON i.restaurant_id = r.restaurant_id AND i.id = s.ingredient_id
-   GROUP BY i.restaurant_id, i.id`;
-
-/**
- * Of what the recipe holds as served: the allergens, those of them no removal can take away
- * (`fixed_allergens`), whether every such ingredient is vegan or vegetarian (the menu filters on these in SQL,
- * so a filtered page is still a full page), and `portions`: how many default portions the stock allows, the
- * smallest stock ÷ need (integer division: both are whole and not negative), 0 when it holds nothing.
- */
-const AS_SERVED = `
-  SELECT to_json(coalesce(array_agg(DISTINCT a.allergen ORDER BY a.allergen) FILTER (WHERE a.allergen IS NOT NULL), '{}')) AS allergens,
-         coalesce(array_agg(DISTINCT a.allergen) FILTER (WHERE a.allergen IS NOT NULL AND NOT n.removable), '{}') AS fixed_allergens,
-         coalesce(bool_and(n.vegan), false) AS vegan,
-         coalesce(bool_and(n.vegetarian), false) AS vegetarian,
-         coalesce(min(n.stock / n.need), 0) AS portions
-    FROM (${AS_SERVED_INGREDIENTS}) AS n
-    LEFT JOIN LATERAL unnest(n.allergens) AS a(allergen) ON true`;
-
 /** A rendition's URL: its prefix and suffix are bindings (`imageBindings`, in this order). */
 const IMAGE_URL = '?::text || r.image_id || ?::text';
 
@@ -150,19 +147,18 @@ function recipeViewsQuery(db: Queryable, restaurantId: number, filter: RecipeFil
   const view = `json_build_object(
       'id', r.id, 'name', r.name, 'description', r.description, 'category', r.category, 'price_cents', t.price_cents,
       'available', t.available AND og.available,
-      'max_orderable', CASE WHEN t.available AND og.available THEN s.portions ELSE 0 END,
+      'max_orderable', CASE WHEN t.available AND og.available THEN t.portions ELSE 0 END,
       'image', ${IMAGE},
-      'ingredients', t.ingredients, 'option_groups', og.option_groups, 'allergens', s.allergens,
-      'dietary', to_json(array_remove(ARRAY[CASE WHEN s.vegan THEN 'vegan' END, CASE WHEN s.vegetarian THEN 'vegetarian' END], NULL))${
+      'ingredients', t.ingredients, 'option_groups', og.option_groups, 'allergens', t.allergens,
+      'dietary', to_json(array_remove(ARRAY[CASE WHEN t.vegan THEN 'vegan' END, CASE WHEN t.vegetarian THEN 'vegetarian' END], NULL))${
         freeOfByRemoving ? ", 'free_of_by_removing', t.free_of_by_removing" : ''
       }
     ) AS view`;
   const query = db
     .select('r.id', db.raw(view, imageBindings(images)))
     .from('recipes as r')
-    .joinRaw(`CROSS JOIN LATERAL (${VIEW_LINES(freeOfByRemoving)}) AS t`, freeOfByRemoving ? [excludedArray] : [])
+    .joinRaw(`CROSS JOIN LATERAL (${AS_SERVED(freeOfByRemoving)}) AS t`, freeOfByRemoving ? [excludedArray, excludedArray] : [])
     .joinRaw(`CROSS JOIN LATERAL (${VIEW_OPTION_GROUPS}) AS og`)
-    .joinRaw(`CROSS JOIN LATERAL (${AS_SERVED}) AS s`)
     .where('r.restaurant_id', restaurantId)
     .whereNull('r.archived_at')
     .orderBy('r.id', 'asc');
@@ -172,9 +168,9 @@ function recipeViewsQuery(db: Queryable, restaurantId: number, filter: RecipeFil
   // The same expression as the trigram index recipes_search_trgm, so the index can serve it.
   if (filter.searchPattern !== undefined) query.whereRaw(`lower(r.name || ' ' || r.description) LIKE lower(?) ESCAPE '\\'`, [filter.searchPattern]);
   if (filter.available !== undefined) query.whereRaw('(t.available AND og.available) = ?', [filter.available]);
-  if (freeOfByRemoving) query.whereRaw('NOT (s.fixed_allergens && ?::text[])', [excludedArray]);
-  if (filter.dietary?.includes('vegan') === true) query.where('s.vegan', true);
-  if (filter.dietary?.includes('vegetarian') === true) query.where('s.vegetarian', true);
+  if (freeOfByRemoving) query.whereRaw('NOT t.holds_excluded');
+  if (filter.dietary?.includes('vegan') === true) query.where('t.vegan', true);
+  if (filter.dietary?.includes('vegetarian') === true) query.where('t.vegetarian', true);
   return query;
 }
 

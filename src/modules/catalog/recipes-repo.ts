@@ -86,7 +86,7 @@ export const RECIPE_PRICE = 'coalesce(sum(i.price_cents::bigint * ri.quantity), 
 export const RECIPE_LINE_USABLE = 'i.available AND i.archived_at IS NULL AND i.stock >= ri.quantity';
 
 /** The recipe `r`'s own lines `ri` with their ingredients `i`. */
-export const RECIPE_LINES_FROM = `recipe_ingredients ri
+const RECIPE_LINES_FROM = `recipe_ingredients ri
     JOIN ingredients i ON i.restaurant_id = ri.restaurant_id AND i.id = ri.ingredient_id
    WHERE ri.restaurant_id = r.restaurant_id AND ri.recipe_id = r.id`;
 

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { EMBEDDED_S3_CREDENTIALS } from '../src/local/s3.js';
 
@@ -75,6 +76,16 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** ecosystem.config.js's `nodeRuntimeEnv`: the variables production starts node with (the Dockerfile has the same). */
+async function nodeRuntimeEnv(root: string): Promise<Record<string, string>> {
+  const ecosystem: unknown = await import(pathToFileURL(path.join(root, 'ecosystem.config.js')).href);
+  const variables = (ecosystem as { nodeRuntimeEnv?: unknown }).nodeRuntimeEnv;
+  if (typeof variables !== 'object' || variables === null || !Object.values(variables).every((value) => typeof value === 'string')) {
+    throw new Error('ecosystem.config.js exports no nodeRuntimeEnv of strings');
+  }
+  return variables as Record<string, string>;
+}
+
 /** Builds the service (`npm run build`) and starts it and its shared emulators on `databaseUrl`. */
 export async function startProductionShape(
   root: string,
@@ -105,6 +116,7 @@ export async function startProductionShape(
     // Any free port: the bench's own service holds the default one.
     METRICS_PORT: '0',
   };
+  const runtimeEnv = await nodeRuntimeEnv(root);
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...shared };
   // Their output goes to files, read back into the error when one of them does not start.
   const emulatorsFile = await fs.open(path.join(dataDir, 'emulators.log'), 'w');
@@ -130,7 +142,8 @@ export async function startProductionShape(
   }
   const service = fork(path.join(root, 'dist', 'src', 'main.js'), [], {
     cwd: root,
-    env: { ...env, PORT: String(servicePort), HOST: '127.0.0.1', ...extraEnv },
+    // How production runs node (NODE_OPTIONS, MALLOC_ARENA_MAX), from where pm2 reads it.
+    env: { ...env, ...runtimeEnv, PORT: String(servicePort), HOST: '127.0.0.1', ...extraEnv },
     // Not the bench's own flags (tsx's loader, --expose-gc): the service runs as `node dist/src/main.js` does.
     execArgv: [],
     stdio: ['ignore', serviceLog, serviceLog, 'ipc'],

@@ -1,14 +1,16 @@
 // The service as it is deployed: `node dist/src/main.js` in a process of its own (after `npm run build`),
 // on the bench's PostgreSQL database, with the identity server and the queue it talks to in another
-// process (`dist/src/cli/embedded.js`, as pm2 runs them: Cognito and SQS stand-ins, as the real ones
-// would be elsewhere). Its memory is read from /proc, so nothing of the bench, the load generator or
-// the baselines is counted. Only the embedded S3 stand-in for recipe pictures still runs inside it.
+// process (`dist/src/cli/embedded.js`: Cognito, SQS and S3 stand-ins, as the real ones would be
+// elsewhere). Its memory is read from /proc, so nothing of the bench, the load generator, the baselines
+// or the stand-ins is counted.
 import { execFile, fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { EMBEDDED_S3_CREDENTIALS } from '../src/local/s3.js';
 
 const run = promisify(execFile);
 
@@ -74,6 +76,16 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** ecosystem.config.js's `nodeRuntimeEnv`: the variables production starts node with (the Dockerfile has the same). */
+async function nodeRuntimeEnv(root: string): Promise<Record<string, string>> {
+  const ecosystem: unknown = await import(pathToFileURL(path.join(root, 'ecosystem.config.js')).href);
+  const variables = (ecosystem as { nodeRuntimeEnv?: unknown }).nodeRuntimeEnv;
+  if (typeof variables !== 'object' || variables === null || !Object.values(variables).every((value) => typeof value === 'string')) {
+    throw new Error('ecosystem.config.js exports no nodeRuntimeEnv of strings');
+  }
+  return variables as Record<string, string>;
+}
+
 /** Builds the service (`npm run build`) and starts it and its shared emulators on `databaseUrl`. */
 export async function startProductionShape(
   root: string,
@@ -84,7 +96,7 @@ export async function startProductionShape(
   log('production shape: npm run build …');
   await run('npm', ['run', 'build'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tablekit-bench-prod-'));
-  const [cognitoPort, sqsPort, servicePort] = await freePorts(3);
+  const [cognitoPort, sqsPort, s3Port, servicePort] = await freePorts(4);
   const shared: Record<string, string> = {
     DATABASE_URL: databaseUrl,
     DATA_DIR: dataDir,
@@ -94,13 +106,17 @@ export async function startProductionShape(
     COGNITO_AUTH_FLOW: 'USER_PASSWORD_AUTH',
     SQS_QUEUE_URL: `http://127.0.0.1:${sqsPort}/000000000000/tablekit-orders`,
     AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${sqsPort}`,
-    AWS_ACCESS_KEY_ID: 'tablekit-local',
-    AWS_SECRET_ACCESS_KEY: 'tablekit-local',
+    S3_BUCKET: 'tablekit-media',
+    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3Port}`,
+    // The one key pair the S3 stand-in knows (src/local/s3.ts); the other two check none.
+    AWS_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
     // Any free port: the bench's own service holds the default one.
     METRICS_PORT: '0',
   };
+  const runtimeEnv = await nodeRuntimeEnv(root);
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...shared };
   // Their output goes to files, read back into the error when one of them does not start.
   const emulatorsFile = await fs.open(path.join(dataDir, 'emulators.log'), 'w');
@@ -108,7 +124,7 @@ export async function startProductionShape(
   const emulatorsLog = emulatorsFile.fd;
   const serviceLog = serviceFile.fd;
   const tail = async (name: string) => (await fs.readFile(path.join(dataDir, name), 'utf8').catch(() => '')).slice(-2000);
-  const emulators = fork(path.join(root, 'dist', 'src', 'cli', 'embedded.js'), ['identity', 'queue'], {
+  const emulators = fork(path.join(root, 'dist', 'src', 'cli', 'embedded.js'), ['identity', 'queue', 'media'], {
     cwd: root,
     env,
     execArgv: [],
@@ -126,7 +142,8 @@ export async function startProductionShape(
   }
   const service = fork(path.join(root, 'dist', 'src', 'main.js'), [], {
     cwd: root,
-    env: { ...env, PORT: String(servicePort), HOST: '127.0.0.1', ...extraEnv },
+    // How production runs node (NODE_OPTIONS, MALLOC_ARENA_MAX), from where pm2 reads it.
+    env: { ...env, ...runtimeEnv, PORT: String(servicePort), HOST: '127.0.0.1', ...extraEnv },
     // Not the bench's own flags (tsx's loader, --expose-gc): the service runs as `node dist/src/main.js` does.
     execArgv: [],
     stdio: ['ignore', serviceLog, serviceLog, 'ipc'],

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import sharp from 'sharp';
 import { setRecipeImage } from '../src/modules/catalog/recipe-images.js';
+import { loadSharp } from '../src/modules/media/images.js';
 import type { MediaStore } from '../src/modules/media/store.js';
 import type { DemoMenu, DemoRecipe } from './demo-restaurant.js';
 
@@ -122,6 +122,7 @@ export async function seedDemoPictures(deps: DemoPictureDeps, domain: string, me
     if (signal?.aborted === true) break;
     const recipe = menu.recipes.find((candidate) => candidate.name === row.name);
     if (recipe === undefined) continue; // a dish staff added: theirs to photograph
+    const sharp = await loadSharp();
     const png = await sharp(Buffer.from(demoPictureSvg(recipe)))
       .png()
       .toBuffer();

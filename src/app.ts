@@ -1,7 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import swaggerUi from 'swagger-ui-express';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { httpLogger } from './http/logging.js';
@@ -92,7 +91,7 @@ declare module 'express-serve-static-core' {
 }
 
 /** The express app with its middleware in order and every router mounted; performs no I/O itself. */
-export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocument } {
+export function buildApp(deps: AppDeps): { app: Express; openApiDocument: () => OpenApiDocument } {
   const app = express();
   // Only the proxies in front of us may say who the client is: trusting more lets a client forge X-Forwarded-For.
   app.set('trust proxy', deps.trustProxy);
@@ -167,16 +166,34 @@ export function buildApp(deps: AppDeps): { app: Express; openApi: OpenApiDocumen
   app.use(api.router);
   app.use('/kitchen', kitchenScreen({ production: deps.production }));
 
-  const openApi = generateOpenApiDocument(registry);
+  // The document and Swagger UI (which keeps its own copy, as a script) are built on the first request
+  // for them, not at start: megabytes of heap that a process answering only the API would carry for good.
+  let openApi: OpenApiDocument | undefined;
+  const openApiDocument = () => {
+    openApi ??= generateOpenApiDocument(registry);
+    return openApi;
+  };
   app.get('/openapi.json', (_req, res) => {
-    res.json(openApi);
+    res.json(openApiDocument());
   });
+  let docs: Promise<express.RequestHandler> | undefined;
   // Swagger UI ships inline scripts and styles; relax the CSP for /docs only.
-  app.use('/docs', helmet({ contentSecurityPolicy: false }), swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'Tablekit API' }));
+  app.use('/docs', helmet({ contentSecurityPolicy: false }), (req, res, next) => {
+    docs ??= swaggerDocs(openApiDocument());
+    docs.then((serve) => serve(req, res, next), next);
+  });
 
   app.use((req, res) => {
     sendProblem(res, new AppError('not_found', 404, `No route for ${req.method} ${req.path}`));
   });
   app.use(errorMiddleware(deps.logger));
-  return { app, openApi };
+  return { app, openApiDocument };
+}
+
+/** Swagger UI for the document, its module loaded with the first visit to /docs. */
+async function swaggerDocs(document: OpenApiDocument): Promise<express.RequestHandler> {
+  const { default: swaggerUi } = await import('swagger-ui-express');
+  const router = express.Router();
+  router.use(swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Tablekit API' }));
+  return router;
 }

@@ -507,6 +507,17 @@ describe('Dockerfile', () => {
     }
   });
 
+  it("starts node as pm2 does: the runtime stage's ENV holds ecosystem.config.js's nodeRuntimeEnv", async () => {
+    const ecosystem: unknown = await import(path.join(ROOT, 'ecosystem.config.js'));
+    const expected = (ecosystem as { nodeRuntimeEnv: Record<string, string> }).nodeRuntimeEnv;
+    const declared: Record<string, string> = {};
+    for (const env of runtimeStage?.instructions.filter((i) => i.keyword === 'ENV') ?? []) {
+      for (const [, name = '', quoted, bare] of env.args.matchAll(/(\w+)=(?:"([^"]*)"|(\S*))/g)) declared[name] = quoted ?? bare ?? '';
+    }
+    expect(Object.keys(expected).length).toBeGreaterThan(0);
+    expect(declared).toMatchObject(expected);
+  });
+
   it('has a HEALTHCHECK on /healthz that needs nothing but node', () => {
     const healthcheck = last(runtimeStage, 'HEALTHCHECK');
     expect(healthcheck?.args).toMatch(/\bCMD\s+\["node",/);

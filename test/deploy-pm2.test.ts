@@ -255,27 +255,29 @@ describe('ecosystem.config.js: what it runs for which environment', () => {
   }
   const identityVariables = ['COGNITO_AUTH_FLOW', 'COGNITO_CLIENT_ID', 'COGNITO_ENDPOINT', 'COGNITO_USER_POOL_ID'];
   const queueVariables = ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL_SQS', 'AWS_SECRET_ACCESS_KEY', 'SQS_QUEUE_URL'];
+  // How node runs every instance (its heap bounds, glibc's arenas), whatever is embedded.
+  const runtimeVariables = ['MALLOC_ARENA_MAX', 'NODE_OPTIONS'];
 
   it('with DATABASE_URL alone: the shared identity server and queue, and the instances pointed at them', () => {
     const variables = [...identityVariables, ...queueVariables].sort();
     expect(appsFor({ DATABASE_URL: 'postgres://localhost/tablekit' })).toEqual([
       { name: EMBEDDED_APP, args: ['identity', 'queue'], variables },
-      { name: APP, variables },
+      { name: APP, variables: [...runtimeVariables, ...variables].sort() },
     ]);
   });
 
   it('shares only what is not configured', () => {
     expect(appsFor({ SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/orders' })).toEqual([
       { name: EMBEDDED_APP, args: ['identity'], variables: identityVariables },
-      { name: APP, variables: identityVariables },
+      { name: APP, variables: [...runtimeVariables, ...identityVariables].sort() },
     ]);
     expect(appsFor({ SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/orders', COGNITO_USER_POOL_ID: 'eu-west-1_AbC', COGNITO_CLIENT_ID: 'c' })).toEqual([
-      { name: APP, variables: [] },
+      { name: APP, variables: runtimeVariables },
     ]);
   });
 
   it('embeds nothing in production, so the instances name what is missing', () => {
-    expect(appsFor({}, ['start', 'ecosystem.config.js', '--env', 'production'])).toEqual([{ name: APP, variables: [] }]);
-    expect(appsFor({ NODE_ENV: 'production' })).toEqual([{ name: APP, variables: [] }]);
+    expect(appsFor({}, ['start', 'ecosystem.config.js', '--env', 'production'])).toEqual([{ name: APP, variables: runtimeVariables }]);
+    expect(appsFor({ NODE_ENV: 'production' })).toEqual([{ name: APP, variables: runtimeVariables }]);
   });
 });

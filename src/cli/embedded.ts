@@ -1,10 +1,14 @@
-// `node dist/src/cli/embedded.js identity queue`: the embedded identity server and orders queue as one
-// process of their own, for several service processes to share. ecosystem.config.js runs it as the pm2
-// app `tablekit-embedded` beside the cluster whenever COGNITO_USER_POOL_ID or SQS_QUEUE_URL is unset,
-// and gives it and every instance the same variables (COGNITO_ENDPOINT, COGNITO_USER_POOL_ID,
-// COGNITO_CLIENT_ID; SQS_QUEUE_URL, AWS_ENDPOINT_URL_SQS): the instances use them as they would use
-// Amazon Cognito and SQS, and this process serves what they point at. One emulator for all instances is
-// the point: each instance running its own would give each its own users and its own queue.
+// `node dist/src/cli/embedded.js identity queue [media]`: the embedded identity server, orders queue and
+// picture store as one process of their own, for several service processes to share. ecosystem.config.js
+// runs it as the pm2 app `tablekit-embedded` beside the cluster whenever COGNITO_USER_POOL_ID or
+// SQS_QUEUE_URL is unset, and gives it and every instance the same variables (COGNITO_ENDPOINT,
+// COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID; SQS_QUEUE_URL, AWS_ENDPOINT_URL_SQS; S3_BUCKET,
+// AWS_ENDPOINT_URL_S3): the instances use them as they would use Amazon Cognito, SQS and S3, and this
+// process serves what they point at. One emulator for all instances is the point: each instance running
+// its own would give each its own users and its own queue. The picture store (`media`) is the one part an
+// instance could embed for itself; served here it is not loaded in the instances at all, as in production.
+// Its clients sign with EMBEDDED_S3_CREDENTIALS (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), the only
+// key the S3 emulator knows; the other two emulators check none.
 //
 // With DATABASE_URL it also does what a single `npm start` does for itself: migrates that database and
 // seeds the demo restaurant, managed by the demo manager. Development only, loopback only.
@@ -19,8 +23,8 @@ import { PLATFORM_ADMIN_GROUP } from '../auth/authenticator.js';
 import { seedDemoRestaurant } from '../../seeds/demo-restaurant.js';
 import { describeStartupFailure } from '../startup-failure.js';
 
-type Part = 'identity' | 'queue';
-const PARTS: readonly Part[] = ['identity', 'queue'];
+type Part = 'identity' | 'queue' | 'media';
+const PARTS: readonly Part[] = ['identity', 'queue', 'media'];
 
 /** Where a variable's URL says to listen: a loopback host and an explicit port. */
 function listenAddress(variable: string, value: string | undefined): { host: string; port: number } {
@@ -64,6 +68,16 @@ async function serveQueue(config: Config) {
   return { stop: () => sqs.stop() };
 }
 
+async function serveMedia(config: Config) {
+  if (config.media.kind !== 's3' || config.media.endpoint === undefined) {
+    throw new ConfigError('S3_BUCKET and AWS_ENDPOINT_URL_S3 name the picture store to serve: set them');
+  }
+  const { host, port } = listenAddress('AWS_ENDPOINT_URL_S3', config.media.endpoint);
+  const { startEmbeddedS3 } = await import('../local/s3.js');
+  const s3 = await startEmbeddedS3({ dataDir: config.dataDir, bucket: config.media.bucket, host, port });
+  return { stop: () => s3.stop() };
+}
+
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -85,6 +99,7 @@ async function main(): Promise<void> {
 
     // The queue first: the service's instances ask it for its dead-letter queue as they start.
     if (parts.includes('queue')) stops.push((await serveQueue(config)).stop);
+    if (parts.includes('media')) stops.push((await serveMedia(config)).stop);
     if (parts.includes('identity')) {
       const identity = await serveIdentity(config, logger);
       stops.push(identity.stop);
@@ -113,6 +128,7 @@ async function main(): Promise<void> {
       parts,
       ...(parts.includes('identity') && config.cognito.kind === 'cognito' ? { identity: config.cognito.endpoint, userPoolId: config.cognito.userPoolId } : {}),
       ...(parts.includes('queue') && config.queue.kind === 'sqs' ? { queue: config.queue.queueUrl } : {}),
+      ...(parts.includes('media') && config.media.kind === 's3' ? { media: config.media.publicBaseUrl } : {}),
     },
     'shared emulators ready',
   );

@@ -23,7 +23,7 @@ const out = process.argv[2];
 const db = knexFactory({ client: 'pg' });
 const logger = pino({ level: 'silent' });
 try {
-  const { openApi } = buildApp({
+  const { openApiDocument } = buildApp({
     // Never started: its LISTEN connection is only opened by start().
     // An S3 client makes no request until it is used.
     media: createS3MediaStore({ bucket: 'openapi-generation-only', region: 'us-east-1', publicBaseUrl: 'https://media.invalid' }),
@@ -50,7 +50,7 @@ try {
     metrics: createMetrics(db),
     paymentProvider: new TestPaymentProvider({ env: 'test', webhookSecret: 'openapi-generation-only' }),
   });
-  const text = `${JSON.stringify(openApi, null, 2)}\n`;
+  const text = `${JSON.stringify(openApiDocument(), null, 2)}\n`;
   if (out === undefined) {
     process.stdout.write(text);
   } else {

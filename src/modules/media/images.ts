@@ -1,5 +1,21 @@
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { AppError, validationFailed } from '../../lib/errors.js';
+
+type Sharp = typeof import('sharp').default;
+let sharpModule: Promise<Sharp> | undefined;
+
+/**
+ * sharp, loaded with the first picture: libvips (its library, its threads, its cache) is 10 MB or more of
+ * memory that a web process would otherwise carry from its start for the rare upload. Its operation cache is off:
+ * every upload is a different image, so a cached one is never asked for again and only holds memory.
+ */
+export function loadSharp(): Promise<Sharp> {
+  sharpModule ??= import('sharp').then(({ default: sharp }) => {
+    sharp.cache(false);
+    return sharp;
+  });
+  return sharpModule;
+}
 
 /** What PUT /v1/recipes/{id}/image accepts (API.md, "Pictures"). */
 export const ACCEPTED_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
@@ -43,6 +59,7 @@ export function isAcceptedImageType(type: string): type is AcceptedImageType {
  * dish's photo and a file that only claims to be an image is refused.
  */
 export async function processImage(body: Buffer, contentType: AcceptedImageType): Promise<ProcessedImage> {
+  const sharp = await loadSharp();
   let metadata: Metadata;
   try {
     metadata = await sharp(body, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' }).metadata();

@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 
 /** Where pictures are kept and the URL a browser fetches them from. */
 export interface MediaStore {
@@ -22,28 +22,42 @@ export interface S3MediaStoreOptions {
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 export function createS3MediaStore(options: S3MediaStoreOptions): MediaStore {
-  const client = new S3Client({
-    region: options.region,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint, forcePathStyle: true }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-    // S3-compatible servers do not all understand the SDK's default flexible checksums; AWS needs none here.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  // The SDK's S3 client is loaded and made with the first picture stored or deleted: most processes never
+  // handle one, and the module is a few MB of heap that would otherwise be carried from the start.
+  let loading: Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined;
+  const s3 = () => {
+    loading ??= import('@aws-sdk/client-s3').then((sdk) => {
+      const client = new sdk.S3Client({
+        region: options.region,
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint, forcePathStyle: true }),
+        ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+        // S3-compatible servers do not all understand the SDK's default flexible checksums; AWS needs none here.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      });
+      return { client, sdk };
+    });
+    return loading;
+  };
   const base = options.publicBaseUrl.replace(/\/+$/, '');
   return {
     async put(key, body, contentType) {
-      await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: IMMUTABLE }));
+      const { client, sdk } = await s3();
+      await client.send(new sdk.PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: IMMUTABLE }));
     },
     async delete(keys) {
       if (keys.length === 0) return;
-      await client.send(new DeleteObjectsCommand({ Bucket: options.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+      const { client, sdk } = await s3();
+      await client.send(new sdk.DeleteObjectsCommand({ Bucket: options.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
     },
     urlFor(key) {
       return `${base}/${key}`;
     },
     close() {
-      client.destroy();
+      void loading?.then(
+        ({ client }) => client.destroy(),
+        () => undefined,
+      );
     },
   };
 }

@@ -149,9 +149,10 @@ export function plainCheckoutScript(menu: BenchMenu, pricingSql: string, options
  * then one transaction that takes the cart out, prices it with the menu statement, reads the pricing
  * settings and the schedule and locks the customer in one statement, writes order, items, options and
  * first event with the count of the customer's unpaid orders in one statement, locks the ingredients in
- * ascending id order, takes them and writes the ledger in one statement, counts the slot and stores the
- * reply. `sql.one` and `sql.lines` are the service's menu statement for one and two recipes (`:rid`,
- * `:r1`, `:r2`). Left out, as for C0: what only the HTTP layer does.
+ * ascending id order, takes them and writes the ledger in one statement, and counts the slot (the
+ * reply is stored before the stock, as the route stores it before checkout's `reserve`). `sql.one` and
+ * `sql.lines` are the service's menu statement for one and two recipes (`:rid`, `:r1`, `:r2`). Left out,
+ * as for C0: what only the HTTP layer does.
  */
 export function currentCheckoutScript(menu: BenchMenu, sql: { one: string; lines: string }, options: { paymentMethod: 'card' | 'cash' }): PlainScript {
   const { sets } = plainCheckoutScript(menu, sql.lines, options);
@@ -260,13 +261,18 @@ export function currentCheckoutScript(menu: BenchMenu, sql: { one: string; lines
           },
         ]
       : []),
+    // The reply stored before the stock and the slot, so their row locks are held until COMMIT only.
+    {
+      sql: `UPDATE idempotency_keys SET status = 'completed', response_code = 201, response_body = json_build_object('id', :oid::bigint)::jsonb, locked_at = NULL
+            WHERE restaurant_id = :rid AND user_sub = :sub AND key = :key`,
+    },
     {
       sql: `WITH need AS (SELECT * FROM unnest(${ids}, ARRAY[${takes.map((take) => take.quantity).join(', ')}]::integer[]) AS n(id, quantity)),
             locked AS MATERIALIZED (SELECT id FROM ingredients WHERE restaurant_id = :rid AND id = ANY(${ids}) ORDER BY id FOR UPDATE),
             taken AS (
               UPDATE ingredients i SET stock = i.stock - need.quantity, updated_at = now() FROM need
                WHERE (SELECT count(*) FROM locked) = ${takes.length}
-                 AND i.restaurant_id = :rid AND i.id = need.id AND i.archived_at IS NULL AND i.available AND i.stock >= need.quantity
+                 AND i.restaurant_id = :rid AND i.id = ANY(${ids}) AND i.id = need.id AND i.archived_at IS NULL AND i.available AND i.stock >= need.quantity
               RETURNING i.id, i.stock, need.quantity
             ), ledger AS (
               INSERT INTO inventory_movements (restaurant_id, ingredient_id, delta, reason, stock_after, order_id)
@@ -281,10 +287,6 @@ export function currentCheckoutScript(menu: BenchMenu, sql: { one: string; lines
             VALUES (:rid, date_bin('15 minutes', now() + interval '1 day', timestamptz '2000-01-01'), 1)
             ON CONFLICT (restaurant_id, slot_starts_at) DO UPDATE SET orders_count = slot_bookings.orders_count + 1
             WHERE slot_bookings.orders_count < ${10_000} RETURNING orders_count`,
-    },
-    {
-      sql: `UPDATE idempotency_keys SET status = 'completed', response_code = 201, response_body = json_build_object('id', :oid::bigint)::jsonb, locked_at = NULL
-            WHERE restaurant_id = :rid AND user_sub = :sub AND key = :key`,
     },
     { sql: 'COMMIT' },
   ];

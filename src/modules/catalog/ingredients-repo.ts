@@ -179,7 +179,8 @@ export async function applyStockDelta(db: Queryable, restaurantId: number, id: n
  * Each row is guarded as `applyStockDelta` guards a reservation (archived or switched-off ingredients and
  * a stock below the need are refused; a need is never negative, so the upper bound cannot be passed);
  * the UPDATE re-checks the guard on the row's latest version (READ COMMITTED's recheck after a concurrent
- * commit). The ingredients it answers are the ones taken; one missing means a shortfall, and the caller
+ * commit). `id = ANY(…)` in the UPDATE lets its prepared (generic) plan reach the rows through the
+ * primary key rather than scan the restaurant's ingredients. The ingredients it answers are the ones taken; one missing means a shortfall, and the caller
  * must then roll the transaction back (the ledger rows of the others were written with them). `needs`
  * come by ascending ingredient id (`sumNeeds`), each id once.
  */
@@ -201,7 +202,7 @@ export async function takeStockForOrder(
          UPDATE ingredients i SET stock = i.stock - need.quantity, updated_at = now()
            FROM need
           WHERE (SELECT count(*) FROM locked) = cardinality(:ids::bigint[])
-            AND i.restaurant_id = :restaurant AND i.id = need.id AND i.archived_at IS NULL AND i.available
+            AND i.restaurant_id = :restaurant AND i.id = ANY(:ids::bigint[]) AND i.id = need.id AND i.archived_at IS NULL AND i.available
             AND i.stock >= need.quantity
           RETURNING ${columns}, need.quantity AS taken
        ),

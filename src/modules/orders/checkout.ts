@@ -43,6 +43,10 @@ export interface CheckoutCustomer {
  * so a new rule is one more line here (a slot count is taken like the stock, near the end).
  * The price comes from `priceCheckout`, the function the quote calls, so the order charges what the
  * quote showed. Any step that throws leaves nothing behind: the transaction rolls back.
+ *
+ * Answers the order as written and `reserve`, the steps that take the most contended row locks (stock,
+ * slot, coupon) and change nothing in the answer: the caller runs it in the same transaction, last
+ * before `COMMIT` (after storing the reply), so those locks are held for as few round trips as possible.
  */
 export async function placeOrder(
   trx: Knex.Transaction,
@@ -51,7 +55,7 @@ export async function placeOrder(
   input: PlaceOrderInput,
   now: Date,
   limits: CustomerOrderLimits,
-): Promise<OrderView> {
+): Promise<{ order: OrderView; reserve: (trx: Knex.Transaction) => Promise<void> }> {
   const deliveryAddress = chooseDeliveryAddress(input, customer.address);
   // Taken out of the cart here: the one statement that locks the cart also empties it.
   const cartLines = await cart.takeCart(trx, tenant.id, customer.id);
@@ -76,23 +80,30 @@ export async function placeOrder(
   if (unpaid) requireOpenUnpaidRoom(openUnpaidBefore, limits.maxOpenUnpaidOrders);
   if (needsConfirmationNow(input, price.breakdown.total_cents))
     await enqueueOrderEvent(trx, { type: 'order.confirmation_requested', restaurantId: tenant.id, orderId: order.id });
-  // The stock late: the ingredient rows it locks are then held for as few statements as possible, and
-  // checkouts sharing an ingredient queue on them.
-  const priced = lines.map((line) => line.priced);
-  await catalog.reserveForOrder(trx, tenant.id, order.id, priced);
-  // The slot's guarded counter between stock and coupon: one fixed lock order, so racing checkouts never deadlock.
-  await takeSlotPlace(trx, tenant.id, slot, now);
-  // The coupon's guarded counters after the stock: an order refused for stock never queues on them.
-  if (price.coupon !== null) {
-    await redeemCoupon(trx, tenant.id, {
-      couponId: price.coupon.coupon.id,
-      customerId: customer.id,
-      orderId: order.id,
-      discountCents: price.breakdown.discount_cents,
-      now,
-    });
-  }
-  return order;
+  const coupon = price.coupon;
+  const reserve = async (last: Knex.Transaction): Promise<void> => {
+    // The stock late: the ingredient rows it locks are then held for as few statements as possible, and
+    // checkouts sharing an ingredient queue on them.
+    await catalog.reserveForOrder(
+      last,
+      tenant.id,
+      order.id,
+      lines.map((line) => line.priced),
+    );
+    // The slot's guarded counter between stock and coupon: one fixed lock order, so racing checkouts never deadlock.
+    await takeSlotPlace(last, tenant.id, slot, now);
+    // The coupon's guarded counters after the stock: an order refused for stock never queues on them.
+    if (coupon !== null) {
+      await redeemCoupon(last, tenant.id, {
+        couponId: coupon.coupon.id,
+        customerId: customer.id,
+        orderId: order.id,
+        discountCents: price.breakdown.discount_cents,
+        now,
+      });
+    }
+  };
+  return { order, reserve };
 }
 
 /** The requested instant, or null for as soon as possible (the body schema checked it is an instant). */

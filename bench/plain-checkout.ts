@@ -143,14 +143,16 @@ export function plainCheckoutScript(menu: BenchMenu, pricingSql: string, options
 /**
  * The unit of work of baseline C for one client: what checkout sends now (`src/modules/orders/checkout.ts`
  * and the route around it), in its order, with SQL doing the same work (the same tables, rows, locks and
- * guards; not byte for byte the service's text). Two cart adds (`BEGIN`, the menu statement for the
- * recipe, the cart lines locked, the line with its default options in one statement, `COMMIT`), then the
- * order: the Idempotency-Key claimed and the checkout counter counted, then one transaction that takes
- * the cart out, prices it with the menu statement, reads the pricing settings and the schedule, locks the
- * customer and counts their unpaid orders, writes order, items, options and first event in one statement,
- * locks the ingredients in ascending id order, takes them and writes the ledger in one statement, counts
- * the slot and stores the reply. `sql.one` and `sql.lines` are the service's menu statement for one and
- * two recipes (`:rid`, `:r1`, `:r2`). Left out, as for C0: what only the HTTP layer does.
+ * guards; not byte for byte the service's text). Two cart adds (the menu statement for the recipe, then one
+ * statement that locks the cart lines, looks for an identical line and inserts the line with its default
+ * options, no transaction), then the order: the Idempotency-Key claimed and the checkout counter counted,
+ * then one transaction that takes the cart out, prices it with the menu statement, reads the pricing
+ * settings and the schedule and locks the customer in one statement, writes order, items, options and
+ * first event with the count of the customer's unpaid orders in one statement, locks the ingredients in
+ * ascending id order, takes them and writes the ledger in one statement, and counts the slot (the
+ * reply is stored before the stock, as the route stores it before checkout's `reserve`). `sql.one` and
+ * `sql.lines` are the service's menu statement for one and two recipes (`:rid`, `:r1`, `:r2`). Left out,
+ * as for C0: what only the HTTP layer does.
  */
 export function currentCheckoutScript(menu: BenchMenu, sql: { one: string; lines: string }, options: { paymentMethod: 'card' | 'cash' }): PlainScript {
   const { sets } = plainCheckoutScript(menu, sql.lines, options);
@@ -159,29 +161,37 @@ export function currentCheckoutScript(menu: BenchMenu, sql: { one: string; lines
     takes.push({ variable: `i${2 * j}`, quantity });
     takes.push({ variable: `i${2 * j + 1}`, quantity });
   });
+  const ids = `ARRAY[${takes.map((take) => `:${take.variable}`).join(', ')}]::bigint[]`;
   const cartAdd = (recipe: 'r1' | 'r2'): PlainStep[] => [
-    { sql: 'BEGIN' },
     { sql: sql.one.replace(/:r1\b/g, `:${recipe}`) },
     {
-      sql: `SELECT c.id, c.recipe_id, c.quantity, r.name AS recipe_name, r.archived_at IS NOT NULL AS recipe_archived,
-              coalesce((SELECT json_agg(json_build_object('ingredient_id', ci.ingredient_id, 'quantity', ci.quantity) ORDER BY ci.ingredient_id)
-                FROM cart_item_ingredients ci WHERE ci.restaurant_id = c.restaurant_id AND ci.cart_item_id = c.id), '[]'::json) AS customizations,
-              coalesce((SELECT json_agg(co.option_id ORDER BY co.option_id)
-                FROM cart_item_options co WHERE co.restaurant_id = c.restaurant_id AND co.cart_item_id = c.id), '[]'::json) AS options
-            FROM cart_items c JOIN recipes r ON r.restaurant_id = c.restaurant_id AND r.id = c.recipe_id
-            WHERE c.restaurant_id = :rid AND c.customer_id = :cid ORDER BY c.id FOR UPDATE OF c`,
-    },
-    {
-      sql: `WITH line AS (
-              INSERT INTO cart_items (restaurant_id, customer_id, recipe_id, quantity) VALUES (:rid, :cid, :${recipe}, 1) RETURNING restaurant_id, id
+      sql: `WITH held AS MATERIALIZED (
+              SELECT c.id, c.recipe_id, c.quantity,
+                ARRAY(SELECT ci.ingredient_id FROM cart_item_ingredients ci WHERE ci.restaurant_id = c.restaurant_id AND ci.cart_item_id = c.id ORDER BY ci.ingredient_id) AS ingredient_ids,
+                ARRAY(SELECT ci.quantity FROM cart_item_ingredients ci WHERE ci.restaurant_id = c.restaurant_id AND ci.cart_item_id = c.id ORDER BY ci.ingredient_id) AS quantities,
+                ARRAY(SELECT co.option_id FROM cart_item_options co WHERE co.restaurant_id = c.restaurant_id AND co.cart_item_id = c.id ORDER BY co.option_id) AS option_ids
+              FROM cart_items c WHERE c.restaurant_id = :rid AND c.customer_id = :cid ORDER BY c.id FOR UPDATE OF c
+            ), defaults AS (
+              SELECT coalesce(array_agg(o.id ORDER BY o.id), '{}') AS ids FROM recipe_options o
+               WHERE o.restaurant_id = :rid AND o.recipe_id = :${recipe} AND o.is_default AND o.archived_at IS NULL
+            ), same AS MATERIALIZED (
+              SELECT held.id, held.quantity FROM held, defaults
+               WHERE held.recipe_id = :${recipe} AND held.ingredient_ids = '{}' AND held.quantities = '{}' AND held.option_ids = defaults.ids
+               ORDER BY held.id LIMIT 1
+            ), merged AS (
+              UPDATE cart_items c SET quantity = c.quantity + 1, updated_at = now() FROM same
+               WHERE c.restaurant_id = :rid AND c.id = same.id AND c.quantity + 1 <= 50 RETURNING c.quantity
+            ), line AS (
+              INSERT INTO cart_items (restaurant_id, customer_id, recipe_id, quantity)
+              SELECT :rid, :cid, :${recipe}, 1 WHERE NOT EXISTS (SELECT 1 FROM same) AND (SELECT count(*) FROM held) < 50
+              RETURNING restaurant_id, id
             ), chosen AS (
               INSERT INTO cart_item_options (restaurant_id, cart_item_id, option_id)
-              SELECT line.restaurant_id, line.id, o.id FROM line JOIN recipe_options o ON o.restaurant_id = line.restaurant_id AND o.recipe_id = :${recipe}
-               AND o.is_default AND o.archived_at IS NULL
+              SELECT line.restaurant_id, line.id, o.option_id FROM line, defaults, unnest(defaults.ids) AS o(option_id)
             )
-            SELECT id FROM line`,
+            SELECT (SELECT id FROM same) AS same_id, (SELECT quantity FROM merged) AS merged_quantity, (SELECT id FROM line) AS inserted_id,
+                   (SELECT count(*) FROM held) AS lines`,
     },
-    { sql: 'COMMIT' },
   ];
   const steps: PlainStep[] = [
     ...cartAdd('r1'),
@@ -207,24 +217,22 @@ export function currentCheckoutScript(menu: BenchMenu, sql: { one: string; lines
             FROM gone g JOIN recipes r ON r.restaurant_id = g.restaurant_id AND r.id = g.recipe_id ORDER BY g.id`,
     },
     { sql: sql.lines },
-    { sql: 'SELECT settings, next_entry_id FROM restaurant_pricing WHERE restaurant_id = :rid LIMIT 1' },
     {
-      sql: `SELECT
+      sql: `SELECT (SELECT settings FROM restaurant_pricing WHERE restaurant_id = :rid) AS pricing_settings,
               (SELECT json_build_object('lead_time_minutes', lead_time_minutes, 'slot_minutes', slot_minutes,
-                 'max_orders_per_slot', max_orders_per_slot, 'order_ahead_days', order_ahead_days) FROM schedule_settings WHERE restaurant_id = :rid) AS settings,
+                 'max_orders_per_slot', max_orders_per_slot, 'order_ahead_days', order_ahead_days) FROM schedule_settings WHERE restaurant_id = :rid) AS schedule_settings,
               coalesce((SELECT json_agg(json_build_object('iso_weekday', iso_weekday, 'opens_minute', opens_minute, 'closes_minute', closes_minute)
-                 ORDER BY iso_weekday, opens_minute) FROM opening_ranges WHERE restaurant_id = :rid), '[]'::json) AS ranges,
+                 ORDER BY iso_weekday, opens_minute) FROM opening_ranges WHERE restaurant_id = :rid), '[]'::json) AS schedule_ranges,
               coalesce((SELECT json_agg(json_build_object('id', id, 'starts_on', starts_on, 'ends_on', ends_on) ORDER BY starts_on)
-                 FROM restaurant_closures WHERE restaurant_id = :rid AND ends_on >= current_date - 1), '[]'::json) AS closures,
-              (SELECT json_build_object('paused_until', paused_until) FROM ordering_pauses WHERE restaurant_id = :rid) AS pause`,
-    },
-    { sql: 'SELECT id FROM customers WHERE restaurant_id = :rid AND id = :cid LIMIT 1 FOR UPDATE' },
-    {
-      sql: `SELECT count(*) AS n FROM orders WHERE restaurant_id = :rid AND customer_id = :cid AND payment_method = 'card'
-              AND payment_status = 'unpaid' AND status IN ('pending', 'confirmed')`,
+                 FROM restaurant_closures WHERE restaurant_id = :rid AND ends_on >= current_date - 1), '[]'::json) AS schedule_closures,
+              (SELECT json_build_object('paused_until', paused_until) FROM ordering_pauses WHERE restaurant_id = :rid) AS schedule_pause,
+              (SELECT id FROM customers WHERE restaurant_id = :rid AND id = :cid AND ${options.paymentMethod === 'card'} FOR UPDATE) AS locked_customer`,
     },
     {
-      sql: `WITH o AS (
+      sql: `WITH open_unpaid AS (
+              SELECT CASE WHEN ${options.paymentMethod === 'card'} THEN (SELECT count(*) FROM orders WHERE restaurant_id = :rid AND customer_id = :cid
+                AND payment_method = 'card' AND payment_status = 'unpaid' AND status IN ('pending', 'confirmed')) END AS n
+            ), o AS (
               INSERT INTO orders (restaurant_id, customer_id, payment_method, fulfillment, currency, subtotal_cents, total_cents,
                                   slot_starts_at, promised_at, slot_counted)
               VALUES (:rid, :cid, '${options.paymentMethod}', 'pickup', '${menu.currency}', :total, :total,
@@ -243,7 +251,7 @@ export function currentCheckoutScript(menu: BenchMenu, sql: { one: string; lines
             ), event AS (
               INSERT INTO order_events (restaurant_id, order_id, status, actor) SELECT :rid, id, 'pending', 'customer' FROM o
             )
-            SELECT id AS oid FROM o`,
+            SELECT id AS oid, (SELECT n FROM open_unpaid) AS open_unpaid FROM o`,
       capture: true,
     },
     ...(options.paymentMethod === 'cash'
@@ -253,15 +261,18 @@ export function currentCheckoutScript(menu: BenchMenu, sql: { one: string; lines
           },
         ]
       : []),
+    // The reply stored before the stock and the slot, so their row locks are held until COMMIT only.
     {
-      sql: `SELECT id FROM ingredients WHERE restaurant_id = :rid AND id IN (${takes.map((take) => `:${take.variable}`).join(', ')}) ORDER BY id FOR UPDATE`,
+      sql: `UPDATE idempotency_keys SET status = 'completed', response_code = 201, response_body = json_build_object('id', :oid::bigint)::jsonb, locked_at = NULL
+            WHERE restaurant_id = :rid AND user_sub = :sub AND key = :key`,
     },
     {
-      sql: `WITH need AS (SELECT * FROM unnest(ARRAY[${takes.map((take) => `:${take.variable}`).join(', ')}]::bigint[],
-                                              ARRAY[${takes.map((take) => take.quantity).join(', ')}]::integer[]) AS n(id, quantity)),
+      sql: `WITH need AS (SELECT * FROM unnest(${ids}, ARRAY[${takes.map((take) => take.quantity).join(', ')}]::integer[]) AS n(id, quantity)),
+            locked AS MATERIALIZED (SELECT id FROM ingredients WHERE restaurant_id = :rid AND id = ANY(${ids}) ORDER BY id FOR UPDATE),
             taken AS (
               UPDATE ingredients i SET stock = i.stock - need.quantity, updated_at = now() FROM need
-               WHERE i.restaurant_id = :rid AND i.id = need.id AND i.archived_at IS NULL AND i.available AND i.stock >= need.quantity
+               WHERE (SELECT count(*) FROM locked) = ${takes.length}
+                 AND i.restaurant_id = :rid AND i.id = ANY(${ids}) AND i.id = need.id AND i.archived_at IS NULL AND i.available AND i.stock >= need.quantity
               RETURNING i.id, i.stock, need.quantity
             ), ledger AS (
               INSERT INTO inventory_movements (restaurant_id, ingredient_id, delta, reason, stock_after, order_id)
@@ -276,10 +287,6 @@ export function currentCheckoutScript(menu: BenchMenu, sql: { one: string; lines
             VALUES (:rid, date_bin('15 minutes', now() + interval '1 day', timestamptz '2000-01-01'), 1)
             ON CONFLICT (restaurant_id, slot_starts_at) DO UPDATE SET orders_count = slot_bookings.orders_count + 1
             WHERE slot_bookings.orders_count < ${10_000} RETURNING orders_count`,
-    },
-    {
-      sql: `UPDATE idempotency_keys SET status = 'completed', response_code = 201, response_body = json_build_object('id', :oid::bigint)::jsonb, locked_at = NULL
-            WHERE restaurant_id = :rid AND user_sub = :sub AND key = :key`,
     },
     { sql: 'COMMIT' },
   ];

@@ -59,7 +59,9 @@ export async function beginIdempotentRequest(db: Knex, scope: IdempotencyScope, 
     .insert({ ...scopeWhere(scope), request_hash: fingerprint, status: 'running', locked_at: db.fn.now() })
     .onConflict(['restaurant_id', 'user_sub', 'key'])
     .ignore()
-    .returning('key');
+    .returning('key')
+    // The same text for every new key (every idempotent request runs it): planned once per connection.
+    .options({ name: 'idempotency_claim' });
   if (inserted.length > 0) return { kind: 'new' };
 
   // The key was used before. If that was over 24 hours ago it is forgotten, so the client may use it again
@@ -98,7 +100,8 @@ export async function beginIdempotentRequest(db: Knex, scope: IdempotencyScope, 
 export async function completeIdempotentRequest(db: Queryable, scope: IdempotencyScope, status: number, body: unknown): Promise<void> {
   await db('idempotency_keys')
     .where(scopeWhere(scope))
-    .update({ status: 'completed', response_code: status, response_body: JSON.stringify(body ?? null), locked_at: null });
+    .update({ status: 'completed', response_code: status, response_body: JSON.stringify(body ?? null), locked_at: null })
+    .options({ name: 'idempotency_complete' });
 }
 
 /** Forgets a key whose request failed on our side (5xx), so the client's retry runs afresh. */

@@ -45,14 +45,17 @@ export class PostgresRateLimitStore implements Store {
 
   async increment(key: string): Promise<IncrementResponse> {
     const now = this.now();
-    const result = await this.db.raw<{ rows: Array<Pick<RateLimitCounterRecord, 'hits' | 'reset_at'>> }>(
-      `INSERT INTO rate_limit_counters AS c (key, hits, reset_at) VALUES (?, 1, ?)
+    const result = await this.db
+      .raw<{ rows: Array<Pick<RateLimitCounterRecord, 'hits' | 'reset_at'>> }>(
+        `INSERT INTO rate_limit_counters AS c (key, hits, reset_at) VALUES (?, 1, ?)
        ON CONFLICT (key) DO UPDATE
          SET hits = CASE WHEN c.reset_at <= ? THEN 1 ELSE c.hits + 1 END,
              reset_at = CASE WHEN c.reset_at <= ? THEN excluded.reset_at ELSE c.reset_at END
        RETURNING hits, reset_at`,
-      [this.rowKey(key), new Date(now.getTime() + this.windowMs), now, now],
-    );
+        [this.rowKey(key), new Date(now.getTime() + this.windowMs), now, now],
+      )
+      // Fixed text, run on every limited request: planned once per connection.
+      .options({ name: 'rate_limit_hit' });
     const row = result.rows[0];
     if (row === undefined) throw new Error('rate-limit upsert returned no row');
     return { totalHits: row.hits, resetTime: row.reset_at };

@@ -54,9 +54,9 @@ export interface RouteContext<P, Q, B, T extends boolean, A extends Access = Acc
   /**
    * Runs `work` in a transaction (retried on serialization failures). On an idempotent route the
    * answer `work` returns is stored in that same transaction, so the change and its recorded reply
-   * commit together.
+   * commit together; then its `lastInTransaction` runs, if any.
    */
-  transaction: (work: (trx: Knex.Transaction) => Promise<RouteResult>) => Promise<RouteResult>;
+  transaction: (work: (trx: Knex.Transaction) => Promise<TransactionResult>) => Promise<RouteResult>;
 }
 
 export interface RouteResult {
@@ -67,6 +67,16 @@ export interface RouteResult {
    * `Content-Type` and strong ETag a `body` gets. Not on idempotent routes, whose stored reply is a `body`.
    */
   json?: string;
+}
+
+export interface TransactionResult extends RouteResult {
+  /**
+   * Work that does not change the answer, run after it is stored and just before `COMMIT`: the
+   * statements that take the most contended row locks (checkout's stock and slot), so those locks are
+   * held for as few round trips as possible. If it throws, the transaction rolls back, stored answer
+   * included, and the error is the request's answer as from `work`.
+   */
+  lastInTransaction?: (trx: Knex.Transaction) => Promise<void>;
 }
 
 export interface RouteDefinition<
@@ -257,13 +267,12 @@ export function defineRoute<
       }
     }
     let stored = false;
-    const transaction = (work: (trx: Knex.Transaction) => Promise<RouteResult>) =>
-      withTransaction(api.deps.db, async (trx) => {
-        const result = await work(trx);
-        if (scope !== undefined) {
-          await completeIdempotentRequest(trx, scope, result.status, storedReplyOf(result));
-          stored = true;
-        }
+    const transaction = (work: (trx: Knex.Transaction) => Promise<TransactionResult>) =>
+      withTransaction(api.deps.db, async (trx): Promise<RouteResult> => {
+        const { lastInTransaction, ...result } = await work(trx);
+        if (scope !== undefined) await completeIdempotentRequest(trx, scope, result.status, storedReplyOf(result));
+        await lastInTransaction?.(trx);
+        if (scope !== undefined) stored = true;
         return result;
       });
     const ctx = { req, res, params, query, body, tenant, principal, staffRole, log, transaction };

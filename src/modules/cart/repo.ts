@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import type { Int8 } from '../../db/tables.js';
 
 export interface CartLineRow {
   id: number;
@@ -45,8 +46,9 @@ export async function selectCartLines(db: Queryable, restaurantId: number, custo
  */
 export async function deleteCartLinesReturning(db: Queryable, restaurantId: number, customerId: number): Promise<CartLineRow[]> {
   // The subqueries read the statement's snapshot, in which the cascaded customisation and option rows still stand.
-  const result: { rows: Array<Record<string, unknown>> } = await db.raw(
-    `WITH gone AS (DELETE FROM cart_items WHERE restaurant_id = ? AND customer_id = ? RETURNING id, restaurant_id, recipe_id, quantity)
+  const result: { rows: Array<Record<string, unknown>> } = await db
+    .raw(
+      `WITH gone AS (DELETE FROM cart_items WHERE restaurant_id = ? AND customer_id = ? RETURNING id, restaurant_id, recipe_id, quantity)
      SELECT g.id, g.recipe_id, g.quantity, r.name AS recipe_name, r.archived_at IS NOT NULL AS recipe_archived,
             coalesce((SELECT json_agg(json_build_object('ingredient_id', ci.ingredient_id, 'quantity', ci.quantity) ORDER BY ci.ingredient_id)
                         FROM cart_item_ingredients ci WHERE ci.restaurant_id = g.restaurant_id AND ci.cart_item_id = g.id), '[]'::json) AS customizations,
@@ -54,8 +56,10 @@ export async function deleteCartLinesReturning(db: Queryable, restaurantId: numb
                         FROM cart_item_options co WHERE co.restaurant_id = g.restaurant_id AND co.cart_item_id = g.id), '[]'::json) AS options
        FROM gone g JOIN recipes r ON r.restaurant_id = g.restaurant_id AND r.id = g.recipe_id
       ORDER BY g.id`,
-    [restaurantId, customerId],
-  );
+      [restaurantId, customerId],
+    )
+    // Fixed text, run by every checkout: planned once per connection.
+    .options({ name: 'cart_take_out' });
   return result.rows.map(toCartLine);
 }
 
@@ -111,6 +115,91 @@ export async function insertCartLine(
   if (row === undefined) throw new Error('insert into cart_items returned no row');
   const id = Number(row.id);
   return id;
+}
+
+/** What `addOrMergeCartLine` did: merged into an identical line, inserted a new one, or neither (a cap refused it). */
+export type CartAddOutcome =
+  | { kind: 'merged'; id: number; quantity: number }
+  | { kind: 'inserted'; id: number }
+  | { kind: 'too_many_portions'; heldQuantity: number }
+  | { kind: 'cart_full' };
+
+/**
+ * A cart add in one statement, so it needs no transaction of its own: the customer's lines locked (as
+ * `selectCartLines` with `lock` does), then the first identical line (same recipe, customisations and
+ * options, all sorted) gets `line.quantity` more portions unless that passes `maxPortions`; with none, the
+ * line is inserted with its customisations and options unless the cart already holds `maxLines` lines.
+ * Every write reads `held`, which the statement fills (locking every line) before any of them runs.
+ * Refused: nothing is written and the outcome says why.
+ */
+export async function addOrMergeCartLine(
+  db: Queryable,
+  restaurantId: number,
+  customerId: number,
+  line: { recipe_id: number; quantity: number; customizations: ReadonlyArray<{ ingredient_id: number; quantity: number }>; options: readonly number[] },
+  caps: { maxPortions: number; maxLines: number },
+): Promise<CartAddOutcome> {
+  const result: {
+    rows: Array<{ same_id: Int8 | null; same_quantity: number | null; merged_quantity: number | null; inserted_id: Int8 | null; lines: Int8 }>;
+  } = await db
+    .raw(
+      `WITH held AS MATERIALIZED (
+         SELECT c.id, c.recipe_id, c.quantity,
+                ARRAY(SELECT ci.ingredient_id FROM cart_item_ingredients ci
+                       WHERE ci.restaurant_id = c.restaurant_id AND ci.cart_item_id = c.id ORDER BY ci.ingredient_id) AS ingredient_ids,
+                ARRAY(SELECT ci.quantity FROM cart_item_ingredients ci
+                       WHERE ci.restaurant_id = c.restaurant_id AND ci.cart_item_id = c.id ORDER BY ci.ingredient_id) AS quantities,
+                ARRAY(SELECT co.option_id FROM cart_item_options co
+                       WHERE co.restaurant_id = c.restaurant_id AND co.cart_item_id = c.id ORDER BY co.option_id) AS option_ids
+           FROM cart_items c
+          WHERE c.restaurant_id = :restaurant AND c.customer_id = :customer
+          ORDER BY c.id
+            FOR UPDATE OF c
+       ), same AS MATERIALIZED (
+         SELECT id, quantity FROM held
+          WHERE recipe_id = :recipe AND ingredient_ids = :ingredientIds::bigint[] AND quantities = :quantities::integer[]
+            AND option_ids = :optionIds::bigint[]
+          ORDER BY id LIMIT 1
+       ), merged AS (
+         UPDATE cart_items c SET quantity = c.quantity + :quantity, updated_at = now() FROM same
+          WHERE c.restaurant_id = :restaurant AND c.id = same.id AND c.quantity + :quantity <= :maxPortions
+         RETURNING c.quantity
+       ), line AS (
+         INSERT INTO cart_items (restaurant_id, customer_id, recipe_id, quantity)
+         SELECT :restaurant::bigint, :customer::bigint, :recipe::bigint, :quantity::integer
+          WHERE NOT EXISTS (SELECT 1 FROM same) AND (SELECT count(*) FROM held) < :maxLines
+         RETURNING restaurant_id, id
+       ), customization AS (
+         INSERT INTO cart_item_ingredients (restaurant_id, cart_item_id, ingredient_id, quantity)
+         SELECT line.restaurant_id, line.id, c.ingredient_id, c.quantity FROM line, unnest(:ingredientIds::bigint[], :quantities::integer[]) AS c(ingredient_id, quantity)
+       ), chosen AS (
+         INSERT INTO cart_item_options (restaurant_id, cart_item_id, option_id)
+         SELECT line.restaurant_id, line.id, o.option_id FROM line, unnest(:optionIds::bigint[]) AS o(option_id)
+       )
+       SELECT (SELECT id FROM same) AS same_id, (SELECT quantity FROM same) AS same_quantity, (SELECT quantity FROM merged) AS merged_quantity,
+              (SELECT id FROM line) AS inserted_id, (SELECT count(*) FROM held) AS lines`,
+      {
+        restaurant: restaurantId,
+        customer: customerId,
+        recipe: line.recipe_id,
+        quantity: line.quantity,
+        ingredientIds: line.customizations.map((c) => c.ingredient_id),
+        quantities: line.customizations.map((c) => c.quantity),
+        optionIds: [...line.options],
+        maxPortions: caps.maxPortions,
+        maxLines: caps.maxLines,
+      },
+    )
+    // Fixed text whatever the line: one prepared statement, planned once per connection.
+    .options({ name: 'cart_add_line' });
+  const row = result.rows[0];
+  if (row === undefined) throw new Error('the cart add returned no row');
+  if (row.same_id !== null) {
+    return row.merged_quantity === null
+      ? { kind: 'too_many_portions', heldQuantity: Number(row.same_quantity) }
+      : { kind: 'merged', id: Number(row.same_id), quantity: Number(row.merged_quantity) };
+  }
+  return row.inserted_id === null ? { kind: 'cart_full' } : { kind: 'inserted', id: Number(row.inserted_id) };
 }
 
 export async function replaceOptions(db: Queryable, restaurantId: number, cartItemId: number, options: readonly number[]): Promise<void> {

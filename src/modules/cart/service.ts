@@ -165,38 +165,39 @@ export async function addCartItem(
   customerId: number,
   input: { recipe_id: number; quantity: number; customizations?: Customization[] | undefined; options?: number[] | undefined },
 ): Promise<CartItemView> {
-  // The line is shown from what the transaction read and wrote: reading the cart back would price it all again.
-  return withTransaction(knex, async (trx) => {
-    const recipe = await recipeOnMenu(trx, restaurantId, input.recipe_id, 'recipe_id');
-    await assertOptionsBelong(trx, restaurantId, recipe, input.options ?? []);
-    const portion = priceRecipeLine(recipe, { customizations: input.customizations ?? [], options: input.options });
-    const customizations = normalise(recipe, input.customizations ?? []);
-    const options = storedOptions(portion.options);
-    const lines = await repo.selectCartLines(trx, restaurantId, customerId, { lock: true });
-    const same = lines.find(
-      (line) => line.recipe_id === input.recipe_id && sameCustomizations(line.customizations, customizations) && sameOptions(line.options, options),
-    );
-    const known = new Map(portion.options.map((option) => [option.id, option]));
-    if (same !== undefined) {
-      const quantity = same.quantity + input.quantity;
-      if (quantity > MAX_LINE_PORTIONS) {
-        throw validationFailed(`A line holds at most ${MAX_LINE_PORTIONS} portions`, [
-          { path: 'quantity', message: `the cart already has ${same.quantity} of this; at most ${MAX_LINE_PORTIONS - same.quantity} more` },
-        ]);
-      }
-      await repo.updateCartLineQuantity(trx, restaurantId, same.id, quantity);
-      return viewLine({ ...same, quantity }, recipe, known);
-    }
-    if (lines.length >= MAX_CART_LINES) {
+  // Outside a transaction: the recipe is read without a lock in one as well, and the write that follows is
+  // one statement (the cart locked, merged or inserted, the caps checked), atomic by itself.
+  const recipe = await recipeOnMenu(knex, restaurantId, input.recipe_id, 'recipe_id');
+  await assertOptionsBelong(knex, restaurantId, recipe, input.options ?? []);
+  const portion = priceRecipeLine(recipe, { customizations: input.customizations ?? [], options: input.options });
+  const customizations = normalise(recipe, input.customizations ?? []);
+  const options = storedOptions(portion.options);
+  const outcome = await repo.addOrMergeCartLine(
+    knex,
+    restaurantId,
+    customerId,
+    { recipe_id: input.recipe_id, quantity: input.quantity, customizations, options },
+    { maxPortions: MAX_LINE_PORTIONS, maxLines: MAX_CART_LINES },
+  );
+  switch (outcome.kind) {
+    case 'too_many_portions':
+      throw validationFailed(`A line holds at most ${MAX_LINE_PORTIONS} portions`, [
+        { path: 'quantity', message: `the cart already has ${outcome.heldQuantity} of this; at most ${MAX_LINE_PORTIONS - outcome.heldQuantity} more` },
+      ]);
+    case 'cart_full':
       throw new AppError('validation_failed', 400, `A cart holds at most ${MAX_CART_LINES} lines`, [{ path: 'recipe_id', message: 'the cart is full' }]);
+    case 'merged':
+    case 'inserted': {
+      // The line is shown from what was read and written: reading the cart back would price it all again.
+      const quantity = outcome.kind === 'merged' ? outcome.quantity : input.quantity;
+      const known = new Map(portion.options.map((option) => [option.id, option]));
+      return viewLine(
+        { id: outcome.id, recipe_id: recipe.id, quantity, recipe_name: recipe.name, recipe_archived: false, customizations, options },
+        recipe,
+        known,
+      );
     }
-    const id = await repo.insertCartLine(trx, restaurantId, customerId, { recipe_id: input.recipe_id, quantity: input.quantity, customizations, options });
-    return viewLine(
-      { id, recipe_id: recipe.id, quantity: input.quantity, recipe_name: recipe.name, recipe_archived: false, customizations, options },
-      recipe,
-      known,
-    );
-  });
+  }
 }
 
 /**

@@ -169,20 +169,20 @@ export async function applyStockDelta(db: Queryable, restaurantId: number, id: n
 }
 
 /**
- * Locks the rows of `ids` in ascending id order (the order every stock change locks them in, so two
- * checkouts cannot deadlock) until the caller's transaction ends: one statement for the whole order.
- */
-export async function lockIngredientsInOrder(db: Queryable, restaurantId: number, ids: readonly number[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db.raw('SELECT id FROM ingredients WHERE restaurant_id = ? AND id = ANY(?::bigint[]) ORDER BY id FOR UPDATE', [restaurantId, [...ids]]);
-}
-
-/**
- * Takes what an order needs of each ingredient, rows already locked by `lockIngredientsInOrder`, and
- * writes the `order_reserved` ledger row of each in the same statement. Each row is guarded as
- * `applyStockDelta` guards a reservation (archived or switched-off ingredients and a stock below the
- * need are refused; a need is never negative, so the upper bound cannot be passed): the ingredients it answers are the ones taken; one missing means a shortfall, and the caller
- * must then roll the transaction back (the ledger rows of the others were written with them).
+ * Takes what an order needs of each ingredient and writes the `order_reserved` ledger row of each, in one
+ * statement that first locks the rows in ascending id order (the order every stock change locks them in).
+ * Why it cannot deadlock: `locked` is a materialised `SELECT … ORDER BY id FOR UPDATE`, and the UPDATE's
+ * one-time filter counts it, so PostgreSQL runs all of it (a sort, then each row locked in id order)
+ * before the UPDATE reads a single row; the UPDATE then changes only rows this transaction already holds,
+ * in whatever order its join yields them, without waiting. So the statement waits only inside `locked`,
+ * always for the lowest id it does not hold yet, like a series of single-row locks in ascending order.
+ * Each row is guarded as `applyStockDelta` guards a reservation (archived or switched-off ingredients and
+ * a stock below the need are refused; a need is never negative, so the upper bound cannot be passed);
+ * the UPDATE re-checks the guard on the row's latest version (READ COMMITTED's recheck after a concurrent
+ * commit). `id = ANY(…)` in the UPDATE lets its prepared (generic) plan reach the rows through the
+ * primary key rather than scan the restaurant's ingredients. The ingredients it answers are the ones taken; one missing means a shortfall, and the caller
+ * must then roll the transaction back (the ledger rows of the others were written with them). `needs`
+ * come by ascending ingredient id (`sumNeeds`), each id once.
  */
 export async function takeStockForOrder(
   db: Queryable,
@@ -192,22 +192,29 @@ export async function takeStockForOrder(
 ): Promise<IngredientRow[]> {
   if (needs.length === 0) return [];
   const columns = ingredientColumns.map((column) => `i.${column}`).join(', ');
-  const result: { rows: IngredientSelect[] } = await db.raw(
-    `WITH need AS (SELECT * FROM unnest(?::bigint[], ?::integer[]) AS n(id, quantity)),
-     taken AS (
-       UPDATE ingredients i SET stock = i.stock - need.quantity, updated_at = now()
-         FROM need
-        WHERE i.restaurant_id = ? AND i.id = need.id AND i.archived_at IS NULL AND i.available
-          AND i.stock >= need.quantity
-        RETURNING ${columns}, need.quantity AS taken
-     ),
-     ledger AS (
-       INSERT INTO inventory_movements (restaurant_id, ingredient_id, delta, reason, stock_after, order_id)
-       SELECT ?, id, -taken, 'order_reserved', stock, ? FROM taken ORDER BY id
-     )
-     SELECT ${ingredientColumns.join(', ')} FROM taken ORDER BY id`,
-    [needs.map((n) => n.ingredient_id), needs.map((n) => n.quantity), restaurantId, restaurantId, orderId],
-  );
+  const result: { rows: IngredientSelect[] } = await db
+    .raw(
+      `WITH need AS (SELECT * FROM unnest(:ids::bigint[], :quantities::integer[]) AS n(id, quantity)),
+       locked AS MATERIALIZED (
+         SELECT id FROM ingredients WHERE restaurant_id = :restaurant AND id = ANY(:ids::bigint[]) ORDER BY id FOR UPDATE
+       ),
+       taken AS (
+         UPDATE ingredients i SET stock = i.stock - need.quantity, updated_at = now()
+           FROM need
+          WHERE (SELECT count(*) FROM locked) = cardinality(:ids::bigint[])
+            AND i.restaurant_id = :restaurant AND i.id = ANY(:ids::bigint[]) AND i.id = need.id AND i.archived_at IS NULL AND i.available
+            AND i.stock >= need.quantity
+          RETURNING ${columns}, need.quantity AS taken
+       ),
+       ledger AS (
+         INSERT INTO inventory_movements (restaurant_id, ingredient_id, delta, reason, stock_after, order_id)
+         SELECT :restaurant, id, -taken, 'order_reserved', stock, :order FROM taken ORDER BY id
+       )
+       SELECT ${ingredientColumns.join(', ')} FROM taken ORDER BY id`,
+      { ids: needs.map((n) => n.ingredient_id), quantities: needs.map((n) => n.quantity), restaurant: restaurantId, order: orderId },
+    )
+    // Fixed text whatever the number of ingredients (arrays): planned once per connection.
+    .options({ name: 'stock_take_for_order' });
   return result.rows.map((row) => toIngredient({ ...row, unavailable_until: row.unavailable_until === null ? null : new Date(row.unavailable_until) }));
 }
 

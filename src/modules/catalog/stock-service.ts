@@ -44,19 +44,15 @@ const ADJUST: repo.StockGuard = { maxStock: MAX_STOCK, activeOnly: true, availab
 const RELEASE: repo.StockGuard = { maxStock: MAX_STOCK, activeOnly: false, availableOnly: false };
 
 /**
- * Takes what the order's lines need, in the caller's transaction: the ingredient rows locked in ascending
- * id order, then one guarded UPDATE for all of them that also writes the `order_reserved` ledger rows. A shortfall throws `409 insufficient_stock`
+ * Takes what the order's lines need, in the caller's transaction, in one statement: the ingredient rows
+ * locked in ascending id order, then one guarded UPDATE for all of them that also writes the
+ * `order_reserved` ledger rows (`repo.takeStockForOrder` says why it cannot deadlock). A shortfall throws `409 insufficient_stock`
  * naming each short ingredient per line that uses it; the caller's transaction then leaves nothing behind.
  */
 export async function reserveForOrder(trx: Knex.Transaction, restaurantId: number, orderId: number, lines: readonly LineNeeds[]): Promise<void> {
   const needs = sumNeeds(lines);
-  // Two statements whatever the order's size: the rows locked in ascending id order, then every guarded
-  // change and its ledger row at once (the locks make the second's row order irrelevant to deadlocks).
-  await repo.lockIngredientsInOrder(
-    trx,
-    restaurantId,
-    needs.map((need) => need.ingredient_id),
-  );
+  // One statement whatever the order's size: the rows locked in ascending id order, then every guarded
+  // change and its ledger row (the locks make the change's row order irrelevant to deadlocks).
   const taken = await repo.takeStockForOrder(trx, restaurantId, orderId, needs);
   if (taken.length < needs.length) throw await insufficientStock(trx, restaurantId, lines, needs, new Set(taken.map((row) => row.id)));
   const delta = new Map(needs.map((need) => [need.ingredient_id, -need.quantity]));

@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
+import type { ReadPart } from '../../db/read-parts.js';
 import { notFound } from '../../lib/errors.js';
 import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
 import type { Principal, StaffRole } from '../../lib/identity.js';
@@ -153,10 +153,17 @@ export function createCustomerIds(directory: UserDirectory, limit = 10_000): Cus
 }
 
 /**
- * For checkout: locks the customer's row until the caller's transaction ends, so one customer's
- * concurrent checkouts count their open orders one after the other (a cap then holds under a race).
+ * For checkout, as a part of its composed read: when `lock`, the customer's row locked until the caller's
+ * transaction ends, so one customer's concurrent checkouts count their open orders one after the other (a
+ * cap then holds under a race); a customer that does not exist is 404. The text is the same either way
+ * (`lock` is a binding), so it is one prepared statement.
  */
-export async function lockCustomer(trx: Knex.Transaction, restaurantId: number, customerId: number): Promise<void> {
-  const row = await trx('customers').select('id').where({ restaurant_id: restaurantId, id: customerId }).forUpdate().first();
-  if (row === undefined) throw notFound('The customer');
+export function customerLockPart(restaurantId: number, customerId: number, lock: boolean): ReadPart<void> {
+  return {
+    columns: '(SELECT id FROM customers WHERE restaurant_id = :restaurant AND id = :customer AND :lockCustomer::boolean FOR UPDATE) AS locked_customer',
+    bindings: { restaurant: restaurantId, customer: customerId, lockCustomer: lock },
+    read: (row) => {
+      if (lock && (row.locked_customer === null || row.locked_customer === undefined)) throw notFound('The customer');
+    },
+  };
 }

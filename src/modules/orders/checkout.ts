@@ -3,11 +3,15 @@ import { AppError } from '../../lib/errors.js';
 import { enqueueOrderEvent } from '../../queue/outbox.js';
 import * as cart from '../cart/service.js';
 import * as catalog from '../catalog/index.js';
+import { customerLockPart } from '../customers/service.js';
+import { pricingSettingsPart } from '../pricing/service.js';
+import { schedulePart } from '../schedule/service.js';
+import { readParts } from '../../db/read-parts.js';
 import { redeemCoupon } from '../coupons/service.js';
 import { checkoutLines, priceCheckout, requireExpectedTotal, type CheckoutLine, type CheckoutPrice, type CheckoutPricingInput } from './pricing-step.js';
 import * as repo from './repo.js';
 import { requireOpenUnpaidRoom, type CustomerOrderLimits } from './customer-limits.js';
-import { decideTiming, takeSlotPlace, type OrderTiming } from './slot-step.js';
+import { decideTimingFrom, takeSlotPlace, type OrderTiming } from './slot-step.js';
 import type { OrderView } from './repo.js';
 
 export interface PlaceOrderInput extends CheckoutPricingInput {
@@ -39,6 +43,10 @@ export interface CheckoutCustomer {
  * so a new rule is one more line here (a slot count is taken like the stock, near the end).
  * The price comes from `priceCheckout`, the function the quote calls, so the order charges what the
  * quote showed. Any step that throws leaves nothing behind: the transaction rolls back.
+ *
+ * Answers the order as written and `reserve`, the steps that take the most contended row locks (stock,
+ * slot, coupon) and change nothing in the answer: the caller runs it in the same transaction, last
+ * before `COMMIT` (after storing the reply), so those locks are held for as few round trips as possible.
  */
 export async function placeOrder(
   trx: Knex.Transaction,
@@ -47,36 +55,55 @@ export async function placeOrder(
   input: PlaceOrderInput,
   now: Date,
   limits: CustomerOrderLimits,
-): Promise<OrderView> {
+): Promise<{ order: OrderView; reserve: (trx: Knex.Transaction) => Promise<void> }> {
   const deliveryAddress = chooseDeliveryAddress(input, customer.address);
   // Taken out of the cart here: the one statement that locks the cart also empties it.
   const cartLines = await cart.takeCart(trx, tenant.id, customer.id);
   const lines = checkoutLines(cartLines, await catalog.priceLines(trx, tenant.id, cartLines));
-  const price = await priceCheckout(trx, tenant, customer, lines, input, now);
+  // What the order is judged by, in one statement: the pricing settings, the schedule, and the customer's
+  // row lock, taken before any stock lock (a fixed order: cart, customer, stock, slot, coupon). Locked for
+  // every card order, as any may be left unpaid (the total is not known yet); only the customer's own
+  // checkouts ever wait on it.
+  const context = await readParts(trx, 'checkout_context', {
+    pricing: pricingSettingsPart(tenant.id),
+    schedule: schedulePart(tenant, now),
+    customer: customerLockPart(tenant.id, customer.id, input.payment_method === 'card'),
+  });
+  const price = await priceCheckout(trx, tenant, context.pricing, customer, lines, input, now);
   requireExpectedTotal(input.expected_total_cents, lines, price);
-  const slot = await decideTiming(trx, tenant, requestedAtOf(input), now);
-  // The customer's row lock before any stock lock (a fixed order: customer, stock, slot, coupon).
-  if (leftUnpaid(input, price.breakdown.total_cents)) await requireOpenUnpaidRoom(trx, tenant.id, customer.id, limits.maxOpenUnpaidOrders);
-  const order = await repo.insertOrder(trx, tenant.id, newOrder(tenant, customer, input, deliveryAddress, lines, price, slot.timing));
+  const slot = decideTimingFrom(context.schedule, requestedAtOf(input), now);
+  const unpaid = leftUnpaid(input, price.breakdown.total_cents);
+  const { order, openUnpaidBefore } = await repo.insertOrder(trx, tenant.id, newOrder(tenant, customer, input, deliveryAddress, lines, price, slot.timing), {
+    countOpenUnpaid: unpaid,
+  });
+  // Judged once the order row exists: refused, the transaction rolls it back with everything else.
+  if (unpaid) requireOpenUnpaidRoom(openUnpaidBefore, limits.maxOpenUnpaidOrders);
   if (needsConfirmationNow(input, price.breakdown.total_cents))
     await enqueueOrderEvent(trx, { type: 'order.confirmation_requested', restaurantId: tenant.id, orderId: order.id });
-  // The stock late: the ingredient rows it locks are then held for as few statements as possible, and
-  // checkouts sharing an ingredient queue on them.
-  const priced = lines.map((line) => line.priced);
-  await catalog.reserveForOrder(trx, tenant.id, order.id, priced);
-  // The slot's guarded counter between stock and coupon: one fixed lock order, so racing checkouts never deadlock.
-  await takeSlotPlace(trx, tenant.id, slot, now);
-  // The coupon's guarded counters after the stock: an order refused for stock never queues on them.
-  if (price.coupon !== null) {
-    await redeemCoupon(trx, tenant.id, {
-      couponId: price.coupon.coupon.id,
-      customerId: customer.id,
-      orderId: order.id,
-      discountCents: price.breakdown.discount_cents,
-      now,
-    });
-  }
-  return order;
+  const coupon = price.coupon;
+  const reserve = async (last: Knex.Transaction): Promise<void> => {
+    // The stock late: the ingredient rows it locks are then held for as few statements as possible, and
+    // checkouts sharing an ingredient queue on them.
+    await catalog.reserveForOrder(
+      last,
+      tenant.id,
+      order.id,
+      lines.map((line) => line.priced),
+    );
+    // The slot's guarded counter between stock and coupon: one fixed lock order, so racing checkouts never deadlock.
+    await takeSlotPlace(last, tenant.id, slot, now);
+    // The coupon's guarded counters after the stock: an order refused for stock never queues on them.
+    if (coupon !== null) {
+      await redeemCoupon(last, tenant.id, {
+        couponId: coupon.coupon.id,
+        customerId: customer.id,
+        orderId: order.id,
+        discountCents: price.breakdown.discount_cents,
+        now,
+      });
+    }
+  };
+  return { order, reserve };
 }
 
 /** The requested instant, or null for as soon as possible (the body schema checked it is an instant). */

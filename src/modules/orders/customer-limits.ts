@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import { AppError, notFound } from '../../lib/errors.js';
-import { lockCustomer } from '../customers/service.js';
 import { moveOrder } from './lifecycle.js';
 
 /** What one customer may do (API.md "Limits on one customer"). */
@@ -18,17 +17,11 @@ const OPEN_STATUSES = ['pending', 'confirmed'] as const;
  * A card order that is placed and unpaid holds stock until it is paid or times out; one customer may hold
  * at most `max` of them in a restaurant (`429 too_many_open_orders`). Cash orders are not counted: they go
  * to the kitchen at once and staff see them (and can reject them, or all of a customer's at once).
- * The customer's row is locked first, so that customer's racing checkouts count one after the other;
- * other customers never wait on it.
+ * `open` is how many the customer held besides this one, counted by `insertOrder` (`openUnpaidBefore`)
+ * after checkout locked the customer's row (`customerLockPart`), so that customer's racing checkouts count
+ * one after the other; other customers never wait on it. Pure.
  */
-export async function requireOpenUnpaidRoom(trx: Knex.Transaction, restaurantId: number, customerId: number, max: number): Promise<void> {
-  await lockCustomer(trx, restaurantId, customerId);
-  const row = await trx('orders')
-    .where({ restaurant_id: restaurantId, customer_id: customerId, payment_method: 'card', payment_status: 'unpaid' })
-    .whereIn('status', [...OPEN_STATUSES])
-    .count<{ n: string | number }>({ n: '*' })
-    .first();
-  const open = Number(row?.n ?? 0);
+export function requireOpenUnpaidRoom(open: number, max: number): void {
   if (open < max) return;
   throw new AppError('too_many_open_orders', 429, `You have ${open} unpaid card orders here, the most one customer may hold: pay or cancel one first`);
 }

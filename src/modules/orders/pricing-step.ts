@@ -7,7 +7,7 @@ import { couponForOrder, type AppliedCoupon } from '../coupons/service.js';
 import { deliveryTermsForOrder, requireDeliveryMinimum, type LatLng, type OrderDeliveryTerms } from '../delivery-zones/service.js';
 import { deliveryFeeCents } from '../pricing/delivery.js';
 import { priceOrder, type ChargePart, type Fulfillment, type PriceBreakdown, type TaxPart } from '../pricing/price.js';
-import { getPricingSettings } from '../pricing/service.js';
+import { getPricingSettings, type PricingSettings } from '../pricing/service.js';
 
 /** What the customer sent that decides the price: the quote and the order take the same fields. */
 export interface CheckoutPricingInput {
@@ -51,18 +51,19 @@ export interface CheckoutPrice {
  * the restaurant's pricing settings, the delivery terms of the zone the location is in (400 without a
  * location while zones exist, 422 outside_delivery_area, 422 below_minimum on the subtotal before any
  * discount), the coupon (422 coupon_invalid with its reason), then `priceOrder` (400 for a tip it refuses).
- * Reads only; pass the order's transaction so the order is charged what this read. `now` decides a
- * coupon's window.
+ * `settings` are the restaurant's pricing settings, read by the caller (checkout reads them with its other
+ * settings in one statement). Reads only; pass the order's transaction so the order is charged what this
+ * read. `now` decides a coupon's window.
  */
 export async function priceCheckout(
   db: Queryable,
   tenant: CheckoutPriceTenant,
+  settings: PricingSettings,
   customer: { id: number | undefined },
   lines: readonly CheckoutLine[],
   input: CheckoutPricingInput,
   now: Date,
 ): Promise<CheckoutPrice> {
-  const settings = await getPricingSettings(db, tenant.id);
   const subtotalCents = lines.reduce((sum, line) => sum + line.priced.lineTotalCents, 0);
   assertOrderTotalFits(subtotalCents);
 
@@ -185,5 +186,5 @@ export async function quoteCart(
 ): Promise<QuoteView> {
   const cartLines = await cart.readCartForQuote(db, tenant.id, customer.id);
   const lines = checkoutLines(cartLines, await catalog.priceLines(db, tenant.id, cartLines));
-  return quoteView(lines, await priceCheckout(db, tenant, customer, lines, input, now));
+  return quoteView(lines, await priceCheckout(db, tenant, await getPricingSettings(db, tenant.id), customer, lines, input, now));
 }

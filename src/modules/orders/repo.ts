@@ -150,8 +150,16 @@ export interface NewOrder {
 /**
  * Writes the order, its item snapshots, their customisations and the first `order_events` row (pending,
  * by the customer), and answers with the order as `selectOrders` would read it back (no second read).
+ * With `countOpenUnpaid`, the same statement counts the customer's open unpaid card orders besides this
+ * one (`openUnpaidBefore`; 0 without): its snapshot is taken after the statements before it, so once the
+ * caller holds the customer's row lock it sees every order a racing checkout of that customer committed.
  */
-export async function insertOrder(trx: Knex.Transaction, restaurantId: number, order: NewOrder): Promise<OrderView> {
+export async function insertOrder(
+  trx: Knex.Transaction,
+  restaurantId: number,
+  order: NewOrder,
+  options: { countOpenUnpaid: boolean },
+): Promise<{ order: OrderView; openUnpaidBefore: number }> {
   // One statement for the order, its items, their customisations and options and the first event: each
   // is a round trip otherwise, taken while the customer's checkout holds its locks. An item's id is
   // matched to its line by rank: ids of one restaurant's rows grow in insertion order
@@ -169,9 +177,23 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
     options: item.options.map((option, position) => ({ id: option.id, name: option.name, price_cents: option.price_cents, position })),
   }));
   const result: {
-    rows: Array<{ id: Int8; status: OrderStatus; payment_status: OrderView['payment_status']; placed_at: Date | string; updated_at: Date | string }>;
-  } = await trx.raw(
-    `WITH o AS (
+    rows: Array<{
+      id: Int8;
+      status: OrderStatus;
+      payment_status: OrderView['payment_status'];
+      placed_at: Date | string;
+      updated_at: Date | string;
+      open_unpaid: Int8 | null;
+    }>;
+  } = await trx
+    .raw(
+      // The open statuses are customer-limits.ts's OPEN_STATUSES, written out so the partial index
+      // orders_open_unpaid_card serves the count in the prepared (generic) plan too.
+      `WITH open_unpaid AS (
+         SELECT CASE WHEN ?::boolean THEN (SELECT count(*) FROM orders WHERE restaurant_id = ? AND customer_id = ? AND payment_method = 'card'
+                                           AND payment_status = 'unpaid' AND status IN ('pending', 'confirmed')) END AS n
+       ),
+       o AS (
          INSERT INTO orders (restaurant_id, customer_id, payment_method, payment_status, fulfillment, delivery_address, delivery_lat,
                              delivery_lng, notes, currency, subtotal_cents, discount_cents, coupon_code, service_charges, delivery_fee_cents,
                              taxes, tax_cents, tip_cents, total_cents, requested_at, slot_starts_at, promised_at, slot_counted)
@@ -203,42 +225,47 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
        event AS (
          INSERT INTO order_events (restaurant_id, order_id, status, actor) SELECT ?, o.id, 'pending', 'customer' FROM o
        )
-       SELECT id, status, payment_status, placed_at, updated_at FROM o`,
-    [
-      restaurantId,
-      order.customerId,
-      order.paymentMethod,
-      order.paymentStatus,
-      order.fulfillment,
-      order.deliveryAddress,
-      order.deliveryLocation?.lat ?? null,
-      order.deliveryLocation?.lng ?? null,
-      order.notes,
-      order.currency,
-      order.breakdown.subtotal_cents,
-      order.breakdown.discount_cents,
-      order.breakdown.coupon_code,
-      JSON.stringify(order.breakdown.service_charges),
-      order.breakdown.delivery_fee_cents,
-      JSON.stringify(order.breakdown.taxes),
-      order.breakdown.tax_cents,
-      order.breakdown.tip_cents,
-      order.breakdown.total_cents,
-      order.timing.requestedAt,
-      order.timing.slotStartsAt,
-      order.timing.promisedAt,
-      JSON.stringify(lines),
-      restaurantId,
-      restaurantId,
-      restaurantId,
-      restaurantId,
-    ],
-  );
+       SELECT id, status, payment_status, placed_at, updated_at, (SELECT n FROM open_unpaid) AS open_unpaid FROM o`,
+      [
+        options.countOpenUnpaid,
+        restaurantId,
+        order.customerId,
+        restaurantId,
+        order.customerId,
+        order.paymentMethod,
+        order.paymentStatus,
+        order.fulfillment,
+        order.deliveryAddress,
+        order.deliveryLocation?.lat ?? null,
+        order.deliveryLocation?.lng ?? null,
+        order.notes,
+        order.currency,
+        order.breakdown.subtotal_cents,
+        order.breakdown.discount_cents,
+        order.breakdown.coupon_code,
+        JSON.stringify(order.breakdown.service_charges),
+        order.breakdown.delivery_fee_cents,
+        JSON.stringify(order.breakdown.taxes),
+        order.breakdown.tax_cents,
+        order.breakdown.tip_cents,
+        order.breakdown.total_cents,
+        order.timing.requestedAt,
+        order.timing.slotStartsAt,
+        order.timing.promisedAt,
+        JSON.stringify(lines),
+        restaurantId,
+        restaurantId,
+        restaurantId,
+        restaurantId,
+      ],
+    )
+    // Fixed text whatever the order (its lines go in as one JSON document): planned once per connection.
+    .options({ name: 'order_insert' });
   const row = result.rows[0];
   if (row === undefined) throw new Error('insert into orders returned no row');
   const orderId = Number(row.id);
 
-  return {
+  const view: OrderView = {
     id: orderId,
     status: row.status,
     payment_status: row.payment_status,
@@ -267,6 +294,7 @@ export async function insertOrder(trx: Knex.Transaction, restaurantId: number, o
     placed_at: new Date(row.placed_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };
+  return { order: view, openUnpaidBefore: Number(row.open_unpaid ?? 0) };
 }
 
 export async function orderExists(db: Queryable, restaurantId: number, orderId: number): Promise<boolean> {

@@ -102,10 +102,10 @@ export function registerOrderRoutes(
         body.fulfillment === 'delivery' && body.delivery_address === undefined
           ? (await customerForPrincipal(api.deps.db, directory, tenant.id, principal)).address
           : null;
-      const result = await transaction(async (trx) => ({
-        status: 201,
-        body: await placeOrder(trx, tenant, { id: customerId, address }, body, clock(), limits),
-      }));
+      const result = await transaction(async (trx) => {
+        const placed = await placeOrder(trx, tenant, { id: customerId, address }, body, clock(), limits);
+        return { status: 201, body: placed.order, lastInTransaction: placed.reserve };
+      });
       nudgeOutbox();
       return result;
     },

@@ -25,7 +25,11 @@ export interface TimingDecision {
  * that is not the start of a bookable slot is `422 invalid_slot`. Capacity is not looked at here.
  */
 export async function decideTiming(db: Queryable, restaurant: schedule.ScheduleRestaurant, requestedAt: Date | null, now: Date): Promise<TimingDecision> {
-  const loaded = await schedule.loadSchedule(db, restaurant, now);
+  return decideTimingFrom(await schedule.loadSchedule(db, restaurant, now), requestedAt, now);
+}
+
+/** `decideTiming` on a schedule already read (checkout reads it with its other settings in one statement). Pure. */
+export function decideTimingFrom(loaded: schedule.Schedule, requestedAt: Date | null, now: Date): TimingDecision {
   if (requestedAt === null) {
     const asap = schedule.placeAsap(loaded, now);
     if (asap.kind === 'not_accepting') {

@@ -11,6 +11,9 @@ function toRow(row: Pick<RestaurantPricingRecord, 'settings' | 'next_entry_id'>)
   return { settings: row.settings, nextEntryId: Number(row.next_entry_id) };
 }
 
+/** The stored settings document as a column of a composed read (`pricing_settings`, null without a row). */
+export const PRICING_SETTINGS_COLUMN = '(SELECT settings FROM restaurant_pricing WHERE restaurant_id = :restaurant) AS pricing_settings';
+
 export async function findPricing(db: Queryable, restaurantId: number): Promise<PricingRow | undefined> {
   const row = await db('restaurant_pricing').select('settings', 'next_entry_id').where({ restaurant_id: restaurantId }).first();
   return row === undefined ? undefined : toRow(row);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
+import type { ReadPart } from '../../db/read-parts.js';
 import { withTransaction } from '../../db/transaction.js';
 import { validationFailed, type FieldError } from './errors.js';
 import * as repo from './repo.js';
@@ -21,6 +22,16 @@ function parseStored(restaurantId: number, stored: unknown): PricingSettings {
 export async function getPricingSettings(db: Queryable, restaurantId: number): Promise<PricingSettings> {
   const row = await repo.findPricing(db, restaurantId);
   return row === undefined ? defaultPricingSettings() : parseStored(restaurantId, row.settings);
+}
+
+/** What `getPricingSettings` answers, as a part of a composed read (checkout reads it with its other settings). */
+export function pricingSettingsPart(restaurantId: number): ReadPart<PricingSettings> {
+  return {
+    columns: repo.PRICING_SETTINGS_COLUMN,
+    bindings: { restaurant: restaurantId },
+    read: (row) =>
+      row.pricing_settings === null || row.pricing_settings === undefined ? defaultPricingSettings() : parseStored(restaurantId, row.pricing_settings),
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import type { ReadPart } from '../../db/read-parts.js';
 import type { RestaurantClosureRecord } from '../../db/tables.js';
 import { parseTimeOfDay, weekdays, type ClosureDays, type ScheduleSettings, type WeeklyRange } from './core.js';
 
@@ -40,28 +41,31 @@ export interface ScheduleParts {
 }
 
 /**
- * The settings, the weekly ranges, the closures ending on `fromDate` or later and the pause, in one
- * statement: checkout reads them inside its transaction, where each statement is a round trip.
+ * The settings, the weekly ranges, the closures ending on `fromDate` or later and the pause, as one part
+ * of a composed read (checkout reads them with its other settings in one statement of its transaction,
+ * where each statement is a round trip).
  */
-export async function selectScheduleParts(db: Queryable, restaurantId: number, fromDate: string): Promise<ScheduleParts> {
-  const result: { rows: Array<Record<string, unknown>> } = await db.raw(
-    `SELECT
-       (SELECT json_build_object('lead_time_minutes', lead_time_minutes, 'slot_minutes', slot_minutes,
+export function schedulePartsRead(restaurantId: number, fromDate: string): ReadPart<ScheduleParts> {
+  return {
+    columns: `(SELECT json_build_object('lead_time_minutes', lead_time_minutes, 'slot_minutes', slot_minutes,
                                  'max_orders_per_slot', max_orders_per_slot, 'order_ahead_days', order_ahead_days)
-          FROM schedule_settings WHERE restaurant_id = ?) AS settings,
+          FROM schedule_settings WHERE restaurant_id = :restaurant) AS schedule_settings,
        coalesce((SELECT json_agg(json_build_object('iso_weekday', iso_weekday, 'opens_minute', opens_minute, 'closes_minute', closes_minute)
                                  ORDER BY iso_weekday, opens_minute)
-                   FROM opening_ranges WHERE restaurant_id = ?), '[]'::json) AS ranges,
+                   FROM opening_ranges WHERE restaurant_id = :restaurant), '[]'::json) AS schedule_ranges,
        coalesce((SELECT json_agg(json_build_object('id', id, 'reason', reason, 'starts_on', to_char(starts_on, 'YYYY-MM-DD'),
                                                    'ends_on', to_char(ends_on, 'YYYY-MM-DD')) ORDER BY starts_on)
-                   FROM restaurant_closures WHERE restaurant_id = ? AND ends_on >= ?::date), '[]'::json) AS closures,
+                   FROM restaurant_closures WHERE restaurant_id = :restaurant AND ends_on >= :scheduleFrom::date), '[]'::json) AS schedule_closures,
        (SELECT json_build_object('paused_until_ms', extract(epoch FROM paused_until) * 1000, 'reason', reason)
-          FROM ordering_pauses WHERE restaurant_id = ?) AS pause`,
-    [restaurantId, restaurantId, restaurantId, fromDate, restaurantId],
-  );
-  const row = result.rows[0] ?? {};
-  const settings = row.settings as Record<string, unknown> | null;
-  const pause = row.pause as { paused_until_ms: number; reason: string | null } | null;
+          FROM ordering_pauses WHERE restaurant_id = :restaurant) AS schedule_pause`,
+    bindings: { restaurant: restaurantId, scheduleFrom: fromDate },
+    read: toScheduleParts,
+  };
+}
+
+function toScheduleParts(row: Readonly<Record<string, unknown>>): ScheduleParts {
+  const settings = row.schedule_settings as Record<string, unknown> | null;
+  const pause = row.schedule_pause as { paused_until_ms: number; reason: string | null } | null;
   return {
     settings:
       settings === null || settings === undefined
@@ -72,8 +76,8 @@ export async function selectScheduleParts(db: Queryable, restaurantId: number, f
             max_orders_per_slot: settings.max_orders_per_slot === null ? null : Number(settings.max_orders_per_slot),
             order_ahead_days: Number(settings.order_ahead_days),
           },
-    weekly: (row.ranges as Array<Record<string, unknown>>).map(toRange),
-    closures: (row.closures as StoredClosure[]).map(toClosure),
+    weekly: (row.schedule_ranges as Array<Record<string, unknown>>).map(toRange),
+    closures: (row.schedule_closures as StoredClosure[]).map(toClosure),
     pause: pause === null || pause === undefined ? undefined : { paused_until: new Date(Number(pause.paused_until_ms)), reason: pause.reason ?? null },
   };
 }
@@ -177,13 +181,16 @@ export async function deletePause(db: Queryable, restaurantId: number): Promise<
  */
 export async function reserveSlot(db: Queryable, restaurantId: number, slotStartsAt: Date, cap: number | null): Promise<boolean> {
   if (cap !== null && cap < 1) return false;
-  const result: { rows: unknown[] } = await db.raw(
-    `INSERT INTO slot_bookings (restaurant_id, slot_starts_at, orders_count) VALUES (?, ?, 1)
+  const result: { rows: unknown[] } = await db
+    .raw(
+      `INSERT INTO slot_bookings (restaurant_id, slot_starts_at, orders_count) VALUES (?, ?, 1)
      ON CONFLICT (restaurant_id, slot_starts_at) DO UPDATE SET orders_count = slot_bookings.orders_count + 1
      WHERE ?::integer IS NULL OR slot_bookings.orders_count < ?::integer
      RETURNING orders_count`,
-    [restaurantId, slotStartsAt, cap, cap],
-  );
+      [restaurantId, slotStartsAt, cap, cap],
+    )
+    // Fixed text, run by every checkout: planned once per connection.
+    .options({ name: 'slot_reserve' });
   return result.rows.length === 1;
 }
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
+import { readParts, type ReadPart } from '../../db/read-parts.js';
 import { withTransaction } from '../../db/transaction.js';
 import { notFound } from '../../lib/errors.js';
 import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
@@ -114,15 +115,25 @@ export async function setHours(trx: Knex.Transaction, restaurantId: number, inpu
  * (from yesterday on, so a range begun yesterday still sees today's closure) and the pause.
  */
 export async function loadSchedule(db: Queryable, restaurant: ScheduleRestaurant, now: Date): Promise<Schedule> {
+  return (await readParts(db, 'schedule_parts', { schedule: schedulePart(restaurant, now) })).schedule;
+}
+
+/** What `loadSchedule` reads, as a part of a composed read (checkout reads it with its other settings). */
+export function schedulePart(restaurant: ScheduleRestaurant, now: Date): ReadPart<Schedule> {
   const today = parseLocalDate(localDateOf(restaurant.timezone, now)) as number;
-  // One statement: checkout reads the schedule in its transaction, where each statement is a round trip.
-  const parts = await repo.selectScheduleParts(db, restaurant.id, formatLocalDate(today - 1));
+  const part = repo.schedulePartsRead(restaurant.id, formatLocalDate(today - 1));
   return {
-    timezone: restaurant.timezone,
-    weekly: parts.weekly,
-    settings: parts.settings ?? defaultSettings(),
-    closures: parts.closures,
-    pausedUntil: parts.pause?.paused_until ?? null,
+    ...part,
+    read: (row) => {
+      const parts = part.read(row);
+      return {
+        timezone: restaurant.timezone,
+        weekly: parts.weekly,
+        settings: parts.settings ?? defaultSettings(),
+        closures: parts.closures,
+        pausedUntil: parts.pause?.paused_until ?? null,
+      };
+    },
   };
 }
 

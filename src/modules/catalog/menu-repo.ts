@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
 import { ALLERGENS, type Allergen, type Diet } from '../../lib/allergens.js';
-import { OPTION_INGREDIENT_USABLE, OPTION_INGREDIENTS_FROM, RECIPE_LINE_USABLE, RECIPE_PRICE } from './recipes-repo.js';
+import { OPTION_INGREDIENT_USABLE, OPTION_INGREDIENTS_FROM, optionGroupsLateral, RECIPE_LINE_USABLE, RECIPE_PRICE } from './recipes-repo.js';
 
 // The recipes as the API shows them (API.md "Recipes", "Menu"), built by PostgreSQL as JSON text: the menu is
 // the busiest read, and building its page in the database spares the service parsing the rows' JSON, mapping
@@ -39,8 +39,16 @@ export interface RecipeImageUrls {
   large: ImageUrlParts;
 }
 
-// What a recipe holds as served is allergic to, in the API's order (alphabetical, as allergenSet sorts).
-const SORTED_ALLERGENS = [...ALLERGENS].sort();
+/**
+ * The allergens of a set of rows as a JSON array, each once, in the API's order (alphabetical, as
+ * allergenSet sorts): one bool_or per EU allergen, an aggregate over `column` (a row's text[]), so no unnest
+ * multiplies the rows the other aggregates of the same query see.
+ */
+const allergensOf = (column: string) =>
+  `to_json(array_remove(ARRAY[${[...ALLERGENS]
+    .sort()
+    .map((allergen) => `CASE WHEN bool_or('${allergen}' = ANY(${column})) THEN '${allergen}' END`)
+    .join(', ')}], NULL))`;
 
 /**
  * Everything the API says of the recipe `r`'s ingredients, from one row per ingredient it holds as served:
@@ -60,7 +68,7 @@ const AS_SERVED = (excludesAllergens: boolean) => `
            'ingredient_id', ri.ingredient_id, 'name', i.name, 'unit', i.unit, 'quantity', ri.quantity, 'removable', ri.removable,
            'max_quantity', ri.max_quantity, 'price_cents', i.price_cents, 'allergens', i.allergens
          ) ORDER BY ri.ingredient_id) FILTER (WHERE ri.ingredient_id IS NOT NULL), '[]'::json) AS ingredients,
-         to_json(array_remove(ARRAY[${SORTED_ALLERGENS.map((allergen) => `CASE WHEN bool_or('${allergen}' = ANY(i.allergens)) THEN '${allergen}' END`).join(', ')}], NULL))
+         ${allergensOf('i.allergens')}
            AS allergens,
          coalesce(bool_and(i.vegan), false) AS vegan,
          coalesce(bool_and(i.vegetarian), false) AS vegetarian,
@@ -88,37 +96,13 @@ const AS_SERVED = (excludesAllergens: boolean) => `
     ) AS d ON d.ingredient_id = ri.ingredient_id
     JOIN ingredients i ON i.restaurant_id = r.restaurant_id AND i.id = coalesce(ri.ingredient_id, d.ingredient_id)`;
 
-/**
- * The recipe's active option groups with their active options as the API shows them (an option's allergens
- * are those of its ingredients), and whether each group has its `min_select` available options.
- */
-const VIEW_OPTION_GROUPS = `
-  SELECT coalesce(json_agg(json_build_object(
-           'id', g.id, 'name', g.name, 'min_select', g.min_select, 'max_select', g.max_select, 'options', go.options
-         ) ORDER BY g.position, g.id), '[]'::json) AS option_groups,
-         coalesce(bool_and(go.available_options >= g.min_select), true) AS available
-    FROM recipe_option_groups g
-   CROSS JOIN LATERAL (
-     SELECT coalesce(json_agg(json_build_object(
-              'id', o.id, 'name', o.name, 'price_cents', o.price_cents, 'ingredients', oi.ingredients,
-              'default', o.is_default, 'available', oi.available, 'allergens', oi.allergens
-            ) ORDER BY o.position, o.id), '[]'::json) AS options,
-            count(*) FILTER (WHERE oi.available) AS available_options
-       FROM recipe_options o
-      CROSS JOIN LATERAL (
-        SELECT coalesce(bool_and(${OPTION_INGREDIENT_USABLE}), true) AS available,
-               coalesce(json_agg(json_build_object('ingredient_id', x.ingredient_id, 'quantity', x.quantity) ORDER BY x.ingredient_id), '[]'::json)
-                 AS ingredients,
-               to_json(coalesce((SELECT array_agg(DISTINCT a.allergen ORDER BY a.allergen)
-                                   FROM recipe_option_ingredients ax
-                                   JOIN ingredients ai ON ai.restaurant_id = ax.restaurant_id AND ai.id = ax.ingredient_id
-                                  CROSS JOIN LATERAL unnest(ai.allergens) AS a(allergen)
-                                  WHERE ax.restaurant_id = o.restaurant_id AND ax.option_id = o.id), '{}')) AS allergens
-          FROM ${OPTION_INGREDIENTS_FROM}
-      ) AS oi
-      WHERE o.restaurant_id = g.restaurant_id AND o.group_id = g.id AND o.archived_at IS NULL
-   ) AS go
-   WHERE g.restaurant_id = r.restaurant_id AND g.recipe_id = r.id AND g.archived_at IS NULL`;
+/** The option groups as the API shows them: an option's allergens are those of its ingredients. */
+const VIEW_OPTION_GROUPS = optionGroupsLateral(
+  `'id', o.id, 'name', o.name, 'price_cents', o.price_cents, 'ingredients', oi.ingredients, 'default', o.is_default, 'available', oi.available,
+   'allergens', oi.allergens`,
+  `coalesce(json_agg(json_build_object('ingredient_id', x.ingredient_id, 'quantity', x.quantity) ORDER BY x.ingredient_id), '[]'::json) AS ingredients,
+   ${allergensOf('i.allergens')} AS allergens`,
+);
 
 /** A rendition's URL: its prefix and suffix are bindings (`imageBindings`, in this order). */
 const IMAGE_URL = '?::text || r.image_id || ?::text';

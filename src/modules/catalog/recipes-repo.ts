@@ -115,34 +115,35 @@ const LIVE_RECIPE_LINES = `
     FROM ${RECIPE_LINES_FROM}`;
 
 /**
- * The recipe's active option groups with their active options as JSON. An option is available when each of
- * its ingredients can be served; the groups hold (`available`) when each has at least `min_select` available
- * options.
+ * The recipe `r`'s active option groups (in the manager's order) with their active options as JSON, and
+ * whether each group has at least `min_select` available options (`available`). An option is available when
+ * each of its ingredients can be served. `option` is what the JSON of an option `o` holds; `ingredients`
+ * what the option's ingredients `x` (with their rows `i`) give it, as columns of `oi`.
  */
-const LIVE_OPTION_GROUPS = `
+export const optionGroupsLateral = (option: string, ingredients: string) => `
   SELECT coalesce(json_agg(json_build_object(
            'id', g.id, 'name', g.name, 'min_select', g.min_select, 'max_select', g.max_select, 'options', go.options
          ) ORDER BY g.position, g.id), '[]'::json) AS option_groups,
          coalesce(bool_and(go.available_options >= g.min_select), true) AS available
     FROM recipe_option_groups g
    CROSS JOIN LATERAL (
-     SELECT coalesce(json_agg(json_build_object(
-              'id', o.id, 'name', o.name, 'price_cents', o.price_cents, 'default', o.is_default,
-              'available', oi.available, 'ingredients', oi.ingredients
-            ) ORDER BY o.position, o.id), '[]'::json) AS options,
+     SELECT coalesce(json_agg(json_build_object(${option}) ORDER BY o.position, o.id), '[]'::json) AS options,
             count(*) FILTER (WHERE oi.available) AS available_options
        FROM recipe_options o
       CROSS JOIN LATERAL (
-        SELECT coalesce(bool_and(${OPTION_INGREDIENT_USABLE}), true) AS available,
-               coalesce(json_agg(json_build_object(
-                 'ingredient_id', x.ingredient_id, 'quantity', x.quantity,
-                 ${INGREDIENT_FACTS}
-               ) ORDER BY x.ingredient_id), '[]'::json) AS ingredients
+        SELECT coalesce(bool_and(${OPTION_INGREDIENT_USABLE}), true) AS available, ${ingredients}
           FROM ${OPTION_INGREDIENTS_FROM}
       ) AS oi
       WHERE o.restaurant_id = g.restaurant_id AND o.group_id = g.id AND o.archived_at IS NULL
    ) AS go
    WHERE g.restaurant_id = r.restaurant_id AND g.recipe_id = r.id AND g.archived_at IS NULL`;
+
+/** The option groups with the live facts of every option's ingredients, for pricing. */
+const LIVE_OPTION_GROUPS = optionGroupsLateral(
+  `'id', o.id, 'name', o.name, 'price_cents', o.price_cents, 'default', o.is_default, 'available', oi.available, 'ingredients', oi.ingredients`,
+  `coalesce(json_agg(json_build_object('ingredient_id', x.ingredient_id, 'quantity', x.quantity, ${INGREDIENT_FACTS}) ORDER BY x.ingredient_id), '[]'::json)
+     AS ingredients`,
+);
 
 /**
  * Active recipes among `ids` with live prices and availability, each line with its ingredient's live facts

@@ -116,18 +116,40 @@ const IMAGE = `CASE WHEN r.image_id IS NULL THEN NULL ELSE json_build_object(
 const imageBindings = (urls: RecipeImageUrls): string[] =>
   (['original', 'thumb', 'medium', 'large'] as const).flatMap((rendition) => [urls[rendition].prefix, urls[rendition].suffix]);
 
+/** A statement's text with `?` placeholders and the values they take, in order. */
+interface Statement {
+  sql: string;
+  bindings: Knex.RawBinding[];
+}
+
 /**
- * Active recipes as the API shows them (`id`, and `view`: the recipe's JSON), in id order, with live prices
- * and availability: one statement whatever the number of recipes. Filters, including availability and
- * allergens, are in the WHERE, so a page of N is N matching recipes (the scan continues past non-matching ones)
- * and keyset pages are never short.
+ * Active recipes as the API shows them (`id`, `view`: the recipe's JSON, and any `columns` more), with live
+ * prices and availability: one statement whatever the number of recipes. Filters, including availability and
+ * allergens, are in the WHERE, so a page of N is N matching recipes (the scan continues past non-matching
+ * ones) and keyset pages are never short. Written as text rather than with knex's builder: it is nearly all
+ * SQL fragments already, and building it cost the menu's every request more than PostgreSQL's planning.
  */
-function recipeViewsQuery(db: Queryable, restaurantId: number, filter: RecipeFilter, images: RecipeImageUrls): Knex.QueryBuilder {
+function recipeViews(restaurantId: number, filter: RecipeFilter, images: RecipeImageUrls, columns = ''): Statement {
   const excluded = filter.excludeAllergens ?? [];
   // One text[] binding whatever the number of allergens, so one filter shape is one SQL text. The names come
   // from the fixed EU list (validated), so the array literal needs no quoting.
   const excludedArray = `{${excluded.join(',')}}`;
   const freeOfByRemoving = excluded.length > 0;
+  const bindings: Knex.RawBinding[] = [...imageBindings(images), ...(freeOfByRemoving ? [excludedArray, excludedArray] : []), restaurantId];
+  const where = ['r.restaurant_id = ?', 'r.archived_at IS NULL'];
+  const and = (condition: string, ...values: Knex.RawBinding[]) => {
+    where.push(condition);
+    bindings.push(...values);
+  };
+  if (filter.afterId !== undefined) and('r.id > ?', filter.afterId);
+  if (filter.ids !== undefined) and('r.id = ANY(?::bigint[])', [...filter.ids]);
+  if (filter.category !== undefined) and('r.category = ?', filter.category);
+  // The same expression as the trigram index recipes_search_trgm, so the index can serve it.
+  if (filter.searchPattern !== undefined) and(`lower(r.name || ' ' || r.description) LIKE lower(?) ESCAPE '\\'`, filter.searchPattern);
+  if (filter.available !== undefined) and('(t.available AND og.available) = ?', filter.available);
+  if (freeOfByRemoving) and('NOT t.holds_excluded');
+  if (filter.dietary?.includes('vegan') === true) and('t.vegan');
+  if (filter.dietary?.includes('vegetarian') === true) and('t.vegetarian');
   const view = `json_build_object(
       'id', r.id, 'name', r.name, 'description', r.description, 'category', r.category, 'price_cents', t.price_cents,
       'available', t.available AND og.available,
@@ -138,24 +160,14 @@ function recipeViewsQuery(db: Queryable, restaurantId: number, filter: RecipeFil
         freeOfByRemoving ? ", 'free_of_by_removing', t.free_of_by_removing" : ''
       }
     ) AS view`;
-  const query = db
-    .select('r.id', db.raw(view, imageBindings(images)))
-    .from('recipes as r')
-    .joinRaw(`CROSS JOIN LATERAL (${AS_SERVED(freeOfByRemoving)}) AS t`, freeOfByRemoving ? [excludedArray, excludedArray] : [])
-    .joinRaw(`CROSS JOIN LATERAL (${VIEW_OPTION_GROUPS}) AS og`)
-    .where('r.restaurant_id', restaurantId)
-    .whereNull('r.archived_at')
-    .orderBy('r.id', 'asc');
-  if (filter.afterId !== undefined) query.where('r.id', '>', filter.afterId);
-  if (filter.ids !== undefined) query.whereIn('r.id', [...filter.ids]);
-  if (filter.category !== undefined) query.where('r.category', filter.category);
-  // The same expression as the trigram index recipes_search_trgm, so the index can serve it.
-  if (filter.searchPattern !== undefined) query.whereRaw(`lower(r.name || ' ' || r.description) LIKE lower(?) ESCAPE '\\'`, [filter.searchPattern]);
-  if (filter.available !== undefined) query.whereRaw('(t.available AND og.available) = ?', [filter.available]);
-  if (freeOfByRemoving) query.whereRaw('NOT t.holds_excluded');
-  if (filter.dietary?.includes('vegan') === true) query.where('t.vegan', true);
-  if (filter.dietary?.includes('vegetarian') === true) query.where('t.vegetarian', true);
-  return query;
+  return {
+    sql: `SELECT r.id, ${view}${columns}
+  FROM recipes r
+ CROSS JOIN LATERAL (${AS_SERVED(freeOfByRemoving)}) AS t
+ CROSS JOIN LATERAL (${VIEW_OPTION_GROUPS}) AS og
+ WHERE ${where.join(' AND ')}`,
+    bindings,
+  };
 }
 
 /**
@@ -175,7 +187,7 @@ function statementName(kind: string, filter: RecipeFilter): string {
   ]
     .map((v) => (v === undefined ? '0' : '1'))
     .join('');
-  return `${kind}_${shape}_${filter.ids?.length ?? 'all'}`;
+  return `${kind}_${shape}_${filter.ids === undefined ? 'all' : 'ids'}`;
 }
 
 /** A page of the menu: `data` is the JSON text of its recipes (an array), `lastId` the last of them. */
@@ -189,17 +201,15 @@ export interface MenuPageRows {
  * The statement of a menu page of `limit` recipes, unexecuted: one row, the page's JSON text, its last id and
  * whether more recipes follow (it reads `limit + 1`). Exported so the benchmark's baseline runs exactly this SQL.
  */
-export function menuPageQuery(db: Queryable, restaurantId: number, filter: RecipeFilter & { limit: number }, images: RecipeImageUrls): Knex.QueryBuilder {
-  const page = recipeViewsQuery(db, restaurantId, filter, images)
-    .select(db.raw('row_number() OVER (ORDER BY r.id) AS n'))
-    .limit(filter.limit + 1);
+export function menuPageQuery(db: Queryable, restaurantId: number, filter: RecipeFilter & { limit: number }, images: RecipeImageUrls): Knex.Raw {
+  const page = recipeViews(restaurantId, filter, images, ', row_number() OVER (ORDER BY r.id) AS n');
   return db
-    .select(
-      db.raw(`coalesce(json_agg(p.view ORDER BY p.n) FILTER (WHERE p.n <= ?), '[]'::json)::text AS data`, [filter.limit]),
-      db.raw('max(p.id) FILTER (WHERE p.n <= ?) AS last_id', [filter.limit]),
-      db.raw('count(*) > ? AS has_more', [filter.limit]),
+    .raw(
+      `SELECT coalesce(json_agg(p.view ORDER BY p.n) FILTER (WHERE p.n <= ?), '[]'::json)::text AS data,
+       max(p.id) FILTER (WHERE p.n <= ?) AS last_id, count(*) > ? AS has_more
+  FROM (${page.sql} ORDER BY r.id LIMIT ?) AS p`,
+      [filter.limit, filter.limit, filter.limit, ...page.bindings, filter.limit + 1],
     )
-    .from(page.as('p'))
     .options({ name: statementName('menu_page', filter) });
 }
 
@@ -209,7 +219,8 @@ export async function selectMenuPage(
   filter: RecipeFilter & { limit: number },
   images: RecipeImageUrls,
 ): Promise<MenuPageRows> {
-  const [row]: Array<{ data: string; last_id: unknown; has_more: boolean }> = await menuPageQuery(db, restaurantId, filter, images);
+  const result: { rows: Array<{ data: string; last_id: unknown; has_more: boolean }> } = await menuPageQuery(db, restaurantId, filter, images);
+  const [row] = result.rows;
   if (row === undefined) throw new Error('the menu page statement returned no row');
   return { data: row.data, lastId: row.last_id === null ? null : Number(row.last_id), hasMore: row.has_more };
 }
@@ -217,9 +228,9 @@ export async function selectMenuPage(
 /** One active recipe as the API shows it, as JSON text; undefined when there is no such active recipe. */
 export async function selectRecipeView(db: Queryable, restaurantId: number, id: number, images: RecipeImageUrls): Promise<string | undefined> {
   const filter = { ids: [id] };
-  const [row]: Array<{ view: string }> = await db
-    .select(db.raw('p.view::text AS view'))
-    .from(recipeViewsQuery(db, restaurantId, filter, images).as('p'))
+  const views = recipeViews(restaurantId, filter, images);
+  const result: { rows: Array<{ view: string }> } = await db
+    .raw(`SELECT p.view::text AS view FROM (${views.sql}) AS p`, views.bindings)
     .options({ name: statementName('recipe_view', filter) });
-  return row?.view;
+  return result.rows[0]?.view;
 }

@@ -199,9 +199,10 @@ export interface MenuPageRows {
 
 /**
  * The statement of a menu page of `limit` recipes, unexecuted: one row, the page's JSON text, its last id and
- * whether more recipes follow (it reads `limit + 1`). Exported so the benchmark's baseline runs exactly this SQL.
+ * whether more recipes follow (it reads `limit + 1`). (Baseline B′ of the bench runs it as the service sent it,
+ * captured from knex's `query` event.)
  */
-export function menuPageQuery(db: Queryable, restaurantId: number, filter: RecipeFilter & { limit: number }, images: RecipeImageUrls): Knex.Raw {
+function menuPageQuery(db: Queryable, restaurantId: number, filter: RecipeFilter & { limit: number }, images: RecipeImageUrls): Knex.Raw {
   const page = recipeViews(restaurantId, filter, images, ', row_number() OVER (ORDER BY r.id) AS n');
   return db
     .raw(

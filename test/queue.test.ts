@@ -1,7 +1,14 @@
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
 import { startEmbeddedSqs, embeddedSqsClientConfig, type EmbeddedSqs } from '../src/local/sqs.js';
@@ -30,7 +37,8 @@ const queueDepth = async (client: SQSClient, queueUrl: string) => {
   const { Attributes } = await client.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
   );
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  // The emulator counts in-flight messages in ApproximateNumberOfMessages too (src/local/sqs.ts): take the larger.
+  return Math.max(Number(Attributes?.ApproximateNumberOfMessages ?? 0), Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0));
 };
 
 describe('the order queue: outbox relay → SQS → worker', () => {
@@ -151,6 +159,59 @@ describe('the order queue: outbox relay → SQS → worker', () => {
     }
     expect(await statusOf(order.id)).toBe('confirmed');
     expect(await confirmationEvents(order.id)).toBe(1);
+  });
+
+  it('handles a receive of ten together: deletes the nine done, and the one that failed comes back and is confirmed once', async () => {
+    const orders = await Promise.all(
+      Array.from({ length: 10 }, () => createPlacedOrder(knex, { restaurantId, customerId, paymentMethod: 'cash', enqueueConfirmation: false })),
+    );
+    const failing = orders[3]!.id;
+    const attempts = new Map<number, number>();
+    const worker = new OrderWorker({
+      confirmOrder: async (r, o) => {
+        attempts.set(o, (attempts.get(o) ?? 0) + 1);
+        if (o === failing && attempts.get(o) === 1) throw new Error('database hiccup');
+        return confirmOrderBySystem(knex, r, o);
+      },
+      sqs: client,
+      queueUrl: sqs.queueUrl,
+      deadLetterQueueUrl,
+      batchSize: 10,
+      logger: silentLogger,
+      metrics,
+      waitTimeSeconds: 1,
+    });
+    await client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: sqs.queueUrl,
+        Entries: orders.map((order, i) => ({
+          Id: String(i),
+          MessageBody: JSON.stringify({
+            version: 1,
+            id: `batch-${i}`,
+            type: 'order.confirmation_requested',
+            restaurant_id: restaurantId,
+            order_id: order.id,
+            occurred_at: new Date().toISOString(),
+          }),
+        })),
+      }),
+    );
+    worker.start();
+    try {
+      await waitFor('the nine to be confirmed and deleted', async () => (await queueDepth(client, sqs.queueUrl)) === 1);
+      expect(await statusOf(failing)).toBe('pending');
+      // Its visibility timeout (2 s here) runs out; the redelivery confirms it.
+      await waitFor('the failed one to come back and be confirmed', async () => (await queueDepth(client, sqs.queueUrl)) === 0);
+    } finally {
+      await worker.stop();
+    }
+    for (const order of orders) {
+      expect(await statusOf(order.id)).toBe('confirmed');
+      expect(await confirmationEvents(order.id)).toBe(1);
+    }
+    expect(attempts.get(failing)).toBe(2);
+    expect([...attempts.entries()].filter(([id]) => id !== failing).every(([, n]) => n === 1)).toBe(true);
   });
 
   it('still confirms once when the relay crashes between sending and marking', async () => {

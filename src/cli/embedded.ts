@@ -60,7 +60,7 @@ async function serveQueue(config: Config) {
   }
   const { host, port } = listenAddress('AWS_ENDPOINT_URL_SQS', config.queue.endpoint);
   const { startEmbeddedSqs } = await import('../local/sqs.js');
-  const sqs = await startEmbeddedSqs({ host, port, oneMessagePerReceive: true });
+  const sqs = await startEmbeddedSqs({ host, port });
   if (sqs.queueUrl !== config.queue.queueUrl) {
     await sqs.stop();
     throw new ConfigError(`SQS_QUEUE_URL must be ${sqs.queueUrl}, the orders queue this emulator serves`);

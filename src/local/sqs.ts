@@ -3,8 +3,10 @@
 // "Configuration and the embedded default").
 //
 // Emulator quirks (local-aws-sqs 2.0.2, measured; pinned in test/local-sqs.test.ts), why the worker is written as it is:
-// - Receive one at a time: a receive returns only when MaxNumberOfMessages are collected or WaitTimeSeconds is over, so one message waits out the whole long poll.
-// - Same cause: a message whose visibility expires during that wait is collected again, so one response can hold duplicates.
+// - Left alone, a receive returns only when MaxNumberOfMessages are collected or WaitTimeSeconds is over, so one
+//   message waits out the whole long poll, and a message whose visibility expires during that wait is collected
+//   again. Every receive is therefore answered as SQS answers it (see `answerAsSqs` below).
+// - It answers no sooner than its 10 ms polling tick.
 // - ChangeMessageVisibility adds 1 to ApproximateReceiveCount, so heartbeats and terminateVisibilityTimeout bring the dead-letter queue closer.
 // - A long poll whose client hung up (aborted request, consumer.stop({ abort: true })) still takes the next message in flight, for nobody, until its visibility timeout.
 // - Redrive happens when the maxReceiveCount-th visibility timeout expires (not on the next receive); the dead-letter copy restarts at receive count 0.
@@ -45,18 +47,38 @@ export interface EmbeddedSqsOptions {
   maxReceiveCount?: number;
   /** default visibility timeout of the orders queue; default 30 */
   visibilityTimeoutSeconds?: number;
-  /**
-   * Answer every receive with at most one message, as soon as there is one, whatever its
-   * MaxNumberOfMessages: as SQS answers a long poll once a message is there. Left alone, the emulator
-   * holds the message until a full batch or the end of the wait (see above), so a client written for SQS
-   * (batches of 10, one consumer) waits out each long poll. For the shared emulator that service
-   * processes reach by SQS_QUEUE_URL (src/cli/embedded.ts).
-   */
-  oneMessagePerReceive?: boolean;
+}
+
+interface ReceiveRequest {
+  MaxNumberOfMessages?: number | string;
+  WaitTimeSeconds?: number | string;
+  [parameter: string]: unknown;
 }
 
 interface EmulatedQueue {
-  receive(request: { MaxNumberOfMessages?: number | string; [parameter: string]: unknown }): Promise<unknown>;
+  receive(request: ReceiveRequest): Promise<unknown>;
+  getAttributes(names: string[]): Record<string, string | undefined> | undefined;
+}
+
+/**
+ * Makes the emulator answer a receive as SQS does: at once with what is visible, up to
+ * MaxNumberOfMessages; when nothing is, as soon as the first message arrives within WaitTimeSeconds.
+ * The emulator itself collects until it has MaxNumberOfMessages or the wait is over, so a client
+ * written for SQS (batches of 10) would wait out every long poll. Asking it for no more than is visible
+ * now, with no wait, makes it return at its next tick (a receive racing another for the same messages
+ * gets fewer and returns within 40 ms); asking for one when none is makes it return on arrival.
+ */
+function answerAsSqs(queue: EmulatedQueue): void {
+  const receive = queue.receive.bind(queue);
+  queue.receive = (request) => {
+    // Validated before it gets here (1 to 10).
+    const wanted = Number(request.MaxNumberOfMessages ?? 1);
+    const attributes = queue.getAttributes(['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible']);
+    // The emulator counts the messages in flight in ApproximateNumberOfMessages; a message is never both delayed and in flight.
+    const visible = Number(attributes?.ApproximateNumberOfMessages ?? 0) - Number(attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    if (visible < 1) return receive({ ...request, MaxNumberOfMessages: 1 });
+    return receive({ ...request, MaxNumberOfMessages: Math.min(visible, wanted), WaitTimeSeconds: 0 });
+  };
 }
 
 function isLoopback(host: string): boolean {
@@ -121,12 +143,7 @@ export async function startEmbeddedSqs(options: EmbeddedSqsOptions = {}): Promis
     ],
   });
 
-  if (options.oneMessagePerReceive === true) {
-    for (const queue of service.Queues as EmulatedQueue[]) {
-      const receive = queue.receive.bind(queue);
-      queue.receive = (request) => receive({ ...request, MaxNumberOfMessages: 1 });
-    }
-  }
+  for (const queue of service.Queues as EmulatedQueue[]) answerAsSqs(queue);
 
   const server = createServer((req, res) => {
     requestHandler(req, res).catch(() => {

@@ -4,17 +4,19 @@ import type { QueueConfig } from '../config/config.js';
 export interface OrdersQueue {
   client: SQSClient;
   queueUrl: string;
-  /** The embedded emulator mishandles batched receives under long polling: take one message at a time there. */
+  /** Messages a receive asks for: SQS's maximum, handled concurrently by the consumer. */
   receiveBatchSize: number;
-  /**
-   * Consumers to run side by side. The emulator answers a receive no sooner than its 10 ms polling tick and
-   * with one message (above), so a single consumer confirms ~50 orders a second; eight long polls at once
-   * take it past 200. SQS returns up to 10 messages a receive, which one consumer handles concurrently.
-   */
+  /** Consumers to run side by side. */
   receiveConsumers: number;
   kind: 'sqs' | 'embedded';
   stop(): Promise<void>;
 }
+
+/**
+ * The emulator answers a receive no sooner than its 10 ms tick (src/local/sqs.ts), so a second consumer
+ * receives while the first one's batch is handled.
+ */
+const CONSUMERS_ON_EMBEDDED = 2;
 
 /** The orders queue: Amazon SQS (or a compatible endpoint) when configured, else the embedded emulator. */
 export async function openOrdersQueue(config: QueueConfig): Promise<OrdersQueue> {
@@ -30,8 +32,8 @@ export async function openOrdersQueue(config: QueueConfig): Promise<OrdersQueue>
   return {
     client,
     queueUrl: embedded.queueUrl,
-    receiveBatchSize: 1,
-    receiveConsumers: 8,
+    receiveBatchSize: 10,
+    receiveConsumers: CONSUMERS_ON_EMBEDDED,
     kind: 'embedded',
     stop: async () => {
       client.destroy();

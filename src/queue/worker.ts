@@ -1,4 +1,4 @@
-import { DeleteMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
@@ -20,6 +20,7 @@ export interface OrderWorkerOptions {
   queueUrl: string;
   /** Where messages that can never be handled go at once; without one they are left to the queue's redrive. */
   deadLetterQueueUrl: string | undefined;
+  /** Messages a receive asks for (1 to 10); they are handled concurrently and deleted together. */
   batchSize: number;
   logger: Logger;
   metrics: Metrics;
@@ -43,9 +44,11 @@ export type HandleOutcome = 'confirmed' | 'duplicate' | 'stale' | 'refunded' | W
 /**
  * The confirm-meal worker: consumes `order.confirmation_requested` and moves the order pending →
  * confirmed (actor system) only if it is still pending, so a redelivered message is a no-op; likewise
- * `payment.refund_requested` and `webhook.delivery_requested` (one numbered attempt). A message
- * is deleted only after its transaction committed; if handling throws it stays on the queue and comes
- * back after its visibility timeout (and goes to the dead-letter queue after maxReceiveCount).
+ * `payment.refund_requested` and `webhook.delivery_requested` (one numbered attempt). The messages of a
+ * receive are handled concurrently, and those whose work committed are deleted with one
+ * DeleteMessageBatch once the batch is done (a crash before it redelivers them: no-ops). A message whose
+ * handling throws stays on the queue and comes back after its visibility timeout (and goes to the
+ * dead-letter queue after maxReceiveCount); the others of its batch are deleted all the same.
  */
 export class OrderWorker {
   private consumer: Consumer | undefined;
@@ -63,18 +66,18 @@ export class OrderWorker {
       queueUrl,
       batchSize,
       waitTimeSeconds: this.options.waitTimeSeconds ?? 20,
-      // We delete each message ourselves right after its commit, so that stopping can wait for
-      // exactly that (sqs-consumer would delete later, out of our sight).
+      // We delete the batch's messages ourselves once their work committed, so that stopping can wait
+      // for exactly that (sqs-consumer would delete later, out of our sight).
       shouldDeleteMessages: false,
-      handleMessage: async (message) => {
-        const work = this.handle(message);
+      handleMessageBatch: async (messages) => {
+        const work = this.handleBatch(messages);
         this.inFlight.add(work);
         try {
           await work;
         } finally {
           this.inFlight.delete(work);
         }
-        return undefined;
+        return [];
       },
     });
     consumer.on('error', (error) => {
@@ -82,7 +85,6 @@ export class OrderWorker {
       if (this.stopping.has(consumer)) logger.debug({ err: error }, 'queue receive ended by shutdown');
       else logger.error({ err: error }, 'queue receive failed');
     });
-    consumer.on('processing_error', (error) => logger.error({ err: error }, 'queue message failed; it will be redelivered'));
     this.consumer = consumer;
     consumer.start();
   }
@@ -101,6 +103,34 @@ export class OrderWorker {
 
   /** Handles one message end to end, deleting it when done. Throws to leave it for redelivery. */
   async handle(message: Message): Promise<void> {
+    await this.process(message);
+    await this.deleteAll([message]);
+  }
+
+  /**
+   * Handles a receive's messages side by side, then deletes those that are done in one call. Never
+   * throws: a message that failed is logged and left for redelivery, and a failed delete only means the
+   * message comes back, to be found already handled.
+   */
+  async handleBatch(messages: Message[]): Promise<void> {
+    const { logger } = this.options;
+    const outcomes = await Promise.allSettled(messages.map((message) => this.process(message)));
+    const done: Message[] = [];
+    outcomes.forEach((outcome, i) => {
+      const message = messages[i];
+      if (message === undefined) return;
+      if (outcome.status === 'fulfilled') done.push(message);
+      else logger.error({ err: outcome.reason, messageId: message.MessageId }, 'queue message failed; it will be redelivered');
+    });
+    try {
+      await this.deleteAll(done);
+    } catch (error) {
+      logger.error({ err: error, messages: done.length }, 'queue messages handled but not deleted; they will be redelivered and found done');
+    }
+  }
+
+  /** Does what the message asks, without deleting it. Throws to leave it for redelivery. */
+  private async process(message: Message): Promise<void> {
     const { logger, metrics } = this.options;
     const parsed = parseEvent(message.Body);
     if (parsed === undefined) {
@@ -116,7 +146,6 @@ export class OrderWorker {
       metrics.queueMessagesFailed.inc({ type: parsed.type, reason: 'error' });
       throw error;
     }
-    await this.delete(message);
   }
 
   private dispatch(message: QueueMessage): Promise<HandleOutcome> {
@@ -150,9 +179,16 @@ export class OrderWorker {
     return this.options.deliverWebhook(request.restaurant_id, request.delivery_id, request.attempt);
   }
 
-  private async delete(message: Message): Promise<void> {
-    if (message.ReceiptHandle === undefined) return;
-    await this.options.sqs.send(new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+  private async deleteAll(messages: Message[]): Promise<void> {
+    const entries = messages.flatMap((message, i) => (message.ReceiptHandle === undefined ? [] : [{ Id: String(i), ReceiptHandle: message.ReceiptHandle }]));
+    if (entries.length === 0) return;
+    const result = await this.options.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: entries }));
+    if ((result.Failed ?? []).length > 0) {
+      this.options.logger.warn(
+        { failed: result.Failed?.length, error: result.Failed?.[0]?.Message },
+        'queue messages handled but not deleted; they will be redelivered and found done',
+      );
+    }
   }
 
   private async deadLetter(message: Message): Promise<void> {
@@ -162,7 +198,6 @@ export class OrderWorker {
       throw new Error('unparseable message and no dead-letter queue to move it to; leaving it to the queue redrive');
     }
     await sqs.send(new SendMessageCommand({ QueueUrl: deadLetterQueueUrl, MessageBody: message.Body ?? '' }));
-    await this.delete(message);
   }
 }
 

@@ -4,7 +4,7 @@ import { withTransaction } from '../../db/transaction.js';
 import { notFound } from '../../lib/errors.js';
 import { decodeCursor, pageFrom, type Page } from '../../lib/cursor.js';
 import type { ConfirmationOutcome } from '../../queue/worker.js';
-import { moveOrder, moveOrderOrThrow } from './lifecycle.js';
+import { moveOrderAlone, moveOrderOrThrow } from './lifecycle.js';
 import { orderExists, selectOrderEvents, selectOrders, type OrderView } from './repo.js';
 
 export type { OrderView } from './repo.js';
@@ -98,7 +98,7 @@ export async function moveOrderAs(
  * order is still pending, so a redelivered message is a no-op ('duplicate').
  */
 export async function confirmOrderBySystem(knex: Knex, restaurantId: number, orderId: number): Promise<ConfirmationOutcome> {
-  const moved = await withTransaction(knex, (trx) => moveOrder(trx, { restaurantId, orderId, to: 'confirmed', actor: 'system' }));
+  const moved = await moveOrderAlone(knex, { restaurantId, orderId, to: 'confirmed', actor: 'system' });
   if (moved !== undefined) return { kind: 'confirmed', placedAt: moved.placedAt };
   return (await orderExists(knex, restaurantId, orderId)) ? { kind: 'duplicate' } : { kind: 'stale' };
 }

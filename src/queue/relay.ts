@@ -116,37 +116,36 @@ export class OutboxRelay {
     return sent.length;
   }
 
-  /** Takes up to a batch of due rows for `leaseMs`, committed before anything is sent. Oldest due first. */
+  /**
+   * Takes up to a batch of due rows for `leaseMs`, committed before anything is sent. Oldest due first.
+   * One statement, so it commits on its own: no BEGIN and COMMIT around it.
+   */
   private async claim(leaseMs: number): Promise<OutboxRow[]> {
     const { db } = this.options;
-    return withTransaction(db, async (trx) => {
-      const due = trx('outbox')
-        .select('restaurant_id', 'id')
-        .whereNull('sent_at')
-        .where('available_at', '<=', trx.fn.now())
-        .orderBy([{ column: 'available_at' }, { column: 'id' }])
-        .limit(BATCH_SIZE)
-        .forUpdate()
-        .skipLocked();
-      const claimed: OutboxRow[] = await trx('outbox')
-        .whereIn(['restaurant_id', 'id'], due)
-        .update({ available_at: trx.raw(`now() + make_interval(secs => ?)`, [leaseMs / 1000]) })
-        .returning(['id', 'restaurant_id', 'type', 'payload', 'created_at', 'attempts']);
-      return claimed;
-    });
+    const due = db('outbox')
+      .select('restaurant_id', 'id')
+      .whereNull('sent_at')
+      .where('available_at', '<=', db.fn.now())
+      .orderBy([{ column: 'available_at' }, { column: 'id' }])
+      .limit(BATCH_SIZE)
+      .forUpdate()
+      .skipLocked();
+    const claimed: OutboxRow[] = await db('outbox')
+      .whereIn(['restaurant_id', 'id'], due)
+      .update({ available_at: db.raw(`now() + make_interval(secs => ?)`, [leaseMs / 1000]) })
+      .returning(['id', 'restaurant_id', 'type', 'payload', 'created_at', 'attempts']);
+    return claimed;
   }
 
   private async markSent(rows: OutboxRow[]): Promise<void> {
     const { db } = this.options;
-    await withTransaction(db, (trx) =>
-      trx('outbox')
-        .whereIn(
-          ['restaurant_id', 'id'],
-          rows.map((row) => [Number(row.restaurant_id), Number(row.id)]),
-        )
-        .whereNull('sent_at')
-        .update({ sent_at: trx.fn.now(), attempts: trx.raw('attempts + 1'), last_error: null }),
-    );
+    await db('outbox')
+      .whereIn(
+        ['restaurant_id', 'id'],
+        rows.map((row) => [Number(row.restaurant_id), Number(row.id)]),
+      )
+      .whereNull('sent_at')
+      .update({ sent_at: db.fn.now(), attempts: db.raw('attempts + 1'), last_error: null });
   }
 
   /** What SQS refused comes back after an exponential, jittered delay; the lease is replaced by it. */

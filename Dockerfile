@@ -32,8 +32,10 @@ FROM node:${NODE_VERSION}-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000
 # How node runs the service: the same as ecosystem.config.js's nodeRuntimeEnv (README.md, "Memory").
-ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=128" \
-    MALLOC_ARENA_MAX=2
+ENV NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=128" \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=131072 \
+    MALLOC_TRIM_THRESHOLD_=131072
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \

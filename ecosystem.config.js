@@ -31,10 +31,14 @@ import { fileURLToPath } from 'node:url';
 export const nodeRuntimeEnv = {
   // V8's young generation is what grows under concurrent load (to 32 MB by default, already at start), and
   // an old generation free to grow keeps what it grew for good: both bounded, at a small cost in collections.
-  NODE_OPTIONS: '--max-semi-space-size=4 --max-old-space-size=128',
+  NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=128',
   // glibc gives every thread that allocates its own arena (up to 8 per core); libvips' threads left ~60 MB
   // more resident after ten uploads without this.
   MALLOC_ARENA_MAX: '2',
+  // glibc raises both thresholds each time a large block is freed, and then keeps such blocks in its heap
+  // for good: fixed at its starting 128 kB, a large buffer is its own mapping, handed back when freed.
+  MALLOC_MMAP_THRESHOLD_: '131072',
+  MALLOC_TRIM_THRESHOLD_: '131072',
 };
 
 /** The project root: `script` and the instances' working directory, wherever pm2 is started from. */

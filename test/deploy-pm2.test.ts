@@ -256,7 +256,7 @@ describe('ecosystem.config.js: what it runs for which environment', () => {
   const identityVariables = ['COGNITO_AUTH_FLOW', 'COGNITO_CLIENT_ID', 'COGNITO_ENDPOINT', 'COGNITO_USER_POOL_ID'];
   const queueVariables = ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL_SQS', 'AWS_SECRET_ACCESS_KEY', 'SQS_QUEUE_URL'];
   // How node runs every instance (its heap bounds, glibc's arenas), whatever is embedded.
-  const runtimeVariables = ['MALLOC_ARENA_MAX', 'NODE_OPTIONS'];
+  const runtimeVariables = ['MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'NODE_OPTIONS'];
 
   it('with DATABASE_URL alone: the shared identity server and queue, and the instances pointed at them', () => {
     const variables = [...identityVariables, ...queueVariables].sort();

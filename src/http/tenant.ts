@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { AppError } from './errors.js';
 
 /** The restaurant a request is for: what routes need of it. */
@@ -43,32 +44,69 @@ export interface TenantResolver {
  * The tenant of a request (its domain looked up with `lookup`), with a short memory, so a request does not pay a query to learn which restaurant it is
  * for. Safe across processes because what requests use of a tenant never changes for a domain: its id and
  * currency are fixed (no route changes them, none deletes a restaurant). Name and time zone can change:
- * another process may show the old ones for up to `ttlMs`, so `GET /v1/restaurant` reads the row afresh,
- * and this process forgets a domain as soon as it changes its restaurant. Unknown domains are never
+ * another process may show the old ones for up to twice `ttlMs`, so `GET /v1/restaurant` reads the row
+ * afresh, and this process forgets a domain as soon as it changes its restaurant. Unknown domains are never
  * remembered, so a restaurant created elsewhere is served at once; the map is bounded (oldest out first).
+ *
+ * A domain is looked up by one query at a time, whatever the number of requests waiting for it, and once
+ * its time is up it is still served for another `ttlMs` while that one query refreshes it: under load every
+ * request arriving in the lookup's time would otherwise make its own, each waiting for a pooled
+ * connection, and every `ttlMs` the page's latency would double for a burst of requests.
  */
-export function createTenantResolver(lookup: TenantLookup, options: { ttlMs?: number; maxEntries?: number } = {}): TenantResolver {
+export function createTenantResolver(lookup: TenantLookup, options: { ttlMs?: number; maxEntries?: number; clock?: Clock } = {}): TenantResolver {
   const ttlMs = options.ttlMs ?? 5_000;
   const maxEntries = options.maxEntries ?? 10_000;
+  const now = () => (options.clock ?? systemClock)().getTime();
   const remembered = new Map<string, { tenant: Tenant; until: number }>();
+  const looking = new Map<string, Promise<Tenant>>();
+
+  const lookUp = (domain: string): Promise<Tenant> => {
+    const inFlight = looking.get(domain);
+    if (inFlight !== undefined) return inFlight;
+    const found: Promise<Tenant> = lookup(domain)
+      .then((restaurant) => {
+        // Forgotten meanwhile (its restaurant changed): what this query read may be from before the change.
+        const current = looking.get(domain) === found;
+        if (restaurant === undefined) {
+          if (current) remembered.delete(domain);
+          throw restaurantNotFound();
+        }
+        if (current) {
+          remembered.delete(domain);
+          remembered.set(domain, { tenant: restaurant, until: now() + ttlMs });
+          if (remembered.size > maxEntries) {
+            const oldest = remembered.keys().next().value;
+            if (oldest !== undefined) remembered.delete(oldest);
+          }
+        }
+        return restaurant;
+      })
+      .finally(() => {
+        if (looking.get(domain) === found) looking.delete(domain);
+      });
+    looking.set(domain, found);
+    return found;
+  };
+
   return {
     async resolve(req) {
       const domain = tenantDomainOf(req);
       if (domain === undefined) throw restaurantNotFound();
       const hit = remembered.get(domain);
-      if (hit !== undefined && hit.until > Date.now()) return hit.tenant;
-      const restaurant = await lookup(domain);
-      if (restaurant === undefined) throw restaurantNotFound();
-      remembered.delete(domain);
-      remembered.set(domain, { tenant: restaurant, until: Date.now() + ttlMs });
-      if (remembered.size > maxEntries) {
-        const oldest = remembered.keys().next().value;
-        if (oldest !== undefined) remembered.delete(oldest);
+      if (hit !== undefined) {
+        const at = now();
+        if (hit.until > at) return hit.tenant;
+        if (hit.until + ttlMs > at) {
+          // A failed refresh leaves the entry to the next request, which tries again.
+          lookUp(domain).catch(() => undefined);
+          return hit.tenant;
+        }
       }
-      return restaurant;
+      return lookUp(domain);
     },
     forget(domain) {
       remembered.delete(domain);
+      looking.delete(domain);
     },
   };
 }

@@ -89,6 +89,18 @@ function manualLookup() {
 const tenant = (name: string): Tenant => ({ id: 7, domain: 'herd.example.com', name, currency: 'EUR', timezone: 'Europe/Paris' });
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A resolver on a clock the test moves, that has already looked the domain up once and remembers `name`. */
+async function resolverRemembering(name: string) {
+  const { asked, lookup } = manualLookup();
+  const clock = { at: Date.parse('2026-12-01T18:00:00Z') };
+  const resolver = createTenantResolver(lookup, { ttlMs: 5_000, clock: () => new Date(clock.at) });
+  const first = resolver.resolve(requestFor('herd.example.com'));
+  await settle();
+  asked[0]?.answer(tenant(name));
+  await first;
+  return { asked, clock, resolver };
+}
+
 describe('the tenant resolver under many requests at once', () => {
   it('looks a domain up once for all the requests waiting for it', async () => {
     const { asked, lookup } = manualLookup();
@@ -103,15 +115,9 @@ describe('the tenant resolver under many requests at once', () => {
   });
 
   it('once its time is up, answers at once from memory while one query refreshes it, then with what that read', async () => {
-    const { asked, lookup } = manualLookup();
-    let at = Date.parse('2026-12-01T18:00:00Z');
-    const resolver = createTenantResolver(lookup, { ttlMs: 5_000, clock: () => new Date(at) });
-    const first = resolver.resolve(requestFor('herd.example.com'));
-    await settle();
-    asked[0]?.answer(tenant('Old name'));
-    await first;
+    const { asked, clock, resolver } = await resolverRemembering('Old name');
 
-    at += 6_000;
+    clock.at += 6_000;
     const during = await Promise.all(Array.from({ length: 20 }, () => resolver.resolve(requestFor('herd.example.com'))));
     expect(during.map((t) => t.name)).toEqual(Array(20).fill('Old name'));
     expect(asked).toHaveLength(2);
@@ -122,14 +128,8 @@ describe('the tenant resolver under many requests at once', () => {
   });
 
   it('a refresh that fails leaves the remembered tenant, and the next request tries again', async () => {
-    const { asked, lookup } = manualLookup();
-    let at = Date.parse('2026-12-01T18:00:00Z');
-    const resolver = createTenantResolver(lookup, { ttlMs: 5_000, clock: () => new Date(at) });
-    const first = resolver.resolve(requestFor('herd.example.com'));
-    await settle();
-    asked[0]?.answer(tenant('Herd'));
-    await first;
-    at += 6_000;
+    const { asked, clock, resolver } = await resolverRemembering('Herd');
+    clock.at += 6_000;
     expect((await resolver.resolve(requestFor('herd.example.com'))).name).toBe('Herd');
     asked[1]?.fail(new Error('connection reset'));
     await settle();
@@ -138,14 +138,8 @@ describe('the tenant resolver under many requests at once', () => {
   });
 
   it('past twice its time, waits for the query rather than answer from memory', async () => {
-    const { asked, lookup } = manualLookup();
-    let at = Date.parse('2026-12-01T18:00:00Z');
-    const resolver = createTenantResolver(lookup, { ttlMs: 5_000, clock: () => new Date(at) });
-    const first = resolver.resolve(requestFor('herd.example.com'));
-    await settle();
-    asked[0]?.answer(tenant('Old name'));
-    await first;
-    at += 10_001;
+    const { asked, clock, resolver } = await resolverRemembering('Old name');
+    clock.at += 10_001;
     const late = resolver.resolve(requestFor('herd.example.com'));
     await settle();
     expect(asked).toHaveLength(2);

@@ -13,7 +13,7 @@ import { seedDemoRestaurant, DEMO_DOMAIN, DEMO_MENU } from '../seeds/demo-restau
 import { BISTRO_DOMAIN, BISTRO_MENU, seedBistroRestaurant } from '../seeds/bistro-restaurant.js';
 import { seedDemoPictures, type DemoPictureDeps } from '../seeds/demo-pictures.js';
 import { createMetrics, startMetricsServer, type Metrics } from './metrics.js';
-import { openOrdersQueue, findDeadLetterQueueUrl, type OrdersQueue } from './queue/sqs.js';
+import { openOrdersQueue, findDeadLetterQueueUrl, RECEIVE_BATCH_SIZE, type OrdersQueue } from './queue/sqs.js';
 import { OutboxRelay } from './queue/relay.js';
 import { OrderWorker } from './queue/worker.js';
 import { PaymentTimeoutSweeper } from './modules/orders/payment-timeout.js';
@@ -169,7 +169,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
           logger.warn({ err: error }, 'cannot find the dead-letter queue; unparseable messages will be left to the redrive policy');
           return undefined;
         }),
-        batchSize: queue.receiveBatchSize,
+        batchSize: RECEIVE_BATCH_SIZE,
         logger,
         metrics,
         processRefunds: (restaurantId, orderId) => processOrderRefunds({ db: database.knex, provider: paymentProvider, logger }, restaurantId, orderId),

@@ -16,6 +16,8 @@ import { createMetrics, type Metrics } from '../src/metrics.js';
 import { OutboxRelay } from '../src/queue/relay.js';
 import { OrderWorker } from '../src/queue/worker.js';
 import { confirmOrderBySystem } from '../src/modules/orders/service.js';
+import { moveOrder, moveOrderAlone } from '../src/modules/orders/lifecycle.js';
+import { withTransaction } from '../src/db/transaction.js';
 import { PaymentTimeoutSweeper } from '../src/modules/orders/payment-timeout.js';
 import { findDeadLetterQueueUrl } from '../src/queue/sqs.js';
 import { loadConfig } from '../src/config/config.js';
@@ -410,6 +412,42 @@ describe('the payment-timeout sweeper', () => {
 
     expect(await sweepers[0]!.sweepOnce()).toBe(0);
     expect((await knex('ingredients').where({ id: cheese.id }).first()).stock).toBe(9);
+  });
+});
+
+describe('an order move run alone, without a transaction', () => {
+  it('refuses a move that gives the holds back: that needs moveOrder in a transaction', async () => {
+    await expect(moveOrderAlone({} as Knex, { restaurantId: 1, orderId: 1, to: 'cancelled', actor: 'system' })).rejects.toThrow(/in a transaction/);
+  });
+});
+
+describe.skipIf(!onRealPostgres)('confirmations racing each other and a cancel (real PostgreSQL)', () => {
+  it('confirms once however many copies arrive at once, and a racing cancel either wins or finds it confirmed', async () => {
+    const db = await createTestDatabase({ poolMax: 20 });
+    try {
+      const restaurantId = (await createRestaurant(db.knex)).id;
+      const customerId = (await createCustomer(db.knex, restaurantId)).id;
+      const order = await createPlacedOrder(db.knex, { restaurantId, customerId, paymentMethod: 'cash', enqueueConfirmation: false });
+      const outcomes = await Promise.all(Array.from({ length: 12 }, () => confirmOrderBySystem(db.knex, restaurantId, order.id)));
+      expect(outcomes.filter((o) => o.kind === 'confirmed')).toHaveLength(1);
+      expect(outcomes.filter((o) => o.kind === 'duplicate')).toHaveLength(11);
+      expect(await db.knex('order_events').where({ order_id: order.id, status: 'confirmed' })).toHaveLength(1);
+
+      // A customer's cancel against the confirmation: exactly one of them moves the order.
+      const raced = await createPlacedOrder(db.knex, { restaurantId, customerId, paymentMethod: 'cash', enqueueConfirmation: false });
+      const [confirmed, cancelled] = await Promise.all([
+        confirmOrderBySystem(db.knex, restaurantId, raced.id),
+        withTransaction(db.knex, (trx) => moveOrder(trx, { restaurantId, orderId: raced.id, to: 'cancelled', actor: 'customer', customerId })),
+      ]);
+      const status = (await db.knex('orders').select('status').where({ id: raced.id }).first())?.status;
+      const events = await db.knex('order_events').where({ order_id: raced.id }).whereNot({ status: 'pending' });
+      expect(events).toHaveLength(1);
+      expect(events[0]?.status).toBe(status);
+      if (status === 'confirmed') expect([confirmed.kind, cancelled]).toEqual(['confirmed', undefined]);
+      else expect([status, confirmed.kind, cancelled?.from]).toEqual(['cancelled', 'duplicate', 'pending']);
+    } finally {
+      await db.destroy();
+    }
   });
 });
 

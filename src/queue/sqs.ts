@@ -4,8 +4,6 @@ import type { QueueConfig } from '../config/config.js';
 export interface OrdersQueue {
   client: SQSClient;
   queueUrl: string;
-  /** Messages a receive asks for: SQS's maximum, handled concurrently by the consumer. */
-  receiveBatchSize: number;
   /** Consumers to run side by side. */
   receiveConsumers: number;
   kind: 'sqs' | 'embedded';
@@ -18,12 +16,15 @@ export interface OrdersQueue {
  */
 const CONSUMERS_ON_EMBEDDED = 2;
 
+/** Messages a receive asks for, on SQS and the emulator alike: SQS's maximum, handled side by side. */
+export const RECEIVE_BATCH_SIZE = 10;
+
 /** The orders queue: Amazon SQS (or a compatible endpoint) when configured, else the embedded emulator. */
 export async function openOrdersQueue(config: QueueConfig): Promise<OrdersQueue> {
   if (config.kind === 'sqs') {
     const clientConfig: SQSClientConfig = { region: config.region, ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }) };
     const client = new SQSClient(clientConfig);
-    return { client, queueUrl: config.queueUrl, receiveBatchSize: 10, receiveConsumers: 1, kind: 'sqs', stop: async () => client.destroy() };
+    return { client, queueUrl: config.queueUrl, receiveConsumers: 1, kind: 'sqs', stop: async () => client.destroy() };
   }
   // Dev dependency, loaded only when no queue is configured (never in production).
   const { startEmbeddedSqs, embeddedSqsClientConfig } = await import('../local/sqs.js');
@@ -32,7 +33,6 @@ export async function openOrdersQueue(config: QueueConfig): Promise<OrdersQueue>
   return {
     client,
     queueUrl: embedded.queueUrl,
-    receiveBatchSize: 10,
     receiveConsumers: CONSUMERS_ON_EMBEDDED,
     kind: 'embedded',
     stop: async () => {

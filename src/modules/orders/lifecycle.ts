@@ -45,8 +45,8 @@ export async function moveOrder(trx: Knex.Transaction, move: OrderMove): Promise
 }
 
 /**
- * A move that gives nothing back (the worker's confirm, the kitchen's next step) is the one statement of
- * `moveStatus`, atomic without a transaction of its own: no BEGIN and COMMIT round trips.
+ * A move that gives nothing back (the queue worker's confirm) is the one statement of `moveStatus`,
+ * atomic without a transaction of its own: no BEGIN and COMMIT round trips.
  */
 export async function moveOrderAlone(db: Knex, move: OrderMove): Promise<MovedOrder | undefined> {
   if (releasesStock(move.to)) throw new Error(`a move to ${move.to} gives the order's holds back: run it in a transaction (moveOrder)`);

@@ -39,6 +39,8 @@ export interface RunningService {
   database: Database;
   identity: IdentityProvider;
   demoDomain: string | undefined;
+  /** Settles once the demo's pictures are drawn (at once without a demo): start-up work that runs after the listen. */
+  demoPicturesDrawn: Promise<void>;
   metrics: Metrics;
   /** The port /metrics is served on (METRICS_PORT), undefined when it is off. */
   metricsPort: number | undefined;
@@ -144,9 +146,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
     // The demo's pictures are drawn while the service already answers (a first start would otherwise wait
     // seconds for them); a stop cuts the drawing short between two dishes.
+    let demoPicturesDrawn = Promise.resolve();
     if (demoDomain !== undefined) {
       const drawing = new AbortController();
       const drawn = drawDemoPictures({ db: database.knex, media: media.store, logger }, drawing.signal);
+      demoPicturesDrawn = drawn;
       stack.push(async () => {
         drawing.abort();
         await drawn;
@@ -260,6 +264,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       database,
       identity,
       demoDomain,
+      demoPicturesDrawn,
       metrics,
       metricsPort: metricsServer?.port,
       queue,

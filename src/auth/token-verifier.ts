@@ -33,6 +33,7 @@ import {
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import { systemClock, type Clock } from '../lib/clock.js';
 
 export interface VerifiedAccessToken {
   sub: string;
@@ -108,11 +109,32 @@ function toVerified(payload: JwtPayload): VerifiedAccessToken {
   return verified;
 }
 
-function accessTokenVerifier(verifyJwt: (token: string) => Promise<JwtPayload>): AccessTokenVerifier {
+/** How many verified tokens a process remembers (each ~1 KB of text): a dinner rush's signed-in customers and staff. */
+const REMEMBERED_TOKENS = 2_000;
+
+/**
+ * The verification with a memory: a token verified once is answered from memory until its `exp`, so a
+ * customer's cart adds and checkout pay for one signature check, not one each. A token is immutable
+ * and verification stateless (revocation never reached an access token before its `exp` either), so the
+ * answer cannot change in between. Rejections are not remembered. Past `exp` a remembered token is
+ * `expired`, as the library would say; the oldest is forgotten when the memory is full.
+ */
+export function accessTokenVerifier(
+  verifyJwt: (token: string) => Promise<JwtPayload>,
+  clock: Clock = systemClock,
+  capacity = REMEMBERED_TOKENS,
+): AccessTokenVerifier {
+  const remembered = new Map<string, { identity: VerifiedAccessToken; expiresAtMs: number }>();
   return {
     async verify(token: string): Promise<VerifiedAccessToken> {
       if (typeof token !== 'string' || token === '' || token.length > MAX_TOKEN_LENGTH) {
         throw new TokenRejectedError('malformed');
+      }
+      const known = remembered.get(token);
+      if (known !== undefined) {
+        if (clock().getTime() < known.expiresAtMs) return copyOf(known.identity);
+        remembered.delete(token);
+        throw new TokenRejectedError('expired');
       }
       let payload: JwtPayload;
       try {
@@ -121,10 +143,17 @@ function accessTokenVerifier(verifyJwt: (token: string) => Promise<JwtPayload>):
         // The library's messages can quote header or claim values: keep only the reason.
         throw new TokenRejectedError(reasonFor(error));
       }
-      return toVerified(payload);
+      const identity = toVerified(payload);
+      if (remembered.size >= capacity) remembered.delete(remembered.keys().next().value as string);
+      // toVerified refused any token without a numeric exp.
+      remembered.set(token, { identity, expiresAtMs: (payload.exp as number) * 1000 });
+      return copyOf(identity);
     },
   };
 }
+
+/** Each caller gets its own copy: what one request does with the groups cannot reach the memory. */
+const copyOf = (identity: VerifiedAccessToken): VerifiedAccessToken => ({ ...identity, groups: [...identity.groups] });
 
 // aws-jwt-verify's own fetcher speaks https only; the emulator serves its JWKS over http.
 const plainHttpFetcher: Fetcher = {
@@ -146,7 +175,7 @@ const plainHttpFetcher: Fetcher = {
  * For the embedded cognito-local: a plain JWKS verifier, since its issuer is not a Cognito URL.
  * Its signing key is public knowledge: never use this against anything but the emulator.
  */
-export function createEmulatorVerifier(o: { issuer: string; jwksUri: string; clientId: string }): AccessTokenVerifier {
+export function createEmulatorVerifier(o: { issuer: string; jwksUri: string; clientId: string; clock?: Clock }): AccessTokenVerifier {
   const verifier = JwtRsaVerifier.create(
     {
       issuer: o.issuer,
@@ -160,11 +189,11 @@ export function createEmulatorVerifier(o: { issuer: string; jwksUri: string; cli
     },
     { jwksCache: new SimpleJwksCache({ fetcher: plainHttpFetcher }) },
   );
-  return accessTokenVerifier((token) => verifier.verify(token));
+  return accessTokenVerifier((token) => verifier.verify(token), o.clock);
 }
 
 /** For real Cognito: issuer and JWKS URI are derived from the pool id (region included). */
-export function createCognitoVerifier(o: { userPoolId: string; clientId: string }): AccessTokenVerifier {
+export function createCognitoVerifier(o: { userPoolId: string; clientId: string; clock?: Clock }): AccessTokenVerifier {
   const verifier = CognitoJwtVerifier.create({ userPoolId: o.userPoolId, clientId: o.clientId, tokenUse: 'access' });
-  return accessTokenVerifier((token) => verifier.verify(token));
+  return accessTokenVerifier((token) => verifier.verify(token), o.clock);
 }

@@ -167,6 +167,28 @@ function localDayOf(zone: IANAZone, instant: number): number {
  * (1440 is the next midnight). See the top of the file for why.
  */
 function instantAt(zone: IANAZone, day: number, minute: number): number {
+  // Every request of a restaurant asks for the same few days' opening and closing instants, and each costs
+  // Intl several offset readings: remembered per zone (the answer depends on the zone's rules only).
+  let known = instantsOf.get(zone);
+  if (known === undefined || known.size >= MAX_INSTANTS_PER_ZONE) {
+    known = new Map();
+    instantsOf.set(zone, known);
+  }
+  const key = day * MINUTES_PER_DAY_AND_ONE + minute;
+  const remembered = known.get(key);
+  if (remembered !== undefined) return remembered;
+  const instant = computeInstantAt(zone, day, minute);
+  known.set(key, instant);
+  return instant;
+}
+
+/** Minutes 0 … 1440 of a day: 1441 keys a day. */
+const MINUTES_PER_DAY_AND_ONE = 1441;
+/** A year of a restaurant's opening and closing times, several times over; past it the zone's memory starts afresh. */
+const MAX_INSTANTS_PER_ZONE = 4096;
+const instantsOf = new WeakMap<IANAZone, Map<number, number>>();
+
+function computeInstantAt(zone: IANAZone, day: number, minute: number): number {
   const wall = daysMs(day) + minutesMs(minute);
   // The offsets a day either side: no zone changes its offset twice within two days.
   const offsetBefore = offsetMs(zone, wall - daysMs(1));

@@ -41,6 +41,14 @@ export const nodeRuntimeEnv = {
   MALLOC_TRIM_THRESHOLD_: '131072',
 };
 
+/**
+ * node's own arguments, for the V8 flags NODE_OPTIONS does not accept (the Dockerfile's CMD has the same).
+ * V8's memory reducer collects a heap left larger than it needs once allocation has calmed down, first
+ * looking 8 s after the last full collection: at 2 s an instance hands back what a rush grew seconds
+ * after it, not 10–20 s after (README.md, "Memory"). Under load it finds allocation high and waits again.
+ */
+export const nodeRuntimeArgs = ['--gc-memory-reducer-start-delay-ms=2000'];
+
 /** The project root: `script` and the instances' working directory, wherever pm2 is started from. */
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -117,6 +125,7 @@ export const apps = [
     name: 'tablekit',
     // The compiled service (npm run build): node runs it directly, no tsx or npm in the signal path.
     script: 'dist/src/main.js',
+    node_args: nodeRuntimeArgs,
     cwd: root,
     exec_mode: 'cluster',
     instances,

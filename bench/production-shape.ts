@@ -76,14 +76,18 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** ecosystem.config.js's `nodeRuntimeEnv`: the variables production starts node with (the Dockerfile has the same). */
-async function nodeRuntimeEnv(root: string): Promise<Record<string, string>> {
+/**
+ * How production starts node, from ecosystem.config.js (the Dockerfile has the same): `nodeRuntimeEnv`,
+ * its variables, and `nodeRuntimeArgs`, node's own arguments.
+ */
+async function nodeRuntime(root: string): Promise<{ env: Record<string, string>; args: string[] }> {
   const ecosystem: unknown = await import(pathToFileURL(path.join(root, 'ecosystem.config.js')).href);
-  const variables = (ecosystem as { nodeRuntimeEnv?: unknown }).nodeRuntimeEnv;
-  if (typeof variables !== 'object' || variables === null || !Object.values(variables).every((value) => typeof value === 'string')) {
+  const { nodeRuntimeEnv: env, nodeRuntimeArgs: args } = ecosystem as { nodeRuntimeEnv?: unknown; nodeRuntimeArgs?: unknown };
+  if (typeof env !== 'object' || env === null || !Object.values(env).every((value) => typeof value === 'string')) {
     throw new Error('ecosystem.config.js exports no nodeRuntimeEnv of strings');
   }
-  return variables as Record<string, string>;
+  if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) throw new Error('ecosystem.config.js exports no nodeRuntimeArgs of strings');
+  return { env: env as Record<string, string>, args };
 }
 
 /** Builds the service (`npm run build`) and starts it and its shared emulators on `databaseUrl`. */
@@ -116,7 +120,7 @@ export async function startProductionShape(
     // Any free port: the bench's own service holds the default one.
     METRICS_PORT: '0',
   };
-  const runtimeEnv = await nodeRuntimeEnv(root);
+  const runtime = await nodeRuntime(root);
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...shared };
   // Their output goes to files, read back into the error when one of them does not start.
   const emulatorsFile = await fs.open(path.join(dataDir, 'emulators.log'), 'w');
@@ -142,10 +146,10 @@ export async function startProductionShape(
   }
   const service = fork(path.join(root, 'dist', 'src', 'main.js'), [], {
     cwd: root,
-    // How production runs node (NODE_OPTIONS, MALLOC_ARENA_MAX), from where pm2 reads it.
-    env: { ...env, ...runtimeEnv, PORT: String(servicePort), HOST: '127.0.0.1', ...extraEnv },
-    // Not the bench's own flags (tsx's loader, --expose-gc): the service runs as `node dist/src/main.js` does.
-    execArgv: [],
+    // How production runs node (NODE_OPTIONS, MALLOC_ARENA_MAX, node's arguments), from where pm2 reads it.
+    env: { ...env, ...runtime.env, PORT: String(servicePort), HOST: '127.0.0.1', ...extraEnv },
+    // Not the bench's own flags (tsx's loader, --expose-gc): the service runs as production's `node … dist/src/main.js` does.
+    execArgv: runtime.args,
     stdio: ['ignore', serviceLog, serviceLog, 'ipc'],
   });
   const url = `http://127.0.0.1:${servicePort}`;

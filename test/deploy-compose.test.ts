@@ -469,11 +469,14 @@ describe('the inline cognito-local files, run in cognito-local through the compo
 });
 
 describe('Dockerfile', () => {
-  it('runs node directly on the file npm run build produces from src/main.ts', () => {
+  it("runs node directly, with ecosystem.config.js's nodeRuntimeArgs, on the file npm run build produces from src/main.ts", async () => {
+    const ecosystem: unknown = await import(path.join(ROOT, 'ecosystem.config.js'));
+    const { nodeRuntimeArgs } = ecosystem as { nodeRuntimeArgs: string[] };
+    expect(nodeRuntimeArgs.length).toBeGreaterThan(0);
     const cmd = last(runtimeStage, 'CMD');
     expect(cmd, 'runtime stage has a CMD').toBeDefined();
     const command = JSON.parse(cmd?.args ?? 'null') as unknown;
-    expect(command, 'exec form, so node is PID 1 and gets SIGTERM').toEqual(['node', builtPathOf('src/main.ts')]);
+    expect(command, 'exec form, so node is PID 1 and gets SIGTERM').toEqual(['node', ...nodeRuntimeArgs, builtPathOf('src/main.ts')]);
     expect(builtPathOf('src/main.ts')).toBe('dist/src/main.js');
     expect(fs.existsSync(path.join(ROOT, 'src/main.ts'))).toBe(true);
     expect(last(runtimeStage, 'ENTRYPOINT'), 'no entrypoint wrapping node').toBeUndefined();

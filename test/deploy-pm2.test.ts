@@ -11,6 +11,8 @@ import { DEMO_DOMAIN } from '../seeds/demo-restaurant.js';
 import { createTestDatabase, onRealPostgres, type TestDatabase } from './support/database.js';
 import { buildService, createPm2Sandbox, freePort, isAlive, portIsFree, ROOT, waitFor, type Pm2Sandbox } from './support/pm2.js';
 
+const { nodeRuntimeArgs } = (await import(path.join(ROOT, 'ecosystem.config.js'))) as { nodeRuntimeArgs: string[] };
+
 const APP = 'tablekit';
 const EMBEDDED_APP = 'tablekit-embedded';
 const INSTANCES = 2;
@@ -103,6 +105,9 @@ describe.skipIf(!onRealPostgres)('pm2 cluster mode with ecosystem.config.js and 
         restart_time: 0,
         pm_exec_path: path.join(ROOT, 'dist/src/main.js'),
       });
+      // node's own arguments, which pm2 makes each cluster worker's execArgv (its process title hides them
+      // from /proc/<pid>/cmdline).
+      expect(p.pm2_env).toMatchObject({ node_args: nodeRuntimeArgs });
     }
     // With wait_ready, `pm2 start` returns once every process has sent 'ready', or after
     // listen_timeout (30 s) for one that never does: well under 30 s means all of them said it.

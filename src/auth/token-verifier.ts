@@ -33,6 +33,7 @@ import {
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import { setBounded } from '../lib/bounded-map.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 
 export interface VerifiedAccessToken {
@@ -144,9 +145,8 @@ export function accessTokenVerifier(
         throw new TokenRejectedError(reasonFor(error));
       }
       const identity = toVerified(payload);
-      if (remembered.size >= capacity) remembered.delete(remembered.keys().next().value as string);
       // toVerified refused any token without a numeric exp.
-      remembered.set(token, { identity, expiresAtMs: (payload.exp as number) * 1000 });
+      setBounded(remembered, token, { identity, expiresAtMs: (payload.exp as number) * 1000 }, capacity);
       return copyOf(identity);
     },
   };

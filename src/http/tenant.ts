@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { systemClock, type Clock } from '../lib/clock.js';
+import { setBounded } from '../lib/bounded-map.js';
 import { AppError } from './errors.js';
 
 /** The restaurant a request is for: what routes need of it. */
@@ -72,12 +73,7 @@ export function createTenantResolver(lookup: TenantLookup, options: { ttlMs?: nu
           throw restaurantNotFound();
         }
         if (current) {
-          remembered.delete(domain);
-          remembered.set(domain, { tenant: restaurant, until: now() + ttlMs });
-          if (remembered.size > maxEntries) {
-            const oldest = remembered.keys().next().value;
-            if (oldest !== undefined) remembered.delete(oldest);
-          }
+          setBounded(remembered, domain, { tenant: restaurant, until: now() + ttlMs }, maxEntries);
         }
         return restaurant;
       })

@@ -8,6 +8,7 @@ import type { Allergen, Diet, MenuPreferences } from '../../lib/allergens.js';
 import * as repo from './repo.js';
 import { E164, EMAIL_MAX, NAME_MAX } from './schemas.js';
 import { cleanText } from '../../lib/text.js';
+import { setBounded } from '../../lib/bounded-map.js';
 
 /** A customer as the API shows it (API.md, "Customers"). */
 export interface Customer {
@@ -145,8 +146,7 @@ export function createCustomerIds(directory: UserDirectory, limit = 10_000): Cus
       const known = ids.get(key);
       if (known !== undefined) return known;
       const id = (await customerForPrincipal(db, directory, restaurantId, principal)).id;
-      if (ids.size >= limit) ids.delete(ids.keys().next().value as string);
-      ids.set(key, id);
+      setBounded(ids, key, id, limit);
       return id;
     },
   };

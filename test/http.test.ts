@@ -206,6 +206,15 @@ describe('HTTP conventions', () => {
     },
   );
 
+  it('sends no CORS header to a request without an Origin (an app, a server, a preflight that is not one)', async () => {
+    const plain = await request(t.app).get('/v1/restaurant').set('Host', 'storeabc.com');
+    expect(plain.status).toBe(200);
+    const preflightless = await request(t.app).options('/v1/restaurant').set('Access-Control-Request-Method', 'GET');
+    for (const res of [plain, preflightless]) {
+      expect(Object.keys(res.headers).filter((name) => name.startsWith('access-control-'))).toEqual([]);
+    }
+  });
+
   it('lets a browser read the headers a client acts on: request id, Retry-After, ETag, Idempotent-Replayed, rate limits', async () => {
     const res = await request(t.app).get('/v1/restaurant').set('Origin', 'https://www.storeabc.com').set('Host', 'storeabc.com');
     const exposed = String(res.headers['access-control-expose-headers'])

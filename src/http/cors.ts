@@ -10,7 +10,7 @@ const LOCALHOST = /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/;
  * production, from a local frontend. Anything else gets no CORS headers and so is refused by the browser.
  */
 export function corsMiddleware(isRestaurantDomain: (domain: string) => Promise<boolean>, production: boolean): RequestHandler {
-  return cors({
+  const handler = cors({
     origin: (origin, callback) => {
       if (origin === undefined) return callback(null, false);
       if (!production && LOCALHOST.test(origin)) return callback(null, true);
@@ -27,4 +27,7 @@ export function corsMiddleware(isRestaurantDomain: (domain: string) => Promise<b
     // What a browser client may read of an answer: request ids for support, retry advice, cache validators, replays, limits.
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'ETag', 'Idempotent-Replayed', 'RateLimit', 'RateLimit-Policy'],
   });
+  // Without an Origin the library only asks `origin` above, which refuses, and passes the request on untouched:
+  // skip it then (nearly every request of a phone app or a server), rather than copy its options each time.
+  return (req, res, next) => (req.headers.origin === undefined ? next() : handler(req, res, next));
 }

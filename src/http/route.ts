@@ -253,7 +253,6 @@ export function defineRoute<
     const query = def.query === undefined ? {} : parseOrThrow(def.query, req.query, 'query');
     const body = def.body === undefined ? undefined : parseOrThrow(def.body, req.body, 'body');
     if (def.rawBody?.upload !== undefined) req.rawBody = await readUpload(req, res, def.rawBody.upload);
-    const log = req.log ?? api.deps.logger;
 
     let scope: IdempotencyScope | undefined;
     if (def.idempotent === true) {
@@ -275,7 +274,21 @@ export function defineRoute<
         if (scope !== undefined) stored = true;
         return result;
       });
-    const ctx = { req, res, params, query, body, tenant, principal, staffRole, log, transaction };
+    const ctx = {
+      req,
+      res,
+      params,
+      query,
+      body,
+      tenant,
+      principal,
+      staffRole,
+      // Asked for by the few handlers that log: the request's child logger is made only then.
+      get log(): Logger {
+        return req.log ?? api.deps.logger;
+      },
+      transaction,
+    };
 
     let result: RouteResult;
     try {

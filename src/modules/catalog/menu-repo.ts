@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../../db/database.js';
+import { runPrepared, type PreparedStatement } from '../../db/prepared.js';
 import { ALLERGENS, type Allergen, type Diet } from '../../lib/allergens.js';
 import { OPTION_INGREDIENT_USABLE, OPTION_INGREDIENTS_FROM, optionGroupsLateral, RECIPE_LINE_USABLE, RECIPE_PRICE } from './recipes-repo.js';
 
@@ -202,16 +203,15 @@ export interface MenuPageRows {
  * whether more recipes follow (it reads `limit + 1`). (Baseline B′ of the bench runs it as the service sent it,
  * captured from knex's `query` event.)
  */
-function menuPageQuery(db: Queryable, restaurantId: number, filter: RecipeFilter & { limit: number }, images: RecipeImageUrls): Knex.Raw {
+function menuPageQuery(restaurantId: number, filter: RecipeFilter & { limit: number }, images: RecipeImageUrls): PreparedStatement {
   const page = recipeViews(restaurantId, filter, images, ', row_number() OVER (ORDER BY r.id) AS n');
-  return db
-    .raw(
-      `SELECT coalesce(json_agg(p.view ORDER BY p.n) FILTER (WHERE p.n <= ?), '[]'::json)::text AS data,
+  return {
+    name: statementName('menu_page', filter),
+    sql: `SELECT coalesce(json_agg(p.view ORDER BY p.n) FILTER (WHERE p.n <= ?), '[]'::json)::text AS data,
        max(p.id) FILTER (WHERE p.n <= ?) AS last_id, count(*) > ? AS has_more
   FROM (${page.sql} ORDER BY r.id LIMIT ?) AS p`,
-      [filter.limit, filter.limit, filter.limit, ...page.bindings, filter.limit + 1],
-    )
-    .options({ name: statementName('menu_page', filter) });
+    bindings: [filter.limit, filter.limit, filter.limit, ...page.bindings, filter.limit + 1],
+  };
 }
 
 export async function selectMenuPage(
@@ -220,7 +220,7 @@ export async function selectMenuPage(
   filter: RecipeFilter & { limit: number },
   images: RecipeImageUrls,
 ): Promise<MenuPageRows> {
-  const result: { rows: Array<{ data: string; last_id: unknown; has_more: boolean }> } = await menuPageQuery(db, restaurantId, filter, images);
+  const result = await runPrepared<{ data: string; last_id: unknown; has_more: boolean }>(db, menuPageQuery(restaurantId, filter, images));
   const [row] = result.rows;
   if (row === undefined) throw new Error('the menu page statement returned no row');
   return { data: row.data, lastId: row.last_id === null ? null : Number(row.last_id), hasMore: row.has_more };
@@ -230,8 +230,10 @@ export async function selectMenuPage(
 export async function selectRecipeView(db: Queryable, restaurantId: number, id: number, images: RecipeImageUrls): Promise<string | undefined> {
   const filter = { ids: [id] };
   const views = recipeViews(restaurantId, filter, images);
-  const result: { rows: Array<{ view: string }> } = await db
-    .raw(`SELECT p.view::text AS view FROM (${views.sql}) AS p`, views.bindings)
-    .options({ name: statementName('recipe_view', filter) });
+  const result = await runPrepared<{ view: string }>(db, {
+    name: statementName('recipe_view', filter),
+    sql: `SELECT p.view::text AS view FROM (${views.sql}) AS p`,
+    bindings: views.bindings,
+  });
   return result.rows[0]?.view;
 }

@@ -3,6 +3,10 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import request from 'supertest';
 import { answerClientError } from '../src/http/errors.js';
+import { createRegistry } from '../src/http/openapi.js';
+import { access } from '../src/http/principal.js';
+import { createApiRouter, defineRoute, resourceOf, type RouteDeps } from '../src/http/route.js';
+import { z } from '../src/http/zod.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createRestaurant, type RestaurantRow } from './support/factories.js';
 
@@ -27,6 +31,17 @@ describe('HTTP conventions', () => {
     expect(typeof body.detail).toBe('string');
     return body;
   };
+
+  it('finds a route whatever the case of its path and with a trailing slash, as express matches them', async () => {
+    for (const path of ['/v1/restaurant', '/V1/Restaurant', '/v1/restaurant/', '/v1/RESTAURANT/slots']) {
+      const res = await request(t.app).get(path).set('X-Restaurant-Domain', 'storeabc.com');
+      expect(`${path} ${res.status}`).toBe(`${path} 200`);
+    }
+    expect((await request(t.app).get('/HEALTHZ/')).status).toBe(200);
+    // A path that only starts like a resource is still no route of it.
+    expectProblem(await request(t.app).get('/v1/restaurants-and-more').set('X-Restaurant-Domain', 'storeabc.com'), 404, 'not_found');
+    expectProblem(await request(t.app).get('/v1/restaurant/nothing/here').set('X-Restaurant-Domain', 'storeabc.com'), 404, 'not_found');
+  });
 
   it('answers an unknown route with a 404 not_found problem', async () => {
     expectProblem(await request(t.app).get('/v1/nothing-here').set('X-Restaurant-Domain', 'storeabc.com'), 404, 'not_found');
@@ -275,5 +290,37 @@ describe('in production', () => {
   it('does not allow localhost origins', async () => {
     const local = await request(t.app).options('/v1/restaurant').set('Origin', 'http://localhost:5173').set('Access-Control-Request-Method', 'GET');
     expect(local.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('the resource a path belongs to', () => {
+  it.each([
+    ['/v1/recipes', '/v1/recipes'],
+    ['/v1/recipes/12', '/v1/recipes'],
+    ['/v1/recipes/{id}/image', '/v1/recipes'],
+    ['/V1/Recipes/', '/v1/recipes'],
+    ['/healthz', '/healthz'],
+    ['/healthz/', '/healthz'],
+    ['/', '/'],
+  ])('%s is of %s', (path, resource) => {
+    expect(resourceOf(path)).toBe(resource);
+  });
+
+  it('refuses a route whose first two segments are not literal', () => {
+    const api = createApiRouter({} as RouteDeps, createRegistry());
+    expect(() =>
+      defineRoute(api, {
+        method: 'get',
+        path: '/v1/{kind}',
+        summary: 'A route that cannot be found by its resource',
+        description: 'Refused at definition.',
+        tags: ['test'],
+        tenant: false,
+        access: access.public,
+        params: z.object({ kind: z.string() }),
+        responses: { 200: { description: 'never' } },
+        handler: async () => ({ status: 200 }),
+      }),
+    ).toThrow(/must be literal/);
   });
 });

@@ -191,7 +191,7 @@ describe('a route that answers with a code its document does not list', () => {
     );
     defineRoute(api, {
       method: 'post',
-      path: '/things/{kind}',
+      path: '/v1/things/{kind}',
       summary: 'A test route',
       description: 'Answers with the code its path names.',
       tags: ['test'],
@@ -206,9 +206,9 @@ describe('a route that answers with a code its document does not list', () => {
     });
     app.use(api.router);
     app.use(errorMiddleware(silentLogger));
-    expect((await request(app).post('/things/conflict')).status).toBe(409);
-    expect((await request(app).post('/things/cart_empty')).status).toBe(422);
+    expect((await request(app).post('/v1/things/conflict')).status).toBe(409);
+    expect((await request(app).post('/v1/things/cart_empty')).status).toBe(422);
     expect(reported).toEqual(['postThingsByKind 422 cart_empty']);
-    expect(generateOpenApiDocument(api.registry).paths?.['/things/{kind}']?.post?.responses?.['422']).toBeUndefined();
+    expect(generateOpenApiDocument(api.registry).paths?.['/v1/things/{kind}']?.post?.responses?.['422']).toBeUndefined();
   });
 });

@@ -135,15 +135,48 @@ export interface RouteDefinition<
   ) => Promise<RouteResult>;
 }
 
-/** A router plus the OpenAPI registry its routes describe themselves in. */
+/** The routes, plus the OpenAPI registry they describe themselves in. */
 export interface ApiRouter {
-  router: Router;
+  /** Mounted on the app: hands a request to the routes of its resource (`resourceOf`), or passes it on. */
+  router: RequestHandler;
   registry: OpenAPIRegistry;
   deps: RouteDeps;
+  /** One express router per resource: a request is matched against its resource's few routes, not all of them. */
+  resources: Map<string, Router>;
 }
 
 export function createApiRouter(deps: RouteDeps, registry: OpenAPIRegistry): ApiRouter {
-  return { router: express.Router(), registry, deps };
+  const resources = new Map<string, Router>();
+  const router: RequestHandler = (req, res, next) => {
+    const routes = resources.get(resourceOf(req.path));
+    if (routes === undefined) next();
+    else routes(req, res, next);
+  };
+  return { router, registry, deps, resources };
+}
+
+/**
+ * A path's first two segments, lower-cased, without a trailing slash: `/v1/recipes/{id}` and `/V1/Recipes/`
+ * give `/v1/recipes`, `/healthz` gives itself. Every route's first two segments are literal, and express
+ * matches paths case-insensitively and with or without a trailing slash, so this never parts a request
+ * from a route that would have matched it.
+ */
+export function resourceOf(path: string): string {
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  const second = trimmed.indexOf('/', 1);
+  const third = second === -1 ? -1 : trimmed.indexOf('/', second + 1);
+  return (third === -1 ? trimmed : trimmed.slice(0, third)).toLowerCase();
+}
+
+function routesOf(api: ApiRouter, path: string): Router {
+  const resource = resourceOf(path);
+  if (/[{:]/.test(resource)) throw new Error(`${path}: the first two segments of a route's path must be literal`);
+  let routes = api.resources.get(resource);
+  if (routes === undefined) {
+    routes = express.Router();
+    api.resources.set(resource, routes);
+  }
+  return routes;
 }
 
 export function zodIssuesToFieldErrors(issues: readonly z.core.$ZodIssue[], prefix?: string): FieldError[] {
@@ -302,7 +335,7 @@ export function defineRoute<
     if (result.status >= 400 && def.responses[result.status] === undefined) checkDocumented((result.body as { code: ErrorCode }).code, result.status);
     sendResult(res, result);
   };
-  api.router[def.method](expressPath, ...(def.rateLimit ?? []), async (req: Request, res: Response) => {
+  routesOf(api, def.path)[def.method](expressPath, ...(def.rateLimit ?? []), async (req: Request, res: Response) => {
     try {
       await serve(req, res);
     } catch (error) {

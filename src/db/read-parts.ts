@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { runPrepared } from './prepared.js';
 
 /**
  * One module's share of a composed read: select-list items (scalar subqueries over its own tables, with
@@ -28,7 +29,7 @@ export async function readParts<P extends Record<string, ReadPart<unknown>>>(db:
   const sql = `SELECT ${Object.values(parts)
     .map((part) => part.columns)
     .join(',\n       ')}`;
-  const result: { rows: Array<Record<string, unknown>> } = await db.raw(sql, bindings).options({ name });
+  const result = await runPrepared<Record<string, unknown>>(db, { name, sql, bindings });
   const row = result.rows[0] ?? {};
   return Object.fromEntries(Object.entries(parts).map(([key, part]) => [key, part.read(row)])) as PartsResult<P>;
 }

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import type { Int8 } from '../../db/tables.js';
+import { runPrepared } from '../../db/prepared.js';
 
 export interface CartLineRow {
   id: number;
@@ -46,9 +47,10 @@ export async function selectCartLines(db: Queryable, restaurantId: number, custo
  */
 export async function deleteCartLinesReturning(db: Queryable, restaurantId: number, customerId: number): Promise<CartLineRow[]> {
   // The subqueries read the statement's snapshot, in which the cascaded customisation and option rows still stand.
-  const result: { rows: Array<Record<string, unknown>> } = await db
-    .raw(
-      `WITH gone AS (DELETE FROM cart_items WHERE restaurant_id = ? AND customer_id = ? RETURNING id, restaurant_id, recipe_id, quantity)
+  const result: { rows: Array<Record<string, unknown>> } = await runPrepared(db, {
+    // Fixed text, run by every checkout: planned once per connection.
+    name: 'cart_take_out',
+    sql: `WITH gone AS (DELETE FROM cart_items WHERE restaurant_id = ? AND customer_id = ? RETURNING id, restaurant_id, recipe_id, quantity)
      SELECT g.id, g.recipe_id, g.quantity, r.name AS recipe_name, r.archived_at IS NOT NULL AS recipe_archived,
             coalesce((SELECT json_agg(json_build_object('ingredient_id', ci.ingredient_id, 'quantity', ci.quantity) ORDER BY ci.ingredient_id)
                         FROM cart_item_ingredients ci WHERE ci.restaurant_id = g.restaurant_id AND ci.cart_item_id = g.id), '[]'::json) AS customizations,
@@ -56,10 +58,8 @@ export async function deleteCartLinesReturning(db: Queryable, restaurantId: numb
                         FROM cart_item_options co WHERE co.restaurant_id = g.restaurant_id AND co.cart_item_id = g.id), '[]'::json) AS options
        FROM gone g JOIN recipes r ON r.restaurant_id = g.restaurant_id AND r.id = g.recipe_id
       ORDER BY g.id`,
-      [restaurantId, customerId],
-    )
-    // Fixed text, run by every checkout: planned once per connection.
-    .options({ name: 'cart_take_out' });
+    bindings: [restaurantId, customerId],
+  });
   return result.rows.map(toCartLine);
 }
 
@@ -141,9 +141,10 @@ export async function addOrMergeCartLine(
 ): Promise<CartAddOutcome> {
   const result: {
     rows: Array<{ same_id: Int8 | null; same_quantity: number | null; merged_quantity: number | null; inserted_id: Int8 | null; lines: Int8 }>;
-  } = await db
-    .raw(
-      `WITH held AS MATERIALIZED (
+  } = await runPrepared(db, {
+    // Fixed text whatever the line: one prepared statement, planned once per connection.
+    name: 'cart_add_line',
+    sql: `WITH held AS MATERIALIZED (
          SELECT c.id, c.recipe_id, c.quantity,
                 ARRAY(SELECT ci.ingredient_id FROM cart_item_ingredients ci
                        WHERE ci.restaurant_id = c.restaurant_id AND ci.cart_item_id = c.id ORDER BY ci.ingredient_id) AS ingredient_ids,
@@ -178,20 +179,18 @@ export async function addOrMergeCartLine(
        )
        SELECT (SELECT id FROM same) AS same_id, (SELECT quantity FROM same) AS same_quantity, (SELECT quantity FROM merged) AS merged_quantity,
               (SELECT id FROM line) AS inserted_id, (SELECT count(*) FROM held) AS lines`,
-      {
-        restaurant: restaurantId,
-        customer: customerId,
-        recipe: line.recipe_id,
-        quantity: line.quantity,
-        ingredientIds: line.customizations.map((c) => c.ingredient_id),
-        quantities: line.customizations.map((c) => c.quantity),
-        optionIds: [...line.options],
-        maxPortions: caps.maxPortions,
-        maxLines: caps.maxLines,
-      },
-    )
-    // Fixed text whatever the line: one prepared statement, planned once per connection.
-    .options({ name: 'cart_add_line' });
+    bindings: {
+      restaurant: restaurantId,
+      customer: customerId,
+      recipe: line.recipe_id,
+      quantity: line.quantity,
+      ingredientIds: line.customizations.map((c) => c.ingredient_id),
+      quantities: line.customizations.map((c) => c.quantity),
+      optionIds: [...line.options],
+      maxPortions: caps.maxPortions,
+      maxLines: caps.maxLines,
+    },
+  });
   const row = result.rows[0];
   if (row === undefined) throw new Error('the cart add returned no row');
   if (row.same_id !== null) {

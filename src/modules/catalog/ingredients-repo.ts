@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/database.js';
 import type { IngredientRecord, Int8, InventoryMovementRecord } from '../../db/tables.js';
 import type { Allergen } from '../../lib/allergens.js';
+import { runPrepared } from '../../db/prepared.js';
 
 /** An active (not archived) ingredient row, with the stock figures only staff may see. */
 export interface IngredientRow {
@@ -192,9 +193,10 @@ export async function takeStockForOrder(
 ): Promise<IngredientRow[]> {
   if (needs.length === 0) return [];
   const columns = ingredientColumns.map((column) => `i.${column}`).join(', ');
-  const result: { rows: IngredientSelect[] } = await db
-    .raw(
-      `WITH need AS (SELECT * FROM unnest(:ids::bigint[], :quantities::integer[]) AS n(id, quantity)),
+  const result: { rows: IngredientSelect[] } = await runPrepared(db, {
+    // Fixed text whatever the number of ingredients (arrays): planned once per connection.
+    name: 'stock_take_for_order',
+    sql: `WITH need AS (SELECT * FROM unnest(:ids::bigint[], :quantities::integer[]) AS n(id, quantity)),
        locked AS MATERIALIZED (
          SELECT id FROM ingredients WHERE restaurant_id = :restaurant AND id = ANY(:ids::bigint[]) ORDER BY id FOR UPDATE
        ),
@@ -211,10 +213,8 @@ export async function takeStockForOrder(
          SELECT :restaurant, id, -taken, 'order_reserved', stock, :order FROM taken ORDER BY id
        )
        SELECT ${ingredientColumns.join(', ')} FROM taken ORDER BY id`,
-      { ids: needs.map((n) => n.ingredient_id), quantities: needs.map((n) => n.quantity), restaurant: restaurantId, order: orderId },
-    )
-    // Fixed text whatever the number of ingredients (arrays): planned once per connection.
-    .options({ name: 'stock_take_for_order' });
+    bindings: { ids: needs.map((n) => n.ingredient_id), quantities: needs.map((n) => n.quantity), restaurant: restaurantId, order: orderId },
+  });
   return result.rows.map((row) => toIngredient({ ...row, unavailable_until: row.unavailable_until === null ? null : new Date(row.unavailable_until) }));
 }
 

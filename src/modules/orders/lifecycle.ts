@@ -6,6 +6,7 @@ import { releaseForOrder } from '../catalog/index.js';
 import { releaseCouponRedemption } from '../coupons/service.js';
 import { announceOrderReleased } from './hooks.js';
 import { releaseOrderSlot } from './slot-step.js';
+import { runPrepared } from '../../db/prepared.js';
 
 export interface OrderMove {
   restaurantId: number;
@@ -62,9 +63,9 @@ export async function moveOrderAlone(db: Knex, move: OrderMove): Promise<MovedOr
 async function moveStatus(db: Queryable, move: OrderMove): Promise<MovedOrder | undefined> {
   const from = statusesAllowingMove(move.to, move.actor);
   if (from.length === 0) return undefined;
-  const result: { rows: Array<{ from_status: OrderStatus; placed_at: Date | string }> } = await db
-    .raw(
-      `WITH locked AS MATERIALIZED (
+  const result: { rows: Array<{ from_status: OrderStatus; placed_at: Date | string }> } = await runPrepared(db, {
+    name: 'order_move',
+    sql: `WITH locked AS MATERIALIZED (
          SELECT o.id, o.status, o.placed_at FROM orders o
           WHERE o.restaurant_id = :restaurant AND o.id = :order AND o.status = ANY(:from::text[])
             AND (:customer::bigint IS NULL OR o.customer_id = :customer::bigint)
@@ -85,21 +86,20 @@ async function moveStatus(db: Queryable, move: OrderMove): Promise<MovedOrder | 
          SELECT :restaurant, :order, :to, :actor, :actorSub::text, :reason::text FROM moved
        )
        SELECT from_status, placed_at FROM moved`,
-      {
-        restaurant: move.restaurantId,
-        order: move.orderId,
-        from: [...from],
-        customer: move.customerId ?? null,
-        paymentStatus: move.onlyIf?.paymentStatus ?? null,
-        placedBefore: move.onlyIf?.placedBefore ?? null,
-        noPendingPayment: move.onlyIf?.noPendingPayment === true,
-        to: move.to,
-        actor: move.actor,
-        actorSub: move.actorSub ?? null,
-        reason: move.reason ?? null,
-      },
-    )
-    .options({ name: 'order_move' });
+    bindings: {
+      restaurant: move.restaurantId,
+      order: move.orderId,
+      from: [...from],
+      customer: move.customerId ?? null,
+      paymentStatus: move.onlyIf?.paymentStatus ?? null,
+      placedBefore: move.onlyIf?.placedBefore ?? null,
+      noPendingPayment: move.onlyIf?.noPendingPayment === true,
+      to: move.to,
+      actor: move.actor,
+      actorSub: move.actorSub ?? null,
+      reason: move.reason ?? null,
+    },
+  });
   const [row] = result.rows;
   if (row === undefined) return undefined;
   return { id: move.orderId, restaurantId: move.restaurantId, from: row.from_status, status: move.to, placedAt: new Date(row.placed_at) };

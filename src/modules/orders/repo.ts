@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Int8, OrderRecord } from '../../db/tables.js';
 import type { orderBreakdownSchema, orderSchema } from './schemas.js';
 import type { OrderStatus } from './state-machine.js';
+import { runPrepared } from '../../db/prepared.js';
 
 /** An order as the API shows it: the response schema is the one declaration of its shape. */
 export type OrderView = z.infer<typeof orderSchema>;
@@ -185,11 +186,12 @@ export async function insertOrder(
       updated_at: Date | string;
       open_unpaid: Int8 | null;
     }>;
-  } = await trx
-    .raw(
-      // The open statuses are customer-limits.ts's OPEN_STATUSES, written out so the partial index
-      // orders_open_unpaid_card serves the count in the prepared (generic) plan too.
-      `WITH open_unpaid AS (
+  } = await runPrepared(trx, {
+    // Fixed text whatever the order (its lines go in as one JSON document): planned once per connection.
+    name: 'order_insert',
+    // The open statuses are customer-limits.ts's OPEN_STATUSES, written out so the partial index
+    // orders_open_unpaid_card serves the count in the prepared (generic) plan too.
+    sql: `WITH open_unpaid AS (
          SELECT CASE WHEN ?::boolean THEN (SELECT count(*) FROM orders WHERE restaurant_id = ? AND customer_id = ? AND payment_method = 'card'
                                            AND payment_status = 'unpaid' AND status IN ('pending', 'confirmed')) END AS n
        ),
@@ -226,41 +228,39 @@ export async function insertOrder(
          INSERT INTO order_events (restaurant_id, order_id, status, actor) SELECT ?, o.id, 'pending', 'customer' FROM o
        )
        SELECT id, status, payment_status, placed_at, updated_at, (SELECT n FROM open_unpaid) AS open_unpaid FROM o`,
-      [
-        options.countOpenUnpaid,
-        restaurantId,
-        order.customerId,
-        restaurantId,
-        order.customerId,
-        order.paymentMethod,
-        order.paymentStatus,
-        order.fulfillment,
-        order.deliveryAddress,
-        order.deliveryLocation?.lat ?? null,
-        order.deliveryLocation?.lng ?? null,
-        order.notes,
-        order.currency,
-        order.breakdown.subtotal_cents,
-        order.breakdown.discount_cents,
-        order.breakdown.coupon_code,
-        JSON.stringify(order.breakdown.service_charges),
-        order.breakdown.delivery_fee_cents,
-        JSON.stringify(order.breakdown.taxes),
-        order.breakdown.tax_cents,
-        order.breakdown.tip_cents,
-        order.breakdown.total_cents,
-        order.timing.requestedAt,
-        order.timing.slotStartsAt,
-        order.timing.promisedAt,
-        JSON.stringify(lines),
-        restaurantId,
-        restaurantId,
-        restaurantId,
-        restaurantId,
-      ],
-    )
-    // Fixed text whatever the order (its lines go in as one JSON document): planned once per connection.
-    .options({ name: 'order_insert' });
+    bindings: [
+      options.countOpenUnpaid,
+      restaurantId,
+      order.customerId,
+      restaurantId,
+      order.customerId,
+      order.paymentMethod,
+      order.paymentStatus,
+      order.fulfillment,
+      order.deliveryAddress,
+      order.deliveryLocation?.lat ?? null,
+      order.deliveryLocation?.lng ?? null,
+      order.notes,
+      order.currency,
+      order.breakdown.subtotal_cents,
+      order.breakdown.discount_cents,
+      order.breakdown.coupon_code,
+      JSON.stringify(order.breakdown.service_charges),
+      order.breakdown.delivery_fee_cents,
+      JSON.stringify(order.breakdown.taxes),
+      order.breakdown.tax_cents,
+      order.breakdown.tip_cents,
+      order.breakdown.total_cents,
+      order.timing.requestedAt,
+      order.timing.slotStartsAt,
+      order.timing.promisedAt,
+      JSON.stringify(lines),
+      restaurantId,
+      restaurantId,
+      restaurantId,
+      restaurantId,
+    ],
+  });
   const row = result.rows[0];
   if (row === undefined) throw new Error('insert into orders returned no row');
   const orderId = Number(row.id);

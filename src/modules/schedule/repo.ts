@@ -2,6 +2,7 @@ import type { Queryable } from '../../db/database.js';
 import type { ReadPart } from '../../db/read-parts.js';
 import type { RestaurantClosureRecord } from '../../db/tables.js';
 import { parseTimeOfDay, weekdays, type ClosureDays, type ScheduleSettings, type WeeklyRange } from './core.js';
+import { runPrepared } from '../../db/prepared.js';
 
 export interface ClosureRow extends ClosureDays {
   id: number;
@@ -181,16 +182,15 @@ export async function deletePause(db: Queryable, restaurantId: number): Promise<
  */
 export async function reserveSlot(db: Queryable, restaurantId: number, slotStartsAt: Date, cap: number | null): Promise<boolean> {
   if (cap !== null && cap < 1) return false;
-  const result: { rows: unknown[] } = await db
-    .raw(
-      `INSERT INTO slot_bookings (restaurant_id, slot_starts_at, orders_count) VALUES (?, ?, 1)
+  const result: { rows: unknown[] } = await runPrepared(db, {
+    // Fixed text, run by every checkout: planned once per connection.
+    name: 'slot_reserve',
+    sql: `INSERT INTO slot_bookings (restaurant_id, slot_starts_at, orders_count) VALUES (?, ?, 1)
      ON CONFLICT (restaurant_id, slot_starts_at) DO UPDATE SET orders_count = slot_bookings.orders_count + 1
      WHERE ?::integer IS NULL OR slot_bookings.orders_count < ?::integer
      RETURNING orders_count`,
-      [restaurantId, slotStartsAt, cap, cap],
-    )
-    // Fixed text, run by every checkout: planned once per connection.
-    .options({ name: 'slot_reserve' });
+    bindings: [restaurantId, slotStartsAt, cap, cap],
+  });
   return result.rows.length === 1;
 }
 

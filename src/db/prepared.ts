@@ -44,7 +44,7 @@ const POSITIONAL_BINDING = /\\?\?\??/g;
 /**
  * Runs a prepared statement and answers its rows. On `pg` it goes straight to a connection of
  * knex's pool (or the transaction's own): its text is turned into `$n` placeholders once per name, not on
- * every run, and knex's query builder and runner are left out (on a menu page they were a tenth of the
+ * every run, and knex's query builder and runner are left out (on a menu page they were ~8 % of the
  * service's CPU). knex's `query` event is still emitted, as knex would, so whatever counts or captures
  * statements sees these too. On the embedded database it is an ordinary `knex.raw`.
  */
